@@ -1,0 +1,448 @@
+/* etcdwiz plan | apply -f FILE: the install engine from the command line.
+ * plan checks every host and prints what each step would change, changing
+ * nothing; apply does the same, shows the summary, asks, then applies. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster.h"
+#include "cmd.h"
+#include "engine.h"
+#include "fsutil.h"
+#include "i18n.h"
+#include "loop.h"
+#include "pki-store.h"
+#include "ssh.h"
+#include "xmalloc.h"
+
+const struct cmd_entry cmd_plan_entry;
+const struct cmd_entry cmd_apply_entry;
+
+struct run {
+	const struct cmd_entry *entry;
+	const char *file;
+	bool yes, verbose, accept_new;
+	struct strlist limit, steps, ignore;
+	struct cluster c;
+	struct pki_store store;
+	char *token;
+	size_t n_changes;	/* hosts x steps that would change, in plan mode */
+	size_t n_errors;
+	FILE *out;
+};
+
+static void split_into(struct strlist *l, const char *csv, bool lower)
+{
+	char *copy = xstrdup(csv), *save = NULL;
+
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (lower)
+			for (char *p = t; *p; p++)
+				*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		if (*t)
+			strlist_push(l, t);
+	}
+	free(copy);
+}
+
+/* Read a secret from the terminal with echo off; NULL without a terminal. */
+static char *prompt_secret(const char *prompt)
+{
+	struct termios old, quiet;
+	char buf[512];
+	FILE *tty = fopen("/dev/tty", "r+");
+	char *answer = NULL;
+
+	if (tty == NULL)
+		return NULL;
+	fprintf(tty, "%s", prompt);
+	fflush(tty);
+	if (tcgetattr(fileno(tty), &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= (tcflag_t)~ECHO;
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	}
+	if (fgets(buf, sizeof buf, tty) != NULL) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		answer = xstrdup(buf);
+	}
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fprintf(tty, "\n");
+	explicit_bzero(buf, sizeof buf);
+	fclose(tty);
+	return answer;
+}
+
+static void on_secret(struct ssh_session *s, const struct ssh_secret_request *req, void *ud)
+{
+	char *prompt;
+
+	(void)ud;
+	switch (req->kind) {
+	case SSH_SECRET_PASSPHRASE:
+		prompt = xasprintf(_("Passphrase for %s: "), req->prompt ? req->prompt : "");
+		break;
+	case SSH_SECRET_PASSWORD:
+		prompt = xasprintf(_("Password for %s@%s: "), req->user, req->name);
+		break;
+	default:
+		prompt = xasprintf(_("sudo password for %s on %s: "), req->user, req->name);
+		break;
+	}
+	ssh_session_secret_answer(s, prompt_secret(prompt));
+	free(prompt);
+}
+
+/* ---- progress lines (the CLI's engine sink) ---- */
+
+static void sink_step(const struct step *s, void *ud)
+{
+	struct run *r = ud;
+
+	fprintf(r->out, "\n== %s (%s)\n", _(s->title), s->name);
+}
+
+static void sink_planned(const struct engine_host *h, const struct step *s, const struct plan *p,
+			 void *ud)
+{
+	struct run *r = ud;
+
+	if (!plan_is_empty(p))
+		r->n_changes++;
+	r->n_errors += plan_errors(p);
+	if (r->verbose || r->entry == &cmd_plan_entry)
+		plan_print(p, engine_host_name(h), s->name, r->out);
+	else
+		for (size_t i = 0; i < p->n_findings; i++)
+			fprintf(r->out, "%s %s: [%s %s]: %s\n", engine_host_name(h), s->name,
+				p->findings[i].error ? "ERROR" : "WARNING", p->findings[i].name,
+				p->findings[i].msg);
+}
+
+static void sink_action(const struct engine_host *h, const struct step *s, const struct action *a,
+			size_t i, size_t n, void *ud)
+{
+	struct run *r = ud;
+
+	fprintf(r->out, "%s %s: [%zu/%zu] %s\n", engine_host_name(h), s->name, i + 1, n, a->summary);
+}
+
+static void sink_done(const struct engine_host *h, const struct step *s, enum host_result res,
+		      const char *msg, void *ud)
+{
+	struct run *r = ud;
+
+	fprintf(r->out, "%s %s: %s%s%s\n", engine_host_name(h), s->name, _(host_result_name(res)),
+		msg ? ": " : "", msg ? msg : "");
+}
+
+/* The local store file a host gets, by its path under /etc/kubernetes/pki. */
+static char *read_local(const struct host *h, bool is_member, const char *rel, size_t *len, void *ud)
+{
+	struct run *r = ud;
+	const char *member = is_member ? h->name : r->c.members[0].name;
+	char *path = strcmp(rel, "etcd/ca.key") == 0
+		? xasprintf("%s/ca/etcd/ca.key", r->store.dir)
+		: xasprintf("%s/members/%s/%s", r->store.dir, member, rel);
+	char *data = NULL;
+	struct wiz_error err;
+
+	if (wiz_read_file(path, 1 << 20, &data, len, &err) != WIZ_ERR_OK)
+		data = NULL;
+	free(path);
+	return data;
+}
+
+/* etcd.clusterToken, else the one saved for this cluster, else (when
+ * applying) a new random one saved for the next runs. */
+static char *cluster_token(struct run *r, bool create, struct wiz_error *err)
+{
+	char *dir, *path, *data = NULL;
+	unsigned char rnd[12];
+	char hex[sizeof rnd * 2 + 1];
+
+	if (r->c.etcd.cluster_token)
+		return xstrdup(r->c.etcd.cluster_token);
+	dir = wiz_data_dir();
+	path = xasprintf("%s/%s/cluster-token", dir, r->c.name);
+	if (wiz_read_file(path, 256, &data, NULL, err) == WIZ_ERR_OK) {
+		data[strcspn(data, "\n")] = '\0';
+		goto out;
+	}
+	free(data);
+	data = NULL;
+	if (!create) {
+		data = xstrdup("<generated-at-apply>");
+		goto out;
+	}
+	gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof rnd);
+	for (size_t i = 0; i < sizeof rnd; i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	data = xasprintf("etcdwiz-%s-%s", r->c.name, hex);
+	{
+		char *sub = xasprintf("%s/%s", dir, r->c.name);
+		char *line = xasprintf("%s\n", data);
+
+		if (wiz_mkdir_p(sub, 0700, err) != WIZ_ERR_OK ||
+		    wiz_write_file_atomic(path, line, strlen(line), 0600, err) != WIZ_ERR_OK) {
+			free(data);
+			data = NULL;
+		}
+		free(sub);
+		free(line);
+	}
+out:
+	free(dir);
+	free(path);
+	return data;
+}
+
+static char *journal_path(struct run *r, bool apply)
+{
+	char *dir = wiz_data_dir();
+	char *jdir = xasprintf("%s/%s/journal", dir, r->c.name);
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	char *path = NULL;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	if (wiz_mkdir_p(jdir, 0700, NULL) == WIZ_ERR_OK)
+		path = xasprintf("%s/%s-%s.log", jdir, stamp, apply ? "apply" : "plan");
+	free(dir);
+	free(jdir);
+	return path;
+}
+
+static int run_engine(struct run *r, bool apply, char **journal)
+{
+	struct loop *loop = loop_new();
+	struct ssh_callbacks cb = { NULL, isatty(STDIN_FILENO) ? on_secret : NULL, r };
+	struct ssh_ctx *ssh = ssh_ctx_new(loop, &cb);
+	struct engine_opts o = {
+		.apply = apply,
+		.limit = &r->limit,
+		.steps = &r->steps,
+		.ignore_preflight = &r->ignore,
+		.cluster_token = r->token,
+		.read_local = read_local,
+		.read_local_ud = r,
+	};
+	struct engine_sink sink = { sink_step, sink_planned, sink_action, sink_done, r };
+	struct engine *e;
+	int status;
+
+	*journal = journal_path(r, apply);
+	o.journal_path = *journal;
+	o.accept_new_host_keys = r->accept_new;
+	e = engine_new(loop, ssh, &r->c, &o, &sink);
+	engine_run(e);
+	fprintf(r->out, "\n");
+	engine_print_recap(e, r->out);
+	status = engine_succeeded(e) ? EXIT_OK : EXIT_FAIL;
+	engine_free(e);
+	ssh_ctx_free(ssh);
+	loop_free(loop);
+	return status;
+}
+
+static bool confirm(struct run *r)
+{
+	char buf[16];
+	FILE *tty;
+	bool yes = false;
+
+	if (r->yes)
+		return true;
+	tty = fopen("/dev/tty", "r+");
+	if (tty == NULL) {
+		fprintf(stderr, _("%s: no terminal to confirm on; re-run with --yes to apply without asking\n"),
+			PACKAGE);
+		return false;
+	}
+	fprintf(tty, _("Apply these changes? [y/N] "));
+	fflush(tty);
+	if (fgets(buf, sizeof buf, tty) != NULL)
+		yes = buf[0] == 'y' || buf[0] == 'Y';
+	fclose(tty);
+	return yes;
+}
+
+static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "steps", required_argument, NULL, 's' },
+		{ "ignore-preflight-errors", required_argument, NULL, 'i' },
+		{ "accept-new-host-keys", no_argument, NULL, 'A' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run r;
+	struct diag_list diags;
+	struct wiz_error err;
+	bool apply = entry == &cmd_apply_entry;
+	char *journal = NULL;
+	int c, status = EXIT_FAIL;
+
+	memset(&r, 0, sizeof r);
+	r.entry = entry;
+	r.out = stdout;
+	while ((c = getopt_long(argc, argv, "+f:yl:s:i:Avh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': r.file = optarg; break;
+		case 'y': r.yes = true; break;
+		case 'l': split_into(&r.limit, optarg, false); break;
+		case 's': split_into(&r.steps, optarg, false); break;
+		case 'i': split_into(&r.ignore, optarg, true); break;
+		case 'A': r.accept_new = true; break;
+		case 'v': r.verbose = true; break;
+		case 'h':
+			cmd_print_help(entry, stdout);
+			status = EXIT_OK;
+			goto out_args;
+		default:
+			status = cmd_usage_error(entry, _("invalid option"));
+			goto out_args;
+		}
+	}
+	if (r.file == NULL || optind < argc) {
+		status = cmd_usage_error(entry, optind < argc ? _("unexpected argument") :
+					 _("a cluster file is needed: -f FILE"));
+		goto out_args;
+	}
+	for (size_t i = 0; i < r.steps.n; i++) {
+		if (step_find(r.steps.items[i]) == NULL) {
+			status = cmd_usage_error(entry, _("unknown step '%s'"), r.steps.items[i]);
+			goto out_args;
+		}
+	}
+	diag_list_init(&diags, r.file);
+	if (cluster_load(r.file, &r.c, &diags) != WIZ_ERR_OK) {
+		diag_print(&diags, stderr);
+		diag_list_free(&diags);
+		goto out_cluster;
+	}
+	diag_print(&diags, stderr);
+	diag_list_free(&diags);
+	for (size_t i = 0; i < r.limit.n; i++) {
+		bool found = cluster_find_member(&r.c, r.limit.items[i]) != NULL;
+
+		for (size_t k = 0; k < r.c.control_plane.n_hosts; k++)
+			found |= strcmp(r.c.control_plane.hosts[k].name, r.limit.items[i]) == 0;
+		if (!found) {
+			status = cmd_usage_error(entry, _("--limit: '%s' is not a host of cluster %s"),
+						 r.limit.items[i], r.c.name);
+			goto out_cluster;
+		}
+	}
+	pki_store_init(&r.store, &r.c);
+	r.token = cluster_token(&r, false, &err);
+
+	/* Look first: the plan is computed on every host, read-only. */
+	status = run_engine(&r, false, &journal);
+	if (!apply || status != EXIT_OK)
+		goto out_all;
+	if (r.n_changes == 0) {
+		fprintf(stdout, _("Nothing to change: every host already matches %s.\n"), r.file);
+		goto out_all;
+	}
+	fprintf(stdout, P_("\n%zu step on the hosts above will change.\n",
+			   "\n%zu host steps above will change.\n", r.n_changes), r.n_changes);
+	if (!confirm(&r)) {
+		fprintf(stdout, _("Nothing was changed.\n"));
+		status = EXIT_FAIL;
+		goto out_all;
+	}
+	if (r.steps.n == 0 || strlist_contains(&r.steps, "certificates") ||
+	    strlist_contains(&r.steps, "kubernetes")) {
+		struct pki_report rep = { 0 };
+
+		if (pki_store_generate(&r.store, time(NULL), &rep) != WIZ_ERR_OK) {
+			for (size_t i = 0; i < rep.errors.n; i++)
+				fprintf(stderr, "%s: %s\n", PACKAGE, rep.errors.items[i]);
+			pki_report_free(&rep);
+			status = EXIT_FAIL;
+			goto out_all;
+		}
+		pki_report_free(&rep);
+	}
+	free(r.token);
+	r.token = cluster_token(&r, true, &err);
+	if (r.token == NULL) {
+		fprintf(stderr, "%s: %s\n", PACKAGE, err.msg);
+		status = EXIT_FAIL;
+		goto out_all;
+	}
+	free(journal);
+	status = run_engine(&r, true, &journal);
+out_all:
+	if (journal)
+		fprintf(stdout, _("Journal: %s\n"), journal);
+	free(journal);
+	free(r.token);
+	pki_store_free(&r.store);
+out_cluster:
+	cluster_free(&r.c);
+out_args:
+	strlist_free(&r.limit);
+	strlist_free(&r.steps);
+	strlist_free(&r.ignore);
+	return status;
+}
+
+static int cmd_plan_exec(int argc, char **argv)
+{
+	return plan_or_apply(&cmd_plan_entry, argc, argv);
+}
+
+static int cmd_apply_exec(int argc, char **argv)
+{
+	return plan_or_apply(&cmd_apply_entry, argc, argv);
+}
+
+#define COMMON_HELP \
+	"  -f, --file FILE                 the cluster file\n" \
+	"  -l, --limit NAME,...            only these hosts\n" \
+	"  -s, --steps NAME,...            only these steps: preflight, swap, modules, sysctl,\n" \
+	"                                  packages, kubelet, certificates, manifest, etcdctl,\n" \
+	"                                  verify, kubernetes\n" \
+	"  -i, --ignore-preflight-errors NAME,...\n" \
+	"                                  make these preflight errors warnings ('all' for all)\n" \
+	"  -A, --accept-new-host-keys      trust and save host keys seen for the first time\n"
+
+const struct cmd_entry cmd_plan_entry = {
+	.name = "plan",
+	.args = "-f FILE [OPTIONS]",
+	.summary = N_("show what apply would change on every host, changing nothing"),
+	.help = N_("Options:\n" COMMON_HELP
+		   "  -h, --help                      show this help and exit\n\n"
+		   "Exit status: 0 when every host could be checked and no preflight error was found.\n"),
+	.exec = cmd_plan_exec,
+};
+
+const struct cmd_entry cmd_apply_entry = {
+	.name = "apply",
+	.args = "-f FILE [OPTIONS]",
+	.summary = N_("build or converge the cluster: check, show the plan, ask, apply"),
+	.help = N_("Options:\n" COMMON_HELP
+		   "  -y, --yes                       apply without asking\n"
+		   "  -v, --verbose                   show every file's diff, not only findings\n"
+		   "  -h, --help                      show this help and exit\n\n"
+		   "A second apply on a converged cluster changes nothing. Exit status: 0 when every\n"
+		   "host finished every step, 1 otherwise (see the recap and the journal).\n"),
+	.exec = cmd_apply_exec,
+};

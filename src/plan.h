@@ -1,0 +1,69 @@
+/* What a step would change on one host: files with their old and new
+ * contents, and commands. Built by a step's pure plan function from what its
+ * read-only check found, printed by `etcdwiz plan`, shown by the wizard, and
+ * carried out by the engine. */
+#ifndef WIZ_PLAN_H
+#define WIZ_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum action_kind {
+	ACTION_FILE,		/* write path atomically with content, mode, owner */
+	ACTION_COMMAND,		/* run a shell command as root */
+};
+
+struct action {
+	enum action_kind kind;
+	char *summary;		/* one translated line */
+	/* ACTION_FILE */
+	char *path;
+	char *content;
+	size_t len;
+	mode_t mode;
+	char *owner;		/* "root:root" */
+	bool old_exists;
+	char *old_content;	/* NULL when absent or unknown */
+	bool secret;		/* key material: never shown, never diffed */
+	/* ACTION_COMMAND */
+	char *command;
+};
+
+/* Preflight-style findings: [ERROR Name] / [WARNING Name] as kubeadm prints. */
+struct finding {
+	bool error;
+	char *name;
+	char *msg;
+};
+
+struct plan {
+	struct action *actions;
+	size_t n_actions;
+	struct finding *findings;
+	size_t n_findings;
+};
+
+void plan_init(struct plan *p);
+void plan_free(struct plan *p);
+
+/* File action; old may be NULL (absent). Nothing is added when the file is
+ * already exactly so (same content, mode and owner known equal). */
+void plan_file(struct plan *p, const char *path, const char *content, size_t len,
+	       mode_t mode, const char *owner, const char *old, bool old_exists,
+	       bool secret, const char *summary);
+void plan_command(struct plan *p, const char *command, const char *summary);
+void plan_finding(struct plan *p, bool error, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+size_t plan_errors(const struct plan *p);
+bool plan_is_empty(const struct plan *p);
+
+/* Unified diff (3 lines of context) of two texts; labels as in diff -u. */
+char *text_diff(const char *old, const char *new_text, const char *old_label,
+		const char *new_label);
+
+/* Human-readable plan for one host of one step, with diffs. */
+void plan_print(const struct plan *p, const char *host, const char *step, FILE *out);
+
+#endif

@@ -1,0 +1,95 @@
+/* etcdctl: the client on every member (Debian/Ubuntu: the etcd-client
+ * package), plus /etc/etcdwiz/etcdctl.env and a /usr/local/bin/etcdctl
+ * wrapper so that `etcdctl endpoint health --cluster` works with no flags. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "step.h"
+#include "steps/steps.h"
+#include "template.h"
+#include "xmalloc.h"
+
+#define ENV_FILE "/etc/etcdwiz/etcdctl.env"
+#define WRAPPER "/usr/local/bin/etcdctl"
+
+static char *etcdctl_check(const struct step_env *env)
+{
+	char *a = probe_file_cmd(ENV_FILE, false);
+	char *b = probe_file_cmd(WRAPPER, false);
+	char *cmd;
+
+	(void)env;
+	cmd = xasprintf(PROBE_SECTION("etcdctl")
+			"for p in /usr/bin/etcdctl /usr/local/lib/etcdwiz/etcdctl; do "
+			"test -x \"$p\" && { echo real=$p; break; }; done; %s%s", a, b);
+	free(a);
+	free(b);
+	return cmd;
+}
+
+static void etcdctl_plan(const struct step_env *env, struct plan *plan)
+{
+	char *real = probe_value(env->probe, "etcdctl", "real");
+	struct template_vars v;
+	struct remote_file have_env, have_wrapper;
+	struct wiz_error err;
+	char *endpoints = xstrdup("");
+	char *env_text = NULL, *wrapper = NULL;
+
+	if (real == NULL || real[0] == '\0') {
+		if (env->os && env->os->family == OS_DEBIAN) {
+			plan_command(plan, "DEBIAN_FRONTEND=noninteractive apt-get install -y etcd-client",
+				     _("install etcdctl (etcd-client)"));
+		} else {
+			plan_finding(plan, true, "Etcdctl",
+				     _("etcdctl is not installed on %s and RHEL has no package for it; copy an etcdctl release binary to /usr/local/lib/etcdwiz/etcdctl"),
+				     env->host->name);
+		}
+		free(real);
+		real = xstrdup("/usr/bin/etcdctl");
+	}
+	for (size_t i = 0; i < env->cluster->n_members; i++) {
+		char *u = url_for("https", env->cluster->members[i].address, 2379);
+		char *next = xasprintf("%s%s%s", endpoints, i ? "," : "", u);
+
+		free(u);
+		free(endpoints);
+		endpoints = next;
+	}
+	template_vars_init(&v);
+	template_set(&v, "endpoints", endpoints);
+	template_set(&v, "pki_dir", "/etc/kubernetes/pki");
+	template_set(&v, "env_file", ENV_FILE);
+	template_set(&v, "etcdctl", real);
+	probe_file(env->probe, ENV_FILE, &have_env);
+	probe_file(env->probe, WRAPPER, &have_wrapper);
+	if (template_render_text("etcdctl.env", &v, &env_text, &err) != WIZ_ERR_OK ||
+	    template_render_text("etcdctl-wrapper.sh", &v, &wrapper, &err) != WIZ_ERR_OK) {
+		plan_finding(plan, true, "Template", "%s", err.msg);
+	} else {
+		if (!have_env.exists)
+			plan_command(plan, "install -d -m 0755 /etc/etcdwiz", _("create /etc/etcdwiz"));
+		plan_ensure_file(plan, &have_env, ENV_FILE, env_text, strlen(env_text), 0644,
+				 "root:root", false, _("write etcdctl's endpoints and client certificate"));
+		plan_ensure_file(plan, &have_wrapper, WRAPPER, wrapper, strlen(wrapper), 0755,
+				 "root:root", false, _("install the etcdctl wrapper"));
+	}
+	free(env_text);
+	free(wrapper);
+	free(endpoints);
+	free(real);
+	remote_file_free(&have_env);
+	remote_file_free(&have_wrapper);
+	template_vars_free(&v);
+}
+
+const struct step step_etcdctl = {
+	.name = "etcdctl",
+	.title = N_("etcdctl"),
+	.hosts = STEP_MEMBERS,
+	.check = etcdctl_check,
+	.plan = etcdctl_plan,
+};

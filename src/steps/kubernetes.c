@@ -1,0 +1,154 @@
+/* kubernetes: on each control-plane host, the three files kubeadm needs for
+ * etcd.external (etcd/ca.crt, apiserver-etcd-client.crt/.key) and a
+ * kubeadm-config.yaml; then proof that they work: every endpoint's /version
+ * read from that host with them, as kubeadm's ExternalEtcdVersion preflight
+ * does. `kubeadm init` runs only on request (apply --kubeadm-init). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "shquote.h"
+#include "step.h"
+#include "steps/steps.h"
+#include "template.h"
+#include "xmalloc.h"
+
+#define PKI_DIR "/etc/kubernetes/pki"
+#define KUBEADM_CONFIG "/etc/kubernetes/kubeadm-config.yaml"
+
+static const char *const cp_files[] = { "etcd/ca.crt", "apiserver-etcd-client.crt",
+					"apiserver-etcd-client.key", NULL };
+
+/* kubeadm-config.yaml for the cluster; NULL and err on failure. */
+char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err);
+char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err)
+{
+	struct template_vars v;
+	char *out = NULL;
+	char *version = c->kubernetes_version[0] == 'v' ? xstrdup(c->kubernetes_version)
+							 : xasprintf("v%s", c->kubernetes_version);
+
+	template_vars_init(&v);
+	template_set(&v, "kubernetes_version", version);
+	if (c->control_plane.endpoint)
+		template_set(&v, "control_plane_endpoint", c->control_plane.endpoint);
+	if (c->control_plane.pod_subnet)
+		template_set(&v, "pod_subnet", c->control_plane.pod_subnet);
+	if (c->control_plane.cert_sans.n)
+		template_set(&v, "have_cert_sans", "yes");
+	for (size_t i = 0; i < c->control_plane.cert_sans.n; i++)
+		template_list_add(&v, "cert_sans", c->control_plane.cert_sans.items[i]);
+	for (size_t i = 0; i < c->n_members; i++) {
+		char *u = url_for("https", c->members[i].address, 2379);
+
+		template_list_add(&v, "endpoints", u);
+		free(u);
+	}
+	template_set(&v, "pki_dir", PKI_DIR);
+	template_render_yaml("kubeadm-config.yaml", &v, &out, err);
+	template_vars_free(&v);
+	free(version);
+	return out;
+}
+
+static char *kubernetes_check(const struct step_env *env)
+{
+	char *cmd = xstrdup(PROBE_SECTION("dirs") "stat -c '%n %a %U:%G' " PKI_DIR " " PKI_DIR "/etcd 2>/dev/null; ");
+
+	for (size_t i = 0; cp_files[i]; i++) {
+		char *path = xasprintf(PKI_DIR "/%s", cp_files[i]);
+		char *part = probe_file_cmd(path, true);
+		char *next = xasprintf("%s%s", cmd, part);
+
+		free(cmd);
+		free(path);
+		free(part);
+		cmd = next;
+	}
+	{
+		char *part = probe_file_cmd(KUBEADM_CONFIG, false);
+		char *next = xasprintf("%s%s" PROBE_SECTION("version"), cmd, part);
+
+		free(cmd);
+		free(part);
+		cmd = next;
+	}
+	for (size_t i = 0; i < env->cluster->n_members; i++) {
+		char *u = url_for("https", env->cluster->members[i].address, 2379);
+		char *url = xasprintf("%s/version", u);
+		char *q = sh_quote(url);
+		char *next = xasprintf(
+			"%secho %s=$(curl -sS --max-time 10 --cacert " PKI_DIR "/etcd/ca.crt "
+			"--cert " PKI_DIR "/apiserver-etcd-client.crt --key " PKI_DIR "/apiserver-etcd-client.key "
+			"%s 2>&1 | tr -d '\\n'); ", cmd, env->cluster->members[i].name, q);
+
+		free(cmd);
+		free(u);
+		free(url);
+		free(q);
+		cmd = next;
+	}
+	return cmd;
+}
+
+static void kubernetes_plan(const struct step_env *env, struct plan *plan)
+{
+	char *dirs = probe_section(env->probe, "dirs");
+	struct wiz_error err;
+	struct remote_file have;
+	char *yaml = kubeadm_config_render(env->cluster, &err);
+
+	if (dirs == NULL || strstr(dirs, PKI_DIR "/etcd ") == NULL)
+		plan_command(plan, "install -d -m 0755 -o root -g root " PKI_DIR " " PKI_DIR "/etcd",
+			     _("create /etc/kubernetes/pki/etcd"));
+	for (size_t i = 0; cp_files[i]; i++) {
+		char *path = xasprintf(PKI_DIR "/%s", cp_files[i]);
+		char *summary = xasprintf(_("install %s"), path);
+		size_t len = 0;
+		char *data = env->read_local ? env->read_local(env, cp_files[i], &len) : NULL;
+
+		probe_file(env->probe, path, &have);
+		if (data == NULL)
+			plan_finding(plan, env->applying, "Certificates",
+				     _("%s is not in the local certificate store; run 'etcdwiz certs generate' first"),
+				     cp_files[i]);
+		else
+			plan_ensure_file(plan, &have, path, data, len, 0600, "root:root", true, summary);
+		if (data)
+			wiz_free_secret(data, len);
+		remote_file_free(&have);
+		free(summary);
+		free(path);
+	}
+	probe_file(env->probe, KUBEADM_CONFIG, &have);
+	if (yaml == NULL)
+		plan_finding(plan, true, "Template", "%s", err.msg);
+	else
+		plan_ensure_file(plan, &have, KUBEADM_CONFIG, yaml, strlen(yaml), 0600, "root:root",
+				 false, _("write kubeadm-config.yaml (etcd.external)"));
+	remote_file_free(&have);
+	/* The proof only means something once the files are in place. */
+	if (plan->n_actions == 0 && env->applying) {
+		for (size_t i = 0; i < env->cluster->n_members; i++) {
+			char *v = probe_value(env->probe, "version", env->cluster->members[i].name);
+
+			if (v == NULL || strstr(v, "\"etcdserver\"") == NULL)
+				plan_finding(plan, true, "ExternalEtcdVersion",
+					     _("cannot read /version of %s from this host with the client certificate: %s"),
+					     env->cluster->members[i].name, v ? v : "");
+			free(v);
+		}
+	}
+	free(dirs);
+	free(yaml);
+}
+
+const struct step step_kubernetes = {
+	.name = "kubernetes",
+	.title = N_("Kubernetes control plane files"),
+	.hosts = STEP_CONTROL_PLANE,
+	.check = kubernetes_check,
+	.plan = kubernetes_plan,
+};

@@ -1,0 +1,491 @@
+#include "config.h"
+
+#include "unit.h"
+
+#include <string.h>
+#include <yaml.h>
+
+#include "cluster.h"
+#include "fsutil.h"
+#include "plan.h"
+#include "step.h"
+#include "steps/steps.h"
+#include "xmalloc.h"
+
+static char *fixture_text(const char *rel)
+{
+	char *data = NULL;
+	struct wiz_error err;
+
+	if (wiz_read_file(unit_fixture(rel), 1 << 20, &data, NULL, &err) != WIZ_ERR_OK)
+		fail_msg("%s", err.msg);
+	return data;
+}
+
+static void load_cluster(const char *rel, struct cluster *c)
+{
+	struct diag_list d;
+
+	diag_list_init(&d, rel);
+	assert_int_equal(cluster_load(unit_fixture(rel), c, &d), WIZ_ERR_OK);
+	diag_list_free(&d);
+}
+
+/* Compare with a golden file; UPDATE_GOLDEN=1 rewrites it (then review!). */
+static void assert_golden(const char *text, const char *rel)
+{
+	char *want;
+
+	if (getenv("UPDATE_GOLDEN")) {
+		struct wiz_error err;
+
+		assert_int_equal(wiz_write_file_atomic(unit_fixture(rel), text, strlen(text), 0644, &err),
+				 WIZ_ERR_OK);
+	}
+	want = fixture_text(rel);
+	if (strcmp(want, text) != 0) {
+		char *diff = text_diff(want, text, rel, "actual");
+
+		fprintf(stderr, "%s", diff);
+		free(diff);
+		free(want);
+		fail_msg("%s differs", rel);
+	}
+	free(want);
+}
+
+static char *plan_text(const struct step *s, const struct step_env *env)
+{
+	struct plan plan;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	plan_init(&plan);
+	s->plan(env, &plan);
+	plan_print(&plan, env->host->name, s->name, f);
+	fclose(f);
+	plan_free(&plan);
+	return buf;
+}
+
+static void test_os_release(void **state)
+{
+	struct os_info os;
+	char *t;
+
+	(void)state;
+	t = fixture_text("os-release/debian-12");
+	os_info_parse(t, &os);
+	free(t);
+	assert_int_equal(os.family, OS_DEBIAN);
+	assert_true(os.supported);
+	t = fixture_text("os-release/ubuntu-24.04");
+	os_info_parse(t, &os);
+	free(t);
+	assert_true(os.supported);
+	assert_string_equal(os.id, "ubuntu");
+	t = fixture_text("os-release/rhel-9");
+	os_info_parse(t, &os);
+	free(t);
+	assert_int_equal(os.family, OS_RHEL);
+	assert_true(os.supported);
+	t = fixture_text("os-release/rocky-8");
+	os_info_parse(t, &os);
+	free(t);
+	assert_true(os.supported);
+	t = fixture_text("os-release/debian-11");
+	os_info_parse(t, &os);
+	free(t);
+	assert_false(os.supported);
+	t = fixture_text("os-release/alpine");
+	os_info_parse(t, &os);
+	free(t);
+	assert_int_equal(os.family, OS_UNKNOWN);
+	assert_false(os.supported);
+}
+
+static void test_probe_sections(void **state)
+{
+	const char *probe = "@@a\nx=1\ny=2\n@@stat:/etc/f\n644 root:root\n@@file:/etc/f\nline1\nline2\n\n@@b\n";
+	struct remote_file f;
+	char *s;
+
+	(void)state;
+	s = probe_section(probe, "a");
+	assert_string_equal(s, "x=1\ny=2\n");
+	free(s);
+	s = probe_value(probe, "a", "y");
+	assert_string_equal(s, "2");
+	free(s);
+	assert_null(probe_section(probe, "missing"));
+	probe_file(probe, "/etc/f", &f);
+	assert_true(f.exists);
+	assert_int_equal(f.mode, 0644);
+	assert_string_equal(f.owner, "root:root");
+	assert_string_equal(f.content, "line1\nline2\n");
+	remote_file_free(&f);
+	probe_file("@@stat:/etc/g\nabsent\n", "/etc/g", &f);
+	assert_false(f.exists);
+}
+
+static void test_swap_fstab(void **state)
+{
+	const char *fstab = "UUID=1 / ext4 defaults 0 1\n/swap.img none swap sw 0 0\n# /old none swap sw 0 0\nUUID=2\tnone\tswap\tsw\t0\t0\n";
+	char *out;
+
+	(void)state;
+	out = swap_fstab_disabled(fstab);
+	assert_string_equal(out, "UUID=1 / ext4 defaults 0 1\n#/swap.img none swap sw 0 0\n# /old none swap sw 0 0\n#UUID=2\tnone\tswap\tsw\t0\t0\n");
+	assert_null(swap_fstab_disabled(out));
+	free(out);
+}
+
+static void test_text_diff(void **state)
+{
+	char *d;
+
+	(void)state;
+	d = text_diff("a\nb\nc\n", "a\nB\nc\nd\n", "old", "new");
+	assert_string_equal(d, "--- old\n+++ new\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n");
+	free(d);
+	d = text_diff("", "x\n", "/dev/null", "f");
+	assert_string_equal(d, "--- /dev/null\n+++ f\n@@ -0,0 +1,1 @@\n+x\n");
+	free(d);
+}
+
+/* A fresh host of each family: the packages plan, as golden files. */
+static void packages_golden(const char *os_file, const char *golden)
+{
+	struct cluster c;
+	struct os_info os;
+	struct step_env env = { 0 };
+	char *osr = fixture_text(os_file);
+	char *text;
+
+	load_cluster("cluster/valid-seed.yaml", &c);
+	os_info_parse(osr, &os);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	env.is_member = true;
+	env.os = &os;
+	env.probe = "@@installed\n@@held\n@@binaries\n@@keyrings\n";
+	text = plan_text(step_find("packages"), &env);
+	assert_golden(text, golden);
+	free(text);
+	free(osr);
+	cluster_free(&c);
+}
+
+static void test_packages_debian12(void **state)
+{
+	(void)state;
+	packages_golden("os-release/debian-12", "plan/packages-debian-12.golden");
+}
+
+static void test_packages_ubuntu2404(void **state)
+{
+	(void)state;
+	packages_golden("os-release/ubuntu-24.04", "plan/packages-ubuntu-24.04.golden");
+}
+
+static void test_packages_rhel9(void **state)
+{
+	(void)state;
+	packages_golden("os-release/rhel-9", "plan/packages-rhel-9.golden");
+}
+
+static void test_packages_mirror_and_verify_only(void **state)
+{
+	struct cluster c;
+	struct os_info os;
+	char *url, *text;
+	struct step_env env = { 0 };
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	url = packages_repo_url(&c, false, OS_RHEL);
+	assert_string_equal(url, "https://pkgs.k8s.io/core:/stable:/v1.33/rpm/");
+	free(url);
+	url = packages_repo_url(&c, true, OS_DEBIAN);
+	assert_string_equal(url, "https://download.opensuse.org/repositories/isv:/cri-o:/stable:/v1.33/deb/");
+	free(url);
+	c.repositories.kubernetes = xstrdup("https://mirror.example/k8s");
+	url = packages_repo_url(&c, false, OS_DEBIAN);
+	assert_string_equal(url, "https://mirror.example/k8s/");
+	free(url);
+
+	/* runtime.install: false installs nothing, and wants kubelet. */
+	c.runtime.install = false;
+	os_info_parse("ID=debian\nVERSION_ID=12\n", &os);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	env.os = &os;
+	env.probe = "@@binaries\nkubelet=\ncrio=\n";
+	text = plan_text(step_find("packages"), &env);
+	assert_non_null(strstr(text, "[ERROR KubeletInstalled]"));
+	assert_null(strstr(text, "apt-get"));
+	free(text);
+	env.probe = "@@binaries\nkubelet=/usr/bin/kubelet\nkubelet_version=v1.33.0\ncrio=\n";
+	text = plan_text(step_find("packages"), &env);
+	assert_null(strstr(text, "ERROR"));
+	assert_null(strstr(text, "apt-get"));
+	free(text);
+	cluster_free(&c);
+}
+
+/* Walk a YAML mapping path like "spec.containers" in a loaded document. */
+static yaml_node_t *yaml_get(yaml_document_t *doc, yaml_node_t *node, const char *key)
+{
+	if (node == NULL || node->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+
+		if (strcmp((char *)k->data.scalar.value, key) == 0)
+			return yaml_document_get_node(doc, p->value);
+	}
+	return NULL;
+}
+
+static void load_yaml(const char *text, yaml_document_t *doc)
+{
+	yaml_parser_t parser;
+
+	assert_true(yaml_parser_initialize(&parser));
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+	assert_true(yaml_parser_load(&parser, doc));
+	assert_non_null(yaml_document_get_root_node(doc));
+	yaml_parser_delete(&parser);
+}
+
+static void test_manifest(void **state)
+{
+	struct cluster c;
+	struct wiz_error err;
+	yaml_document_t doc;
+	yaml_node_t *root, *container, *cmd, *probe;
+	char *yaml;
+	const char *args[64];
+	size_t n = 0;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	yaml = manifest_render(&c, &c.members[1], "tok-123", &err);
+	assert_non_null(yaml);
+	load_yaml(yaml, &doc);
+	root = yaml_document_get_root_node(&doc);
+	assert_string_equal((char *)yaml_get(&doc, yaml_get(&doc, root, "metadata"), "name")->data.scalar.value, "etcd");
+	container = yaml_document_get_node(&doc, *yaml_get(&doc, yaml_get(&doc, root, "spec"), "containers")->data.sequence.items.start);
+	assert_string_equal((char *)yaml_get(&doc, container, "image")->data.scalar.value, "registry.k8s.io/etcd:3.5.21-0");
+	cmd = yaml_get(&doc, container, "command");
+	for (yaml_node_item_t *it = cmd->data.sequence.items.start; it < cmd->data.sequence.items.top; it++)
+		args[n++] = (char *)yaml_document_get_node(&doc, *it)->data.scalar.value;
+	assert_string_equal(args[0], "etcd");
+	for (size_t i = 2; i < n; i++) {	/* sorted by flag name, like kubeadm's */
+		size_t a = strcspn(args[i - 1], "="), b = strcspn(args[i], "=");
+		char *x = xstrndup(args[i - 1], a), *y = xstrndup(args[i], b);
+
+		assert_true(strcmp(x, y) < 0);
+		free(x);
+		free(y);
+	}
+	{
+		bool seen_initial = false, seen_token = false, seen_name = false, seen_quota = false;
+
+		for (size_t i = 1; i < n; i++) {
+			seen_initial |= strcmp(args[i], "--initial-cluster=etcd01=https://10.107.88.15:2380,etcd02=https://10.107.88.16:2380,etcd03=https://10.107.88.17:2380") == 0;
+			seen_token |= strcmp(args[i], "--initial-cluster-token=tok-123") == 0;
+			seen_name |= strcmp(args[i], "--name=etcd02") == 0;
+			seen_quota |= strcmp(args[i], "--quota-backend-bytes=8589934592") == 0;
+		}
+		assert_true(seen_initial && seen_token && seen_name && seen_quota);
+	}
+	/* etcd 3.5.21: /livez and /readyz with a readiness probe. */
+	probe = yaml_get(&doc, yaml_get(&doc, container, "livenessProbe"), "httpGet");
+	assert_string_equal((char *)yaml_get(&doc, probe, "path")->data.scalar.value, "/livez");
+	assert_non_null(yaml_get(&doc, container, "readinessProbe"));
+	assert_string_equal((char *)yaml_get(&doc, yaml_get(&doc, root, "spec"), "priorityClassName")->data.scalar.value,
+			    "system-node-critical");
+	yaml_document_delete(&doc);
+	free(yaml);
+
+	/* etcd 3.4.23 (the lab's): plain /health, no readiness probe. */
+	free(c.etcd.version);
+	c.etcd.version = xstrdup("3.4.23");
+	yaml = manifest_render(&c, &c.members[0], "tok", &err);
+	load_yaml(yaml, &doc);
+	root = yaml_document_get_root_node(&doc);
+	container = yaml_document_get_node(&doc, *yaml_get(&doc, yaml_get(&doc, root, "spec"), "containers")->data.sequence.items.start);
+	assert_null(yaml_get(&doc, container, "readinessProbe"));
+	probe = yaml_get(&doc, yaml_get(&doc, container, "livenessProbe"), "httpGet");
+	assert_string_equal((char *)yaml_get(&doc, probe, "path")->data.scalar.value, "/health");
+	assert_non_null(strstr(yaml, "--experimental-initial-corrupt-check=true"));
+	yaml_document_delete(&doc);
+	free(yaml);
+
+	/* etcd 3.6: the feature gate and the new flag name. */
+	free(c.etcd.version);
+	c.etcd.version = xstrdup("3.6.5");
+	yaml = manifest_render(&c, &c.members[0], "tok", &err);
+	assert_non_null(strstr(yaml, "--feature-gates=InitialCorruptCheck=true"));
+	assert_non_null(strstr(yaml, "--watch-progress-notify-interval=5s"));
+	assert_null(strstr(yaml, "experimental"));
+	free(yaml);
+	cluster_free(&c);
+}
+
+static void test_manifest_golden(void **state)
+{
+	struct cluster c;
+	struct wiz_error err;
+	char *yaml;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	yaml = manifest_render(&c, &c.members[0], "etcdwiz-golden-token", &err);
+	assert_golden(yaml, "plan/etcd-manifest.golden");
+	free(yaml);
+	cluster_free(&c);
+}
+
+static void test_kubeadm_config(void **state)
+{
+	struct cluster c;
+	struct wiz_error err;
+	yaml_document_t doc;
+	yaml_node_t *root, *ext, *eps;
+	char *yaml;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	yaml = kubeadm_config_render(&c, &err);
+	assert_non_null(yaml);
+	load_yaml(yaml, &doc);
+	root = yaml_document_get_root_node(&doc);
+	assert_string_equal((char *)yaml_get(&doc, root, "apiVersion")->data.scalar.value, "kubeadm.k8s.io/v1beta4");
+	assert_string_equal((char *)yaml_get(&doc, root, "controlPlaneEndpoint")->data.scalar.value,
+			    "k8s-api.example.internal:6443");
+	ext = yaml_get(&doc, yaml_get(&doc, root, "etcd"), "external");
+	eps = yaml_get(&doc, ext, "endpoints");
+	assert_int_equal(eps->data.sequence.items.top - eps->data.sequence.items.start, 3);
+	assert_string_equal((char *)yaml_get(&doc, ext, "certFile")->data.scalar.value,
+			    "/etc/kubernetes/pki/apiserver-etcd-client.crt");
+	yaml_document_delete(&doc);
+	free(yaml);
+	/* Without endpoint, subnet and SANs those keys are left out. */
+	free(c.control_plane.endpoint);
+	c.control_plane.endpoint = NULL;
+	free(c.control_plane.pod_subnet);
+	c.control_plane.pod_subnet = NULL;
+	strlist_free(&c.control_plane.cert_sans);
+	yaml = kubeadm_config_render(&c, &err);
+	assert_null(strstr(yaml, "controlPlaneEndpoint"));
+	assert_null(strstr(yaml, "networking"));
+	assert_null(strstr(yaml, "certSANs"));
+	free(yaml);
+	cluster_free(&c);
+}
+
+static void test_preflight(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct strlist ignore = { 0 };
+	char *text;
+	char *probe;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	probe = xasprintf("@@os-release\n%s@@facts\narch=x86_64\ncpus=2\nmem_kib=4000000\nntp=yes\nsystemd=yes\n"
+			  "datadir=absent\nowner=\n@@ports\n2379=free\n2380=busy\n2381=free\n@@addresses\n127.0.0.1\n10.107.88.15\n",
+			  "ID=debian\nVERSION_ID=12\n");
+	env.probe = probe;
+	text = plan_text(step_find("preflight"), &env);
+	assert_non_null(strstr(text, "[ERROR Port-2380]"));
+	assert_null(strstr(text, "Port-2379"));
+	assert_null(strstr(text, "AdvertiseAddress"));
+	free(text);
+	strlist_push(&ignore, "port-2380");
+	env.ignore_preflight = &ignore;
+	text = plan_text(step_find("preflight"), &env);
+	assert_non_null(strstr(text, "[WARNING Port-2380]"));
+	free(text);
+	env.host = &c.members[1];	/* 10.107.88.16 is not on this host */
+	text = plan_text(step_find("preflight"), &env);
+	assert_non_null(strstr(text, "[ERROR AdvertiseAddress]"));
+	free(text);
+	free(probe);
+	probe = xasprintf("@@os-release\nID=alpine\nVERSION_ID=3.20\n@@facts\narch=riscv64\ncpus=1\nmem_kib=500000\n"
+			  "systemd=no\ndatadir=3\nowner=other\n@@ports\n");
+	env.probe = probe;
+	env.host = &c.members[0];
+	env.ignore_preflight = NULL;
+	text = plan_text(step_find("preflight"), &env);
+	assert_non_null(strstr(text, "[ERROR OS]"));
+	assert_non_null(strstr(text, "[ERROR Arch]"));
+	assert_non_null(strstr(text, "[WARNING NumCPU]"));
+	assert_non_null(strstr(text, "[ERROR Mem]"));
+	assert_non_null(strstr(text, "[ERROR Systemd]"));
+	assert_non_null(strstr(text, "[ERROR DirAvailable--var-lib-etcd]"));
+	free(text);
+	free(probe);
+	strlist_free(&ignore);
+	cluster_free(&c);
+}
+
+/* A converged host plans nothing: the same files, modes and values. */
+static void test_converged_is_empty(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct plan plan;
+	size_t len;
+	const char *mods = NULL;
+	char *probe;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	{
+		extern const char *template_source(const char *name, size_t *len);
+
+		mods = template_source("k8s-modules.conf", &len);
+	}
+	probe = xasprintf("@@effect\noverlay=yes\nbr_netfilter=yes\n@@stat:/etc/modules-load.d/k8s.conf\n644 root:root\n"
+			  "@@file:/etc/modules-load.d/k8s.conf\n%s\n", mods);
+	env.probe = probe;
+	plan_init(&plan);
+	step_find("modules")->plan(&env, &plan);
+	assert_int_equal(plan.n_actions, 0);
+	plan_free(&plan);
+	free(probe);
+	/* Wrong mode: one file action. */
+	probe = xasprintf("@@effect\noverlay=yes\nbr_netfilter=yes\n@@stat:/etc/modules-load.d/k8s.conf\n600 root:root\n"
+			  "@@file:/etc/modules-load.d/k8s.conf\n%s\n", mods);
+	env.probe = probe;
+	plan_init(&plan);
+	step_find("modules")->plan(&env, &plan);
+	assert_int_equal(plan.n_actions, 1);
+	assert_int_equal(plan.actions[0].kind, ACTION_FILE);
+	plan_free(&plan);
+	free(probe);
+	cluster_free(&c);
+}
+
+WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
+	       cmocka_unit_test(test_probe_sections),
+	       cmocka_unit_test(test_swap_fstab),
+	       cmocka_unit_test(test_text_diff),
+	       cmocka_unit_test(test_packages_debian12),
+	       cmocka_unit_test(test_packages_ubuntu2404),
+	       cmocka_unit_test(test_packages_rhel9),
+	       cmocka_unit_test(test_packages_mirror_and_verify_only),
+	       cmocka_unit_test(test_manifest),
+	       cmocka_unit_test(test_manifest_golden),
+	       cmocka_unit_test(test_kubeadm_config),
+	       cmocka_unit_test(test_preflight),
+	       cmocka_unit_test(test_converged_is_empty))
