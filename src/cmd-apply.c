@@ -30,7 +30,7 @@ const struct cmd_entry cmd_apply_entry;
 struct run {
 	const struct cmd_entry *entry;
 	const char *file;
-	bool yes, verbose, accept_new;
+	bool yes, verbose, accept_new, kubeadm_init;
 	struct strlist limit, steps, ignore;
 	struct cluster c;
 	struct pki_store store;
@@ -245,6 +245,7 @@ static int run_engine(struct run *r, bool apply, char **journal)
 	*journal = journal_path(r, apply);
 	o.journal_path = *journal;
 	o.accept_new_host_keys = r->accept_new;
+	o.kubeadm_init = r->kubeadm_init;
 	e = engine_new(loop, ssh, &r->c, &o, &sink);
 	engine_run(e);
 	fprintf(r->out, "\n");
@@ -288,6 +289,7 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 		{ "ignore-preflight-errors", required_argument, NULL, 'i' },
 		{ "accept-new-host-keys", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "kubeadm-init", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -301,7 +303,7 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 	memset(&r, 0, sizeof r);
 	r.entry = entry;
 	r.out = stdout;
-	while ((c = getopt_long(argc, argv, "+f:yl:s:i:Avh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:yl:s:i:AvKh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': r.file = optarg; break;
 		case 'y': r.yes = true; break;
@@ -310,6 +312,7 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 		case 'i': split_into(&r.ignore, optarg, true); break;
 		case 'A': r.accept_new = true; break;
 		case 'v': r.verbose = true; break;
+		case 'K': r.kubeadm_init = true; break;
 		case 'h':
 			cmd_print_help(entry, stdout);
 			status = EXIT_OK;
@@ -440,6 +443,8 @@ const struct cmd_entry cmd_apply_entry = {
 	.summary = N_("build or converge the cluster: check, show the plan, ask, apply"),
 	.help = N_("Options:\n" COMMON_HELP
 		   "  -y, --yes                       apply without asking\n"
+		   "  -K, --kubeadm-init              then run 'kubeadm init --upload-certs' on the first\n"
+		   "                                  control-plane host (only when it is not initialised)\n"
 		   "  -v, --verbose                   show every file's diff, not only findings\n"
 		   "  -h, --help                      show this help and exit\n\n"
 		   "A second apply on a converged cluster changes nothing. Exit status: 0 when every\n"

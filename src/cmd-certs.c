@@ -352,7 +352,6 @@ static int cmd_certs_exec(int argc, char **argv)
 	pki_store_init(&store, &cluster);
 	memset(&report, 0, sizeof report);
 	now = time(NULL);
-	status = EXIT_OK;
 	switch (sub - subs) {
 	case SUB_GENERATE:
 		rc = pki_store_generate(&store, now, &report);

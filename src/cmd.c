@@ -13,6 +13,7 @@ extern const struct cmd_entry cmd_validate_entry, cmd_plan_entry, cmd_apply_entr
 /* Only commands that work are listed here. */
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_validate_entry,
+	&cmd_certs_entry,
 	&cmd_plan_entry,
 	&cmd_apply_entry,
 	NULL,

@@ -124,6 +124,7 @@ static void fill_env(struct engine_host *h, struct step_env *env)
 	env->cluster_token = e->opts.cluster_token ? e->opts.cluster_token : "";
 	env->ignore_preflight = e->opts.ignore_preflight;
 	env->applying = e->opts.apply;
+	env->kubeadm_init = e->opts.kubeadm_init;
 	env->read_local = read_local_thunk;
 	env->ud = h;
 }

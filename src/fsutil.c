@@ -172,7 +172,9 @@ enum wiz_err wiz_read_file(const char *path, size_t max, char **data,
 	if (len)
 		*len = n;
 out:
-	free(buf);
+	/* The buffer may hold key material: wipe it on the error paths too. */
+	if (buf != NULL)
+		wiz_free_secret(buf, cap);
 	fclose(f);
 	return rc;
 }

@@ -39,6 +39,7 @@ struct step_env {
 	const char *cluster_token;	/* etcd.clusterToken or the generated one */
 	const struct strlist *ignore_preflight;	/* names, lower-case; "all" */
 	bool applying;		/* checks may wait (bounded) for results only when applying */
+	bool kubeadm_init;	/* apply --kubeadm-init: run kubeadm init on the first control-plane host */
 	/* Local files the step uploads (the PKI store), read by the engine. */
 	char *(*read_local)(const struct step_env *env, const char *rel, size_t *len);
 	void *ud;

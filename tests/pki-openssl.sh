@@ -57,7 +57,7 @@ pki:
 members:
   - name: etcd01
     address: 10.0.0.1
-    extraSANs: [etcd01.example.com, 192.0.2.9, localhost]
+    extraSANs: [etcd01.example.com, 192.0.2.9, localhost, 127.0.0.1, "::1"]
 EOF
 	"$ETCDWIZ" certs generate -f "$dir/cluster.yaml" >"$dir/gen.out" 2>&1
 	tap_is "$alg: certs generate exits 0" 0 $?

@@ -476,6 +476,35 @@ static void test_converged_is_empty(void **state)
 	cluster_free(&c);
 }
 
+static void test_kubeadm_init_only_when_asked(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	char *text;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	env.cluster = &c;
+	env.host = &c.control_plane.hosts[0];
+	env.probe = "@@kubeadm\nkubeadm=/usr/bin/kubeadm\n";
+	text = plan_text(step_find("kubernetes"), &env);
+	assert_null(strstr(text, "kubeadm init"));
+	free(text);
+	env.kubeadm_init = true;
+	text = plan_text(step_find("kubernetes"), &env);
+	assert_non_null(strstr(text, "$ kubeadm init --config /etc/kubernetes/kubeadm-config.yaml --upload-certs"));
+	free(text);
+	env.probe = "@@kubeadm\ninitialized=yes\nkubeadm=/usr/bin/kubeadm\n";
+	text = plan_text(step_find("kubernetes"), &env);
+	assert_null(strstr(text, "kubeadm init"));
+	free(text);
+	env.probe = "@@kubeadm\nkubeadm=\n";
+	text = plan_text(step_find("kubernetes"), &env);
+	assert_non_null(strstr(text, "[ERROR Kubeadm]"));
+	free(text);
+	cluster_free(&c);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_probe_sections),
 	       cmocka_unit_test(test_swap_fstab),
@@ -488,4 +517,5 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_manifest_golden),
 	       cmocka_unit_test(test_kubeadm_config),
 	       cmocka_unit_test(test_preflight),
-	       cmocka_unit_test(test_converged_is_empty))
+	       cmocka_unit_test(test_converged_is_empty),
+	       cmocka_unit_test(test_kubeadm_init_only_when_asked))

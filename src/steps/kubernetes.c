@@ -69,7 +69,10 @@ static char *kubernetes_check(const struct step_env *env)
 	}
 	{
 		char *part = probe_file_cmd(KUBEADM_CONFIG, false);
-		char *next = xasprintf("%s%s" PROBE_SECTION("version"), cmd, part);
+		char *next = xasprintf("%s%s" PROBE_SECTION("kubeadm")
+				       "test -e /etc/kubernetes/admin.conf && echo initialized=yes; "
+				       "echo kubeadm=$(command -v kubeadm); "
+				       PROBE_SECTION("version"), cmd, part);
 
 		free(cmd);
 		free(part);
@@ -129,8 +132,24 @@ static void kubernetes_plan(const struct step_env *env, struct plan *plan)
 		plan_ensure_file(plan, &have, KUBEADM_CONFIG, yaml, strlen(yaml), 0600, "root:root",
 				 false, _("write kubeadm-config.yaml (etcd.external)"));
 	remote_file_free(&have);
+	/* kubeadm init only when asked, once, on the first control-plane host. */
+	if (env->kubeadm_init && env->member_index == 0) {
+		char *done = probe_value(env->probe, "kubeadm", "initialized");
+		char *bin = probe_value(env->probe, "kubeadm", "kubeadm");
+
+		if (done == NULL && (bin == NULL || bin[0] == '\0'))
+			plan_finding(plan, true, "Kubeadm", _("kubeadm is not installed on %s; install it or run without --kubeadm-init"),
+				     env->host->name);
+		else if (done == NULL)
+			plan_command(plan, "kubeadm init --config " KUBEADM_CONFIG " --upload-certs",
+				     _("initialise the control plane (kubeadm init)"));
+		free(done);
+		free(bin);
+	}
 	/* The proof only means something once the files are in place. */
-	if (plan->n_actions == 0 && env->applying) {
+	if (env->applying && (plan->n_actions == 0 ||
+			      (plan->n_actions == 1 && plan->actions[0].kind == ACTION_COMMAND &&
+			       strstr(plan->actions[0].command, "kubeadm init") != NULL))) {
 		for (size_t i = 0; i < env->cluster->n_members; i++) {
 			char *v = probe_value(env->probe, "version", env->cluster->members[i].name);
 

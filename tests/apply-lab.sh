@@ -1,0 +1,118 @@
+#!/bin/bash
+# `etcdwiz plan` and `apply` on a 3-member lab (+ a control-plane host): a
+# real etcd cluster from our manifests, checked by Debian's etcdctl with our
+# certificates; a second apply changes nothing; plan changes nothing; the
+# hosts pass the CIS etcd checks; a wrong address and a changed host key stop
+# apply before any change.
+. "${TOP_SRCDIR:-.}/tests/tap.sh"
+
+[ "$(id -u)" -eq 0 ] || tap_skip_all "the lab needs root (CI runs make check as root)"
+command -v systemd-nspawn >/dev/null || tap_skip_all "systemd-nspawn missing: apt-get install systemd-container"
+command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
+LAB=/var/lib/etcdwiz-lab
+# One lab at a time on this machine: wait for the other lab tests.
+exec 9>/run/etcdwiz-lab-test.lock
+flock -w 1800 9 || tap_skip_all "another lab test held the lab for 30 minutes"
+[ -e "$LAB/state" ] && tap_skip_all "a lab is up already; this test would remove it (run 'etcdwiz lab down' first)"
+ETCDWIZ_LAB_PATH="${TOP_BUILDDIR:-.}/lab:${TOP_SRCDIR:-.}/lab"
+export ETCDWIZ_LAB_PATH
+export XDG_DATA_HOME="$TAP_TMP/xdg"
+
+tap_plan 21
+tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
+
+lab_ssh() { # lab_ssh ADDR COMMAND...
+	local to=$1
+	shift
+	timeout 60 ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$LAB/known_hosts" \
+		-o ConnectTimeout=10 -o LogLevel=ERROR -i "$LAB/id_ed25519" "root@$to" "$@"
+}
+HOSTS="198.51.100.11 198.51.100.12 198.51.100.13"
+CP=198.51.100.14
+# What plan must not change: every file under /etc and the data directory.
+fingerprint() {
+	for h in $HOSTS $CP; do
+		lab_ssh "$h" 'find /etc /var/lib/etcd -xdev -type f -print0 2>/dev/null | sort -z |
+			xargs -0 sha256sum 2>/dev/null; stat -c "%n %a %U" /etc/kubernetes 2>/dev/null' | sha256sum
+	done
+}
+
+"$ETCDWIZ" lab up -n 3 --control-plane >"$TAP_TMP/up" 2>&1
+tap_is "lab up -n 3 --control-plane" 0 $?
+CF="$LAB/cluster.yaml"
+
+fingerprint >"$TAP_TMP/fp-before"
+"$ETCDWIZ" plan -f "$CF" >"$TAP_TMP/plan" 2>&1
+tap_is "plan on fresh hosts exits 0" 0 $?
+fingerprint >"$TAP_TMP/fp-after"
+tap_check "plan changed nothing on any host (checksums of /etc and /var/lib/etcd)" \
+	cmp "$TAP_TMP/fp-before" "$TAP_TMP/fp-after"
+tap_grep "plan shows the manifest it would write" '\+\+\+ /etc/kubernetes/manifests/etcd.yaml' "$TAP_TMP/plan"
+
+# A member whose address is not on its host fails preflight, and apply
+# changes nothing.
+sed 's/address: "198.51.100.13"/address: "198.51.100.99"\n  sshHost: "198.51.100.13"/' "$CF" >"$TAP_TMP/wrong.yaml"
+"$ETCDWIZ" apply --yes -f "$TAP_TMP/wrong.yaml" >"$TAP_TMP/wrong" 2>&1
+tap_is "apply with a wrong member address exits 1" 1 $?
+tap_grep "the error names the check, the address and the host" \
+	'\[ERROR AdvertiseAddress\]: 198\.51\.100\.99 is not an address of this host.*etcd-3' "$TAP_TMP/wrong"
+fingerprint >"$TAP_TMP/fp-after"
+tap_check "the refused apply changed nothing" cmp "$TAP_TMP/fp-before" "$TAP_TMP/fp-after"
+
+start=$(date +%s)
+"$ETCDWIZ" apply --yes -f "$CF" >"$TAP_TMP/apply" 2>&1
+rc=$?
+tap_is "apply builds the cluster" 0 $rc
+[ $rc -eq 0 ] || tail -40 "$TAP_TMP/apply" | sed 's/^/# /'
+echo "# apply took $(( $(date +%s) - start )) s"
+tap_is "recap: no host failed" 0 "$(grep -cE 'failed=[1-9]|unreachable=[1-9]' "$TAP_TMP/apply")"
+
+PKI="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1"
+health() {
+	ETCDCTL_API=3 timeout 30 etcdctl --cacert "$PKI/etcd/ca.crt" --cert "$PKI/etcd/healthcheck-client.crt" \
+		--key "$PKI/etcd/healthcheck-client.key" \
+		--endpoints https://198.51.100.11:2379,https://198.51.100.12:2379,https://198.51.100.13:2379 "$@"
+}
+health endpoint health >"$TAP_TMP/health" 2>&1
+tap_is "Debian's etcdctl with our certificates: 3 healthy endpoints" 3 "$(grep -c 'is healthy' "$TAP_TMP/health")"
+health member list >"$TAP_TMP/members" 2>&1
+tap_is "the member list holds etcd-1, etcd-2 and etcd-3" 3 "$(grep -cE ', etcd-[123], ' "$TAP_TMP/members")"
+lab_ssh 198.51.100.12 etcdctl endpoint health --cluster >"$TAP_TMP/onhost" 2>&1
+tap_is "etcdctl on a member works without flags" 3 "$(grep -c 'is healthy' "$TAP_TMP/onhost")"
+
+"$ETCDWIZ" apply --yes -f "$CF" >"$TAP_TMP/again" 2>&1
+tap_is "a second apply exits 0" 0 $?
+tap_is "a second apply changes nothing (changed=0 on every host)" 4 "$(grep -cE ' : ok=[0-9]+ changed=0 ' "$TAP_TMP/again")"
+
+# CIS Kubernetes Benchmark, etcd section 2.1-2.6 and files 1.1.7, 1.1.11, 1.1.19-1.1.21.
+lab_ssh 198.51.100.11 'ps -eo args | grep "^etcd " | head -n 1' >"$TAP_TMP/args"
+cis_flags() {
+	grep -q -- '--cert-file=' "$1" && grep -q -- '--key-file=' "$1" &&
+	grep -q -- '--client-cert-auth=true' "$1" && ! grep -q -- '--auto-tls=true' "$1" &&
+	grep -q -- '--peer-cert-file=' "$1" && grep -q -- '--peer-key-file=' "$1" &&
+	grep -q -- '--peer-client-cert-auth=true' "$1" && ! grep -q -- '--peer-auto-tls=true' "$1"
+}
+tap_check "CIS 2.1-2.6: the running etcd's TLS flags" cis_flags "$TAP_TMP/args"
+lab_ssh 198.51.100.11 'stat -c "%a %U:%G" /etc/kubernetes/manifests/etcd.yaml /var/lib/etcd;
+	find /etc/kubernetes/pki \( -type f -o -type d \) -printf "%U:%G\n" | sort -u;
+	find /etc/kubernetes/pki -type f \( -name "*.crt" -o -name "*.key" \) -perm /077 | wc -l' >"$TAP_TMP/perms"
+tap_is "CIS 1.1.7, 1.1.11, 1.1.19-21: manifest 600, data dir 700, pki root-owned and <= 600" \
+	"600 root:root
+700 root:root
+root:root
+0" "$(cat "$TAP_TMP/perms")"
+
+lab_ssh "$CP" 'test -s /etc/kubernetes/kubeadm-config.yaml && ls /etc/kubernetes/pki/etcd/ca.crt /etc/kubernetes/pki/apiserver-etcd-client.key' >/dev/null 2>&1
+tap_is "the control-plane host has kubeadm-config.yaml and the etcd client files" 0 $?
+tap_grep "the /version proof ran on the control-plane host" 'cp-1 kubernetes: (ok|changed)' "$TAP_TMP/apply"
+
+# A changed host key (the host's keys regenerated) stops apply before it
+# changes anything, and shows both fingerprints.
+lab_ssh 198.51.100.12 'rm -f /etc/ssh/ssh_host_*; ssh-keygen -A >/dev/null; systemctl restart ssh' >/dev/null 2>&1
+# Give etcd-1 something to change, so "nothing changed" means something.
+lab_ssh 198.51.100.11 'rm -f /etc/modules-load.d/k8s.conf'
+"$ETCDWIZ" apply --yes -f "$CF" --steps modules >"$TAP_TMP/hk" 2>&1
+tap_is "apply with a changed host key exits 1" 1 $?
+tap_grep "both fingerprints are shown" 'SHA256:[A-Za-z0-9+/]{43}.*SHA256:[A-Za-z0-9+/]{43}' "$TAP_TMP/hk"
+lab_ssh 198.51.100.11 'test ! -e /etc/modules-load.d/k8s.conf'
+tap_is "no host was changed (etcd-1's pending change was not applied)" 0 $?
