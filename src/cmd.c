@@ -16,6 +16,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_certs_entry,
 	&cmd_plan_entry,
 	&cmd_apply_entry,
+	&cmd_lab_entry,
 	NULL,
 };
 

@@ -51,7 +51,8 @@ tap_grep "plan shows the manifest it would write" '\+\+\+ /etc/kubernetes/manife
 
 # A member whose address is not on its host fails preflight, and apply
 # changes nothing.
-sed 's/address: "198.51.100.13"/address: "198.51.100.99"\n  sshHost: "198.51.100.13"/' "$CF" >"$TAP_TMP/wrong.yaml"
+sed -E 's/address: "?198\.51\.100\.13"?/address: 198.51.100.99\n  sshHost: 198.51.100.13/' "$CF" >"$TAP_TMP/wrong.yaml"
+grep -q 'sshHost: 198.51.100.13' "$TAP_TMP/wrong.yaml" || echo "# could not make the wrong-address cluster file"
 "$ETCDWIZ" apply --yes -f "$TAP_TMP/wrong.yaml" >"$TAP_TMP/wrong" 2>&1
 tap_is "apply with a wrong member address exits 1" 1 $?
 tap_grep "the error names the check, the address and the host" \
@@ -85,7 +86,7 @@ tap_is "a second apply exits 0" 0 $?
 tap_is "a second apply changes nothing (changed=0 on every host)" 4 "$(grep -cE ' : ok=[0-9]+ changed=0 ' "$TAP_TMP/again")"
 
 # CIS Kubernetes Benchmark, etcd section 2.1-2.6 and files 1.1.7, 1.1.11, 1.1.19-1.1.21.
-lab_ssh 198.51.100.11 'ps -eo args | grep "^etcd " | head -n 1' >"$TAP_TMP/args"
+lab_ssh 198.51.100.11 'ps -eo args | grep -E "^(/usr/bin/)?etcd " | head -n 1' >"$TAP_TMP/args"
 cis_flags() {
 	grep -q -- '--cert-file=' "$1" && grep -q -- '--key-file=' "$1" &&
 	grep -q -- '--client-cert-auth=true' "$1" && ! grep -q -- '--auto-tls=true' "$1" &&
@@ -94,7 +95,7 @@ cis_flags() {
 }
 tap_check "CIS 2.1-2.6: the running etcd's TLS flags" cis_flags "$TAP_TMP/args"
 lab_ssh 198.51.100.11 'stat -c "%a %U:%G" /etc/kubernetes/manifests/etcd.yaml /var/lib/etcd;
-	find /etc/kubernetes/pki \( -type f -o -type d \) -printf "%U:%G\n" | sort -u;
+	find /etc/kubernetes/pki \( -type f -o -type d \) -printf "%u:%g\n" | sort -u;
 	find /etc/kubernetes/pki -type f \( -name "*.crt" -o -name "*.key" \) -perm /077 | wc -l' >"$TAP_TMP/perms"
 tap_is "CIS 1.1.7, 1.1.11, 1.1.19-21: manifest 600, data dir 700, pki root-owned and <= 600" \
 	"600 root:root

@@ -10,6 +10,9 @@
 command -v systemd-nspawn >/dev/null || tap_skip_all "systemd-nspawn missing: apt-get install systemd-container"
 command -v ssh >/dev/null || tap_skip_all "ssh missing: apt-get install openssh-client"
 LAB=/var/lib/etcdwiz-lab
+# One lab at a time on this machine: wait for the other lab tests.
+exec 9>/run/etcdwiz-lab-test.lock
+flock -w 1800 9 || tap_skip_all "another lab test held the lab for 30 minutes"
 if [ ! -e "$LAB/base/etc/etcdwiz-lab-base" ] && ! command -v debootstrap >/dev/null; then
 	tap_skip_all "no cached lab base tree and no debootstrap: apt-get install debootstrap"
 fi
