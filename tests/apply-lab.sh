@@ -6,6 +6,7 @@
 # apply before any change.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
+[ -z "${ETCDWIZ_SKIP_LAB:-}" ] || tap_skip_all "configured with --disable-lab-tests (make distcheck runs the lab tests only on the tree)"
 [ "$(id -u)" -eq 0 ] || tap_skip_all "the lab needs root (CI runs make check as root)"
 command -v systemd-nspawn >/dev/null || tap_skip_all "systemd-nspawn missing: apt-get install systemd-container"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
@@ -18,7 +19,7 @@ ETCDWIZ_LAB_PATH="${TOP_BUILDDIR:-.}/lab:${TOP_SRCDIR:-.}/lab"
 export ETCDWIZ_LAB_PATH
 export XDG_DATA_HOME="$TAP_TMP/xdg"
 
-tap_plan 23
+tap_plan 24
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 
 lab_ssh() { # lab_ssh ADDR COMMAND...
@@ -89,6 +90,8 @@ tap_is "apply after the host is back completes the cluster" 0 $rc
 [ $rc -eq 0 ] || tail -40 "$TAP_TMP/apply" | sed 's/^/# /'
 echo "# apply took $(( $(date +%s) - start )) s"
 tap_is "recap: no host failed" 0 "$(grep -cE 'failed=[1-9]|unreachable=[1-9]' "$TAP_TMP/apply")"
+tap_is "the journals hold no key material" 0 \
+	"$(grep -rlE 'PRIVATE KEY|BEGIN CERT' "$XDG_DATA_HOME/etcdwiz/lab/journal" | wc -l)"
 
 PKI="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1"
 health() {

@@ -6,6 +6,7 @@
 # /var/lib/etcdwiz-lab/base, so later runs take seconds).
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
+[ -z "${ETCDWIZ_SKIP_LAB:-}" ] || tap_skip_all "configured with --disable-lab-tests (make distcheck runs the lab tests only on the tree)"
 [ "$(id -u)" -eq 0 ] || tap_skip_all "the lab needs root (CI runs make check as root)"
 command -v systemd-nspawn >/dev/null || tap_skip_all "systemd-nspawn missing: apt-get install systemd-container"
 command -v ssh >/dev/null || tap_skip_all "ssh missing: apt-get install openssh-client"

@@ -387,6 +387,38 @@ static void test_kubeadm_config(void **state)
 	cluster_free(&c);
 }
 
+static void test_kubelet_config(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct plan plan;
+	yaml_document_t doc;
+	yaml_node_t *root;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	env.probe = "@@kubelet\n";
+	plan_init(&plan);
+	step_find("kubelet")->plan(&env, &plan);
+	assert_int_equal(plan.actions[0].kind, ACTION_FILE);
+	assert_string_equal(plan.actions[0].path, "/etc/kubernetes/kubelet-etcd.yaml");
+	load_yaml(plan.actions[0].content, &doc);
+	root = yaml_document_get_root_node(&doc);
+	assert_string_equal((char *)yaml_get(&doc, root, "kind")->data.scalar.value, "KubeletConfiguration");
+	assert_string_equal((char *)yaml_get(&doc, root, "cgroupDriver")->data.scalar.value, "systemd");
+	assert_string_equal((char *)yaml_get(&doc, root, "staticPodPath")->data.scalar.value, "/etc/kubernetes/manifests");
+	assert_string_equal((char *)yaml_get(&doc, root, "containerRuntimeEndpoint")->data.scalar.value,
+			    "unix:///var/run/crio/crio.sock");
+	assert_string_equal((char *)yaml_get(&doc, yaml_get(&doc, root, "authorization"), "mode")->data.scalar.value,
+			    "AlwaysAllow");
+	yaml_document_delete(&doc);
+	assert_non_null(strstr(plan.actions[1].content, "ExecStart=/usr/bin/kubelet --config=/etc/kubernetes/kubelet-etcd.yaml"));
+	plan_free(&plan);
+	cluster_free(&c);
+}
+
 static void test_preflight(void **state)
 {
 	struct cluster c;
@@ -516,6 +548,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_manifest),
 	       cmocka_unit_test(test_manifest_golden),
 	       cmocka_unit_test(test_kubeadm_config),
+	       cmocka_unit_test(test_kubelet_config),
 	       cmocka_unit_test(test_preflight),
 	       cmocka_unit_test(test_converged_is_empty),
 	       cmocka_unit_test(test_kubeadm_init_only_when_asked))

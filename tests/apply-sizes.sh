@@ -1,0 +1,34 @@
+#!/bin/bash
+# apply on 5- and 7-member labs ends with a healthy cluster of that size,
+# checked by Debian's etcdctl with our certificates (3 members: apply-lab.sh).
+. "${TOP_SRCDIR:-.}/tests/tap.sh"
+
+[ -z "${ETCDWIZ_SKIP_LAB:-}" ] || tap_skip_all "configured with --disable-lab-tests (make distcheck runs the lab tests only on the tree)"
+[ "$(id -u)" -eq 0 ] || tap_skip_all "the lab needs root (CI runs make check as root)"
+command -v systemd-nspawn >/dev/null || tap_skip_all "systemd-nspawn missing: apt-get install systemd-container"
+command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
+LAB=/var/lib/etcdwiz-lab
+exec 9>/run/etcdwiz-lab-test.lock
+flock -w 1800 9 || tap_skip_all "another lab test held the lab for 30 minutes"
+[ -e "$LAB/state" ] && tap_skip_all "a lab is up already; this test would remove it (run 'etcdwiz lab down' first)"
+ETCDWIZ_LAB_PATH="${TOP_BUILDDIR:-.}/lab:${TOP_SRCDIR:-.}/lab"
+export ETCDWIZ_LAB_PATH
+
+tap_plan 6
+tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
+
+for n in 5 7; do
+	export XDG_DATA_HOME="$TAP_TMP/xdg-$n"
+	"$ETCDWIZ" lab down >/dev/null 2>&1
+	"$ETCDWIZ" lab up -n "$n" -q >"$TAP_TMP/up-$n" 2>&1
+	tap_is "lab up -n $n" 0 $?
+	"$ETCDWIZ" apply --yes -f "$LAB/cluster.yaml" >"$TAP_TMP/apply-$n" 2>&1
+	rc=$?
+	tap_is "apply on $n hosts exits 0" 0 $rc
+	[ $rc -eq 0 ] || tail -30 "$TAP_TMP/apply-$n" | sed 's/^/# /'
+	PKI="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1"
+	eps=$(seq -s, -f 'https://198.51.100.%g:2379' 11 $((10 + n)))
+	ETCDCTL_API=3 timeout 60 etcdctl --cacert "$PKI/etcd/ca.crt" --cert "$PKI/etcd/healthcheck-client.crt" \
+		--key "$PKI/etcd/healthcheck-client.key" --endpoints "$eps" endpoint health >"$TAP_TMP/health-$n" 2>&1
+	tap_is "Debian's etcdctl: $n healthy members" "$n" "$(grep -c 'is healthy' "$TAP_TMP/health-$n")"
+done
