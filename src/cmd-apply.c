@@ -121,11 +121,14 @@ static void sink_planned(const struct engine_host *h, const struct step *s, cons
 	r->n_errors += plan_errors(p);
 	if (r->verbose || r->entry == &cmd_plan_entry)
 		plan_print(p, engine_host_name(h), s->name, r->out);
-	else
+	else {
+		for (size_t i = 0; i < p->n_notes; i++)
+			fprintf(r->out, "%s %s: %s\n", engine_host_name(h), s->name, p->notes[i]);
 		for (size_t i = 0; i < p->n_findings; i++)
 			fprintf(r->out, "%s %s: [%s %s]: %s\n", engine_host_name(h), s->name,
 				p->findings[i].error ? "ERROR" : "WARNING", p->findings[i].name,
 				p->findings[i].msg);
+	}
 }
 
 static void sink_action(const struct engine_host *h, const struct step *s, const struct action *a,

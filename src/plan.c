@@ -35,6 +35,9 @@ void plan_free(struct plan *p)
 		free(p->findings[i].msg);
 	}
 	free(p->findings);
+	for (size_t i = 0; i < p->n_notes; i++)
+		free(p->notes[i]);
+	free(p->notes);
 	plan_init(p);
 }
 
@@ -87,6 +90,16 @@ void plan_finding(struct plan *p, bool error, const char *name, const char *fmt,
 	f->name = xstrdup(name);
 	va_start(ap, fmt);
 	f->msg = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+void plan_note(struct plan *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->notes = xreallocarray(p->notes, p->n_notes + 1, sizeof *p->notes);
+	va_start(ap, fmt);
+	p->notes[p->n_notes++] = xvasprintf(fmt, ap);
 	va_end(ap);
 }
 
@@ -261,6 +274,8 @@ char *text_diff(const char *old, const char *new_text, const char *old_label,
 
 void plan_print(const struct plan *p, const char *host, const char *step, FILE *out)
 {
+	for (size_t i = 0; i < p->n_notes; i++)
+		fprintf(out, "%s %s: %s\n", host, step, p->notes[i]);
 	for (size_t i = 0; i < p->n_findings; i++)
 		fprintf(out, "%s %s: [%s %s]: %s\n", host, step,
 			p->findings[i].error ? "ERROR" : "WARNING", p->findings[i].name,

@@ -43,6 +43,8 @@ struct plan {
 	size_t n_actions;
 	struct finding *findings;
 	size_t n_findings;
+	char **notes;		/* what a check found worth telling (leader, timings) */
+	size_t n_notes;
 };
 
 void plan_init(struct plan *p);
@@ -56,6 +58,7 @@ void plan_file(struct plan *p, const char *path, const char *content, size_t len
 void plan_command(struct plan *p, const char *command, const char *summary);
 void plan_finding(struct plan *p, bool error, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+void plan_note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t plan_errors(const struct plan *p);
 bool plan_is_empty(const struct plan *p);
 
