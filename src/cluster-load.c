@@ -369,6 +369,7 @@ static const struct schema_field etcd_fields[] = {
 	{ "image", YAML_SCALAR_NODE, handle_string, C_OFF(etcd.image), NULL, NULL, false },
 	{ "dataDir", YAML_SCALAR_NODE, handle_string, C_OFF(etcd.data_dir), NULL, NULL, false },
 	{ "clusterToken", YAML_SCALAR_NODE, handle_string, C_OFF(etcd.cluster_token), NULL, NULL, false },
+	{ "etcdctlBinary", YAML_SCALAR_NODE, handle_string, C_OFF(etcd.etcdctl_binary), NULL, NULL, false },
 	{ "extraArgs", YAML_MAPPING_NODE, handle_kvlist, C_OFF(etcd.extra_args), NULL, NULL, false },
 	{ NULL, YAML_NO_NODE, NULL, 0, NULL, NULL, false },
 };

@@ -214,6 +214,7 @@ static bool emit_cluster(yaml_emitter_t *em, const struct cluster *c)
 	Y_KV_OPT("image", c->etcd.image);
 	Y_KV_OPT("dataDir", c->etcd.data_dir);
 	Y_KV_OPT("clusterToken", c->etcd.cluster_token);
+	Y_KV_OPT("etcdctlBinary", c->etcd.etcdctl_binary);
 	if (!emit_kvmap(em, "extraArgs", &c->etcd.extra_args))
 		goto err;
 	Y_MAP_CLOSE();

@@ -229,6 +229,8 @@ void cluster_validate(const struct cluster *c, struct diag_list *diags)
 		    c->etcd.data_dir ? c->etcd.data_dir : "");
 	if (c->etcd.cluster_token != NULL && has_space(c->etcd.cluster_token))
 		ERR("etcd.clusterToken", _("etcd.clusterToken must not contain spaces"));
+	if (c->etcd.etcdctl_binary != NULL && c->etcd.etcdctl_binary[0] == '\0')
+		ERR("etcd.etcdctlBinary", _("etcd.etcdctlBinary is empty; remove it to use the host's etcdctl package"));
 	if (c->etcd.image != NULL && (c->etcd.image[0] == '\0' || has_space(c->etcd.image)))
 		ERR("etcd.image", _("etcd.image: \"%s\" is not an image reference"), c->etcd.image);
 	for (size_t i = 0; i < c->etcd.extra_args.n; i++) {

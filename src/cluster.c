@@ -77,6 +77,7 @@ void cluster_free(struct cluster *c)
 	free(c->etcd.image);
 	free(c->etcd.data_dir);
 	free(c->etcd.cluster_token);
+	free(c->etcd.etcdctl_binary);
 	kvlist_free(&c->etcd.extra_args);
 	free(c->runtime.kind);
 	free(c->runtime.version);

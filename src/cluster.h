@@ -75,6 +75,7 @@ struct cluster {
 		char *image;	/* NULL = registry.k8s.io/etcd:<version>-0 */
 		char *data_dir;
 		char *cluster_token;	/* NULL = generated at apply time */
+		char *etcdctl_binary;	/* local etcdctl to upload; NULL = the host's package */
 		struct kvlist extra_args;
 	} etcd;
 

@@ -153,13 +153,14 @@ static char *read_local(const struct host *h, bool is_member, const char *rel, s
 {
 	struct run *r = ud;
 	const char *member = is_member ? h->name : r->c.members[0].name;
-	char *path = strcmp(rel, "etcd/ca.key") == 0
+	char *path = rel[0] == '/' ? xstrdup(rel)	/* etcd.etcdctlBinary */
+		: strcmp(rel, "etcd/ca.key") == 0
 		? xasprintf("%s/ca/etcd/ca.key", r->store.dir)
 		: xasprintf("%s/members/%s/%s", r->store.dir, member, rel);
 	char *data = NULL;
 	struct wiz_error err;
 
-	if (wiz_read_file(path, 1 << 20, &data, len, &err) != WIZ_ERR_OK)
+	if (wiz_read_file(path, 256u << 20, &data, len, &err) != WIZ_ERR_OK)
 		data = NULL;
 	free(path);
 	return data;

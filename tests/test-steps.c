@@ -419,6 +419,59 @@ static void test_kubelet_config(void **state)
 	cluster_free(&c);
 }
 
+static char *fake_local(const struct step_env *env, const char *rel, size_t *len)
+{
+	(void)env;
+	if (strcmp(rel, "/opt/etcd/etcdctl") != 0)
+		return NULL;
+	*len = 4;
+	return xstrdup("\177ELF");
+}
+
+static void test_etcdctl_binary_upload(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct plan plan;
+	struct os_info os;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	os_info_parse("ID=rhel\nVERSION_ID=9.4\n", &os);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	env.os = &os;
+	env.probe = "@@etcdctl\n";
+	/* RHEL without a binary to upload: a clear error. */
+	plan_init(&plan);
+	step_find("etcdctl")->plan(&env, &plan);
+	assert_int_equal(plan_errors(&plan), 1);
+	assert_non_null(strstr(plan.findings[0].msg, "etcd.etcdctlBinary"));
+	plan_free(&plan);
+	/* With etcd.etcdctlBinary: uploaded 0755, hashed not shown, and the wrapper uses it. */
+	c.etcd.etcdctl_binary = xstrdup("/opt/etcd/etcdctl");
+	env.read_local = fake_local;
+	plan_init(&plan);
+	step_find("etcdctl")->plan(&env, &plan);
+	assert_int_equal(plan_errors(&plan), 0);
+	{
+		bool uploaded = false, wrapper = false;
+
+		for (size_t i = 0; i < plan.n_actions; i++) {
+			const struct action *a = &plan.actions[i];
+
+			if (a->kind == ACTION_FILE && strcmp(a->path, "/usr/local/lib/etcdwiz/etcdctl") == 0)
+				uploaded = a->mode == 0755 && a->secret && a->len == 4;
+			if (a->kind == ACTION_FILE && strcmp(a->path, "/usr/local/bin/etcdctl") == 0)
+				wrapper = strstr(a->content, "exec /usr/local/lib/etcdwiz/etcdctl") != NULL;
+		}
+		assert_true(uploaded);
+		assert_true(wrapper);
+	}
+	plan_free(&plan);
+	cluster_free(&c);
+}
+
 static void test_preflight(void **state)
 {
 	struct cluster c;
@@ -549,6 +602,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_manifest_golden),
 	       cmocka_unit_test(test_kubeadm_config),
 	       cmocka_unit_test(test_kubelet_config),
+	       cmocka_unit_test(test_etcdctl_binary_upload),
 	       cmocka_unit_test(test_preflight),
 	       cmocka_unit_test(test_converged_is_empty),
 	       cmocka_unit_test(test_kubeadm_init_only_when_asked))

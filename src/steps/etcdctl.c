@@ -14,19 +14,22 @@
 
 #define ENV_FILE "/etc/etcdwiz/etcdctl.env"
 #define WRAPPER "/usr/local/bin/etcdctl"
+#define UPLOADED "/usr/local/lib/etcdwiz/etcdctl"
 
 static char *etcdctl_check(const struct step_env *env)
 {
 	char *a = probe_file_cmd(ENV_FILE, false);
 	char *b = probe_file_cmd(WRAPPER, false);
+	/* An uploaded binary is compared by hash, never read back as text. */
+	char *c = env->cluster->etcd.etcdctl_binary ? probe_file_cmd(UPLOADED, true) : xstrdup("");
 	char *cmd;
 
-	(void)env;
 	cmd = xasprintf(PROBE_SECTION("etcdctl")
-			"for p in /usr/bin/etcdctl /usr/local/lib/etcdwiz/etcdctl; do "
-			"test -x \"$p\" && { echo real=$p; break; }; done; %s%s", a, b);
+			"for p in " UPLOADED " /usr/bin/etcdctl; do "
+			"test -x \"$p\" && { echo real=$p; break; }; done; %s%s%s", a, b, c);
 	free(a);
 	free(b);
+	free(c);
 	return cmd;
 }
 
@@ -39,13 +42,34 @@ static void etcdctl_plan(const struct step_env *env, struct plan *plan)
 	char *endpoints = xstrdup("");
 	char *env_text = NULL, *wrapper = NULL;
 
-	if (real == NULL || real[0] == '\0') {
+	if (env->cluster->etcd.etcdctl_binary != NULL) {
+		struct remote_file have;
+		size_t len = 0;
+		char *bin = env->read_local ? env->read_local(env, env->cluster->etcd.etcdctl_binary, &len) : NULL;
+
+		probe_file(env->probe, UPLOADED, &have);
+		if (bin == NULL) {
+			plan_finding(plan, true, "Etcdctl", _("cannot read etcd.etcdctlBinary %s on this machine"),
+				     env->cluster->etcd.etcdctl_binary);
+		} else {
+			if (!have.exists)
+				plan_command(plan, "install -d -m 0755 /usr/local/lib/etcdwiz",
+					     _("create /usr/local/lib/etcdwiz"));
+			/* Hashed like a secret: a binary is not shown as a diff. */
+			plan_ensure_file(plan, &have, UPLOADED, bin, len, 0755, "root:root", true,
+					 _("upload the etcdctl binary from etcd.etcdctlBinary"));
+		}
+		free(bin);
+		remote_file_free(&have);
+		free(real);
+		real = xstrdup(UPLOADED);
+	} else if (real == NULL || real[0] == '\0') {
 		if (env->os && env->os->family == OS_DEBIAN) {
 			plan_command(plan, "DEBIAN_FRONTEND=noninteractive apt-get install -y etcd-client",
 				     _("install etcdctl (etcd-client)"));
 		} else {
 			plan_finding(plan, true, "Etcdctl",
-				     _("etcdctl is not installed on %s and RHEL has no package for it; copy an etcdctl release binary to /usr/local/lib/etcdwiz/etcdctl"),
+				     _("etcdctl is not installed on %s and RHEL has no package for it; set etcd.etcdctlBinary to an etcdctl release binary on this machine"),
 				     env->host->name);
 		}
 		free(real);
