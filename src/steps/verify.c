@@ -15,14 +15,18 @@
 
 static char *verify_check(const struct step_env *env)
 {
-	/* The health output shown is the one of the run that ended the wait,
-	 * so a member that blips right after does not fail a healthy cluster. */
+	/* Done when every configured endpoint (the wrapper's ETCDCTL_ENDPOINTS,
+	 * not --cluster, which skips members that have not published their
+	 * URLs yet) is healthy and every member has started. The health output
+	 * shown is the one of the run that ended the wait. */
 	return xasprintf(
-		"i=0; while :; do out=$(/usr/local/bin/etcdctl endpoint health --cluster 2>&1) && break; "
+		"i=0; while :; do out=$(/usr/local/bin/etcdctl endpoint health 2>&1) && "
+		"[ \"$(/usr/local/bin/etcdctl member list 2>/dev/null | grep -c ', started, ')\" -ge %zu ] && break; "
 		"i=$((i+1)); [ $i -ge %d ] && break; sleep 2; done; echo '@@waited'; echo $((i*2)); "
 		PROBE_SECTION("health") "printf '%%s\\n' \"$out\"; "
 		PROBE_SECTION("members") "/usr/local/bin/etcdctl member list 2>&1; "
-		PROBE_SECTION("status") "/usr/local/bin/etcdctl endpoint status --cluster 2>&1; ",
+		PROBE_SECTION("status") "/usr/local/bin/etcdctl endpoint status 2>&1; ",
+		env->cluster->n_members,
 		env->applying ? VERIFY_TRIES : 1);
 }
 
