@@ -16,43 +16,37 @@ static const struct diag_pos NOPOS = { 0, 0 };
 #define ERR(path, ...) diag_add(diags, DIAG_ERROR, NOPOS, (path), __VA_ARGS__)
 #define WARN(path, ...) diag_add(diags, DIAG_WARNING, NOPOS, (path), __VA_ARGS__)
 
+/* Digits separated by single dots; returns the number of dots, or -1. */
+static int dotted_numbers(const char *s)
+{
+	int dots = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (!isdigit((unsigned char)s[1]))
+				return -1;
+			dots++;
+		} else if (!isdigit((unsigned char)*s)) {
+			return -1;
+		}
+	}
+	return dots;
+}
+
 /* "1.33", "v1.33" or "1.33.2" */
 static bool is_k8s_version(const char *s)
 {
-	int dots = 0;
+	int dots = dotted_numbers(*s == 'v' ? s + 1 : s);
 
-	if (*s == 'v')
-		s++;
-	if (!isdigit((unsigned char)*s))
-		return false;
-	for (; *s; s++) {
-		if (*s == '.') {
-			if (!isdigit((unsigned char)s[1]))
-				return false;
-			dots++;
-		} else if (!isdigit((unsigned char)*s)) {
-			return false;
-		}
-	}
 	return dots == 1 || dots == 2;
 }
 
+/* "3.5.21" */
 static bool is_semver3(const char *s)
 {
-	int dots = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return false;
-	for (; *s; s++) {
-		if (*s == '.') {
-			if (!isdigit((unsigned char)s[1]))
-				return false;
-			dots++;
-		} else if (!isdigit((unsigned char)*s)) {
-			return false;
-		}
-	}
-	return dots == 2;
+	return dotted_numbers(s) == 2;
 }
 
 static bool is_flag_name(const char *s)

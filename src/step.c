@@ -9,6 +9,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "i18n.h"
 #include "shquote.h"
 #include "xmalloc.h"
 
@@ -243,4 +244,47 @@ char *url_for(const char *scheme, const char *address, int port)
 	if (strchr(address, ':') != NULL)
 		return xasprintf("%s://[%s]:%d", scheme, address, port);
 	return xasprintf("%s://%s:%d", scheme, address, port);
+}
+
+char *probe_pki_files_cmd(const char *const rels[])
+{
+	char *cmd = xstrdup("");
+
+	for (size_t i = 0; rels[i]; i++) {
+		char *path = xasprintf("/etc/kubernetes/pki/%s", rels[i]);
+		char *part = probe_file_cmd(path, true);
+		char *next = xasprintf("%s%s", cmd, part);
+
+		free(cmd);
+		free(part);
+		free(path);
+		cmd = next;
+	}
+	return cmd;
+}
+
+void plan_pki_file(const struct step_env *env, struct plan *plan, const char *rel)
+{
+	char *path = xasprintf("/etc/kubernetes/pki/%s", rel);
+	char *summary = xasprintf(_("install %s"), path);
+	struct remote_file have;
+	size_t len = 0;
+	char *data = env->read_local ? env->read_local(env, rel, &len) : NULL;
+
+	probe_file(env->probe, path, &have);
+	if (data == NULL && !env->applying)
+		plan_finding(plan, false, "Certificates",
+			     _("%s for %s is not in the local certificate store yet; apply generates it"),
+			     rel, env->host->name);
+	else if (data == NULL)
+		plan_finding(plan, true, "Certificates",
+			     _("%s for %s is not in the local certificate store; run 'etcdwiz certs generate -f %s' first"),
+			     rel, env->host->name, env->cluster->file ? env->cluster->file : "FILE");
+	else
+		plan_ensure_file(plan, &have, path, data, len, 0600, "root:root", true, summary);
+	if (data != NULL)
+		wiz_free_secret(data, len);
+	remote_file_free(&have);
+	free(summary);
+	free(path);
 }

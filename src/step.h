@@ -98,6 +98,14 @@ void remote_file_free(struct remote_file *f);
 void plan_ensure_file(struct plan *p, const struct remote_file *have, const char *path,
 		      const char *content, size_t len, mode_t mode, const char *owner,
 		      bool secret, const char *summary);
+/* Probe text for files under /etc/kubernetes/pki (rels NULL-terminated),
+ * read by hash only: they include keys. */
+char *probe_pki_files_cmd(const char *const rels[]);
+/* Install the local PKI store's file rel at /etc/kubernetes/pki/rel,
+ * root:root 0600, unless the host has it already; a file missing from the
+ * store is a warning while planning and an error when applying. */
+void plan_pki_file(const struct step_env *env, struct plan *plan, const char *rel);
+
 /* Hex SHA-256 of data (65 bytes with the NUL). */
 void sha256_hex(const void *data, size_t len, char out[65]);
 

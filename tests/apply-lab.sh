@@ -6,28 +6,13 @@
 # apply before any change.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
-[ -z "${ETCDWIZ_SKIP_LAB:-}" ] || tap_skip_all "configured with --disable-lab-tests (make distcheck runs the lab tests only on the tree)"
-[ "$(id -u)" -eq 0 ] || tap_skip_all "the lab needs root (CI runs make check as root)"
-command -v systemd-nspawn >/dev/null || tap_skip_all "systemd-nspawn missing: apt-get install systemd-container"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
-LAB=/var/lib/etcdwiz-lab
-# One lab at a time on this machine: wait for the other lab tests.
-exec 9>/run/etcdwiz-lab-test.lock
-flock -w 1800 9 || tap_skip_all "another lab test held the lab for 30 minutes"
-[ -e "$LAB/state" ] && tap_skip_all "a lab is up already; this test would remove it (run 'etcdwiz lab down' first)"
-ETCDWIZ_LAB_PATH="${TOP_BUILDDIR:-.}/lab:${TOP_SRCDIR:-.}/lab"
-export ETCDWIZ_LAB_PATH
+. "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 export XDG_DATA_HOME="$TAP_TMP/xdg"
 
 tap_plan 24
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 
-lab_ssh() { # lab_ssh ADDR COMMAND...
-	local to=$1
-	shift
-	timeout 60 ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$LAB/known_hosts" \
-		-o ConnectTimeout=10 -o LogLevel=ERROR -i "$LAB/id_ed25519" "root@$to" "$@"
-}
 HOSTS="198.51.100.11 198.51.100.12 198.51.100.13"
 CP=198.51.100.14
 # What plan must not change: every file under /etc and the data directory.

@@ -3,16 +3,8 @@
 # checked by Debian's etcdctl with our certificates (3 members: apply-lab.sh).
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
-[ -z "${ETCDWIZ_SKIP_LAB:-}" ] || tap_skip_all "configured with --disable-lab-tests (make distcheck runs the lab tests only on the tree)"
-[ "$(id -u)" -eq 0 ] || tap_skip_all "the lab needs root (CI runs make check as root)"
-command -v systemd-nspawn >/dev/null || tap_skip_all "systemd-nspawn missing: apt-get install systemd-container"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
-LAB=/var/lib/etcdwiz-lab
-exec 9>/run/etcdwiz-lab-test.lock
-flock -w 1800 9 || tap_skip_all "another lab test held the lab for 30 minutes"
-[ -e "$LAB/state" ] && tap_skip_all "a lab is up already; this test would remove it (run 'etcdwiz lab down' first)"
-ETCDWIZ_LAB_PATH="${TOP_BUILDDIR:-.}/lab:${TOP_SRCDIR:-.}/lab"
-export ETCDWIZ_LAB_PATH
+. "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
 tap_plan 6
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"

@@ -55,18 +55,11 @@ char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err)
 
 static char *kubernetes_check(const struct step_env *env)
 {
-	char *cmd = xstrdup(PROBE_SECTION("dirs") "stat -c '%n %a %U:%G' " PKI_DIR " " PKI_DIR "/etcd 2>/dev/null; ");
+	char *files = probe_pki_files_cmd(cp_files);
+	char *cmd = xasprintf(PROBE_SECTION("dirs") "stat -c '%%n %%a %%U:%%G' " PKI_DIR " " PKI_DIR
+			      "/etcd 2>/dev/null; %s", files);
 
-	for (size_t i = 0; cp_files[i]; i++) {
-		char *path = xasprintf(PKI_DIR "/%s", cp_files[i]);
-		char *part = probe_file_cmd(path, true);
-		char *next = xasprintf("%s%s", cmd, part);
-
-		free(cmd);
-		free(path);
-		free(part);
-		cmd = next;
-	}
+	free(files);
 	{
 		char *part = probe_file_cmd(KUBEADM_CONFIG, false);
 		char *next = xasprintf("%s%s" PROBE_SECTION("kubeadm")
@@ -106,25 +99,8 @@ static void kubernetes_plan(const struct step_env *env, struct plan *plan)
 	if (dirs == NULL || strstr(dirs, PKI_DIR "/etcd ") == NULL)
 		plan_command(plan, "install -d -m 0755 -o root -g root " PKI_DIR " " PKI_DIR "/etcd",
 			     _("create /etc/kubernetes/pki/etcd"));
-	for (size_t i = 0; cp_files[i]; i++) {
-		char *path = xasprintf(PKI_DIR "/%s", cp_files[i]);
-		char *summary = xasprintf(_("install %s"), path);
-		size_t len = 0;
-		char *data = env->read_local ? env->read_local(env, cp_files[i], &len) : NULL;
-
-		probe_file(env->probe, path, &have);
-		if (data == NULL)
-			plan_finding(plan, env->applying, "Certificates",
-				     _("%s is not in the local certificate store; run 'etcdwiz certs generate' first"),
-				     cp_files[i]);
-		else
-			plan_ensure_file(plan, &have, path, data, len, 0600, "root:root", true, summary);
-		if (data)
-			wiz_free_secret(data, len);
-		remote_file_free(&have);
-		free(summary);
-		free(path);
-	}
+	for (size_t i = 0; cp_files[i]; i++)
+		plan_pki_file(env, plan, cp_files[i]);
 	probe_file(env->probe, KUBEADM_CONFIG, &have);
 	if (yaml == NULL)
 		plan_finding(plan, true, "Template", "%s", err.msg);

@@ -173,6 +173,23 @@ static void add_repo_file(const struct step_env *env, struct plan *plan, bool cr
 	free(minor);
 }
 
+/* apt's signed-by keyring, from the repository's own Release.key. */
+static void add_keyring_fetch(const struct cluster *c, struct plan *plan, bool crio,
+			      const char *keyring, const char *summary)
+{
+	char *url = packages_repo_url(c, crio, OS_DEBIAN);
+	char *key = xasprintf("%sRelease.key", url);
+	char *q = sh_quote(key);
+	char *cmd = xasprintf("mkdir -p -m 755 /etc/apt/keyrings && curl -fsSL %s | "
+			      "gpg --batch --yes --dearmor -o %s && chmod 644 %s", q, keyring, keyring);
+
+	plan_command(plan, cmd, summary);
+	free(cmd);
+	free(q);
+	free(key);
+	free(url);
+}
+
 static void packages_plan(const struct step_env *env, struct plan *plan)
 {
 	char *have = probe_section(env->probe, "installed");
@@ -200,34 +217,12 @@ static void packages_plan(const struct step_env *env, struct plan *plan)
 		if (!installed(have, "iproute2"))
 			plan_command(plan, "DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2",
 				     _("install iproute2 (tc)"));
-		if (keyrings == NULL || strstr(keyrings, "kubernetes=yes") == NULL) {
-			char *url = packages_repo_url(c, false, OS_DEBIAN);
-			char *key = xasprintf("%sRelease.key", url);
-			char *q = sh_quote(key);
-			char *cmd = xasprintf("mkdir -p -m 755 /etc/apt/keyrings && curl -fsSL %s | "
-					      "gpg --batch --yes --dearmor -o " K8S_KEYRING
-					      " && chmod 644 " K8S_KEYRING, q);
-
-			plan_command(plan, cmd, _("fetch the Kubernetes repository signing key"));
-			free(cmd);
-			free(q);
-			free(key);
-			free(url);
-		}
-		if (keyrings == NULL || strstr(keyrings, "crio=yes") == NULL) {
-			char *url = packages_repo_url(c, true, OS_DEBIAN);
-			char *key = xasprintf("%sRelease.key", url);
-			char *q = sh_quote(key);
-			char *cmd = xasprintf("mkdir -p -m 755 /etc/apt/keyrings && curl -fsSL %s | "
-					      "gpg --batch --yes --dearmor -o " CRIO_KEYRING
-					      " && chmod 644 " CRIO_KEYRING, q);
-
-			plan_command(plan, cmd, _("fetch the CRI-O repository signing key"));
-			free(cmd);
-			free(q);
-			free(key);
-			free(url);
-		}
+		if (keyrings == NULL || strstr(keyrings, "kubernetes=yes") == NULL)
+			add_keyring_fetch(c, plan, false, K8S_KEYRING,
+					  _("fetch the Kubernetes repository signing key"));
+		if (keyrings == NULL || strstr(keyrings, "crio=yes") == NULL)
+			add_keyring_fetch(c, plan, true, CRIO_KEYRING,
+					  _("fetch the CRI-O repository signing key"));
 		add_repo_file(env, plan, false, APT_K8S_LIST, "apt-kubernetes.list", K8S_KEYRING);
 		add_repo_file(env, plan, true, APT_CRIO_LIST, "apt-crio.list", CRIO_KEYRING);
 		need = !installed(have, "cri-o");

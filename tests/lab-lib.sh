@@ -1,0 +1,25 @@
+# Sourced by the lab tests after tap.sh: skip when the lab cannot run here,
+# take the machine's one lab (a lock shared by every lab test), and make the
+# built stand-in findable. Sets LAB.
+[ -z "${ETCDWIZ_SKIP_LAB:-}" ] || tap_skip_all "configured with --disable-lab-tests (make distcheck runs the lab tests only on the tree)"
+[ "$(id -u)" -eq 0 ] || tap_skip_all "the lab needs root (CI runs make check as root)"
+command -v systemd-nspawn >/dev/null || tap_skip_all "systemd-nspawn missing: apt-get install systemd-container"
+command -v ssh >/dev/null || tap_skip_all "ssh missing: apt-get install openssh-client"
+LAB=/var/lib/etcdwiz-lab
+if [ ! -e "$LAB/base/etc/etcdwiz-lab-base" ] && ! command -v debootstrap >/dev/null; then
+	tap_skip_all "no cached lab base tree and no debootstrap: apt-get install debootstrap"
+fi
+exec 9>/run/etcdwiz-lab-test.lock
+flock -w 1800 9 || tap_skip_all "another lab test held the lab for 30 minutes"
+[ -e "$LAB/state" ] && tap_skip_all "a lab is up already; this test would remove it (run 'etcdwiz lab down' first)"
+# The stand-in (built) and the unit/setup files (sources) of this tree.
+ETCDWIZ_LAB_PATH="${TOP_BUILDDIR:-.}/lab:${TOP_SRCDIR:-.}/lab"
+export ETCDWIZ_LAB_PATH
+
+# lab_ssh ADDR COMMAND...: root on a lab host with the lab's key, strictly.
+lab_ssh() {
+	local to=$1
+	shift
+	timeout 60 ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$LAB/known_hosts" \
+		-o ConnectTimeout=10 -o LogLevel=ERROR -i "$LAB/id_ed25519" "root@$to" "$@"
+}
