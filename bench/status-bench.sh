@@ -1,0 +1,92 @@
+#!/bin/bash
+# Benchmark (not a test; issue #7). On lab clusters of 3, 5 and 7 members:
+#  1. one full refresh, cold: `etcdwiz status --once --direct` (one process:
+#     TLS to every member at once; status, health, version, member list,
+#     alarms) against what an admin runs for the same endpoints,
+#     `etcdctl endpoint status` then `etcdctl endpoint health`; rounds
+#     alternate which goes first; medians and the ratio;
+#  2. one full refresh, warm, as the dashboard does it every interval
+#     (connections and TLS sessions kept, through SSH, /metrics included):
+#     the median over 20 refreshes of the slowest member's refresh time
+#     (refresh_ms in `status -o json`), against the same etcdctl pair;
+#  3. with 7 members: the dashboard itself (full screen, scripted, 1 s
+#     refresh) for 60 s: its CPU time as a share of one core and its peak
+#     resident memory (goal: under 1% of a core).
+# Usage: bench/status-bench.sh [ROUNDS [SIZES...]]   (default 5; 3 5 7)
+#   ETCDWIZ=path/to/etcdwiz of a build without --enable-sanitizers. Root
+#   only: it brings labs up and down (and refuses to touch one that is up).
+set -eu
+export LC_ALL=C
+rounds=${1:-5}
+[ $# -gt 0 ] && shift
+sizes=${*:-3 5 7}
+here=$(cd "$(dirname "$0")" && pwd)
+etcdwiz=${ETCDWIZ:-$here/../etcdwiz}
+build=$(cd "$(dirname "$etcdwiz")" && pwd)
+etcdwiz=$build/$(basename "$etcdwiz")
+LAB=/var/lib/etcdwiz-lab
+die() { echo "status-bench: $*" >&2; exit 2; }
+[ -x "$etcdwiz" ] || die "no etcdwiz binary at $etcdwiz; set ETCDWIZ"
+[ "$(id -u)" -eq 0 ] || die "the lab needs root"
+for t in etcdctl jq; do command -v $t >/dev/null || die "$t missing (apt-get install etcd-client jq)"; done
+export ETCDWIZ_LAB_PATH=${ETCDWIZ_LAB_PATH:-$build/lab:$here/../lab}
+
+exec 9>/run/etcdwiz-lab-test.lock
+flock 9
+[ -e "$LAB/state" ] && die "a lab is up already; this benchmark would remove it (run 'etcdwiz lab down' first)"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/status-bench.XXXXXX")
+trap '"$etcdwiz" lab down >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+export XDG_DATA_HOME=$tmp/xdg ETCDCTL_API=3
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0) ? a / b : 0 }'; }
+
+printf '%-8s %14s %14s %8s %16s %8s\n' members "etcdctl pair" "status cold" ratio "dashboard warm" ratio
+for n in $sizes; do
+	"$etcdwiz" lab down >/dev/null 2>&1 || true
+	"$etcdwiz" lab up -n "$n" -q >/dev/null 2>&1 || die "lab up -n $n failed"
+	"$etcdwiz" apply --yes -f "$LAB/cluster.yaml" >"$tmp/apply" 2>&1 || { tail "$tmp/apply"; die "apply on $n members failed"; }
+	pki=$XDG_DATA_HOME/etcdwiz/lab/pki
+	ca=$pki/ca/etcd/ca.crt crt=$pki/members/etcd-1/etcd/healthcheck-client.crt key=$pki/members/etcd-1/etcd/healthcheck-client.key
+	eps=$(for i in $(seq "$n"); do printf 'https://198.51.100.%d:2379,' $((10 + i)); done)
+	eps=${eps%,}
+	: >"$tmp/ctl" ; : >"$tmp/wiz"
+	for r in $(seq "$rounds"); do
+		ctl() {
+			local t0; t0=$(now_ms)
+			etcdctl --endpoints="$eps" --cacert="$ca" --cert="$crt" --key="$key" endpoint status >/dev/null
+			etcdctl --endpoints="$eps" --cacert="$ca" --cert="$crt" --key="$key" endpoint health >/dev/null
+			echo $(($(now_ms) - t0)) >>"$tmp/ctl"
+		}
+		wiz() {
+			local t0; t0=$(now_ms)
+			"$etcdwiz" status --direct --endpoints "$eps" --cacert "$ca" --cert "$crt" --key "$key" --once -o json >"$tmp/once.json"
+			echo $(($(now_ms) - t0)) >>"$tmp/wiz"
+			[ "$(jq -r .badge "$tmp/once.json")" = HEALTHY ] || die "status --once did not see a healthy cluster"
+		}
+		if [ $((r % 2)) -eq 1 ]; then ctl; wiz; else wiz; ctl; fi
+	done
+	# Warm: 22 snapshots at 1 s; the first two (connecting) are dropped.
+	timeout 60 "$etcdwiz" status -f "$LAB/cluster.yaml" -o json --interval 1 2>/dev/null |
+		head -n 22 | tail -n 20 | jq '[.members[].refresh_ms] | max' >"$tmp/warm" || true
+	c=$(median <"$tmp/ctl") w=$(median <"$tmp/wiz") h=$(median <"$tmp/warm")
+	printf '%-8s %11s ms %11s ms %8s %13s ms %8s\n' "$n" "$c" "$w" "$(ratio "$c" "$w")" "$h" "$(ratio "$c" "$h")"
+done
+
+# The dashboard at 1 s for 60 s on the last (largest) cluster.
+printf '%s\n' ':sleep 60000' 'q' >"$tmp/keys"
+ETCDWIZ_UI_SCRIPT=$tmp/keys ETCDWIZ_UI_DUMP_DIR=$tmp "$etcdwiz" status -f "$LAB/cluster.yaml" --interval 1 >/dev/null 2>&1 &
+pid=$!
+sleep 58
+hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+read -r ut st < <(awk '{ print $14, $15 }' "/proc/$pid/stat")
+start=$(awk '{ print $22 }' "/proc/$pid/stat")
+hz=$(getconf CLK_TCK)
+up=$(awk '{ print $1 }' /proc/uptime)
+wait $pid || true
+awk -v u="$ut" -v s="$st" -v hz="$hz" -v st0="$start" -v up="$up" -v kb="$hwm" 'BEGIN {
+	wall = up - st0 / hz; cpu = (u + s) / hz
+	printf "dashboard, %s members, 1 s refresh: %.2f s CPU in %.1f s = %.2f%% of one core; peak RSS %.1f MiB\n",
+		"'"${sizes##* }"'", cpu, wall, 100 * cpu / wall, kb / 1024 }'
