@@ -15,33 +15,11 @@
 # Usage: bench/status-bench.sh [ROUNDS [SIZES...]]   (default 5; 3 5 7)
 #   ETCDWIZ=path/to/etcdwiz of a build without --enable-sanitizers. Root
 #   only: it brings labs up and down (and refuses to touch one that is up).
-set -eu
 export LC_ALL=C
-rounds=${1:-5}
-[ $# -gt 0 ] && shift
-sizes=${*:-3 5 7}
-here=$(cd "$(dirname "$0")" && pwd)
-etcdwiz=${ETCDWIZ:-$here/../etcdwiz}
-build=$(cd "$(dirname "$etcdwiz")" && pwd)
-etcdwiz=$build/$(basename "$etcdwiz")
-LAB=/var/lib/etcdwiz-lab
-die() { echo "status-bench: $*" >&2; exit 2; }
-[ -x "$etcdwiz" ] || die "no etcdwiz binary at $etcdwiz; set ETCDWIZ"
-[ "$(id -u)" -eq 0 ] || die "the lab needs root"
+BENCH_NAME=status-bench
+. "$(dirname "$0")/lab-bench-lib.sh"
 for t in etcdctl jq; do command -v $t >/dev/null || die "$t missing (apt-get install etcd-client jq)"; done
-export ETCDWIZ_LAB_PATH=${ETCDWIZ_LAB_PATH:-$build/lab:$here/../lab}
-
-exec 9>/run/etcdwiz-lab-test.lock
-flock 9
-[ -e "$LAB/state" ] && die "a lab is up already; this benchmark would remove it (run 'etcdwiz lab down' first)"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/status-bench.XXXXXX")
-trap '"$etcdwiz" lab down >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
 export XDG_DATA_HOME=$tmp/xdg ETCDCTL_API=3
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0) ? a / b : 0 }'; }
 
 printf '%-8s %14s %14s %8s %16s %8s\n' members "etcdctl pair" "status cold" ratio "dashboard warm" ratio
 for n in $sizes; do

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply-support.h"
 #include "cluster.h"
 #include "cmd.h"
 #include "engine.h"
@@ -39,20 +40,6 @@ struct run {
 	size_t n_errors;
 	FILE *out;
 };
-
-static void split_into(struct strlist *l, const char *csv, bool lower)
-{
-	char *copy = xstrdup(csv), *save = NULL;
-
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (lower)
-			for (char *p = t; *p; p++)
-				*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-		if (*t)
-			strlist_push(l, t);
-	}
-	free(copy);
-}
 
 /* Read a secret from the terminal with echo off; NULL without a terminal. */
 static char *prompt_secret(const char *prompt)
@@ -148,86 +135,6 @@ static void sink_done(const struct engine_host *h, const struct step *s, enum ho
 		msg ? ": " : "", msg ? msg : "");
 }
 
-/* The local store file a host gets, by its path under /etc/kubernetes/pki. */
-static char *read_local(const struct host *h, bool is_member, const char *rel, size_t *len, void *ud)
-{
-	struct run *r = ud;
-	const char *member = is_member ? h->name : r->c.members[0].name;
-	char *path = rel[0] == '/' ? xstrdup(rel)	/* etcd.etcdctlBinary */
-		: strcmp(rel, "etcd/ca.key") == 0
-		? xasprintf("%s/ca/etcd/ca.key", r->store.dir)
-		: xasprintf("%s/members/%s/%s", r->store.dir, member, rel);
-	char *data = NULL;
-	struct wiz_error err;
-
-	if (wiz_read_file(path, 256u << 20, &data, len, &err) != WIZ_ERR_OK)
-		data = NULL;
-	free(path);
-	return data;
-}
-
-/* etcd.clusterToken, else the one saved for this cluster, else (when
- * applying) a new random one saved for the next runs. */
-static char *cluster_token(struct run *r, bool create, struct wiz_error *err)
-{
-	char *dir, *path, *data = NULL;
-	unsigned char rnd[12];
-	char hex[sizeof rnd * 2 + 1];
-
-	if (r->c.etcd.cluster_token)
-		return xstrdup(r->c.etcd.cluster_token);
-	dir = wiz_data_dir();
-	path = xasprintf("%s/%s/cluster-token", dir, r->c.name);
-	if (wiz_read_file(path, 256, &data, NULL, err) == WIZ_ERR_OK) {
-		data[strcspn(data, "\n")] = '\0';
-		goto out;
-	}
-	free(data);
-	data = NULL;
-	if (!create) {
-		data = xstrdup("<generated-at-apply>");
-		goto out;
-	}
-	gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof rnd);
-	for (size_t i = 0; i < sizeof rnd; i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	data = xasprintf("etcdwiz-%s-%s", r->c.name, hex);
-	{
-		char *sub = xasprintf("%s/%s", dir, r->c.name);
-		char *line = xasprintf("%s\n", data);
-
-		if (wiz_mkdir_p(sub, 0700, err) != WIZ_ERR_OK ||
-		    wiz_write_file_atomic(path, line, strlen(line), 0600, err) != WIZ_ERR_OK) {
-			free(data);
-			data = NULL;
-		}
-		free(sub);
-		free(line);
-	}
-out:
-	free(dir);
-	free(path);
-	return data;
-}
-
-static char *journal_path(struct run *r, bool apply)
-{
-	char *dir = wiz_data_dir();
-	char *jdir = xasprintf("%s/%s/journal", dir, r->c.name);
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	char *path = NULL;
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-	if (wiz_mkdir_p(jdir, 0700, NULL) == WIZ_ERR_OK)
-		path = xasprintf("%s/%s-%s.log", jdir, stamp, apply ? "apply" : "plan");
-	free(dir);
-	free(jdir);
-	return path;
-}
-
 static int run_engine(struct run *r, bool apply, char **journal)
 {
 	struct loop *loop = loop_new();
@@ -239,14 +146,14 @@ static int run_engine(struct run *r, bool apply, char **journal)
 		.steps = &r->steps,
 		.ignore_preflight = &r->ignore,
 		.cluster_token = r->token,
-		.read_local = read_local,
-		.read_local_ud = r,
+		.read_local = apply_read_local,
+		.read_local_ud = &r->store,
 	};
 	struct engine_sink sink = { sink_step, sink_planned, sink_action, sink_done, r };
 	struct engine *e;
 	int status;
 
-	*journal = journal_path(r, apply);
+	*journal = apply_journal_path(&r->c, apply);
 	o.journal_path = *journal;
 	o.accept_new_host_keys = r->accept_new;
 	o.kubeadm_init = r->kubeadm_init;
@@ -311,9 +218,9 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 		switch (c) {
 		case 'f': r.file = optarg; break;
 		case 'y': r.yes = true; break;
-		case 'l': split_into(&r.limit, optarg, false); break;
-		case 's': split_into(&r.steps, optarg, false); break;
-		case 'i': split_into(&r.ignore, optarg, true); break;
+		case 'l': apply_split_csv(&r.limit, optarg, false); break;
+		case 's': apply_split_csv(&r.steps, optarg, false); break;
+		case 'i': apply_split_csv(&r.ignore, optarg, true); break;
 		case 'A': r.accept_new = true; break;
 		case 'v': r.verbose = true; break;
 		case 'K': r.kubeadm_init = true; break;
@@ -357,7 +264,7 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 		}
 	}
 	pki_store_init(&r.store, &r.c);
-	r.token = cluster_token(&r, false, &err);
+	r.token = apply_cluster_token(&r.c, false, &err);
 
 	/* Look first: the plan is computed on every host, read-only. */
 	status = run_engine(&r, false, &journal);
@@ -388,7 +295,7 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 		pki_report_free(&rep);
 	}
 	free(r.token);
-	r.token = cluster_token(&r, true, &err);
+	r.token = apply_cluster_token(&r.c, true, &err);
 	if (r.token == NULL) {
 		fprintf(stderr, "%s: %s\n", PACKAGE, err.msg);
 		status = EXIT_FAIL;

@@ -8,7 +8,7 @@
 #include "i18n.h"
 
 extern const struct cmd_entry cmd_validate_entry, cmd_plan_entry, cmd_apply_entry,
-	cmd_certs_entry, cmd_lab_entry, cmd_status_entry;
+	cmd_certs_entry, cmd_lab_entry, cmd_status_entry, cmd_wizard_entry;
 
 /* Only commands that work are listed here. */
 const struct cmd_entry *const cmd_table[] = {
@@ -18,6 +18,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_apply_entry,
 	&cmd_status_entry,
 	&cmd_lab_entry,
+	&cmd_wizard_entry,
 	NULL,
 };
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "i18n.h"
@@ -55,6 +56,13 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
+		/* On a terminal, no command opens the wizard. */
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && cmd_find("wizard")) {
+			char *wargv[] = { (char *)"wizard", NULL };
+
+			optind = 0;
+			return cmd_find("wizard")->exec(1, wargv);
+		}
 		print_help(stdout);
 		return EXIT_OK;
 	}

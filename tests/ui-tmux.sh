@@ -1,0 +1,155 @@
+#!/bin/bash
+# The real binary in a real terminal (a detached tmux, as tmux's own
+# regress tests do) through the whole wizard on a 3-host lab: Welcome (the
+# lab brought up from the wizard), Hosts, Connect, Prerequisites, Runtime,
+# Certificates, Deploy, Health, Kubernetes, Summary with every host at
+# failed=0; then Debian's etcdctl finds the cluster healthy. The same flow
+# again at 80x24 with NO_COLOR and TERM=vt100, and once with LANGUAGE=zh_TW.
+. "${TOP_SRCDIR:-.}/tests/tap.sh"
+
+command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
+command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
+. "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
+
+tap_plan 14
+export XDG_DATA_HOME="$TAP_TMP/xdg" XDG_STATE_HOME="$TAP_TMP/state"
+SOCK="etcdwiz-ui-$$"
+tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
+tap_on_exit "tmux -L '$SOCK' kill-server >/dev/null 2>&1"
+
+# The zh_TW catalogue, built from this tree's po/ (nothing installed).
+LOCALEDIR="$TAP_TMP/locale"
+mkdir -p "$LOCALEDIR/zh_TW/LC_MESSAGES"
+msgfmt -o "$LOCALEDIR/zh_TW/LC_MESSAGES/etcdwiz.mo" "$TOP_SRCDIR/po/zh_TW.po" || echo "# msgfmt failed"
+# T MSGID: the text the wizard shows for MSGID in the language under test.
+T() { LANGUAGE=${WIZ_LANG:-} TEXTDOMAINDIR=${LOCALEDIR:-/usr/local/share/locale} gettext -d etcdwiz "$1"; }
+# N MSGID PLURAL: the plural message's text after its number (n = 2).
+N() { LANGUAGE=${WIZ_LANG:-} TEXTDOMAINDIR=${LOCALEDIR:-/usr/local/share/locale} ngettext -d etcdwiz "$1" "$2" 2 | sed 's/^.*%zu//'; }
+# F3 MSGID: a "%zu of %zu ..." message with both numbers 3.
+F3() { T "$1" | sed 's/%zu/3/g'; }
+title() { T 'etcdwiz %zu/%zu: %s' | sed "s|%zu/%zu.*|$1/10|"; }
+screen() { tmux -L "$SOCK" capture-pane -p -t wiz 2>/dev/null; }
+keys() { tmux -L "$SOCK" send-keys -t wiz "$@"; }
+# wait_screen SECONDS TEXT: until the screen shows TEXT (fixed string).
+wait_screen() {
+	local limit=$1 i=0
+	while [ "$i" -lt "$limit" ]; do
+		screen | grep -qF -- "$2" && return 0
+		tmux -L "$SOCK" has-session -t wiz 2>/dev/null || return 1
+		sleep 1
+		i=$((i + 1))
+	done
+	echo "# timed out after $limit s waiting for: $2"
+	screen | sed 's/^/# /'
+	return 1
+}
+# step_screen N: on screen N/10, wait for the check, confirm and apply what
+# it lists, and go on. Fails when a check or an apply fails.
+step_screen() {
+	local n=$1 i
+	local t review errs applied confirm bad1 bad2
+	t=$(title "$n")
+	review=$(N 'Checked: %zu step would change a host. Review, then F3 to apply.' \
+		'Checked: %zu host steps would change. Review, then F3 to apply.')
+	errs=$(N '%zu error found; see [ERROR ...] in the plans.' '%zu errors found; see [ERROR ...] in the plans.')
+	applied=$(T 'Applied on every host.')
+	confirm=$(T 'Apply these changes?')
+	bad1=$(T 'Some hosts could not be checked; see their state and the log.')
+	bad2=$(T 'Some hosts failed; see their state and the log. r checks again.')
+	wait_screen 60 "$t" || return 1
+	for i in $(seq 900); do
+		s=$(screen)
+		case $s in
+		*"$t"*) ;;
+		*) return 0 ;;
+		esac
+		case $s in
+		*"$applied"*) keys F3 ;;
+		*"$confirm"*) keys y ;;
+		*"$review"*) keys F3 ;;
+		*"$errs"* | *"$bad1"* | *"$bad2"*) echo "# screen $n failed:"; echo "$s" | sed 's/^/# /'; return 1 ;;
+		esac
+		sleep 1
+	done
+	return 1
+}
+
+# flow NAME COLSxROWS ENV...: the whole wizard; the last screen in $TAP_TMP/NAME.summary.
+flow() {
+	local name=$1 size=$2
+	shift 2
+	tmux -L "$SOCK" kill-server >/dev/null 2>&1
+	rm -rf "$XDG_STATE_HOME" # a fresh session: start at Welcome
+	tmux -L "$SOCK" -f /dev/null new-session -d -s wiz -x "${size%x*}" -y "${size#*x}" \
+		"env $* ASAN_OPTIONS=log_path=$TAP_TMP/asan UBSAN_OPTIONS=log_path=$TAP_TMP/ubsan XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' ETCDWIZ_LAB_PATH='$ETCDWIZ_LAB_PATH' ETCDWIZ_LOCALEDIR='$LOCALEDIR' '$ETCDWIZ' wizard ${WIZ_ARGS:-}; echo WIZARD-EXIT=\$?; sleep 600" || return 1
+	wait_screen 20 "$(title 1)" || return 1
+	# Welcome: choose the lab (4), unless --lab did (the README's first command).
+	[ -n "${WIZ_ARGS:-}" ] || keys 4 Enter
+	for i in $(seq 900); do
+		screen | grep -qF "$(T 'cluster %s%s' | sed 's/%s%s.*/lab/')" && break
+		screen | grep -qF "$(T 'The lab could not be brought up; see the log above.')" && { screen | sed 's/^/# /'; return 1; }
+		sleep 1
+	done
+	keys F3
+	wait_screen 30 "$(title 2)" || return 1
+	keys F3
+	wait_screen 60 "$(title 3)" || return 1
+	wait_screen 120 "$(F3 '%zu of %zu hosts connected.')" || return 1
+	keys F3
+	step_screen 4 && step_screen 5 || return 1
+	wait_screen 30 "$(title 6)" || return 1
+	keys g
+	step_screen 6 && step_screen 7 || return 1
+	wait_screen 30 "$(title 8)" || return 1
+	# The live dashboard: the badge, and every member up.
+	wait_screen 120 "$(T '%zu of %zu members up, leader %s' | sed 's/%zu/3/g; s/%s.*//')" || return 1
+	wait_screen 10 "$(T 'HEALTHY')" || return 1
+	screen >"$TAP_TMP/$name.health"
+	keys F3
+	wait_screen 30 "$(title 9)" || return 1
+	keys F3
+	wait_screen 30 "$(title 10)" || return 1
+	sleep 1
+	screen >"$TAP_TMP/$name.summary"
+	keys F3
+	wait_screen 30 "WIZARD-EXIT=0"
+}
+# A sanitizer report of the wizard, if any, goes to the log.
+show_reports() { cat "$TAP_TMP"/asan.* "$TAP_TMP"/ubsan.* 2>/dev/null | head -60 | sed 's/^/# /'; rm -f "$TAP_TMP"/asan.* "$TAP_TMP"/ubsan.*; }
+
+flow utf8 100x30 TERM=xterm-256color LC_ALL=C.UTF-8
+tap_is "the whole flow reaches the Summary and exits 0 (100x30, colour, UTF-8)" 0 $?
+show_reports
+tap_is "Summary: three hosts, every one failed=0 unreachable=0" 3 \
+	"$(grep -cE '^ etcd-[123] +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/utf8.summary")"
+tap_grep "Health: the live dashboard shows HEALTHY with 3 of 3 members up" \
+	'HEALTHY +3 of 3 members up, leader etcd-[123]' "$TAP_TMP/utf8.health"
+tap_grep "Summary names the saved cluster file" 'Cluster file saved: /var/lib/etcdwiz-lab/cluster.yaml' "$TAP_TMP/utf8.summary"
+
+PKI="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1"
+ETCDCTL_API=3 timeout 30 etcdctl --cacert "$PKI/etcd/ca.crt" --cert "$PKI/etcd/healthcheck-client.crt" \
+	--key "$PKI/etcd/healthcheck-client.key" \
+	--endpoints https://198.51.100.11:2379,https://198.51.100.12:2379,https://198.51.100.13:2379 \
+	endpoint health >"$TAP_TMP/etcdctl" 2>&1
+tap_is "Debian's etcdctl with the wizard's certificates: 3 healthy endpoints" 3 "$(grep -c 'is healthy' "$TAP_TMP/etcdctl")"
+"$ETCDWIZ" apply --yes -f /var/lib/etcdwiz-lab/cluster.yaml >"$TAP_TMP/replay" 2>&1
+tap_is "etcdwiz apply replays the saved cluster file and changes nothing" 3 \
+	"$(grep -cE ' : ok=[0-9]+ changed=0 unreachable=0 failed=0' "$TAP_TMP/replay")"
+
+WIZ_ARGS=--lab flow vt100 80x24 TERM=vt100 NO_COLOR=1 LC_ALL=C.UTF-8
+tap_is "the flow again from 'etcdwiz wizard --lab' at 80x24 with NO_COLOR and TERM=vt100" 0 $?
+show_reports
+tap_is "vt100 Summary: every host failed=0" 3 \
+	"$(grep -cE '^ etcd-[123] +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/vt100.summary")"
+tap_is "vt100: nothing outside ASCII on the screen" 0 "$(LC_ALL=C grep -c $'[\x80-\xff]' "$TAP_TMP/vt100.summary")"
+
+WIZ_LANG=zh_TW flow zh 80x24 TERM=xterm LC_ALL=C.UTF-8 LANGUAGE=zh_TW
+tap_is "the flow once in zh_TW" 0 $?
+show_reports
+tap_is "zh_TW Summary: every host failed=0" 3 \
+	"$(grep -cE '^ etcd-[123] +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/zh.summary")"
+# T in zh_TW (WIZ_LANG was set for the flow only).
+zhT() { WIZ_LANG=zh_TW T "$1"; }
+tap_check "zh_TW: the catalogue is used (Summary is not English)" test "$(zhT 'Summary')" != "Summary"
+tap_grep "zh_TW: the Summary screen shows its translated title" "$(zhT 'Summary')" "$TAP_TMP/zh.summary"
+tap_grep "zh_TW: the Health screen's dashboard showed the translated badge" "$(zhT 'HEALTHY')" "$TAP_TMP/zh.health"
