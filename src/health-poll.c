@@ -63,6 +63,9 @@ struct poll_member {
 	struct poll_chan client, metrics;
 	struct ssh_op *host_op;
 	uint64_t host_checked;		/* when the last host check was started */
+	uint64_t metrics_read;		/* when the last /metrics read was started */
+	uint64_t version_read;		/* when /version last answered */
+	bool want_version;		/* this refresh reads /version */
 
 	struct loop_timer *next;	/* the next refresh */
 	struct loop_timer *deadline;
@@ -182,7 +185,10 @@ static enum poll_req next_req(const struct poll_member *m, enum poll_req done)
 {
 	switch (done) {
 	case REQ_STATUS: return REQ_HEALTH;
-	case REQ_HEALTH: return REQ_VERSION;
+	case REQ_HEALTH:
+		if (m->want_version)
+			return REQ_VERSION;
+		return m->fetching_cluster ? REQ_MEMBERS : REQ_NONE;
 	case REQ_VERSION: return m->fetching_cluster ? REQ_MEMBERS : REQ_NONE;
 	case REQ_MEMBERS: return REQ_ALARMS;
 	default: return REQ_NONE;
@@ -224,6 +230,8 @@ static void on_http(struct http_conn *c, enum wiz_err rc, const struct http_resp
 	case REQ_VERSION:
 		prc = etcd_json_parse_version(r->body, r->body_len, &m->version, &perr);
 		m->got_version = prc == WIZ_ERR_OK;
+		if (m->got_version)
+			m->version_read = loop_now();
 		break;
 	case REQ_MEMBERS:
 		prc = etcd_json_parse_member_list(r->body, r->body_len, &m->members, &perr);
@@ -484,6 +492,8 @@ static void member_finish(struct poll_member *m)
 
 	m->running = false;
 	loop_timer_disarm(m->deadline);
+	if (!m->got_status)
+		m->version_read = 0;	/* back from down: maybe another version */
 	if (!m->got_status && m->error == NULL)
 		m->error = xstrdup(_("no answer"));
 	o.error = m->error;
@@ -600,9 +610,15 @@ static void member_refresh(struct loop_timer *t, void *ud)
 		p->cluster_fetching = true;
 		m->fetching_cluster = true;
 	}
+	/* The server version rarely changes (an upgrade restarts the member,
+	 * which the status shows at once): read it now and then. */
+	m->want_version = m->version_read == 0 || now - m->version_read >= HEALTH_POLL_VERSION_MS;
 	chan_start(&m->client, REQ_STATUS);
-	if (metrics_reachable(m))
+	if (metrics_reachable(m) &&
+	    (m->metrics_read == 0 || now - m->metrics_read >= HEALTH_POLL_METRICS_MS)) {
+		m->metrics_read = now;
 		chan_start(&m->metrics, REQ_METRICS);
+	}
 	if (!p->o.direct && m->session != NULL &&
 	    (m->host_checked == 0 || now - m->host_checked >= HEALTH_POLL_HOST_CHECK_MS)) {
 		char *cmd = host_check_cmd(p->o.data_dir ? p->o.data_dir : "/var/lib/etcd");

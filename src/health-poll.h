@@ -7,8 +7,9 @@
  * connection (the healthcheck-client certificate), POST
  * /v3/maintenance/status (its round trip is the member's latency), GET
  * /health and /version, and on the member that answered first the cluster's
- * member list and alarms; at the same time, plain HTTP GET /metrics from
- * the host's 127.0.0.1:2381; and now and then one SSH command that reports
+ * member list and alarms; at the same time, every few seconds, plain HTTP
+ * GET /metrics from the host's 127.0.0.1:2381; and now and then one SSH
+ * command that reports
  * free space under the data directory, kubelet's state, whether etcd runs,
  * and the certificate files of /etc/kubernetes/pki.
  *
@@ -38,6 +39,11 @@ struct health_poll;
 #define HEALTH_POLL_INTERVAL_MS 2000
 #define HEALTH_POLL_MIN_INTERVAL_MS 500
 #define HEALTH_POLL_HOST_CHECK_MS 10000	/* the SSH host check, at most this often */
+/* /metrics is 100-200 KiB a scrape and its p99s are over minutes (the
+ * mixin's 5 m rate window), so it is read at most this often: most of the
+ * dashboard's CPU time went into carrying and parsing it every second. */
+#define HEALTH_POLL_METRICS_MS 5000
+#define HEALTH_POLL_VERSION_MS 60000	/* /version, at most this often */
 
 typedef void (*health_poll_updated_fn)(struct health_poll *p, size_t member, void *ud);
 

@@ -322,8 +322,10 @@ void health_member_update(struct health_member *m, const struct health_observati
 	pt = &m->hist[m->hist_head];
 	pt->t_ms = o->t_ms;
 	pt->latency_ms = m->latency_ms;
-	pt->fsync_p99 = o->metrics ? m->fsync_p99 : NAN;
-	pt->commit_p99 = o->metrics ? m->commit_p99 : NAN;
+	/* /metrics is read less often than the rest: its last p99s stand
+	 * until the next scrape, as long as the member answers. */
+	pt->fsync_p99 = m->have_metrics && o->status ? m->fsync_p99 : NAN;
+	pt->commit_p99 = m->have_metrics && o->status ? m->commit_p99 : NAN;
 	pt->db_size = o->metrics && o->metrics->have[METRICS_DB_TOTAL]
 			      ? o->metrics->value[METRICS_DB_TOTAL]
 		      : o->status ? (double)o->status->db_size

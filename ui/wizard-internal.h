@@ -80,6 +80,7 @@ struct wz_dialog {
 	char input[512];
 	size_t input_len;
 	size_t scroll;
+	size_t shown_lines;	/* lines after wrapping, as last drawn */
 	wz_dialog_fn done;
 	void *ud;
 	void (*ud_free)(void *ud);	/* when dropped unanswered */

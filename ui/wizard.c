@@ -231,7 +231,7 @@ static void dialog_key(struct wizard *w, int key)
 			d->scroll--;
 		break;
 	case TK_DOWN:
-		if (d->scroll + 1 < d->lines.n)
+		if (d->scroll + 1 < d->shown_lines)
 			d->scroll++;
 		break;
 	case TK_BS:
@@ -272,13 +272,90 @@ static void dialog_key(struct wizard *w, int key)
 	term_request_draw();
 }
 
+/* One UTF-8 character's length at s (1 for a stray byte). */
+static size_t utf8_len(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+
+	for (size_t i = 1; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			return 1;
+	return n;
+}
+
+/* Word-wrap lines to width display columns: a dialog shows every word of
+ * its message (a changed host key's two fingerprints and the known_hosts
+ * line are at the end of a long one). Words wider than a line are cut. */
+static void wrap_lines(const struct strlist *in, int width, struct strlist *out)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const char *p = in->items[i];
+		char *line = xstrdup("");
+
+		do {
+			size_t wlen = strcspn(p, " ");
+			char *word = xstrndup(p, wlen);
+			char *cand = line[0] ? xasprintf("%s %s", line, word) : xstrdup(word);
+
+			if (term_width(cand) <= width) {
+				free(line);
+				line = cand;
+			} else {
+				free(cand);
+				if (line[0])
+					strlist_push(out, line);
+				free(line);
+				line = xstrdup("");
+				/* A word wider than the line: cut it by characters. */
+				while (term_width(word) > width) {
+					size_t cut = 0;
+					char *head = NULL;
+
+					for (;;) {
+						size_t next = cut + utf8_len(word + cut);
+						char *t = xstrndup(word, next);
+						bool fits = term_width(t) <= width;
+
+						free(t);
+						if (!fits || word[next] == '\0')
+							break;
+						cut = next;
+					}
+					if (cut == 0)
+						cut = utf8_len(word);
+					head = xstrndup(word, cut);
+					strlist_push(out, head);
+					free(head);
+					memmove(word, word + cut, strlen(word + cut) + 1);
+				}
+				free(line);
+				line = xstrdup(word);
+			}
+			free(word);
+			p += wlen;
+			while (*p == ' ')
+				p++;
+		} while (*p);
+		strlist_push(out, line);
+		free(line);
+	}
+}
+
 static void dialog_draw(struct wizard *w)
 {
 	struct wz_dialog *d = &w->dlgs[0];
 	int cols = term_cols(), rows = term_rows();
 	int width = cols - 8 < 72 ? cols - 8 : 72, inner = width - 4;
-	int body = (int)d->lines.n, h, y, x, by;
+	struct strlist shown_lines = { NULL, 0 };
+	int body, h, y, x, by;
 	bool text = d->kind == DLG_INPUT || d->kind == DLG_SECRET;
+
+	wrap_lines(&d->lines, inner, &shown_lines);
+	d->shown_lines = shown_lines.n;
+	if (d->scroll >= shown_lines.n && shown_lines.n > 0)
+		d->scroll = shown_lines.n - 1;
+	body = (int)shown_lines.n;
 
 	if (body > rows - 8 - (text ? 2 : 0))
 		body = rows - 8 - (text ? 2 : 0);
@@ -288,8 +365,8 @@ static void dialog_draw(struct wizard *w)
 	y = (rows - h) / 2;
 	x = (cols - width) / 2;
 	term_box(y, x, h, width, TERM_DIALOG, d->title);
-	for (int i = 0; i < body && d->scroll + (size_t)i < d->lines.n; i++)
-		term_put(y + 1 + i, x + 2, inner, TERM_DIALOG, d->lines.items[d->scroll + (size_t)i]);
+	for (int i = 0; i < body && d->scroll + (size_t)i < shown_lines.n; i++)
+		term_put(y + 1 + i, x + 2, inner, TERM_DIALOG, shown_lines.items[d->scroll + (size_t)i]);
 	if (text) {
 		char shown[sizeof d->input];
 		int iy = y + 2 + body;
@@ -325,8 +402,10 @@ static void dialog_draw(struct wizard *w)
 			free(b);
 		}
 	}
-	if (d->lines.n > (size_t)body)
-		term_putf(y + h - 1, x + width - 12, 10, TERM_DIALOG, " %zu/%zu ", d->scroll + 1, d->lines.n);
+	if (shown_lines.n > (size_t)body)
+		term_putf(y + h - 1, x + width - 12, 10, TERM_DIALOG, " %zu/%zu ", d->scroll + 1,
+			  shown_lines.n);
+	strlist_free(&shown_lines);
 }
 
 static void open_help(struct wizard *w)
