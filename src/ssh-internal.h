@@ -50,6 +50,9 @@ struct ssh_session {
 	int block;			/* LIBSSH2_SESSION_BLOCK_* after EAGAIN */
 	unsigned in_drive;
 	bool redrive, free_pending;
+	/* Bytes moved by operations and streams; a drive that moved none
+	 * does not kick itself again (see session_drive). */
+	uint64_t io_count;
 
 	/* Host key. */
 	char *hk_type, *hk_fp;

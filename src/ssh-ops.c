@@ -1025,6 +1025,8 @@ ssize_t ssh_stream_read(struct ssh_stream *st, void *buf, size_t len)
 	}
 	n = libssh2_channel_read_ex(st->ch, 0, buf, len);
 	st->want_read = n == LIBSSH2_ERROR_EAGAIN;
+	if (n > 0)
+		st->s->io_count++;
 	/* Whatever else arrived is queued in libssh2 now: let the session's
 	 * operations see it without waiting for the socket. */
 	if (st->s->ops != NULL && st->s->in_drive == 0)
@@ -1059,6 +1061,8 @@ ssize_t ssh_stream_write(struct ssh_stream *st, const void *buf, size_t len)
 	n = libssh2_channel_write_ex(st->ch, 0, buf, len);
 	if (st->s->ops != NULL && st->s->in_drive == 0)
 		ssh_session_kick(st->s);
+	if (n > 0)
+		st->s->io_count++;
 	if (n >= 0)
 		return n;
 	if (n == LIBSSH2_ERROR_EAGAIN) {

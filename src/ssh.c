@@ -981,7 +981,7 @@ static void check_deadlines(struct ssh_session *s, uint64_t now)
 
 static void session_drive(struct ssh_session *s)
 {
-	uint64_t now;
+	uint64_t now, io_before = s->io_count;
 
 	if (s->in_drive > 0) {
 		s->redrive = true;
@@ -1002,7 +1002,7 @@ static void session_drive(struct ssh_session *s)
 			bool was_busy = s->busy;
 
 			while (ssh_ops_drive(s) && s->state == SSH_S_READY)
-				;
+				s->io_count++;
 			s->busy = s->state == SSH_S_READY && ssh_ops_active(s);
 			if (s->busy && !was_busy)
 				s->busy_since = loop_now();
@@ -1022,7 +1022,12 @@ static void session_drive(struct ssh_session *s)
 	}
 	ssh_session_update_interest(s);
 	session_arm_timer(s);
-	if (s->state == SSH_S_READY && ssh_ops_data_queued(s))
+	/* Data libssh2 has queued for a channel is not seen by poll(): drive
+	 * again at once, but only after a drive that moved something. One
+	 * that moved nothing gave every operation and stream its chance, and
+	 * driving again before the socket or a timer says so would spin (a
+	 * channel can hold bytes a reader does not want yet). */
+	if (s->state == SSH_S_READY && s->io_count != io_before && ssh_ops_data_queued(s))
 		ssh_session_kick(s);
 }
 

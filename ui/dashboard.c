@@ -491,8 +491,12 @@ void dashboard_free(struct dashboard *d)
 
 struct run_state {
 	struct dashboard *d;
+	struct loop_timer *redraw;	/* coalesces member refreshes */
 	bool done;
 };
+
+/* Members refresh one by one; the screen follows at most this often. */
+#define DASHBOARD_REDRAW_MS 250
 
 static void run_draw(void *ud)
 {
@@ -551,12 +555,21 @@ static bool run_done(void *ud)
 	return s->done;
 }
 
-static void run_updated(struct health_poll *p, size_t member, void *ud)
+static void run_redraw(struct loop_timer *t, void *ud)
 {
-	(void)p;
-	(void)member;
+	(void)t;
 	(void)ud;
 	term_request_draw();
+}
+
+static void run_updated(struct health_poll *p, size_t member, void *ud)
+{
+	struct run_state *s = ud;
+
+	(void)p;
+	(void)member;
+	if (!loop_timer_armed(s->redraw))
+		loop_timer_arm_in(s->redraw, DASHBOARD_REDRAW_MS);
 }
 
 enum wiz_err dashboard_run(const struct dashboard_opts *o, struct wiz_error *err)
@@ -576,10 +589,12 @@ enum wiz_err dashboard_run(const struct dashboard_opts *o, struct wiz_error *err
 	rc = term_open(o->loop, &cb, err);
 	if (rc != WIZ_ERR_OK)
 		goto out;
+	s.redraw = loop_timer_add(o->loop, run_redraw, &s);
 	health_poll_set_updated(o->poll, run_updated, &s);
 	term_request_draw();
 	loop_run_until(o->loop, run_done, &s, 0);
 	health_poll_set_updated(o->poll, NULL, NULL);
+	loop_timer_del(s.redraw);
 	term_close();
 	if (term_scripted() && term_script_error() != NULL)
 		rc = wiz_error_set(err, WIZ_ERR_INVALID, "%s", term_script_error());
