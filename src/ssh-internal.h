@@ -24,6 +24,9 @@ struct ssh_ctx {
 
 enum ssh_ask { ASK_NONE, ASK_HOSTKEY, ASK_PASSPHRASE, ASK_PASSWORD, ASK_SUDO };
 
+/* A session with data queued but nothing moved drives again after this. */
+#define SSH_REDRIVE_IDLE_MS 50
+
 struct ssh_session {
 	struct ssh_ctx *ctx;
 	/* Configuration (owned copies). */
@@ -50,8 +53,8 @@ struct ssh_session {
 	int block;			/* LIBSSH2_SESSION_BLOCK_* after EAGAIN */
 	unsigned in_drive;
 	bool redrive, free_pending;
-	/* Bytes moved by operations and streams; a drive that moved none
-	 * does not kick itself again (see session_drive). */
+	/* Bytes moved by operations and streams: a drive that moved none
+	 * drives again only after SSH_REDRIVE_IDLE_MS (see session_drive). */
 	uint64_t io_count;
 
 	/* Host key. */

@@ -1022,13 +1022,19 @@ static void session_drive(struct ssh_session *s)
 	}
 	ssh_session_update_interest(s);
 	session_arm_timer(s);
-	/* Data libssh2 has queued for a channel is not seen by poll(): drive
-	 * again at once, but only after a drive that moved something. One
-	 * that moved nothing gave every operation and stream its chance, and
-	 * driving again before the socket or a timer says so would spin (a
-	 * channel can hold bytes a reader does not want yet). */
-	if (s->state == SSH_S_READY && s->io_count != io_before && ssh_ops_data_queued(s))
-		ssh_session_kick(s);
+	/* Data libssh2 has queued for a channel is not seen by poll(), so
+	 * the session drives itself again: at once after a drive that moved
+	 * bytes, else after SSH_REDRIVE_IDLE_MS. Not at once every time: a
+	 * channel can hold bytes its reader does not want yet, and that spun
+	 * the loop (700 polls a second per idle dashboard); not never: a
+	 * drive can decode packets that are not data (exit status, EOF)
+	 * while more wait behind them. */
+	if (s->state == SSH_S_READY && ssh_ops_data_queued(s)) {
+		if (s->io_count != io_before)
+			ssh_session_kick(s);
+		else if (!loop_timer_armed(s->kick))
+			loop_timer_arm_in(s->kick, SSH_REDRIVE_IDLE_MS);
+	}
 }
 
 /* ---- public API ---- */
