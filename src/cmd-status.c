@@ -132,7 +132,6 @@ static enum wiz_err load_creds(struct status_run *r, struct http_tls_creds **cre
 			       struct wiz_error *err)
 {
 	struct pki_store store;
-	char *ca = NULL, *crt = NULL, *key = NULL;
 	enum wiz_err rc;
 
 	if (r->cacert || !r->have_cluster) {
@@ -142,19 +141,7 @@ static enum wiz_err load_creds(struct status_run *r, struct http_tls_creds **cre
 		return http_tls_creds_load(r->cacert, r->cert, r->key, creds, err);
 	}
 	pki_store_init(&store, &r->c);
-	ca = pki_store_path(&store, NULL, PKI_PROFILE_CA, false);
-	crt = pki_store_path(&store, r->c.members[0].name, PKI_PROFILE_HEALTHCHECK, false);
-	key = pki_store_path(&store, r->c.members[0].name, PKI_PROFILE_HEALTHCHECK, true);
-	if (access(crt, R_OK) != 0 || access(key, R_OK) != 0 || access(ca, R_OK) != 0) {
-		rc = wiz_error_set(err, WIZ_ERR_NOTFOUND,
-				   _("no healthcheck-client certificate in the PKI store (%s); run 'etcdwiz certs generate -f %s', or give --cacert, --cert and --key"),
-				   crt, r->file);
-	} else {
-		rc = http_tls_creds_load(ca, crt, key, creds, err);
-	}
-	free(ca);
-	free(crt);
-	free(key);
+	rc = health_creds_from_store(&store, creds, err);
 	pki_store_free(&store);
 	return rc;
 }
@@ -163,15 +150,7 @@ static enum wiz_err load_creds(struct status_run *r, struct http_tls_creds **cre
 static enum wiz_err add_members(struct status_run *r, struct health_poll *p, struct wiz_error *err)
 {
 	if (r->have_cluster && r->endpoints.n == 0) {
-		for (size_t i = 0; i < r->c.n_members; i++) {
-			const struct host *h = &r->c.members[i];
-			struct ssh_host_config cfg;
-
-			ssh_host_config_from_cluster(&r->c, h, &cfg);
-			cfg.accept_new_host_keys = r->accept_new;
-			cfg.op_timeout_ms = 0;
-			health_poll_add(p, h->name, h->address, 2379, r->direct ? NULL : &cfg);
-		}
+		health_poll_add_cluster(p, &r->c, r->direct, r->accept_new, NULL);
 		return WIZ_ERR_OK;
 	}
 	if (!r->direct && r->ssh_specs.n != 1 && r->ssh_specs.n != r->endpoints.n)

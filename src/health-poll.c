@@ -14,12 +14,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "etcd-json.h"
 #include "etcd-metrics.h"
 #include "fsutil.h"
 #include "i18n.h"
 #include "log.h"
 #include "loop.h"
+#include "pki-store.h"
 #include "shquote.h"
 #include "ssh.h"
 #include "xmalloc.h"
@@ -707,6 +709,44 @@ void health_poll_add(struct health_poll *p, const char *name, const char *host, 
 	snprintf(endpoint, sizeof endpoint, strchr(host, ':') ? "https://[%s]:%d" : "https://%s:%d",
 		 host, port);
 	health_cluster_add(p->c, name, endpoint);
+}
+
+void health_poll_add_cluster(struct health_poll *p, const struct cluster *c, bool direct,
+			     bool accept_new, const struct kvlist *accepted)
+{
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct host *h = &c->members[i];
+		struct ssh_host_config cfg;
+		const char *once = accepted ? kvlist_get(accepted, h->name) : NULL;
+
+		ssh_host_config_from_cluster(c, h, &cfg);
+		cfg.accept_new_host_keys = accept_new;
+		if (cfg.pinned_fingerprint == NULL && once != NULL)
+			cfg.pinned_fingerprint = once;
+		health_poll_add(p, h->name, h->address, 2379, direct ? NULL : &cfg);
+	}
+}
+
+enum wiz_err health_creds_from_store(const struct pki_store *s, struct http_tls_creds **out,
+				     struct wiz_error *err)
+{
+	const char *first = s->c->n_members ? s->c->members[0].name : "";
+	char *ca = pki_store_path(s, NULL, PKI_PROFILE_CA, false);
+	char *crt = pki_store_path(s, first, PKI_PROFILE_HEALTHCHECK, false);
+	char *key = pki_store_path(s, first, PKI_PROFILE_HEALTHCHECK, true);
+	enum wiz_err rc;
+
+	*out = NULL;
+	if (!wiz_file_exists(ca) || !wiz_file_exists(crt) || !wiz_file_exists(key))
+		rc = wiz_error_set(err, WIZ_ERR_NOTFOUND,
+				   _("no healthcheck-client certificate in the PKI store (%s); run 'etcdwiz certs generate -f %s', or give --cacert, --cert and --key"),
+				   crt, s->c->file ? s->c->file : "FILE");
+	else
+		rc = http_tls_creds_load(ca, crt, key, out, err);
+	free(ca);
+	free(crt);
+	free(key);
+	return rc;
 }
 
 void health_poll_start(struct health_poll *p)

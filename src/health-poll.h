@@ -31,7 +31,10 @@
 #include "health.h"
 #include "http-tls.h"
 
+struct cluster;
+struct kvlist;
 struct loop;
+struct pki_store;
 struct ssh_ctx;
 struct ssh_host_config;
 struct health_poll;
@@ -73,6 +76,17 @@ void health_poll_add(struct health_poll *p, const char *name, const char *host, 
 
 /* Replace the callback after every member refresh. */
 void health_poll_set_updated(struct health_poll *p, health_poll_updated_fn fn, void *ud);
+
+/* Every member of a cluster file, through SSH as the file says (NULL
+ * ssh_ok = --direct); accepted maps a member name to a host key accepted
+ * for this run only (the wizard's "accept once"; may be NULL). */
+void health_poll_add_cluster(struct health_poll *p, const struct cluster *c, bool direct,
+			     bool accept_new, const struct kvlist *accepted);
+
+/* The CA and the first member's healthcheck-client pair from a cluster's
+ * local PKI store; NOTFOUND names the file and how to make it. */
+enum wiz_err health_creds_from_store(const struct pki_store *s, struct http_tls_creds **out,
+				     struct wiz_error *err);
 
 /* Start refreshing every member now, then every interval. */
 void health_poll_start(struct health_poll *p);

@@ -53,7 +53,6 @@ static void updated(struct health_poll *p, size_t member, void *ud)
 static void start(struct wizard *w)
 {
 	struct wiz_error err = { 0 };
-	char *ca, *crt, *key;
 	struct health_poll_opts o = { 0 };
 	struct dashboard_opts d = { 0 };
 
@@ -61,16 +60,10 @@ static void start(struct wizard *w)
 		hs.error = xstrdup(_("no cluster yet: go back to Hosts"));
 		return;
 	}
-	ca = pki_store_path(&w->store, NULL, PKI_PROFILE_CA, false);
-	crt = pki_store_path(&w->store, w->c.members[0].name, PKI_PROFILE_HEALTHCHECK, false);
-	key = pki_store_path(&w->store, w->c.members[0].name, PKI_PROFILE_HEALTHCHECK, true);
-	if (http_tls_creds_load(ca, crt, key, &hs.creds, &err) != WIZ_ERR_OK)
+	if (health_creds_from_store(&w->store, &hs.creds, &err) != WIZ_ERR_OK) {
 		hs.error = xasprintf(_("cannot read the healthcheck-client certificate: %s"), err.msg);
-	free(ca);
-	free(crt);
-	free(key);
-	if (hs.error != NULL)
 		return;
+	}
 	health_cluster_init(&hs.hc);
 	o.loop = w->loop;
 	o.ssh = w->ssh;
@@ -78,16 +71,7 @@ static void start(struct wizard *w)
 	o.data_dir = w->c.etcd.data_dir;
 	o.updated = updated;
 	hs.poll = health_poll_new(&o, &hs.hc);
-	for (size_t i = 0; i < w->c.n_members; i++) {
-		const struct host *h = &w->c.members[i];
-		struct ssh_host_config cfg;
-		const char *once = kvlist_get(&w->accepted, h->name);
-
-		ssh_host_config_from_cluster(&w->c, h, &cfg);
-		if (cfg.pinned_fingerprint == NULL && once != NULL)
-			cfg.pinned_fingerprint = once;
-		health_poll_add(hs.poll, h->name, h->address, 2379, &cfg);
-	}
+	health_poll_add_cluster(hs.poll, &w->c, false, false, &w->accepted);
 	health_poll_start(hs.poll);
 	d.loop = w->loop;
 	d.poll = hs.poll;
