@@ -9,10 +9,9 @@ set -eu
 
 # etcd-server is installed for its /usr/bin/etcd binary only: the one etcd
 # a lab host runs is the static pod that the kubelet stand-in starts.
+# Its data directory stays as the package leaves it.
 rm -f /etc/systemd/system/multi-user.target.wants/etcd.service
 ln -sf /dev/null /etc/systemd/system/etcd.service
-rm -rf /var/lib/etcd
-mkdir -m 0700 /var/lib/etcd
 
 # No network beyond the lab, no consoles, no timers that fetch things.
 for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
@@ -52,9 +51,12 @@ done
 echo 'wiz ALL=(ALL:ALL) NOPASSWD: ALL' >/etc/sudoers.d/etcdwiz-lab
 chmod 0440 /etc/sudoers.d/etcdwiz-lab
 
-# Where kubeadm's packages put kubelet's files.
-mkdir -p /etc/kubernetes/manifests /var/lib/kubelet /etc/systemd/system/kubelet.service.d
-chmod 0700 /etc/kubernetes/manifests
+# What kubeadm's kubelet package ships besides its binary and unit: an empty
+# /etc/kubernetes/manifests (0755). Nothing else: /var/lib/kubelet, the
+# drop-in directory /etc/systemd/system/kubelet.service.d and everything
+# etcdwiz writes are made by kubelet or by etcdwiz's steps, as on a real host.
+mkdir -p /etc/kubernetes/manifests
+chmod 0755 /etc/kubernetes /etc/kubernetes/manifests
 
 # Keep the journal small and in memory.
 mkdir -p /etc/systemd/journald.conf.d

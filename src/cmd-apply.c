@@ -38,6 +38,8 @@ struct run {
 	char *token;
 	size_t n_changes;	/* hosts x steps that would change, in plan mode */
 	size_t n_errors;
+	size_t n_unhealthy;	/* members verify found not healthy (a Health finding) */
+	unsigned health_timeout_s;
 	FILE *out;
 };
 
@@ -106,6 +108,8 @@ static void sink_planned(const struct engine_host *h, const struct step *s, cons
 	if (!plan_is_empty(p))
 		r->n_changes++;
 	r->n_errors += plan_errors(p);
+	if (strcmp(s->name, "verify") == 0 && p->n_findings > 0)
+		r->n_unhealthy++;
 	if (r->verbose || r->entry == &cmd_plan_entry)
 		plan_print(p, engine_host_name(h), s->name, r->out);
 	else {
@@ -157,6 +161,7 @@ static int run_engine(struct run *r, bool apply, char **journal)
 	o.journal_path = *journal;
 	o.accept_new_host_keys = r->accept_new;
 	o.kubeadm_init = r->kubeadm_init;
+	o.health_timeout_s = r->health_timeout_s;
 	e = engine_new(loop, ssh, &r->c, &o, &sink);
 	engine_run(e);
 	fprintf(r->out, "\n");
@@ -201,6 +206,7 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 		{ "accept-new-host-keys", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "kubeadm-init", no_argument, NULL, 'K' },
+		{ "health-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -214,7 +220,9 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 	memset(&r, 0, sizeof r);
 	r.entry = entry;
 	r.out = stdout;
-	while ((c = getopt_long(argc, argv, "+f:yl:s:i:AvKh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:yl:s:i:AvKT:h", opts, NULL)) != -1) {
+		uint64_t secs;
+
 		switch (c) {
 		case 'f': r.file = optarg; break;
 		case 'y': r.yes = true; break;
@@ -224,6 +232,14 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 		case 'A': r.accept_new = true; break;
 		case 'v': r.verbose = true; break;
 		case 'K': r.kubeadm_init = true; break;
+		case 'T':
+			if (!duration_parse(optarg, &secs) || secs == 0 || secs > 24 * 3600) {
+				status = cmd_usage_error(entry, _("--health-timeout: '%s' is not a duration from 1s to 24h (e.g. 90s, 5m)"),
+							 optarg);
+				goto out_args;
+			}
+			r.health_timeout_s = (unsigned)secs;
+			break;
 		case 'h':
 			cmd_print_help(entry, stdout);
 			status = EXIT_OK;
@@ -270,6 +286,25 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 	status = run_engine(&r, false, &journal);
 	if (!apply || status != EXIT_OK)
 		goto out_all;
+	if (r.n_changes == 0 && r.n_unhealthy > 0) {
+		/* Converged files are not a healthy cluster: wait for it (the
+		 * bounded verify) and fail with what each member shows. */
+		struct strlist all_steps = r.steps;
+		char *bound = duration_format(r.health_timeout_s ? r.health_timeout_s
+								 : VERIFY_DEFAULT_TIMEOUT_S);
+
+		fprintf(stdout, P_("\nNothing to change on the hosts, but %zu member is not healthy: waiting up to %s for it.\n",
+				   "\nNothing to change on the hosts, but %zu members are not healthy: waiting up to %s for them.\n",
+				   r.n_unhealthy), r.n_unhealthy, bound);
+		free(bound);
+		memset(&r.steps, 0, sizeof r.steps);
+		strlist_push(&r.steps, "verify");
+		free(journal);
+		status = run_engine(&r, true, &journal);
+		strlist_free(&r.steps);
+		r.steps = all_steps;
+		goto out_all;
+	}
 	if (r.n_changes == 0) {
 		fprintf(stdout, _("Nothing to change: every host already matches %s.\n"), r.file);
 		goto out_all;
@@ -336,7 +371,10 @@ static int cmd_apply_exec(int argc, char **argv)
 	"                                  verify, kubernetes\n" \
 	"  -i, --ignore-preflight-errors NAME,...\n" \
 	"                                  make these preflight errors warnings ('all' for all)\n" \
-	"  -A, --accept-new-host-keys      trust and save host keys seen for the first time\n"
+	"  -A, --accept-new-host-keys      trust and save host keys seen for the first time\n" \
+	"  -T, --health-timeout DURATION   how long apply's verify waits for each member to be\n" \
+	"                                  healthy (default 3m; a member whose host is gone ends\n" \
+	"                                  at once)\n"
 
 const struct cmd_entry cmd_plan_entry = {
 	.name = "plan",
@@ -357,6 +395,7 @@ const struct cmd_entry cmd_apply_entry = {
 		   "  -K, --kubeadm-init              then run 'kubeadm init --upload-certs' on the first\n"
 		   "                                  control-plane host (only when it is not initialised)\n"
 		   "  -v, --verbose                   show every file's diff, not only findings\n"
+
 		   "  -h, --help                      show this help and exit\n\n"
 		   "A second apply on a converged cluster changes nothing. Exit status: 0 when every\n"
 		   "host finished every step, 1 otherwise (see the recap and the journal).\n"),

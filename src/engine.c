@@ -125,6 +125,7 @@ static void fill_env(struct engine_host *h, struct step_env *env)
 	env->ignore_preflight = e->opts.ignore_preflight;
 	env->applying = e->opts.apply;
 	env->kubeadm_init = e->opts.kubeadm_init;
+	env->health_timeout_s = e->opts.health_timeout_s;
 	env->read_local = read_local_thunk;
 	env->ud = h;
 }
@@ -163,9 +164,15 @@ static void host_finish_step(struct engine_host *h, enum host_result r, const ch
 		next_step(e);
 }
 
-static enum host_result result_for_error(enum wiz_err code)
+/* Unreachable is what the transport saw: the host gone, or a session that
+ * timed out. A command that ran out of time on a live session failed. */
+static enum host_result result_for_error(const struct engine_host *h, enum wiz_err code)
 {
-	return code == WIZ_ERR_UNREACHABLE || code == WIZ_ERR_TIMEOUT ? HOST_UNREACHABLE : HOST_FAILED;
+	if (code == WIZ_ERR_UNREACHABLE)
+		return HOST_UNREACHABLE;
+	if (code == WIZ_ERR_TIMEOUT && ssh_session_state(h->ssh) == SSH_S_FAILED)
+		return HOST_UNREACHABLE;
+	return HOST_FAILED;
 }
 
 static void run_check(struct engine_host *h, enum host_phase phase);
@@ -191,7 +198,7 @@ static void after_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 
 	(void)op;
 	if (r->code != WIZ_ERR_OK)
-		host_finish_step(h, result_for_error(r->code), "%s", r->err.msg);
+		host_finish_step(h, result_for_error(h, r->code), "%s", r->err.msg);
 	else
 		host_finish_step(h, h->changed ? HOST_CHANGED : HOST_OK, NULL);
 }
@@ -227,7 +234,7 @@ static void check_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 
 	(void)op;
 	if (r->code != WIZ_ERR_OK) {
-		host_finish_step(h, result_for_error(r->code), _("check failed: %s"), r->err.msg);
+		host_finish_step(h, result_for_error(h, r->code), _("check failed: %s"), r->err.msg);
 		return;
 	}
 	h->probe = r->out;
@@ -283,7 +290,7 @@ static void action_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 		char *why = r->errout && r->errout[0] ? r->errout : r->err.msg;
 
 		journal(h->engine, "%s %s failed: %s", h->host->name, current_step(h->engine)->name, why);
-		host_finish_step(h, result_for_error(r->code), "%s: %s", a->summary, why);
+		host_finish_step(h, result_for_error(h, r->code), "%s: %s", a->summary, why);
 		return;
 	}
 	h->next_action++;
@@ -322,8 +329,16 @@ static void run_next_action(struct engine_host *h)
 
 static void run_check(struct engine_host *h, enum host_phase phase)
 {
-	struct ssh_exec_opts xo = { .as_root = true, .timeout_ms = 10 * 60 * 1000 };
+	const struct step *s = current_step(h->engine);
+	struct ssh_exec_opts xo = { .as_root = true, .timeout_ms = PROBE_EXEC_TIMEOUT_S * 1000 };
 	char *cmd = check_command(h);
+
+	if (s->check_timeout_s) {
+		struct step_env env;
+
+		fill_env(h, &env);
+		xo.timeout_ms = s->check_timeout_s(&env) * 1000;
+	}
 
 	h->phase = phase;
 	free(h->probe);

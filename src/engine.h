@@ -60,6 +60,7 @@ struct engine_opts {
 	const char *cluster_token;
 	bool accept_new_host_keys;	/* --accept-new-host-keys */
 	bool kubeadm_init;		/* --kubeadm-init */
+	unsigned health_timeout_s;	/* --health-timeout; 0: VERIFY_DEFAULT_TIMEOUT_S */
 	const char *journal_path;	/* NULL: no journal */
 	/* Reads a file of the local PKI store for a host, by its path under
 	 * /etc/kubernetes/pki (e.g. "etcd/server.crt"). */

@@ -33,6 +33,7 @@
 #include "cluster.h"
 #include "fsutil.h"
 #include "i18n.h"
+#include "step.h"
 #include "xmalloc.h"
 
 #ifndef PKGLIBEXECDIR
@@ -607,9 +608,31 @@ static void hosts_free(struct lab_run *r)
 
 /* ---- the base tree ------------------------------------------------------- */
 
+/* The stamp names the packages and the SHA-256 of base-setup.sh, so a base
+ * built by an older setup script is built again rather than reused. */
+static char *base_stamp_text(void)
+{
+	char *setup = lab_find_file("base-setup.sh");
+	char *data = NULL, hex[65] = "none";
+	size_t len = 0;
+
+	if (setup != NULL && wiz_read_file(setup, 1 << 20, &data, &len, NULL) == WIZ_ERR_OK)
+		sha256_hex(data, len, hex);
+	free(data);
+	free(setup);
+	return xasprintf("# etcdwiz lab base tree; packages:\n" LAB_PACKAGES "\nsetup %s\n", hex);
+}
+
 static bool base_ready(void)
 {
-	return access(LAB_DIR "/base" LAB_BASE_STAMP, F_OK) == 0;
+	char *want = base_stamp_text(), *have = NULL;
+	size_t len = 0;
+	bool same = wiz_read_file(LAB_DIR "/base" LAB_BASE_STAMP, 1 << 16, &have, &len, NULL) ==
+			    WIZ_ERR_OK && strcmp(have, want) == 0;
+
+	free(want);
+	free(have);
+	return same;
 }
 
 static bool word_in(const char *list, const char *word)
@@ -727,6 +750,7 @@ static enum wiz_err base_build(const struct lab_options *opt, struct wiz_error *
 	const char *include = "--include=" LAB_PACKAGES;
 	char *mirror = lab_mirror();
 	char *setup = lab_find_file("base-setup.sh");
+	char *stamp;
 	double t0 = now_seconds();
 	enum wiz_err rc = WIZ_ERR_OK;
 	int logfd = -1;
@@ -765,8 +789,9 @@ static enum wiz_err base_build(const struct lab_options *opt, struct wiz_error *
 				 LAB_DIR "/base-build.log");
 		goto out;
 	}
-	rc = write_string(LAB_DIR "/base.tmp" LAB_BASE_STAMP,
-			  "# etcdwiz lab base tree; packages:\n" LAB_PACKAGES "\n", 0644, err);
+	stamp = base_stamp_text();
+	rc = write_string(LAB_DIR "/base.tmp" LAB_BASE_STAMP, stamp, 0644, err);
+	free(stamp);
 	if (rc != WIZ_ERR_OK)
 		goto out;
 	rm_rf(LAB_DIR "/base");

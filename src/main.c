@@ -41,6 +41,10 @@ int main(int argc, char **argv)
 	int c;
 
 	wiz_i18n_init();
+	/* Progress read from a file or a pipe (CI logs, scripts, a tail -f)
+	 * arrives line by line, as on a terminal, not in 4 KiB blocks. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Stop at the first non-option: what follows belongs to the command. */
 	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (c) {

@@ -93,14 +93,43 @@ void plan_finding(struct plan *p, bool error, const char *name, const char *fmt,
 	va_end(ap);
 }
 
+/* Takes note; once: not when the plan says it already. */
+static void add_note(struct plan *p, char *note, bool once)
+{
+	for (size_t i = 0; once && i < p->n_notes; i++) {
+		if (strcmp(p->notes[i], note) == 0) {
+			free(note);
+			return;
+		}
+	}
+	p->notes = xreallocarray(p->notes, p->n_notes + 1, sizeof *p->notes);
+	p->notes[p->n_notes++] = note;
+}
+
 void plan_note(struct plan *p, const char *fmt, ...)
 {
 	va_list ap;
 
-	p->notes = xreallocarray(p->notes, p->n_notes + 1, sizeof *p->notes);
 	va_start(ap, fmt);
-	p->notes[p->n_notes++] = xvasprintf(fmt, ap);
+	add_note(p, xvasprintf(fmt, ap), false);
 	va_end(ap);
+}
+
+void plan_note_once(struct plan *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_note(p, xvasprintf(fmt, ap), true);
+	va_end(ap);
+}
+
+bool plan_has_finding(const struct plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_findings; i++)
+		if (strcmp(p->findings[i].name, name) == 0)
+			return true;
+	return false;
 }
 
 size_t plan_errors(const struct plan *p)

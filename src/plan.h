@@ -59,6 +59,9 @@ void plan_command(struct plan *p, const char *command, const char *summary);
 void plan_finding(struct plan *p, bool error, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void plan_note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, unless the plan has that note already. */
+void plan_note_once(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool plan_has_finding(const struct plan *p, const char *name);
 size_t plan_errors(const struct plan *p);
 bool plan_is_empty(const struct plan *p);
 

@@ -457,6 +457,9 @@ static void tail_of(const struct ssh_buf *b, char *out, size_t outlen)
 	out[len] = '\0';
 }
 
+/* The upload script's exit status when the target's directory is missing. */
+#define UPLOAD_NO_DIR_STATUS "3"
+
 static void op_complete(struct ssh_op *op)
 {
 	struct ssh_session *s = op->s;
@@ -467,6 +470,15 @@ static void op_complete(struct ssh_op *op)
 	if (op->sudo && !op->ok_seen) {
 		op_error(op, WIZ_ERR_AUTH, _("%s: sudo as %s failed: %s"), s->name,
 			 s->user, tail[0] ? tail : _("no reason given"));
+		return;
+	}
+	if (op->is_upload && op->r.exit_status == atoi(UPLOAD_NO_DIR_STATUS)) {
+		const char *path = op->label + 7;
+		const char *slash = strrchr(path, '/');
+
+		op_error(op, WIZ_ERR_NOTFOUND,
+			 _("%s: cannot write %s: the directory %.*s does not exist there"),
+			 s->name, path, (int)(slash > path ? slash - path : 1), path);
 		return;
 	}
 	if (op->is_upload && failed) {
@@ -859,6 +871,7 @@ struct ssh_op *ssh_upload(struct ssh_session *s,
 		"set -e\n"
 		"umask 077\n"
 		"d=%s\n"
+		"[ -d \"$d\" ] || exit " UPLOAD_NO_DIR_STATUS "\n"
 		"t=$(mktemp \"$d/.\"%s\".XXXXXX\")\n"
 		"trap 'rm -f -- \"$t\"' EXIT\n"
 		"trap 'exit 1' HUP INT TERM PIPE\n"

@@ -128,21 +128,41 @@ void os_info_parse(const char *os_release, struct os_info *os)
 	}
 }
 
+char *parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
 char *probe_file_cmd(const char *path, bool secret)
 {
 	char *q = sh_quote(path);
+	/* The echo after cat ends a last line without a newline; probe_file
+	 * takes exactly that one newline off again. */
+	char *parent = parent_dir(path);
+	char *qp = sh_quote(parent);
 	char *cmd;
 
 	/* The echo after cat ends a last line without a newline; probe_file
-	 * takes exactly that one newline off again. */
+	 * takes exactly that one newline off again. The parent directory is
+	 * probed too: a host as the packages leave it may not have it. */
 	if (secret)
 		cmd = xasprintf("echo '@@stat:%s'; stat -c '%%a %%U:%%G' -- %s 2>/dev/null || echo absent; "
+				"echo '@@dir:%s'; test -d %s && echo present || echo absent; "
 				"echo '@@sha256:%s'; sha256sum < %s 2>/dev/null | cut -c1-64; ",
-				path, q, path, q);
+				path, q, path, qp, path, q);
 	else
 		cmd = xasprintf("echo '@@stat:%s'; stat -c '%%a %%U:%%G' -- %s 2>/dev/null || echo absent; "
+				"echo '@@dir:%s'; test -d %s && echo present || echo absent; "
 				"echo '@@file:%s'; cat -- %s 2>/dev/null; echo; ",
-				path, q, path, q);
+				path, q, path, qp, path, q);
+	free(qp);
+	free(parent);
 	free(q);
 	return cmd;
 }
@@ -151,9 +171,16 @@ void probe_file(const char *probe, const char *path, struct remote_file *f)
 {
 	char *name = xasprintf("stat:%s", path);
 	char *st = probe_section(probe, name);
+	char *dir;
 
 	memset(f, 0, sizeof *f);
 	free(name);
+	/* No @@dir section (a probe that did not ask) claims nothing. */
+	name = xasprintf("dir:%s", path);
+	dir = probe_section(probe, name);
+	free(name);
+	f->parent_exists = dir == NULL || strncmp(dir, "absent", 6) != 0;
+	free(dir);
 	if (st != NULL && strncmp(st, "absent", 6) != 0 && st[0] != '\0') {
 		char *end;
 		unsigned long mode = strtoul(st, &end, 8);
@@ -215,8 +242,51 @@ void plan_ensure_file(struct plan *p, const struct remote_file *have, const char
 	if (same_content && have->mode == (unsigned)(mode & 07777) &&
 	    strcmp(have->owner, owner ? owner : "root:root") == 0)
 		return;
+	if (!have->parent_exists) {
+		char *parent = parent_dir(path);
+
+		plan_directory(p, parent, dir_mode_for(parent));
+		free(parent);
+	}
 	plan_file(p, path, content, len, mode, owner, secret ? NULL : have->content,
 		  have->exists, secret, summary);
+}
+
+/* The modes kubeadm and the packages give the directories etcdwiz writes
+ * into; 0700 for the manifests is etcdwiz's stricter CIS 1.1.7 choice. */
+static const struct {
+	const char *path;
+	mode_t mode;
+} dir_modes[] = {
+	{ "/etc/kubernetes/manifests", 0700 },
+};
+
+mode_t dir_mode_for(const char *dir)
+{
+	for (size_t i = 0; i < sizeof dir_modes / sizeof dir_modes[0]; i++)
+		if (strcmp(dir_modes[i].path, dir) == 0)
+			return dir_modes[i].mode;
+	return 0755;
+}
+
+void plan_directory(struct plan *p, const char *dir, mode_t mode)
+{
+	char *q = sh_quote(dir);
+	char *cmd = xasprintf("install -d -m %04o -o root -g root %s", (unsigned)(mode & 07777), q);
+
+	bool planned = false;
+
+	for (size_t i = 0; i < p->n_actions && !planned; i++)
+		planned = p->actions[i].kind == ACTION_COMMAND && strcmp(p->actions[i].command, cmd) == 0;
+	if (!planned) {
+		char *summary = xasprintf(_("create the directory %s (%04o)"), dir,
+					  (unsigned)(mode & 07777));
+
+		plan_command(p, cmd, summary);
+		free(summary);
+	}
+	free(cmd);
+	free(q);
 }
 
 bool version_at_least(const char *version, int major, int minor, int patch)
@@ -272,10 +342,16 @@ void plan_pki_file(const struct step_env *env, struct plan *plan, const char *re
 	char *data = env->read_local ? env->read_local(env, rel, &len) : NULL;
 
 	probe_file(env->probe, path, &have);
-	if (data == NULL && !env->applying)
-		plan_finding(plan, false, "Certificates",
-			     _("%s for %s is not in the local certificate store yet; apply generates it"),
-			     rel, env->host->name);
+	if (data == NULL && have.exists) {
+		/* Generating a new one would replace what the running cluster
+		 * trusts: refuse, planning or not; once per host. */
+		if (!plan_has_finding(plan, "CertificatesElsewhere"))
+			plan_finding(plan, true, "CertificatesElsewhere",
+				     _("%s already has %s (and maybe more under /etc/kubernetes/pki) but the local certificate store has none for it; new ones would replace what the running cluster trusts. Point pki.dir (or XDG_DATA_HOME) at the store that made them, or import the cluster's CA with 'etcdwiz certs import'"),
+				     env->host->name, path);
+	} else if (data == NULL && !env->applying)
+		plan_note_once(plan, _("the certificates for %s are not in the local certificate store yet; apply generates them first"),
+			       env->host->name);
 	else if (data == NULL)
 		plan_finding(plan, true, "Certificates",
 			     _("%s for %s is not in the local certificate store; run 'etcdwiz certs generate -f %s' first"),

@@ -40,6 +40,7 @@ struct step_env {
 	const struct strlist *ignore_preflight;	/* names, lower-case; "all" */
 	bool applying;		/* checks may wait (bounded) for results only when applying */
 	bool kubeadm_init;	/* apply --kubeadm-init: run kubeadm init on the first control-plane host */
+	unsigned health_timeout_s;	/* verify's wait when applying; 0: the default */
 	/* Local files the step uploads (the PKI store), read by the engine. */
 	char *(*read_local)(const struct step_env *env, const char *rel, size_t *len);
 	void *ud;
@@ -59,7 +60,22 @@ struct step {
 	/* Optional shell text run after the actions (e.g. a bounded wait for
 	 * health); its failure fails the step on that host. Caller frees. */
 	char *(*after_apply)(const struct step_env *env);
+	/* Optional: the whole check's bound in seconds, for checks that wait
+	 * (default PROBE_EXEC_TIMEOUT_S). */
+	unsigned (*check_timeout_s)(const struct step_env *env);
 };
+
+/* verify's wait for health when applying (apply --health-timeout). */
+#define VERIFY_DEFAULT_TIMEOUT_S 180
+/* A whole check, every command in it bounded on its own (PROBE_TIMEOUT_S). */
+#define PROBE_EXEC_TIMEOUT_S 120
+/* One command in a check that runs a program which may hang (a broken
+ * kubelet, a busy systemd): `timeout` ends it and the check says so. */
+#define PROBE_TIMEOUT_S 10
+#define PROBE_STR_(x) #x
+#define PROBE_STR(x) PROBE_STR_(x)
+#define PROBE_BOUNDED "timeout -k 2 " PROBE_STR(PROBE_TIMEOUT_S) " "
+
 
 extern const struct step *const step_table[];
 const struct step *step_find(const char *name);
@@ -87,7 +103,15 @@ struct remote_file {
 	unsigned mode;		/* permission bits */
 	char owner[64];		/* "root:root" */
 	char sha256[65];	/* hex, for secrets */
+	bool parent_exists;	/* its directory is there (false: create it first) */
 };
+
+/* "/a/b/c" -> "/a/b". Caller frees. */
+char *parent_dir(const char *path);
+/* The mode etcdwiz gives a directory it creates (0755 unless the table says). */
+mode_t dir_mode_for(const char *dir);
+/* Adds "install -d -m MODE -o root -g root DIR" unless the plan has it. */
+void plan_directory(struct plan *p, const char *dir, mode_t mode);
 
 /* Shell text that prints a file's mode, owner and content (or, for a
  * secret, only its SHA-256) in sections a later probe_file finds. */

@@ -3,14 +3,19 @@
 # real etcd cluster from our manifests, checked by Debian's etcdctl with our
 # certificates; a second apply changes nothing; plan changes nothing; the
 # hosts pass the CIS etcd checks; a wrong address and a changed host key stop
-# apply before any change.
+# apply before any change. The hosts start as the packages leave them (no
+# drop-in directory, no /var/lib/kubelet; etcd-1 with no /etc/kubernetes at
+# all, as with a release-tarball kubelet). A member whose etcd cannot start
+# fails apply with its pod's log; a member whose host dies during verify ends
+# apply at once, not after the health timeout; a kubelet that hangs on
+# --version does not hold plan.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 export XDG_DATA_HOME="$TAP_TMP/xdg"
 
-tap_plan 24
+tap_plan 37
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 
 HOSTS="198.51.100.11 198.51.100.12 198.51.100.13"
@@ -27,6 +32,13 @@ fingerprint() {
 tap_is "lab up -n 3 --control-plane" 0 $?
 CF="$LAB/cluster.yaml"
 
+# As the packages leave a host: kubelet's package ships only
+# /etc/kubernetes/manifests; etcd-1's kubelet came from a tarball.
+lab_ssh 198.51.100.12 'test ! -e /etc/systemd/system/kubelet.service.d && test ! -e /var/lib/kubelet &&
+	test -d /etc/kubernetes/manifests' >/dev/null 2>&1
+tap_is "lab hosts start as the packages leave them (no drop-in directory, no /var/lib/kubelet)" 0 $?
+lab_ssh 198.51.100.11 'rm -rf /etc/kubernetes' >/dev/null 2>&1
+
 fingerprint >"$TAP_TMP/fp-before"
 "$ETCDWIZ" plan -f "$CF" >"$TAP_TMP/plan" 2>&1
 tap_is "plan on fresh hosts exits 0" 0 $?
@@ -34,6 +46,10 @@ fingerprint >"$TAP_TMP/fp-after"
 tap_check "plan changed nothing on any host (checksums of /etc and /var/lib/etcd)" \
 	cmp "$TAP_TMP/fp-before" "$TAP_TMP/fp-after"
 tap_grep "plan shows the manifest it would write" '\+\+\+ /etc/kubernetes/manifests/etcd.yaml' "$TAP_TMP/plan"
+tap_grep "plan lists the directories it would create (etcd-1 has no /etc/kubernetes)" \
+	'create the directory /etc/kubernetes \(0755\)' "$TAP_TMP/plan"
+tap_is "the missing certificates are one note per host, not a warning per file" "0 4" \
+	"$(grep -c 'WARNING Certificates' "$TAP_TMP/plan") $(grep -c 'not in the local certificate store yet' "$TAP_TMP/plan")"
 
 # A member whose address is not on its host fails preflight, and apply
 # changes nothing.
@@ -46,27 +62,44 @@ tap_grep "the error names the check, the address and the host" \
 fingerprint >"$TAP_TMP/fp-after"
 tap_check "the refused apply changed nothing" cmp "$TAP_TMP/fp-before" "$TAP_TMP/fp-after"
 
+JOURNALS="$XDG_DATA_HOME/etcdwiz/lab/journal"
+# journal_reached STEP: the newest apply pass's journal (written as things
+# happen, unlike the buffered output) has started STEP.
+journal_reached() {
+	local j
+	j=$(ls -t "$JOURNALS"/*-apply.log 2>/dev/null | head -n 1)
+	[ -n "$j" ] && [ "$j" != "$JOURNAL_BEFORE" ] && grep -q " step $1\$" "$j"
+}
+kill_etcd3() {
+	echo 1 >/sys/fs/cgroup/unified/etcdwiz-lab/etcd-3/cgroup.kill 2>/dev/null ||
+		kill -9 $(cat /sys/fs/cgroup/unified/etcdwiz-lab/etcd-3/cgroup.procs 2>/dev/null) 2>/dev/null
+}
+# wait_apply PID LIMIT: wait (bounded) for a background apply; its status.
+wait_apply() {
+	for _ in $(seq "$2"); do kill -0 "$1" 2>/dev/null || break; sleep 1; done
+	kill -0 "$1" 2>/dev/null && { kill "$1"; echo "# apply did not end in $2 s"; }
+	wait "$1"
+}
+# The killed container must be seen as stopped before lab up restarts it.
+restart_etcd3() {
+	host_down() { ! "$ETCDWIZ" lab status >/dev/null 2>&1; }
+	wait_for 60 host_down || echo "# etcd-3 still looks up"
+	"$ETCDWIZ" lab up -n 3 --control-plane -q >/dev/null 2>&1
+	wait_for 60 lab_ssh 198.51.100.13 true || echo "# etcd-3 does not answer SSH after lab up"
+}
+
 # A host that dies mid-apply (its whole container killed) is reported
 # unreachable while the others go on; once it is back, apply completes with
 # no duplicate member.
+JOURNAL_BEFORE=$(ls -t "$JOURNALS"/*-apply.log 2>/dev/null | head -n 1)
 "$ETCDWIZ" apply --yes -f "$CF" >"$TAP_TMP/apply1" 2>&1 &
 apid=$!
-# The apply pass (after the read-only pass) reaching the kubelet step.
-applying_kubelet() { [ "$(grep -c '^== kubelet' "$TAP_TMP/apply1")" -ge 2 ]; }
-if wait_for 300 applying_kubelet; then
-	echo 1 >/sys/fs/cgroup/unified/etcdwiz-lab/etcd-3/cgroup.kill 2>/dev/null ||
-		kill -9 $(cat /sys/fs/cgroup/unified/etcdwiz-lab/etcd-3/cgroup.procs 2>/dev/null) 2>/dev/null
-fi
-for _ in $(seq 600); do kill -0 $apid 2>/dev/null || break; sleep 1; done
-kill -0 $apid 2>/dev/null && { kill $apid; echo "# apply did not end in 10 minutes"; }
-wait $apid
+wait_for 300 journal_reached kubelet && kill_etcd3
+wait_apply $apid 600
 tap_is "apply with a host killed mid-way exits 1" 1 $?
 tap_grep "the dead host is reported unreachable, not hung on" 'etcd-3 +: .*unreachable=[1-9]' "$TAP_TMP/apply1"
-# The killed container must be seen as stopped before lab up restarts it.
-host_down() { ! "$ETCDWIZ" lab status >/dev/null 2>&1; }
-wait_for 60 host_down || echo "# etcd-3 still looks up"
-"$ETCDWIZ" lab up -n 3 --control-plane -q >/dev/null 2>&1
-wait_for 60 lab_ssh 198.51.100.13 true || echo "# etcd-3 does not answer SSH after lab up"
+tap_grep "the others went on to a healthy cluster of two" 'etcd-1 +: .*unreachable=0 failed=0' "$TAP_TMP/apply1"
+restart_etcd3
 
 start=$(date +%s)
 "$ETCDWIZ" apply --yes -f "$CF" >"$TAP_TMP/apply" 2>&1
@@ -105,14 +138,59 @@ cis_flags() {
 	grep -q -- '--peer-client-cert-auth=true' "$1" && ! grep -q -- '--peer-auto-tls=true' "$1"
 }
 tap_check "CIS 2.1-2.6: the running etcd's TLS flags" cis_flags "$TAP_TMP/args"
-lab_ssh 198.51.100.11 'stat -c "%a %U:%G" /etc/kubernetes/manifests/etcd.yaml /var/lib/etcd;
+# (The data directory's owner is whatever made it: Debian's etcd-server
+# package makes it etcd:etcd; CIS 1.1.11 is about its mode.)
+lab_ssh 198.51.100.11 'stat -c "%a %U:%G" /etc/kubernetes/manifests/etcd.yaml; stat -c "%a" /var/lib/etcd;
 	find /etc/kubernetes/pki \( -type f -o -type d \) -printf "%u:%g\n" | sort -u;
 	find /etc/kubernetes/pki -type f \( -name "*.crt" -o -name "*.key" \) -perm /077 | wc -l' >"$TAP_TMP/perms"
 tap_is "CIS 1.1.7, 1.1.11, 1.1.19-21: manifest 600, data dir 700, pki root-owned and <= 600" \
 	"600 root:root
-700 root:root
+700
 root:root
 0" "$(cat "$TAP_TMP/perms")"
+
+# A member whose etcd cannot start: apply does not end in success, and
+# says which member and what its pod logged (its host is reachable, so it
+# is failed, not unreachable).
+lab_ssh 198.51.100.13 'mv /usr/bin/etcd /usr/bin/etcd.real &&
+	printf "#!/bin/sh\necho \"etcd: broken for this test\" >&2\nexit 1\n" >/usr/bin/etcd &&
+	chmod 0755 /usr/bin/etcd && pkill -f "^/usr/bin/etcd "; true' >/dev/null 2>&1
+"$ETCDWIZ" apply --yes -f "$CF" --health-timeout 15s >"$TAP_TMP/broken" 2>&1
+tap_is "apply on a converged cluster with a member's etcd broken exits 1" 1 $?
+tap_grep "it names the member, the timeout and the pod's log" \
+	'etcd-3 verify: failed: \[ERROR Health\]: etcd on etcd-3 did not answer within 15s \(timed out\); the last lines of its pod.s log .*broken for this test' \
+	"$TAP_TMP/broken"
+tap_grep "the recap: etcd-3 failed (not unreachable), the others ok" \
+	'etcd-3 +: ok=0 changed=0 unreachable=0 failed=1' "$TAP_TMP/broken"
+tap_is "it does not claim that nothing needs doing" 0 "$(grep -c 'every host already matches' "$TAP_TMP/broken")"
+
+# A member whose host dies while verify waits for it ends that wait at once:
+# apply ends long before its health timeout (300 s).
+JOURNAL_BEFORE=$(ls -t "$JOURNALS"/*-apply.log 2>/dev/null | head -n 1)
+"$ETCDWIZ" apply --yes -f "$CF" --health-timeout 300s >"$TAP_TMP/verify-kill" 2>&1 &
+apid=$!
+wait_for 120 journal_reached verify && sleep 2 && kill_etcd3
+killed=$(date +%s)
+wait_apply $apid 400
+tap_is "apply with a host killed during verify exits 1" 1 $?
+took=$(( $(date +%s) - killed ))
+echo "# apply ended $took s after etcd-3 was killed during verify (health timeout 300 s)"
+[ "$took" -lt 60 ] && tap_ok "it ended within 60 s of the kill, not after the 300 s health timeout" ||
+	tap_not_ok "apply went on $took s after the kill"
+tap_grep "etcd-3 is reported unreachable" 'etcd-3 +: .*unreachable=1' "$TAP_TMP/verify-kill"
+restart_etcd3
+# A new kubelet (stand-in) starts the pod at once, without the back-off.
+lab_ssh 198.51.100.13 'mv -f /usr/bin/etcd.real /usr/bin/etcd && systemctl restart kubelet' >/dev/null 2>&1
+"$ETCDWIZ" apply --yes -f "$CF" >"$TAP_TMP/healed" 2>&1
+tap_is "with etcd-3 mended, apply ends healthy" 0 $?
+
+# A kubelet that never exits on --version does not hold plan: the probe is
+# bounded and says so.
+lab_ssh 198.51.100.12 'printf "#!/bin/sh\nexec sleep 1000\n" >/usr/local/bin/kubelet && chmod 0755 /usr/local/bin/kubelet'
+"$ETCDWIZ" plan -f "$CF" --steps packages --limit etcd-2 >"$TAP_TMP/hung" 2>&1
+lab_ssh 198.51.100.12 'rm -f /usr/local/bin/kubelet; pkill -f "^sleep 1000"; true'
+tap_grep "a hanging kubelet --version is a finding, not a hang" \
+	'\[WARNING KubeletVersion\]: `/usr/local/bin/kubelet --version` did not finish within 10 s' "$TAP_TMP/hung"
 
 lab_ssh "$CP" 'test -s /etc/kubernetes/kubeadm-config.yaml && ls /etc/kubernetes/pki/etcd/ca.crt /etc/kubernetes/pki/apiserver-etcd-client.key' >/dev/null 2>&1
 tap_is "the control-plane host has kubeadm-config.yaml and the etcd client files" 0 $?

@@ -19,10 +19,7 @@ chmod 755 "$T"
 RUN="timeout 120"	# every driver run is bounded
 FAILED_START=""
 
-if [ ! -d /run/sshd ]; then
-	mkdir -p /run/sshd
-	tap_on_exit "rmdir /run/sshd 2>/dev/null"
-fi
+tap_need_sshd_dir
 
 # start_sshd NAME [PORT]: own keys/config, pid in $T/NAME/pid, port in $T/NAME/port
 start_sshd() {
@@ -107,7 +104,7 @@ KH=$T/known_hosts
 echo "[127.0.0.1]:$PA $(cut -d' ' -f1,2 "$T/a/host_ed25519.pub")" >"$KH"
 D="$RUN $DRIVER -a -i $T/client -k $KH"
 
-tap_plan 37
+tap_plan 38
 
 # ---- exec ----
 $D -H "$HA" exec 'echo out; echo err >&2; exit 3' >"$T/o" 2>"$T/e"
@@ -182,6 +179,14 @@ else
 	tap_not_ok "upload: temp file left: $(ls -A "$T/dst")"
 fi
 
+$D -H "$HA" upload "$T/a/port" "$T/no-such-dir/f.conf" 0644 >"$T/o" 2>"$T/e"
+if [ "$(field code "$T/e")" = NOTFOUND ] &&
+	grep -qF "the directory $T/no-such-dir does not exist" "$T/e" && ! grep -q mktemp "$T/e" &&
+	[ ! -e "$T/no-such-dir" ]; then
+	tap_ok "upload: a missing directory is named (not mktemp's error), nothing made"
+else
+	tap_not_ok "upload into a missing directory"; sed 's/^/# /' "$T/e"
+fi
 $D -H "$HA" read "$T/a/port" >"$T/o" 2>"$T/e"
 tap_is "read: file contents" "$PA" "$(cat "$T/o")"
 $D -H "$HA" read "$T/nonexistent" >"$T/o" 2>"$T/e"

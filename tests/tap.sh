@@ -62,6 +62,13 @@ tap_grep() {
 	fi
 }
 
+# OpenSSH's sshd refuses to start without its privilege separation
+# directory, which exists on a fresh machine only while an sshd service runs
+# (its unit makes it). Every test that starts an sshd calls this. The
+# directory belongs to openssh-server and is left in place: a test running
+# beside this one may be using it.
+tap_need_sshd_dir() { [ -d /run/sshd ] || mkdir -p -m 0755 /run/sshd; }
+
 # Run on exit, last registered first.
 tap_on_exit() { tap_cleanup_cmds="$*; $tap_cleanup_cmds"; }
 tap_finish() {

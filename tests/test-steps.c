@@ -590,6 +590,248 @@ static void test_kubeadm_init_only_when_asked(void **state)
 	cluster_free(&c);
 }
 
+/* Index of the first action running cmd, or of the file action for path. */
+static size_t action_index(const struct plan *p, const char *cmd, const char *path)
+{
+	for (size_t i = 0; i < p->n_actions; i++) {
+		const struct action *a = &p->actions[i];
+
+		if (cmd && a->kind == ACTION_COMMAND && strcmp(a->command, cmd) == 0)
+			return i;
+		if (path && a->kind == ACTION_FILE && strcmp(a->path, path) == 0)
+			return i;
+	}
+	return (size_t)-1;
+}
+
+/* A host as the packages leave it (a tarball kubelet: no /etc/kubernetes,
+ * no drop-in directory): each directory is a planned action before the
+ * first file written into it, once, with kubeadm's mode. */
+static void test_missing_directories(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct plan plan;
+	char *check;
+	size_t dir, file;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	env.is_member = true;
+	check = step_find("kubelet")->check(&env);
+	assert_non_null(strstr(check, "@@dir:/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf"));
+	free(check);
+	env.probe = "@@kubelet\nactive=inactive\nenabled=disabled\nloaded=0\n"
+		    "@@stat:/etc/kubernetes/kubelet-etcd.yaml\nabsent\n"
+		    "@@dir:/etc/kubernetes/kubelet-etcd.yaml\nabsent\n"
+		    "@@stat:/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf\nabsent\n"
+		    "@@dir:/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf\nabsent\n";
+	plan_init(&plan);
+	step_find("kubelet")->plan(&env, &plan);
+	dir = action_index(&plan, "install -d -m 0755 -o root -g root /etc/kubernetes", NULL);
+	file = action_index(&plan, NULL, "/etc/kubernetes/kubelet-etcd.yaml");
+	assert_true(dir < file && file != (size_t)-1);
+	dir = action_index(&plan, "install -d -m 0755 -o root -g root /etc/systemd/system/kubelet.service.d", NULL);
+	file = action_index(&plan, NULL, "/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf");
+	assert_true(dir < file && file != (size_t)-1);
+	assert_non_null(strstr(plan.actions[dir].summary, "/etc/systemd/system/kubelet.service.d"));
+	plan_free(&plan);
+
+	/* The directory is there: no directory action. */
+	env.probe = "@@kubelet\nactive=inactive\nenabled=disabled\nloaded=0\n"
+		    "@@stat:/etc/kubernetes/kubelet-etcd.yaml\nabsent\n"
+		    "@@dir:/etc/kubernetes/kubelet-etcd.yaml\npresent\n";
+	plan_init(&plan);
+	step_find("kubelet")->plan(&env, &plan);
+	assert_int_equal(action_index(&plan, "install -d -m 0755 -o root -g root /etc/kubernetes", NULL),
+			 (size_t)-1);
+	plan_free(&plan);
+
+	/* The manifests directory the step makes 0700 itself is not made twice. */
+	env.probe = "@@dirs\nmanifests=\ndata=700\n"
+		    "@@stat:/etc/kubernetes/manifests/etcd.yaml\nabsent\n"
+		    "@@dir:/etc/kubernetes/manifests/etcd.yaml\nabsent\n";
+	env.cluster_token = "t";
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	{
+		size_t n = 0;
+
+		for (size_t i = 0; i < plan.n_actions; i++)
+			n += plan.actions[i].kind == ACTION_COMMAND &&
+			     strstr(plan.actions[i].command, "/etc/kubernetes/manifests") != NULL;
+		assert_int_equal(n, 1);
+		assert_int_equal(action_index(&plan, "install -d -m 0700 -o root -g root /etc/kubernetes/manifests",
+					      NULL), 0);
+	}
+	plan_free(&plan);
+	cluster_free(&c);
+}
+
+static const char *first_finding(const struct plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_findings; i++)
+		if (strcmp(p->findings[i].name, name) == 0)
+			return p->findings[i].msg;
+	return NULL;
+}
+
+/* verify asks only the member's own endpoint, bounded by one value, and
+ * says which of timed out / unhealthy / not started, with the pod's log. */
+static void test_verify_reports(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct plan plan;
+	char *check;
+	const char *msg;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	env.cluster = &c;
+	env.host = &c.members[1];
+	env.is_member = true;
+	env.applying = true;
+	env.health_timeout_s = 45;
+	check = step_find("verify")->check(&env);
+	assert_non_null(strstr(check, "bound=45;"));
+	assert_non_null(strstr(check, "ETCDCTL_ENDPOINTS=https://10.107.88.16:2379 "));
+	assert_non_null(strstr(check, "ETCDCTL_DIAL_TIMEOUT=2s"));
+	free(check);
+	assert_int_equal(step_find("verify")->check_timeout_s(&env), 45 + 60);
+	env.applying = false;
+	check = step_find("verify")->check(&env);
+	assert_non_null(strstr(check, "bound=0;"));	/* planning looks once */
+	free(check);
+
+	/* No answer within the bound: timed out, with the pod's last lines. */
+	env.applying = true;
+	env.probe = "@@waited\n45\n@@health\nhttps://10.107.88.16:2379 is unhealthy: failed to commit proposal: context deadline exceeded\n"
+		    "@@members\n\n@@status\n\n@@podlog\n/var/log/pods/kube-system_etcd_1/etcd/3.log\nfirst\netcd: cannot start\n";
+	plan_init(&plan);
+	step_find("verify")->plan(&env, &plan);
+	assert_int_equal(plan_errors(&plan), 1);
+	msg = first_finding(&plan, "Health");
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "did not answer within 45s (timed out)"));
+	assert_non_null(strstr(msg, "/var/log/pods/kube-system_etcd_1/etcd/3.log"));
+	assert_non_null(strstr(msg, "first|etcd: cannot start"));
+	plan_free(&plan);
+
+	/* It answers but is unhealthy (no quorum). */
+	env.probe = "@@waited\n45\n@@health\nhttps://10.107.88.16:2379 is unhealthy: failed to commit proposal: context deadline exceeded\n"
+		    "@@members\n\n@@status\nhttps://10.107.88.16:2379, 8e9e05c52164694d, 3.5.16, 20 kB, false, false, 2, 8, 8, \n@@podlog\n";
+	plan_init(&plan);
+	step_find("verify")->plan(&env, &plan);
+	msg = first_finding(&plan, "Health");
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "answers but is unhealthy after 45s"));
+	plan_free(&plan);
+
+	/* Planning: only a warning, and the bound is shown. */
+	env.applying = false;
+	plan_init(&plan);
+	step_find("verify")->plan(&env, &plan);
+	assert_int_equal(plan_errors(&plan), 0);
+	assert_int_equal(plan.n_findings, 1);
+	assert_non_null(strstr(plan.notes[0], "45s (--health-timeout)"));
+	plan_free(&plan);
+
+	/* Healthy and started under its name: the leader is named, no finding. */
+	env.applying = true;
+	env.probe = "@@waited\n3\n@@health\nhttps://10.107.88.16:2379 is healthy: successfully committed proposal: took = 2ms\n"
+		    "@@members\n8e9e05c52164694d, started, etcd02, https://10.107.88.16:2380, https://10.107.88.16:2379, false\n"
+		    "@@status\nhttps://10.107.88.16:2379, 8e9e05c52164694d, 3.5.16, 20 kB, true, false, 2, 8, 8, \n@@podlog\n";
+	plan_init(&plan);
+	step_find("verify")->plan(&env, &plan);
+	assert_int_equal(plan.n_findings, 0);
+	assert_non_null(strstr(plan.notes[0], "leader: etcd02; healthy after 3 s"));
+	plan_free(&plan);
+
+	/* Healthy, but not started under its own name. */
+	env.probe = "@@waited\n45\n@@health\nhttps://10.107.88.16:2379 is healthy: successfully committed proposal: took = 2ms\n"
+		    "@@members\n8e9e05c52164694d, unstarted, , https://10.107.88.16:2380, , false\n"
+		    "@@status\nhttps://10.107.88.16:2379, 8e9e05c52164694d, 3.5.16, 20 kB, false, false, 2, 8, 8, \n@@podlog\n";
+	plan_init(&plan);
+	step_find("verify")->plan(&env, &plan);
+	msg = first_finding(&plan, "Health");
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "not started under that name"));
+	plan_free(&plan);
+	cluster_free(&c);
+}
+
+/* A kubelet that does not exit on --version is bounded and reported. */
+static void test_probe_bounds(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct os_info os;
+	char *check, *text;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	os_info_parse("ID=debian\nVERSION_ID=12\n", &os);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	env.os = &os;
+	check = step_find("packages")->check(&env);
+	assert_non_null(strstr(check, "timeout -k 2 10 kubelet --version"));
+	assert_non_null(strstr(check, "timeout -k 2 10 systemctl is-active crio"));
+	free(check);
+	check = step_find("kubelet")->check(&env);
+	assert_null(strstr(check, "$(systemctl"));	/* every systemctl is bounded */
+	free(check);
+	c.runtime.install = false;
+	env.probe = "@@binaries\nkubelet=/opt/bin/kubelet\nkubelet_version_timeout=yes\nkubelet_version=\ncrio=/usr/bin/crio\n";
+	text = plan_text(step_find("packages"), &env);
+	assert_non_null(strstr(text, "[WARNING KubeletVersion]: `/opt/bin/kubelet --version` did not finish within 10 s"));
+	free(text);
+	cluster_free(&c);
+}
+
+static char *no_local(const struct step_env *env, const char *rel, size_t *len)
+{
+	(void)env;
+	(void)rel;
+	(void)len;
+	return NULL;
+}
+
+/* Certificates missing from the local store: on a fresh host one note;
+ * on a host that has them, an error (new ones would replace the CA). */
+static void test_pki_store_missing(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct plan plan;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	env.is_member = true;
+	env.read_local = no_local;
+	env.probe = "@@dirs\n";
+	plan_init(&plan);
+	step_find("certificates")->plan(&env, &plan);
+	assert_int_equal(plan.n_findings, 0);
+	assert_int_equal(plan.n_notes, 1);
+	assert_non_null(strstr(plan.notes[0], "not in the local certificate store yet"));
+	plan_free(&plan);
+	env.probe = "@@dirs\n@@stat:/etc/kubernetes/pki/etcd/ca.crt\n644 root:root\n@@sha256:/etc/kubernetes/pki/etcd/ca.crt\n"
+		    "0000000000000000000000000000000000000000000000000000000000000000\n"
+		    "@@stat:/etc/kubernetes/pki/etcd/server.key\n600 root:root\n";
+	plan_init(&plan);
+	step_find("certificates")->plan(&env, &plan);
+	assert_int_equal(plan_errors(&plan), 1);
+	assert_non_null(strstr(first_finding(&plan, "CertificatesElsewhere"), "/etc/kubernetes/pki/etcd/ca.crt"));
+	plan_free(&plan);
+	cluster_free(&c);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_probe_sections),
 	       cmocka_unit_test(test_swap_fstab),
@@ -605,4 +847,8 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_etcdctl_binary_upload),
 	       cmocka_unit_test(test_preflight),
 	       cmocka_unit_test(test_converged_is_empty),
-	       cmocka_unit_test(test_kubeadm_init_only_when_asked))
+	       cmocka_unit_test(test_kubeadm_init_only_when_asked),
+	       cmocka_unit_test(test_missing_directories),
+	       cmocka_unit_test(test_verify_reports),
+	       cmocka_unit_test(test_probe_bounds),
+	       cmocka_unit_test(test_pki_store_missing))

@@ -15,6 +15,7 @@ T=$TAP_TMP
 export XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state" ETCDWIZ_UI_DUMP_DIR="$T" ETCDWIZ_UI_IDLE_TIMEOUT=30
 unset SSH_AUTH_SOCK
 
+tap_need_sshd_dir
 ssh-keygen -q -t ed25519 -N '' -C client -f "$T/id"
 cp "$T/id.pub" "$T/authorized_keys"
 ssh-keygen -q -t ed25519 -N '' -C host -f "$T/host"
@@ -32,7 +33,7 @@ for _ in $(seq 10); do
 done
 tap_on_exit "kill $spid 2>/dev/null"
 KEEP=${KEEP_DIR:-}
-[ -n "$port" ] || echo "# sshd did not start"
+[ -n "$port" ] || { echo "# sshd did not start:"; sed 's/^/# /' "$T/sshd.log"; }
 
 cat >"$T/cluster.yaml" <<EOF
 apiVersion: etcdwiz/v1

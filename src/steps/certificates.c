@@ -47,9 +47,10 @@ static void certificates_plan(const struct step_env *env, struct plan *plan)
 	struct remote_file stray;
 
 	if (dirs == NULL || strstr(dirs, PKI_DIR " 755 root:root") == NULL ||
-	    strstr(dirs, PKI_DIR "/etcd 755 root:root") == NULL)
-		plan_command(plan, "install -d -m 0755 -o root -g root " PKI_DIR " " PKI_DIR "/etcd",
-			     _("create /etc/kubernetes/pki/etcd"));
+	    strstr(dirs, PKI_DIR "/etcd 755 root:root") == NULL) {
+		plan_directory(plan, PKI_DIR, 0755);
+		plan_directory(plan, PKI_DIR "/etcd", 0755);
+	}
 	for (size_t i = 0; i < N_MEMBER_FILES; i++)
 		plan_pki_file(env, plan, member_files[i]);
 	if (gets_ca_key(env)) {

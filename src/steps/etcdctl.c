@@ -52,9 +52,6 @@ static void etcdctl_plan(const struct step_env *env, struct plan *plan)
 			plan_finding(plan, true, "Etcdctl", _("cannot read etcd.etcdctlBinary %s on this machine"),
 				     env->cluster->etcd.etcdctl_binary);
 		} else {
-			if (!have.exists)
-				plan_command(plan, "install -d -m 0755 /usr/local/lib/etcdwiz",
-					     _("create /usr/local/lib/etcdwiz"));
 			/* Hashed like a secret: a binary is not shown as a diff. */
 			plan_ensure_file(plan, &have, UPLOADED, bin, len, 0755, "root:root", true,
 					 _("upload the etcdctl binary from etcd.etcdctlBinary"));
@@ -94,8 +91,6 @@ static void etcdctl_plan(const struct step_env *env, struct plan *plan)
 	    template_render_text("etcdctl-wrapper.sh", &v, &wrapper, &err) != WIZ_ERR_OK) {
 		plan_finding(plan, true, "Template", "%s", err.msg);
 	} else {
-		if (!have_env.exists)
-			plan_command(plan, "install -d -m 0755 /etc/etcdwiz", _("create /etc/etcdwiz"));
 		plan_ensure_file(plan, &have_env, ENV_FILE, env_text, strlen(env_text), 0644,
 				 "root:root", false, _("write etcdctl's endpoints and client certificate"));
 		plan_ensure_file(plan, &have_wrapper, WRAPPER, wrapper, strlen(wrapper), 0755,

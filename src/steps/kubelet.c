@@ -27,9 +27,9 @@ static char *kubelet_check(const struct step_env *env)
 
 	(void)env;
 	cmd = xasprintf(PROBE_SECTION("kubelet")
-			"echo active=$(systemctl is-active kubelet 2>/dev/null); "
-			"echo enabled=$(systemctl is-enabled kubelet 2>/dev/null); "
-			"echo loaded=$(systemctl show -p DropInPaths --value kubelet 2>/dev/null | grep -c 20-etcd-service-manager); "
+			"echo active=$(" PROBE_BOUNDED "systemctl is-active kubelet 2>/dev/null); "
+			"echo enabled=$(" PROBE_BOUNDED "systemctl is-enabled kubelet 2>/dev/null); "
+			"echo loaded=$(" PROBE_BOUNDED "systemctl show -p DropInPaths --value kubelet 2>/dev/null | grep -c 20-etcd-service-manager); "
 			"%s%s", a, b);
 	free(a);
 	free(b);

@@ -55,11 +55,8 @@ char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err)
 
 static char *kubernetes_check(const struct step_env *env)
 {
-	char *files = probe_pki_files_cmd(cp_files);
-	char *cmd = xasprintf(PROBE_SECTION("dirs") "stat -c '%%n %%a %%U:%%G' " PKI_DIR " " PKI_DIR
-			      "/etcd 2>/dev/null; %s", files);
+	char *cmd = probe_pki_files_cmd(cp_files);
 
-	free(files);
 	{
 		char *part = probe_file_cmd(KUBEADM_CONFIG, false);
 		char *next = xasprintf("%s%s" PROBE_SECTION("kubeadm")
@@ -91,14 +88,11 @@ static char *kubernetes_check(const struct step_env *env)
 
 static void kubernetes_plan(const struct step_env *env, struct plan *plan)
 {
-	char *dirs = probe_section(env->probe, "dirs");
 	struct wiz_error err;
 	struct remote_file have;
 	char *yaml = kubeadm_config_render(env->cluster, &err);
 
-	if (dirs == NULL || strstr(dirs, PKI_DIR "/etcd ") == NULL)
-		plan_command(plan, "install -d -m 0755 -o root -g root " PKI_DIR " " PKI_DIR "/etcd",
-			     _("create /etc/kubernetes/pki/etcd"));
+	/* The directories come with the files (plan_ensure_file). */
 	for (size_t i = 0; cp_files[i]; i++)
 		plan_pki_file(env, plan, cp_files[i]);
 	probe_file(env->probe, KUBEADM_CONFIG, &have);
@@ -136,7 +130,6 @@ static void kubernetes_plan(const struct step_env *env, struct plan *plan)
 			free(v);
 		}
 	}
-	free(dirs);
 	free(yaml);
 }
 

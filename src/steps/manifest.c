@@ -184,8 +184,7 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 		goto out;
 	}
 	if (dirs == NULL || strcmp(dirs, "700 root:root") != 0)
-		plan_command(plan, "install -d -m 0700 -o root -g root " MANIFEST_DIR,
-			     _("create /etc/kubernetes/manifests (0700)"));
+		plan_directory(plan, MANIFEST_DIR, dir_mode_for(MANIFEST_DIR));
 	if (data == NULL || strcmp(data, "700") != 0) {
 		char *q = sh_quote(env->cluster->etcd.data_dir);
 		char *cmd = xasprintf("install -d -m 0700 %s && chmod 0700 %s", q, q);

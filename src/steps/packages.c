@@ -75,9 +75,11 @@ static char *packages_check(const struct step_env *env)
 		PROBE_SECTION("held") "apt-mark showhold 2>/dev/null; "
 		PROBE_SECTION("binaries")
 		"echo kubelet=$(command -v kubelet); echo crio=$(command -v crio); "
-		"echo kubelet_version=$(kubelet --version 2>/dev/null | awk '{print $2}'); "
-		"echo crio_active=$(systemctl is-active crio 2>/dev/null); "
-		"echo crio_enabled=$(systemctl is-enabled crio 2>/dev/null); "
+		"if command -v kubelet >/dev/null; then kv=$(" PROBE_BOUNDED "kubelet --version 2>/dev/null); "
+		"rc=$?; { [ $rc -eq 124 ] || [ $rc -eq 137 ]; } && echo kubelet_version_timeout=yes; "
+		"echo kubelet_version=$(printf '%%s\\n' \"$kv\" | awk 'NR == 1 {print $2}'); fi; "
+		"echo crio_active=$(" PROBE_BOUNDED "systemctl is-active crio 2>/dev/null); "
+		"echo crio_enabled=$(" PROBE_BOUNDED "systemctl is-enabled crio 2>/dev/null); "
 		PROBE_SECTION("keyrings")
 		"test -s " K8S_KEYRING " && echo kubernetes=yes; test -s " CRIO_KEYRING " && echo crio=yes; "
 		"%s%s%s%s%s",
@@ -202,7 +204,17 @@ static void packages_plan(const struct step_env *env, struct plan *plan)
 	const char *full = c->kubernetes_version[0] == 'v' ? c->kubernetes_version + 1
 							   : c->kubernetes_version;
 	bool patch = strchr(strchr(full, '.') + 1, '.') != NULL;
+	char *hung = probe_value(env->probe, "binaries", "kubelet_version_timeout");
 
+	if (hung != NULL && strcmp(hung, "yes") == 0) {
+		char *path = probe_value(env->probe, "binaries", "kubelet");
+
+		plan_finding(plan, false, "KubeletVersion",
+			     _("`%s --version` did not finish within %d s on %s, so kubelet's version is unknown; check that binary (a wrapper that waits, or a broken build?)"),
+			     path ? path : "kubelet", PROBE_TIMEOUT_S, env->host->name);
+		free(path);
+	}
+	free(hung);
 	if (!c->runtime.install) {
 		packages_verify(env, plan);
 		goto out;

@@ -25,7 +25,7 @@ static char *preflight_check(const struct step_env *env)
 		PROBE_SECTION("facts")
 		"echo arch=$(uname -m); echo cpus=$(nproc 2>/dev/null || echo 0); "
 		"echo mem_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo); "
-		"echo ntp=$(timedatectl show -p NTPSynchronized --value 2>/dev/null || echo unknown); "
+		"echo ntp=$(" PROBE_BOUNDED "timedatectl show -p NTPSynchronized --value 2>/dev/null || echo unknown); "
 		"echo systemd=$(test -d /run/systemd/system && echo yes || echo no); "
 		"if [ -d %s ]; then echo datadir=$(ls -A %s | wc -l); else echo datadir=absent; fi; "
 		"echo owner=$(cat " OWNER_MARKER " 2>/dev/null); "
