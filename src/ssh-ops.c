@@ -458,7 +458,7 @@ static void tail_of(const struct ssh_buf *b, char *out, size_t outlen)
 }
 
 /* The upload script's exit status when the target's directory is missing. */
-#define UPLOAD_NO_DIR_STATUS "3"
+#define UPLOAD_NO_DIR_STATUS 3
 
 static void op_complete(struct ssh_op *op)
 {
@@ -472,7 +472,7 @@ static void op_complete(struct ssh_op *op)
 			 s->user, tail[0] ? tail : _("no reason given"));
 		return;
 	}
-	if (op->is_upload && op->r.exit_status == atoi(UPLOAD_NO_DIR_STATUS)) {
+	if (op->is_upload && op->r.exit_status == UPLOAD_NO_DIR_STATUS) {
 		const char *path = op->label + 7;
 		const char *slash = strrchr(path, '/');
 
@@ -871,7 +871,7 @@ struct ssh_op *ssh_upload(struct ssh_session *s,
 		"set -e\n"
 		"umask 077\n"
 		"d=%s\n"
-		"[ -d \"$d\" ] || exit " UPLOAD_NO_DIR_STATUS "\n"
+		"[ -d \"$d\" ] || exit %d\n"
 		"t=$(mktemp \"$d/.\"%s\".XXXXXX\")\n"
 		"trap 'rm -f -- \"$t\"' EXIT\n"
 		"trap 'exit 1' HUP INT TERM PIPE\n"
@@ -885,7 +885,7 @@ struct ssh_op *ssh_upload(struct ssh_session *s,
 		"mv -f -- \"$t\" %s\n"
 		"trap - EXIT\n"
 		"sync -- \"$d\" 2>/dev/null || sync\n",
-		qdir, qbase, o->len, o->len, hex, chown_cmd,
+		qdir, UPLOAD_NO_DIR_STATUS, qbase, o->len, o->len, hex, chown_cmd,
 		(unsigned)(o->mode & 07777), qpath);
 	op->in = o->data;
 	op->in_len = o->len;
