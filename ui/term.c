@@ -27,6 +27,7 @@
 
 #define TERM_MAX_SIZE 500
 #define SCRIPT_IDLE_POLL_MS 50
+#define TTY_KEYS_PER_TURN 256
 
 enum script_kind { SC_KEY, SC_TEXT, SC_DUMP, SC_WAIT_IDLE, SC_SLEEP, SC_RESIZE };
 
@@ -53,7 +54,7 @@ static struct {
 	bool have_saved;
 	WINDOW *inwin;
 	struct loop_io *tty_io, *pipe_io;
-	struct loop_timer *draw_timer, *script_timer;
+	struct loop_timer *draw_timer, *script_timer, *tty_timer;
 	bool draw_pending;
 	int cols, rows;
 	/* scripted mode */
@@ -249,24 +250,76 @@ static void deliver_key(int key)
 		T.cb.key(key, T.cb.ud);
 }
 
-static void do_resize(int cols, int rows)
+/* Lays the screens out for curses' size (COLS x LINES) unless it is the
+ * size already laid out: one relayout and one full repaint per new size. */
+static void adopt_size(void)
 {
-	if (cols < 1 || rows < 1)
+	if (COLS == T.cols && LINES == T.rows)
 		return;
-	T.cols = cols;
-	T.rows = rows;
-	resizeterm(rows, cols);
+	T.cols = COLS;
+	T.rows = LINES;
 	if (T.cb.resize)
-		T.cb.resize(cols, rows, T.cb.ud);
+		T.cb.resize(T.cols, T.rows, T.cb.ud);
 	clearok(curscr, TRUE);
 	term_request_draw();
 }
 
-static void on_tty(struct loop_io *io, int fd, short revents, void *ud)
+/* A new size from the tty (SIGWINCH) or the script (:resize). curses is
+ * resized with resize_term(), never resizeterm(): ncurses' resizeterm()
+ * also pushes KEY_RESIZE into curses' own input queue, every time, even
+ * when the size did not change. poll() cannot see that queue; the next
+ * key read would return the KEY_RESIZE, and resizing again for it pushed
+ * another one, forever (issue 11 item 8). We tell the screens ourselves. */
+static void set_size(int cols, int rows)
+{
+	if (cols < 1 || rows < 1)
+		return;
+	if ((cols != COLS || rows != LINES) && resize_term(rows, cols) == ERR)
+		return;
+	adopt_size();
+}
+
+/* Reads what the tty has, at most TTY_KEYS_PER_TURN keys, so that a flood
+ * of input (or anything curses keeps queued) cannot hold the loop; when
+ * the bound is hit, the rest is read on the next loop turn. */
+static void read_keys(void)
 {
 	wint_t wc;
 	int rc;
 
+	for (int n = 0; T.open; n++) {
+		if (n == TTY_KEYS_PER_TURN) {
+			if (!loop_timer_armed(T.tty_timer))
+				loop_timer_arm_in(T.tty_timer, 0);
+			return;
+		}
+		untouchwin(T.inwin);
+		rc = wget_wch(T.inwin, &wc);
+		if (rc == ERR)
+			return;
+		if (rc == KEY_CODE_YES) {
+			/* A resize curses has already made (its own SIGWINCH
+			 * handling, if it ever has one): take the size, never
+			 * resize again for it. */
+			if (wc == KEY_RESIZE)
+				adopt_size();
+			else
+				deliver_key(map_curses_key((int)wc));
+		} else
+			deliver_key(map_char(wc));
+	}
+}
+
+static void on_tty_timer(struct loop_timer *t, void *ud)
+{
+	(void)t;
+	(void)ud;
+	if (T.open && T.tty_io)
+		read_keys();
+}
+
+static void on_tty(struct loop_io *io, int fd, short revents, void *ud)
+{
 	(void)io;
 	(void)fd;
 	(void)ud;
@@ -278,20 +331,7 @@ static void on_tty(struct loop_io *io, int fd, short revents, void *ud)
 			T.cb.signal(SIGHUP, T.cb.ud);
 		return;
 	}
-	for (;;) {
-		untouchwin(T.inwin);
-		rc = wget_wch(T.inwin, &wc);
-		if (rc == ERR || !T.open)
-			break;
-		if (rc == KEY_CODE_YES) {
-			if (wc == KEY_RESIZE) {
-				do_resize(COLS, LINES);
-				continue;
-			}
-			deliver_key(map_curses_key((int)wc));
-		} else
-			deliver_key(map_char(wc));
-	}
+	read_keys();
 }
 
 static void on_sig_pipe(struct loop_io *io, int fd, short revents, void *ud)
@@ -310,7 +350,7 @@ static void on_sig_pipe(struct loop_io *io, int fd, short revents, void *ud)
 				struct winsize ws;
 
 				if (T.tty_fd >= 0 && ioctl(T.tty_fd, TIOCGWINSZ, &ws) == 0)
-					do_resize(ws.ws_col, ws.ws_row);
+					set_size(ws.ws_col, ws.ws_row);
 				continue;
 			}
 			sig_pending_term = 0;
@@ -672,7 +712,7 @@ static void on_script_timer(struct loop_timer *t, void *ud)
 		return;
 	case SC_RESIZE:
 		T.next_tok++;
-		do_resize(tok->a, tok->b);
+		set_size(tok->a, tok->b);
 		break;
 	}
 	if (T.open)
@@ -775,7 +815,7 @@ static enum wiz_err open_screen(struct wiz_error *err)
 			T.screen = newterm(fallbacks[i], T.out, T.in);
 		if (T.screen == NULL)
 			return wiz_error_set(err, WIZ_ERR_IO, _("no usable terminal description for the virtual screen"));
-		resizeterm(rows, cols);
+		resize_term(rows, cols);	/* not resizeterm: see set_size */
 		return WIZ_ERR_OK;
 	}
 	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
@@ -840,6 +880,7 @@ enum wiz_err term_open(struct loop *loop, const struct term_callbacks *cb, struc
 		add_reset("rmcup");
 		restore_fd = T.out_fd;
 		T.tty_io = loop_io_add(loop, T.tty_fd, POLLIN, on_tty, NULL);
+		T.tty_timer = loop_timer_add(loop, on_tty_timer, NULL);
 	}
 	T.pipe_io = loop_io_add(loop, sig_pipe[0], POLLIN, on_sig_pipe, NULL);
 	T.draw_timer = loop_timer_add(loop, on_draw_timer, NULL);
@@ -873,8 +914,10 @@ void term_close(void)
 		loop_timer_del(T.draw_timer);
 	if (T.script_timer)
 		loop_timer_del(T.script_timer);
+	if (T.tty_timer)
+		loop_timer_del(T.tty_timer);
 	T.tty_io = T.pipe_io = NULL;
-	T.draw_timer = T.script_timer = NULL;
+	T.draw_timer = T.script_timer = T.tty_timer = NULL;
 	if (T.screen) {
 		if (T.inwin)
 			delwin(T.inwin);

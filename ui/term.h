@@ -7,7 +7,11 @@
  *   UTF-8 and TERM is not vt100* or linux; ETCDWIZ_UI_ASCII=1 forces ASCII),
  *   and registers with the one event loop: the tty's descriptor (keys are
  *   read without blocking and delivered to cb->key) and a self-pipe fed by
- *   the SIGWINCH/SIGINT/SIGTERM/SIGHUP handlers (no busy waits).
+ *   the SIGWINCH/SIGINT/SIGTERM/SIGHUP handlers (no busy waits). A new
+ *   size (SIGWINCH, or :resize in a script) resizes curses with
+ *   resize_term() and reaches cb->resize once; a KEY_RESIZE from curses
+ *   only takes the size curses already has. At most 256 keys are read per
+ *   loop turn; the rest come on the next turn.
  * - The terminal is restored by term_close(), at exit (atexit), on
  *   SIGINT/SIGTERM/SIGHUP (handed to cb->signal from the loop; without one,
  *   term_close() and the signal is raised again), and on crash signals
