@@ -141,7 +141,10 @@ tap_check "wizpw: sudo with the password" lab_ssh wizpw@198.51.100.11 \
 H=root@198.51.100.11
 tap_grep "/usr/bin/kubelet is the labelled stand-in" 'stand-in' \
 	<(lab_ssh $H kubelet --version 2>&1)
-lab_ssh $H 'cat >/etc/systemd/system/kubelet.service.d/kubelet.conf <<EOF
+# The host is as the packages leave it: the guide's first step makes the
+# drop-in directory.
+lab_ssh $H 'mkdir -p /etc/systemd/system/kubelet.service.d &&
+cat >/etc/systemd/system/kubelet.service.d/kubelet.conf <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 authentication:
