@@ -142,8 +142,6 @@ char *parent_dir(const char *path)
 char *probe_file_cmd(const char *path, bool secret)
 {
 	char *q = sh_quote(path);
-	/* The echo after cat ends a last line without a newline; probe_file
-	 * takes exactly that one newline off again. */
 	char *parent = parent_dir(path);
 	char *qp = sh_quote(parent);
 	char *cmd;
@@ -273,7 +271,6 @@ void plan_directory(struct plan *p, const char *dir, mode_t mode)
 {
 	char *q = sh_quote(dir);
 	char *cmd = xasprintf("install -d -m %04o -o root -g root %s", (unsigned)(mode & 07777), q);
-
 	bool planned = false;
 
 	for (size_t i = 0; i < p->n_actions && !planned; i++)
