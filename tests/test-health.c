@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "health.h"
 #include "pki.h"
+#include "secret-cache.h"
 #include "status-format.h"
 #include "xmalloc.h"
 
@@ -917,6 +918,126 @@ static void test_text_format(void **state)
 	health_cluster_free(&c);
 }
 
+/* ---- secrets asked once for every host ------------------------------------------ */
+
+struct script {
+	const char *answers[8];		/* NULL = no answer */
+	size_t n;
+	unsigned calls;
+	char last[512];
+};
+
+static char *scripted(const char *prompt, void *ud)
+{
+	struct script *s = ud;
+	const char *a = s->calls < s->n ? s->answers[s->calls] : NULL;
+
+	snprintf(s->last, sizeof s->last, "%s", prompt);
+	s->calls++;
+	return a ? xstrdup(a) : NULL;
+}
+
+/* Ask as a session would; returns what it was given (static copy). */
+static const char *ask(struct secret_cache *sc, enum ssh_secret_kind kind, const char *host,
+		       const char *user, unsigned attempt)
+{
+	static char got[64];
+	struct ssh_secret_request req = {
+		.kind = kind, .name = host, .user = user, .attempt = attempt,
+		.prompt = kind == SSH_SECRET_PASSPHRASE ? "/root/.ssh/id_ed25519" : NULL,
+	};
+	char *a = secret_cache_answer(sc, &req);
+
+	snprintf(got, sizeof got, "%s", a ? a : "(none)");
+	if (a != NULL)
+		wiz_free_secret(a, strlen(a));
+	return got;
+}
+
+static void test_secret_cache_once(void **state)
+{
+	struct script s = { { "pw", "sudo-pw", "other-pw", "phrase" }, 4, 0, "" };
+	struct secret_cache *sc = secret_cache_new(scripted, &s);
+	static const char *const hosts[] = { "etcd01", "etcd02", "etcd03", "etcd04", "etcd05" };
+
+	(void)state;
+	/* One question for five hosts with the same user. */
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, hosts[i], "wizpw", 1), "pw");
+	assert_int_equal(s.calls, 1);
+	assert_string_equal(s.last, "Password for wizpw@etcd01 (tried on every host that logs in as wizpw): ");
+	/* Their sudo password is another question, also asked once. */
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(ask(sc, SSH_SECRET_SUDO, hosts[i], "wizpw", 1), "sudo-pw");
+	assert_int_equal(s.calls, 2);
+	assert_string_equal(s.last, "sudo password for wizpw on etcd01 (tried on every host where wizpw uses sudo): ");
+	/* Another user is another question. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd02", "admin", 1), "other-pw");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "admin", 1), "other-pw");
+	assert_int_equal(s.calls, 3);
+	/* A new session of a host that took it gets it again, unasked. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 1), "pw");
+	/* A passphrase is the identity file's, whatever the host or user. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSPHRASE, "etcd01", "wizpw", 1), "phrase");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSPHRASE, "etcd02", "root", 1), "phrase");
+	assert_int_equal(s.calls, 4);
+	assert_string_equal(s.last, "Passphrase for /root/.ssh/id_ed25519: ");
+	assert_int_equal(secret_cache_asked(sc), 4);
+	secret_cache_free(sc);
+}
+
+static void test_secret_cache_refused(void **state)
+{
+	struct script s = { { "typo", "pw", "etcd03-pw" }, 3, 0, "" };
+	struct secret_cache *sc = secret_cache_new(scripted, &s);
+
+	(void)state;
+	/* The first answer goes to all three hosts. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd01", "wizpw", 1), "typo");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd02", "wizpw", 1), "typo");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 1), "typo");
+	assert_int_equal(s.calls, 1);
+	/* etcd01 did not accept it: only etcd01 is asked again. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd01", "wizpw", 2), "pw");
+	assert_int_equal(s.calls, 2);
+	assert_string_equal(s.last, "That was not accepted; try again.\nPassword for wizpw@etcd01: ");
+	/* etcd02 did not either: it tries the newer answer before anyone is
+	 * asked. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd02", "wizpw", 2), "pw");
+	assert_int_equal(s.calls, 2);
+	/* etcd03 takes neither: asked for its own. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 2), "pw");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 3), "etcd03-pw");
+	assert_int_equal(s.calls, 3);
+	assert_string_equal(s.last, "That was not accepted; try again.\nPassword for wizpw@etcd03: ");
+	/* New sessions skip what their host refused. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd01", "wizpw", 1), "pw");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 1), "etcd03-pw");
+	/* With asking off: from the cache only, never a question. */
+	secret_cache_set_asking(sc, false);
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd04", "wizpw", 1), "typo");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 2), "(none)");
+	assert_string_equal(ask(sc, SSH_SECRET_SUDO, "etcd01", "wizpw", 1), "(none)");
+	assert_int_equal(s.calls, 3);
+	secret_cache_free(sc);
+
+	/* No answer to the first question: none for every host, asked once. */
+	memset(&s, 0, sizeof s);
+	sc = secret_cache_new(scripted, &s);
+	for (unsigned i = 1; i <= 3; i++) {
+		assert_string_equal(ask(sc, SSH_SECRET_SUDO, "etcd01", "wizpw", i), "(none)");
+		assert_string_equal(ask(sc, SSH_SECRET_SUDO, "etcd02", "wizpw", i), "(none)");
+	}
+	assert_int_equal(s.calls, 1);
+	secret_cache_free(sc);
+
+	/* No prompt at all (no terminal): nothing is asked, none given. */
+	sc = secret_cache_new(NULL, NULL);
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd01", "wizpw", 1), "(none)");
+	assert_int_equal(secret_cache_asked(sc), 0);
+	secret_cache_free(sc);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test(test_status),
 	       cmocka_unit_test(test_v3beta_same_shape),
 	       cmocka_unit_test(test_member_list),
@@ -932,4 +1053,6 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_status),
 	       cmocka_unit_test(test_alarm_alerts_and_json),
 	       cmocka_unit_test(test_json_string),
 	       cmocka_unit_test(test_host_check),
-	       cmocka_unit_test(test_text_format))
+	       cmocka_unit_test(test_text_format),
+	       cmocka_unit_test(test_secret_cache_once),
+	       cmocka_unit_test(test_secret_cache_refused))
