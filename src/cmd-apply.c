@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include "i18n.h"
 #include "loop.h"
 #include "pki-store.h"
+#include "secret-cache.h"
 #include "ssh.h"
 #include "xmalloc.h"
 
@@ -42,54 +42,6 @@ struct run {
 	unsigned health_timeout_s;
 	FILE *out;
 };
-
-/* Read a secret from the terminal with echo off; NULL without a terminal. */
-static char *prompt_secret(const char *prompt)
-{
-	struct termios old, quiet;
-	char buf[512];
-	FILE *tty = fopen("/dev/tty", "r+");
-	char *answer = NULL;
-
-	if (tty == NULL)
-		return NULL;
-	fprintf(tty, "%s", prompt);
-	fflush(tty);
-	if (tcgetattr(fileno(tty), &old) == 0) {
-		quiet = old;
-		quiet.c_lflag &= (tcflag_t)~ECHO;
-		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-	}
-	if (fgets(buf, sizeof buf, tty) != NULL) {
-		buf[strcspn(buf, "\r\n")] = '\0';
-		answer = xstrdup(buf);
-	}
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fprintf(tty, "\n");
-	explicit_bzero(buf, sizeof buf);
-	fclose(tty);
-	return answer;
-}
-
-static void on_secret(struct ssh_session *s, const struct ssh_secret_request *req, void *ud)
-{
-	char *prompt;
-
-	(void)ud;
-	switch (req->kind) {
-	case SSH_SECRET_PASSPHRASE:
-		prompt = xasprintf(_("Passphrase for %s: "), req->prompt ? req->prompt : "");
-		break;
-	case SSH_SECRET_PASSWORD:
-		prompt = xasprintf(_("Password for %s@%s: "), req->user, req->name);
-		break;
-	default:
-		prompt = xasprintf(_("sudo password for %s on %s: "), req->user, req->name);
-		break;
-	}
-	ssh_session_secret_answer(s, prompt_secret(prompt));
-	free(prompt);
-}
 
 /* ---- progress lines (the CLI's engine sink) ---- */
 
@@ -142,7 +94,8 @@ static void sink_done(const struct engine_host *h, const struct step *s, enum ho
 static int run_engine(struct run *r, bool apply, char **journal)
 {
 	struct loop *loop = loop_new();
-	struct ssh_callbacks cb = { NULL, isatty(STDIN_FILENO) ? on_secret : NULL, r };
+	/* Each secret is asked once for every host (and for plan, then apply). */
+	struct ssh_callbacks cb = { NULL, isatty(STDIN_FILENO) ? secret_cache_on_secret : NULL, NULL };
 	struct ssh_ctx *ssh = ssh_ctx_new(loop, &cb);
 	struct engine_opts o = {
 		.apply = apply,

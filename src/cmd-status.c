@@ -1,8 +1,10 @@
 /* `etcdwiz status`: the live health of any kubeadm-style etcd cluster
  * (issue #7). Full-screen on a terminal (ui/dashboard.c); --once prints one
- * table (or -o json) and exits 0 healthy, 1 degraded, 2 no quorum or
- * nothing known, 3 when it could not run at all. Without --once and without
- * a terminal it prints a snapshot every interval (JSON: one object a line).
+ * table (or -o json) and exits 0 healthy, 1 degraded, 2 no quorum, 3 when
+ * it could not run at all or could not observe enough members for a
+ * verdict. Without --once and without a terminal it prints a snapshot every
+ * interval (JSON: one object a line). On a terminal, passwords are asked
+ * once for all hosts, before the first refresh (and before the screen).
  * Read-only: nothing here changes the cluster. */
 #include "config.h"
 
@@ -24,6 +26,7 @@
 #include "i18n.h"
 #include "loop.h"
 #include "pki-store.h"
+#include "secret-cache.h"
 #include "ssh.h"
 #include "status-format.h"
 #include "xmalloc.h"
@@ -202,8 +205,41 @@ static int exit_of(enum health_badge b)
 	switch (b) {
 	case HEALTH_HEALTHY: return 0;
 	case HEALTH_DEGRADED: return 1;
-	default: return 2;
+	case HEALTH_NO_QUORUM: return 2;
+	default: return STATUS_EXIT_ERROR;	/* nothing seen to judge by */
 	}
+}
+
+struct login_wait {
+	struct health_poll *p;
+	struct secret_cache *sc;
+	unsigned asked;
+};
+
+static bool login_done(void *ud)
+{
+	const struct login_wait *w = ud;
+
+	return !health_poll_logging_in(w->p) || secret_cache_asked(w->sc) != w->asked;
+}
+
+/* Every host logs in before the first refresh, so that each question is
+ * asked now, on the terminal, once for all hosts. The wait ends when all
+ * have, or after one refresh timeout without a question (a host that does
+ * not answer is left to the refreshes). A question holds the loop while it
+ * waits for the user, so each one starts the timeout again. */
+static void login_all(struct loop *loop, struct health_poll *p, struct secret_cache *sc)
+{
+	struct login_wait w = { p, sc, 0 };
+	unsigned rounds = 0;
+
+	health_poll_login(p);
+	do {
+		w.asked = secret_cache_asked(sc);
+		loop_run_until(loop, login_done, &w, loop_now() + health_poll_timeout(p));
+	} while (health_poll_logging_in(p) && secret_cache_asked(sc) != w.asked && ++rounds < 100);
+	/* The refreshes ask nobody: the screen may own the terminal. */
+	secret_cache_set_asking(sc, false);
 }
 
 struct wait_once {
@@ -257,6 +293,7 @@ static int run(struct status_run *r)
 {
 	struct loop *loop = loop_new();
 	struct ssh_ctx *ssh = NULL;
+	struct secret_cache *secrets = NULL;
 	struct health_cluster hc;
 	struct http_tls_creds *creds = NULL;
 	struct health_poll *p = NULL;
@@ -273,8 +310,14 @@ static int run(struct status_run *r)
 		fprintf(stderr, "%s status: %s\n", PACKAGE, err.msg);
 		goto out;
 	}
-	if (!r->direct)
-		ssh = ssh_ctx_new(loop, NULL);
+	/* Questions only with someone at a terminal to answer them. */
+	if (!r->direct && isatty(STDIN_FILENO))
+		secrets = secret_cache_new(secret_prompt_tty, NULL);
+	if (!r->direct) {
+		struct ssh_callbacks cb = { NULL, secret_cache_on_secret, secrets };
+
+		ssh = ssh_ctx_new(loop, secrets ? &cb : NULL);
+	}
 	o.loop = loop;
 	o.ssh = ssh;
 	o.creds = creds;
@@ -293,6 +336,8 @@ static int run(struct status_run *r)
 		fprintf(stderr, "%s status: %s\n", PACKAGE, err.msg);
 		goto out;
 	}
+	if (secrets != NULL)
+		login_all(loop, p, secrets);
 	health_poll_start(p);
 	if (r->once) {
 		struct wait_once wo = { p };
@@ -326,6 +371,7 @@ out:
 	health_cluster_free(&hc);
 	http_tls_creds_free(creds);
 	ssh_ctx_free(ssh);
+	secret_cache_free(secrets);
 	loop_free(loop);
 	return status;
 }
@@ -456,7 +502,8 @@ const struct cmd_entry cmd_status_entry = {
 	N_("Show the live health of an etcd cluster (read-only)"),
 	N_("  -f, --file FILE        the cluster file; certificates from its PKI store\n"
 	   "      --once             print the status once and exit: 0 healthy, 1 degraded,\n"
-	   "                         2 no quorum or no answer, 3 could not run\n"
+	   "                         2 no quorum, 3 could not run or not enough members\n"
+	   "                         observed for a verdict (SSH login or connection failed)\n"
 	   "  -o, --output FORMAT    table (default) or json\n"
 	   "  -n, --interval S       refresh every S seconds (default 2, at least 0.5)\n"
 	   "  -t, --timeout S        give up on a member's refresh after S seconds\n"
@@ -476,6 +523,9 @@ const struct cmd_entry cmd_status_entry = {
 	   "                         (then no /metrics unless the endpoint is this machine,\n"
 	   "                         and no host checks)\n"
 	   "On a terminal it runs full-screen; otherwise it prints a snapshot on every\n"
-	   "refresh (with -o json one JSON object a line) until interrupted.\n"),
+	   "refresh (with -o json one JSON object a line) until interrupted. On a\n"
+	   "terminal a password or sudo password is asked once for every host with the\n"
+	   "same user, before the first refresh. A member whose SSH login or connection\n"
+	   "fails is unknown, not down.\n"),
 	status_exec,
 };

@@ -71,6 +71,14 @@ struct poll_member {
 
 	struct loop_timer *next;	/* the next refresh */
 	struct loop_timer *deadline;
+	/* The last time the session failed, and why: a login that was
+	 * refused is not tried again before HEALTH_POLL_LOGIN_RETRY_MS. */
+	struct wiz_error ssh_fail;
+	uint64_t ssh_fail_t;
+	/* health_poll_login: connect, then a command through sudo. */
+	bool logging_in;
+	unsigned login_tries;
+	struct loop_timer *login_retry;
 	bool running;
 	unsigned pending;		/* parts of the refresh still running */
 	uint64_t t_start;
@@ -79,6 +87,7 @@ struct poll_member {
 
 	/* This refresh's answers. */
 	char *error;
+	enum health_transport transport;	/* the SSH session failed */
 	double latency_ms;
 	struct etcd_status status;
 	struct etcd_health health;
@@ -97,6 +106,8 @@ struct health_poll {
 	size_t n;
 	uint64_t cluster_t;		/* when the member list was last read */
 	bool cluster_fetching;
+	bool fixed;			/* no more members (pointers handed out) */
+	bool login_over;
 	bool started;
 };
 
@@ -109,6 +120,29 @@ static void member_error(struct poll_member *m, const char *what, const char *ms
 {
 	if (m->error == NULL)
 		m->error = xasprintf("%s: %s", what, msg);
+}
+
+/* The member's SSH session failed or never came up, so this refresh saw
+ * nothing of etcd there: its state is unknown, not down. A refused login
+ * or host key says more than a timeout, so it wins. */
+static void member_transport_failed(struct poll_member *m, enum wiz_err code, const char *msg)
+{
+	enum health_transport t = code == WIZ_ERR_AUTH || code == WIZ_ERR_HOSTKEY
+					  ? TRANSPORT_LOGIN : TRANSPORT_UNREACHABLE;
+
+	if (m->transport == TRANSPORT_OK || t == TRANSPORT_LOGIN)
+		m->transport = t;
+	member_error(m, "ssh", msg && msg[0] ? msg : wiz_err_name(code));
+}
+
+/* After an operation of the session failed: was it the session itself? */
+static void member_check_session(struct poll_member *m, enum wiz_err code)
+{
+	if (code == WIZ_ERR_CANCELLED || m->session == NULL ||
+	    ssh_session_state(m->session) != SSH_S_FAILED)
+		return;
+	member_transport_failed(m, ssh_session_error(m->session)->code,
+				ssh_session_error(m->session)->msg);
 }
 
 /* ---- connections ------------------------------------------------------------ */
@@ -329,6 +363,7 @@ static void on_tunnel(struct ssh_op *op, struct ssh_result *r, void *ud)
 	(void)op;
 	ch->opening = NULL;
 	if (r->code != WIZ_ERR_OK) {
+		member_check_session(ch->m, r->code);
 		chan_fail(ch, r->err.msg[0] ? r->err.msg : wiz_err_name(r->code));
 		return;
 	}
@@ -447,6 +482,7 @@ static void on_host_check(struct ssh_op *op, struct ssh_result *r, void *ud)
 		health_host_parse(r->out, r->out_len, &m->hostinfo);
 		m->got_host = true;
 	} else if (r->code != WIZ_ERR_CANCELLED) {
+		member_check_session(m, r->code);
 		member_error(m, _("host check"), r->err.msg[0] ? r->err.msg : wiz_err_name(r->code));
 	}
 	part_done(m);
@@ -467,6 +503,7 @@ static void answers_free(struct poll_member *m)
 	m->error = NULL;
 	m->got_status = m->got_health = m->got_version = false;
 	m->got_members = m->got_alarms = m->got_metrics = m->got_host = false;
+	m->transport = TRANSPORT_OK;
 	m->latency_ms = NAN;
 }
 
@@ -490,6 +527,8 @@ static void member_finish(struct poll_member *m)
 		.version = m->got_version ? &m->version : NULL,
 		.metrics = m->got_metrics ? m->metrics_data : NULL,
 		.host = m->got_host ? &m->hostinfo : NULL,
+		.transport = m->got_status ? TRANSPORT_OK : m->transport,
+		.transport_host = m->ssh_cfg.address,
 	};
 
 	m->running = false;
@@ -531,6 +570,31 @@ static void on_deadline(struct loop_timer *t, void *ud)
 
 	(void)t;
 	snprintf(msg, sizeof msg, _("no answer within %u ms"), m->p->o.timeout_ms);
+	/* Nothing from etcd, and the SSH session is not up or did not answer
+	 * either: this member was not seen. */
+	if (!m->got_status && m->session != NULL) {
+		enum ssh_state st = ssh_session_state(m->session);
+
+		switch (st) {
+		case SSH_S_HOSTKEY_ASK:
+		case SSH_S_AUTH_LIST:
+		case SSH_S_AUTH_AGENT:
+		case SSH_S_AUTH_KEY:
+		case SSH_S_AUTH_PASSPHRASE_ASK:
+		case SSH_S_AUTH_PASSWORD_ASK:
+		case SSH_S_AUTH_PASSWORD:
+		case SSH_S_AUTH_KBDINT:
+			member_transport_failed(m, WIZ_ERR_AUTH, msg);
+			break;
+		case SSH_S_READY:
+			if (ssh_stuck)	/* the host stopped answering */
+				member_transport_failed(m, WIZ_ERR_UNREACHABLE, msg);
+			break;
+		default:
+			member_transport_failed(m, WIZ_ERR_UNREACHABLE, msg);
+			break;
+		}
+	}
 	if (m->error == NULL)
 		m->error = xstrdup(msg);
 	/* Each cancellation ends its part; the last one finishes the refresh.
@@ -597,7 +661,9 @@ static void member_refresh(struct loop_timer *t, void *ud)
 		enum ssh_state st = ssh_session_state(m->session);
 
 		if (st == SSH_S_FAILED || st == SSH_S_CLOSED) {
-			member_error(m, "ssh", ssh_session_error(m->session)->msg);
+			m->ssh_fail = *ssh_session_error(m->session);
+			m->ssh_fail_t = now;
+			member_transport_failed(m, m->ssh_fail.code, m->ssh_fail.msg);
 			chan_drop(&m->client);
 			chan_drop(&m->metrics);
 			ssh_session_free(m->session);
@@ -605,8 +671,16 @@ static void member_refresh(struct loop_timer *t, void *ud)
 		}
 	}
 	if (!p->o.direct && m->has_ssh && m->session == NULL) {
-		m->session = ssh_session_new(p->o.ssh, &m->ssh_cfg);
-		ssh_session_connect(m->session, NULL, NULL);
+		bool refused = m->ssh_fail.code == WIZ_ERR_AUTH || m->ssh_fail.code == WIZ_ERR_HOSTKEY;
+
+		if (refused && now - m->ssh_fail_t < HEALTH_POLL_LOGIN_RETRY_MS) {
+			/* Not every refresh: each try is a failed login on the host. */
+			member_transport_failed(m, m->ssh_fail.code, m->ssh_fail.msg);
+		} else {
+			m->ssh_fail.code = WIZ_ERR_OK;
+			m->session = ssh_session_new(p->o.ssh, &m->ssh_cfg);
+			ssh_session_connect(m->session, NULL, NULL);
+		}
 	}
 	if (!p->cluster_fetching && (p->cluster_t == 0 || now - p->cluster_t >= p->o.interval_ms)) {
 		p->cluster_fetching = true;
@@ -672,7 +746,7 @@ void health_poll_add(struct health_poll *p, const char *name, const char *host, 
 	struct poll_member *m;
 	char endpoint[320];
 
-	if (p->started)
+	if (p->fixed)
 		return;
 	p->members = xreallocarray(p->members, p->n + 1, sizeof *p->members);
 	m = &p->members[p->n];
@@ -749,13 +823,114 @@ enum wiz_err health_creds_from_store(const struct pki_store *s, struct http_tls_
 	return rc;
 }
 
+/* ---- logging in before the first refresh ------------------------------------------- */
+
+#define LOGIN_TRIES 3	/* sudo probes, and connects after a timeout */
+#define LOGIN_PROBE_MS 10000
+
+static void login_probe(struct poll_member *m);
+
+static void on_login_probe(struct ssh_op *op, struct ssh_result *r, void *ud)
+{
+	struct poll_member *m = ud;
+
+	(void)op;
+	/* sudo did not take the password: once more, and only this host is
+	 * asked again (or given another answer it has not refused). */
+	if (r->code == WIZ_ERR_AUTH && !m->p->login_over && m->login_tries < LOGIN_TRIES &&
+	    m->session != NULL && ssh_session_state(m->session) == SSH_S_READY) {
+		login_probe(m);
+		return;
+	}
+	m->logging_in = false;
+}
+
+static void login_probe(struct poll_member *m)
+{
+	struct ssh_exec_opts eo = {
+		.as_root = true,
+		.timeout_ms = m->p->o.timeout_ms > LOGIN_PROBE_MS ? m->p->o.timeout_ms
+								   : LOGIN_PROBE_MS,
+	};
+
+	m->login_tries++;
+	ssh_exec(m->session, "true", &eo, on_login_probe, m);
+}
+
+static void on_login(struct ssh_session *s, enum wiz_err code, const struct wiz_error *err,
+		     void *ud)
+{
+	struct poll_member *m = ud;
+
+	(void)s;
+	(void)err;
+	if (m->p->login_over || !m->logging_in)
+		return;
+	/* A question answered slowly holds the loop, and the other sessions'
+	 * deadlines pass meanwhile: connect those again (from the loop, not
+	 * from inside the session's own callback). */
+	if (code == WIZ_ERR_TIMEOUT && m->login_tries < LOGIN_TRIES) {
+		m->login_tries++;
+		loop_timer_arm_in(m->login_retry, 0);
+		return;
+	}
+	m->login_tries = 0;
+	if (code != WIZ_ERR_OK || !m->ssh_cfg.sudo) {
+		m->logging_in = false;
+		return;
+	}
+	login_probe(m);
+}
+
+static void login_connect(struct loop_timer *t, void *ud)
+{
+	struct poll_member *m = ud;
+
+	(void)t;
+	if (!m->p->login_over && m->logging_in && m->session != NULL)
+		ssh_session_connect(m->session, on_login, m);
+}
+
+void health_poll_login(struct health_poll *p)
+{
+	if (p->fixed || p->o.direct)
+		return;
+	p->fixed = true;
+	for (size_t i = 0; i < p->n; i++) {
+		struct poll_member *m = &p->members[i];
+
+		if (!m->has_ssh)
+			continue;
+		m->login_retry = loop_timer_add(p->o.loop, login_connect, m);
+		m->session = ssh_session_new(p->o.ssh, &m->ssh_cfg);
+		m->logging_in = true;
+		ssh_session_connect(m->session, on_login, m);
+	}
+}
+
+bool health_poll_logging_in(const struct health_poll *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->members[i].logging_in)
+			return true;
+	return false;
+}
+
 void health_poll_start(struct health_poll *p)
 {
 	if (p->started)
 		return;
 	p->started = true;
+	p->fixed = true;
+	/* From here on the refreshes own the sessions; a login still running
+	 * goes on (and any question is answered without the terminal). */
+	p->login_over = true;
 	for (size_t i = 0; i < p->n; i++) {
 		struct poll_member *m = &p->members[i];
+
+		m->logging_in = false;
+		if (m->login_retry != NULL)
+			loop_timer_disarm(m->login_retry);
 
 		/* Pointers into members are stable from here on. */
 		chan_init(&m->client, m, true, m->host, m->port);
@@ -786,6 +961,11 @@ void health_poll_set_interval(struct health_poll *p, unsigned interval_ms)
 unsigned health_poll_interval(const struct health_poll *p)
 {
 	return p->o.interval_ms;
+}
+
+unsigned health_poll_timeout(const struct health_poll *p)
+{
+	return p->o.timeout_ms;
 }
 
 uint64_t health_poll_rounds(const struct health_poll *p)
@@ -827,6 +1007,8 @@ void health_poll_free(struct health_poll *p)
 			loop_timer_del(m->next);
 		if (m->deadline)
 			loop_timer_del(m->deadline);
+		if (m->login_retry)
+			loop_timer_del(m->login_retry);
 		answers_free(m);
 		if (m->addr)
 			freeaddrinfo(m->addr);

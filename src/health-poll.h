@@ -19,7 +19,13 @@
  * metrics port to loopback, and no host check). Connections and TLS
  * sessions stay open between refreshes; a connection that fails or times
  * out is dropped and made again on the next refresh. Read-only: nothing
- * here writes to etcd or to a host. */
+ * here writes to etcd or to a host.
+ *
+ * A member whose SSH session cannot be used (connection, host key or login
+ * refused, or no answer) is reported as not observed (TRANSPORT_UNREACHABLE
+ * or TRANSPORT_LOGIN), not as down: etcd there was never seen. A refused
+ * login or host key is tried again at most every
+ * HEALTH_POLL_LOGIN_RETRY_MS, not on every refresh. */
 #ifndef WIZ_HEALTH_POLL_H
 #define WIZ_HEALTH_POLL_H
 
@@ -47,6 +53,7 @@ struct health_poll;
  * dashboard's CPU time went into carrying and parsing it every second. */
 #define HEALTH_POLL_METRICS_MS 5000
 #define HEALTH_POLL_VERSION_MS 60000	/* /version, at most this often */
+#define HEALTH_POLL_LOGIN_RETRY_MS 30000	/* after a refused login */
 
 typedef void (*health_poll_updated_fn)(struct health_poll *p, size_t member, void *ud);
 
@@ -88,10 +95,22 @@ void health_poll_add_cluster(struct health_poll *p, const struct cluster *c, boo
 enum wiz_err health_creds_from_store(const struct pki_store *s, struct http_tls_creds **out,
 				     struct wiz_error *err);
 
+/* Log in to every member's host before the first refresh, so that any
+ * question (password, sudo password, passphrase) is asked now, while the
+ * caller still owns the terminal: each SSH session is connected and, when
+ * it uses sudo, runs one command through sudo (again, up to 3 times, when
+ * sudo refused the password). Run the loop while health_poll_logging_in();
+ * then health_poll_start. No more members can be added. Nothing with
+ * direct. */
+void health_poll_login(struct health_poll *p);
+bool health_poll_logging_in(const struct health_poll *p);
+
 /* Start refreshing every member now, then every interval. */
 void health_poll_start(struct health_poll *p);
 void health_poll_set_interval(struct health_poll *p, unsigned interval_ms);
 unsigned health_poll_interval(const struct health_poll *p);
+/* The deadline of one member's refresh, in milliseconds. */
+unsigned health_poll_timeout(const struct health_poll *p);
 /* Completed refreshes of the member that has the fewest. */
 uint64_t health_poll_rounds(const struct health_poll *p);
 /* Refreshes still running. */

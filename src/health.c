@@ -59,6 +59,35 @@ const char *health_pod_json(enum health_pod p)
 	return (unsigned)p < POD_COUNT ? pod_info[p].json : "?";
 }
 
+static const char *const transport_json[] = {
+#define HEALTH_TRANSPORT_ROW(id, json) json,
+	HEALTH_TRANSPORT_INFO(HEALTH_TRANSPORT_ROW)
+#undef HEALTH_TRANSPORT_ROW
+};
+
+const char *health_transport_json(enum health_transport t)
+{
+	return (unsigned)t < TRANSPORT_COUNT ? transport_json[t] : "?";
+}
+
+bool health_member_observed(const struct health_member *m)
+{
+	return m->polled && (m->reachable || m->transport == TRANSPORT_OK);
+}
+
+char *health_member_unknown_reason(const struct health_member *m)
+{
+	const char *host = m->transport_host && m->transport_host[0] ? m->transport_host : m->name;
+
+	if (!m->polled || m->reachable)
+		return NULL;
+	switch (m->transport) {
+	case TRANSPORT_UNREACHABLE: return xasprintf(_("cannot reach %s"), host);
+	case TRANSPORT_LOGIN: return xasprintf(_("cannot log in to %s"), host);
+	default: return NULL;
+	}
+}
+
 const char *health_role_label(enum health_role r)
 {
 	return (unsigned)r < ROLE_COUNT ? _(role_info[r].label) : "?";
@@ -180,6 +209,7 @@ static void member_free(struct health_member *m)
 	free(m->name);
 	free(m->endpoint);
 	free(m->error);
+	free(m->transport_host);
 	etcd_status_free(&m->status);
 	etcd_health_free(&m->health);
 	etcd_version_free(&m->version);
@@ -290,6 +320,10 @@ void health_member_update(struct health_member *m, const struct health_observati
 	m->polled = true;
 	m->t_ms = o->t_ms;
 	m->reachable = o->status != NULL;
+	m->transport = m->reachable ? TRANSPORT_OK : o->transport;
+	free(m->transport_host);
+	m->transport_host = m->transport != TRANSPORT_OK && o->transport_host
+				    ? xstrdup(o->transport_host) : NULL;
 	m->latency_ms = o->status != NULL ? o->latency_ms : NAN;
 	m->refresh_ms = o->refresh_ms;
 	free(m->error);
@@ -526,15 +560,18 @@ void health_evaluate(const struct health_cluster *c, uint64_t now_ms, struct hea
 		const struct health_member *m = &c->members[i];
 		bool voting = member_is_voting(c, m);
 
-		if (!m->polled) {
-			e->roles[i] = ROLE_UNKNOWN;
-			if (voting)
-				voting_records++;
-			continue;
-		}
-		polled++;
 		if (voting)
 			voting_records++;
+		if (m->polled)
+			polled++;
+		/* Not seen (not polled yet, or its transport failed): neither up
+		 * nor down. */
+		if (!health_member_observed(m)) {
+			e->roles[i] = ROLE_UNKNOWN;
+			if (voting)
+				e->unknown++;
+			continue;
+		}
 		if (!m->reachable) {
 			e->roles[i] = ROLE_DOWN;
 			continue;
@@ -558,11 +595,12 @@ void health_evaluate(const struct health_cluster *c, uint64_t now_ms, struct hea
 			e->roles[i] = ROLE_FOLLOWER;
 	}
 	/* Members of the cluster we do not poll still count: one we cannot see
-	 * is not known to be up. */
+	 * is not known to be up, nor to be down. */
 	for (size_t i = 0; c->have_member_list && i < c->member_list.n_members; i++)
 		if (!c->member_list.members[i].is_learner)
 			list_voting++;
 	e->voting = list_voting > voting_records ? list_voting : voting_records;
+	e->unknown += e->voting - voting_records;
 	e->quorum = e->voting / 2 + 1;
 	if (e->n_leaders == 1)
 		e->leader_id = leaders[0];
@@ -576,12 +614,16 @@ void health_evaluate(const struct health_cluster *c, uint64_t now_ms, struct hea
 	for (size_t i = 0; i < c->n_members; i++) {
 		const struct health_member *m = &c->members[i];
 
-		if (m->polled && !m->reachable && member_is_voting(c, m))
+		/* Only what was seen down: a member we cannot log in to is not. */
+		if (m->polled && !m->reachable && health_member_observed(m) &&
+		    member_is_voting(c, m))
 			add_alert(e, "etcdMembersDown", SEVERITY_CRITICAL, member_label(m),
 				  xasprintf(_("member %s is down: %s"), member_label(m),
 					    m->error ? m->error : _("no answer")));
 	}
-	if (polled > 0 && e->up * 2 < e->voting + 1)
+	/* Quorum is known to be lost only when even the unknown members
+	 * could not make it up. */
+	if (polled > 0 && e->up + e->unknown < e->quorum)
 		add_alert(e, "etcdInsufficientMembers", SEVERITY_CRITICAL, NULL,
 			  xasprintf(_("only %zu of %zu members are up; quorum needs %zu"), e->up,
 				    e->voting, e->quorum));
@@ -617,16 +659,25 @@ void health_evaluate(const struct health_cluster *c, uint64_t now_ms, struct hea
 	if (polled == 0) {
 		e->badge = HEALTH_UNKNOWN;
 		e->reason = xstrdup(_("no data yet"));
-	} else if (e->up < e->quorum) {
+	} else if (e->up + e->unknown < e->quorum) {
 		e->badge = HEALTH_NO_QUORUM;
 		e->reason = xasprintf(_("%zu of %zu members up, quorum needs %zu"), e->up, e->voting,
 				      e->quorum);
+	} else if (e->up < e->quorum) {
+		/* Too few seen to tell either way: no verdict. */
+		e->badge = HEALTH_UNKNOWN;
+		e->reason = xasprintf(_("%zu of %zu members observed"), e->voting - e->unknown,
+				      e->voting);
 	} else if (e->n_leaders == 0) {
 		e->badge = HEALTH_NO_QUORUM;
 		e->reason = xstrdup(_("no leader"));
 	} else if (e->up < e->voting) {
 		e->badge = HEALTH_DEGRADED;
-		e->reason = xasprintf(_("%zu of %zu members up"), e->up, e->voting);
+		if (e->unknown > 0)
+			e->reason = xasprintf(_("%zu of %zu members up, %zu not observed"), e->up,
+					      e->voting, e->unknown);
+		else
+			e->reason = xasprintf(_("%zu of %zu members up"), e->up, e->voting);
 	} else if (!e->one_leader) {
 		e->badge = HEALTH_DEGRADED;
 		e->reason = xasprintf(_("members disagree about the leader (%zu leaders reported)"),
@@ -788,6 +839,14 @@ static void json_member(FILE *f, const struct health_member *m, enum health_role
 	json_kv_id(f, &first, "id", m->have_status ? m->status.header.member_id : 0);
 	json_kv_str(f, &first, "role", health_role_json(role));
 	json_kv_bool(f, &first, "reachable", m->reachable);
+	json_kv_bool(f, &first, "observed", health_member_observed(m));
+	if (m->polled && !m->reachable && m->transport != TRANSPORT_OK) {
+		char *why = health_member_unknown_reason(m);
+
+		json_kv_str(f, &first, "transport", health_transport_json(m->transport));
+		json_kv_str(f, &first, "unknown_reason", why);
+		free(why);
+	}
 	json_kv_num(f, &first, "latency_ms", m->latency_ms);
 	json_kv_num(f, &first, "refresh_ms", m->refresh_ms);
 	json_kv_str(f, &first, "error", m->error);
@@ -861,6 +920,7 @@ enum wiz_err health_write_json(FILE *f, const struct health_cluster *c,
 	json_kv_str(f, &first, "reason", e->reason);
 	json_kv_u64(f, &first, "members_voting", e->voting);
 	json_kv_u64(f, &first, "members_up", e->up);
+	json_kv_u64(f, &first, "members_unknown", e->unknown);
 	json_kv_u64(f, &first, "quorum", e->quorum);
 	json_kv_id(f, &first, "leader", e->leader_id);
 	json_kv_bool(f, &first, "one_leader", e->one_leader);

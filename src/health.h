@@ -113,6 +113,23 @@ struct health_host {
 #define HEALTH_CERT_CRIT_S (7 * 24 * 3600)
 #define HEALTH_DISK_FREE_WARN 0.10
 
+/* Why a member that did not answer is not known to be down: its own
+ * transport (the SSH session to its host) failed, so nothing was seen of
+ * etcd there. Such a member is "unknown", never counted as down, and no
+ * verdict is drawn from it. (etcd refusing the connection on its own host,
+ * or answering unhealthy, is an observation: that member is down.) */
+#define HEALTH_TRANSPORT_INFO(_)         \
+	_(OK, "ok")                      \
+	_(UNREACHABLE, "unreachable")    \
+	_(LOGIN, "login")
+
+enum health_transport {
+#define HEALTH_TRANSPORT_ENUM(id, json) TRANSPORT_##id,
+	HEALTH_TRANSPORT_INFO(HEALTH_TRANSPORT_ENUM)
+#undef HEALTH_TRANSPORT_ENUM
+	TRANSPORT_COUNT
+};
+
 /* What one refresh of one member brought; NULL = that call failed. */
 struct health_observation {
 	uint64_t t_ms;			/* loop_now() when it completed */
@@ -124,6 +141,10 @@ struct health_observation {
 	const struct etcd_version *version;
 	const struct etcd_metrics *metrics;
 	const struct health_host *host;
+	/* Without a status: whether the transport itself failed, and the
+	 * host it goes to ("cannot log in to HOST"). */
+	enum health_transport transport;
+	const char *transport_host;
 };
 
 struct health_member {
@@ -132,6 +153,9 @@ struct health_member {
 
 	bool polled;			/* one refresh has completed */
 	bool reachable;			/* the last status call answered */
+	/* Not reachable because the transport failed: not observed. */
+	enum health_transport transport;
+	char *transport_host;
 	uint64_t t_ms;			/* time of the last refresh */
 	double latency_ms;
 	double refresh_ms;		/* the last refresh, start to end */
@@ -178,6 +202,9 @@ struct health_eval {
 	char *reason;			/* one translated line: why this badge */
 	size_t voting;			/* voting members (learners excluded) */
 	size_t up;			/* voting members that answered */
+	size_t unknown;			/* voting members not observed (not yet
+					 * polled, transport failed, or only in
+					 * the member list): neither up nor down */
 	size_t quorum;			/* voting/2 + 1 */
 	size_t n_leaders;		/* distinct leaders reported */
 	uint64_t leader_id;		/* when n_leaders == 1 */
@@ -193,6 +220,12 @@ const char *health_badge_json(enum health_badge b);
 const char *health_role_label(enum health_role r);	/* translated */
 const char *health_role_json(enum health_role r);
 const char *health_pod_label(enum health_pod p);	/* translated */
+const char *health_transport_json(enum health_transport t);
+/* "cannot log in to HOST" or "cannot reach HOST" for a member whose
+ * transport failed, else NULL (translated; the caller frees). */
+char *health_member_unknown_reason(const struct health_member *m);
+/* The member was seen: it answered, or its failure was etcd's own. */
+bool health_member_observed(const struct health_member *m);
 const char *health_pod_json(enum health_pod p);
 /* Parse the output of the host check (health-poll.c): "disk TOTAL AVAIL",
  * "kubelet STATE", "pod running|not-running", then "cert PATH" lines each

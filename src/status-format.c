@@ -122,7 +122,14 @@ void status_cell(const struct health_cluster *c, const struct health_eval *e, si
 			fmt_ms(m->latency_ms, buf, len);
 		break;
 	case STATUS_COL_ERRORS:
-		if (!m->reachable && m->polled)
+		if (!health_member_observed(m) && m->polled) {
+			/* Not seen: say why, then what failed. */
+			char *why = health_member_unknown_reason(m);
+
+			snprintf(buf, len, "%s%s%s", why ? why : "", why && m->error ? ": " : "",
+				 m->error ? m->error : "");
+			free(why);
+		} else if (!m->reachable && m->polled)
 			snprintf(buf, len, "%s", m->error ? m->error : _("no answer"));
 		else if (st && m->status.errors.n > 0)
 			snprintf(buf, len, "%s", m->status.errors.items[0]);

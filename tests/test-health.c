@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "health.h"
 #include "pki.h"
+#include "secret-cache.h"
 #include "status-format.h"
 #include "xmalloc.h"
 
@@ -368,9 +369,10 @@ static void test_metrics_text_format(void **state)
 /* ---- the model ------------------------------------------------------------- */
 
 /* n members m1..mn with IDs 1..n, leader `leader`; those in `down` (bit
- * mask) do not answer. */
-static void cluster_make(struct health_cluster *c, size_t n, uint64_t leader, unsigned down,
-			 uint64_t t)
+ * mask) do not answer; of those, the ones in `nologin` were not reached:
+ * their SSH login failed. */
+static void cluster_make_login(struct health_cluster *c, size_t n, uint64_t leader, unsigned down,
+			       unsigned nologin, uint64_t t)
 {
 	struct etcd_metrics *mx = xcalloc(1, sizeof *mx);
 
@@ -393,7 +395,11 @@ static void cluster_make(struct health_cluster *c, size_t n, uint64_t leader, un
 		st.raft_term = 7;
 		memset(&o, 0, sizeof o);
 		o.t_ms = t;
-		if (down & (1u << i)) {
+		if (nologin & (1u << i)) {
+			o.error = "ssh: authentication as wizpw failed";
+			o.transport = TRANSPORT_LOGIN;
+			o.transport_host = ep + 8;	/* "10.0.0.N:2379" */
+		} else if (down & (1u << i)) {
 			o.error = "connection refused";
 		} else {
 			o.status = &st;
@@ -403,6 +409,12 @@ static void cluster_make(struct health_cluster *c, size_t n, uint64_t leader, un
 		health_member_update(m, &o);
 	}
 	free(mx);
+}
+
+static void cluster_make(struct health_cluster *c, size_t n, uint64_t leader, unsigned down,
+			 uint64_t t)
+{
+	cluster_make_login(c, n, leader, down, 0, t);
 }
 
 static enum health_badge badge_of(size_t n, uint64_t leader, unsigned down)
@@ -917,6 +929,246 @@ static void test_text_format(void **state)
 	health_cluster_free(&c);
 }
 
+/* ---- members not observed: their transport failed --------------------------- */
+
+static size_t count_alerts(const struct health_eval *e, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->n_alerts; i++)
+		n += strcmp(e->alerts[i].name, name) == 0;
+	return n;
+}
+
+static void test_unknown_members(void **state)
+{
+	struct health_cluster c;
+	struct health_eval e;
+	char cell[512], *json = NULL;
+	size_t jlen = 0;
+	struct wiz_error err;
+	FILE *f;
+
+	(void)state;
+	/* The bug of issue 11: a healthy cluster whose logins failed. Every
+	 * member is unknown, not down; no verdict, no down alerts. */
+	cluster_make_login(&c, 3, 1, 0x7, 0x7, 1000);
+	health_evaluate(&c, 1000, &e);
+	assert_int_equal(e.badge, HEALTH_UNKNOWN);
+	assert_string_equal(e.reason, "0 of 3 members observed");
+	assert_int_equal(e.up, 0);
+	assert_int_equal(e.unknown, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(e.roles[i], ROLE_UNKNOWN);
+	assert_int_equal(count_alerts(&e, "etcdMembersDown"), 0);
+	assert_int_equal(count_alerts(&e, "etcdInsufficientMembers"), 0);
+	status_cell(&c, &e, 1, STATUS_COL_ERRORS, cell, sizeof cell);
+	assert_string_equal(cell, "cannot log in to 10.0.0.2:2379: ssh: authentication as wizpw failed");
+	status_cell(&c, &e, 1, STATUS_COL_ROLE, cell, sizeof cell);
+	assert_string_equal(cell, "unknown");
+	f = open_memstream(&json, &jlen);
+	assert_int_equal(health_write_json(f, &c, &e, &err), WIZ_ERR_OK);
+	fclose(f);
+	assert_non_null(strstr(json, "{\"badge\":\"UNKNOWN\",\"reason\":\"0 of 3 members observed\""));
+	assert_non_null(strstr(json, "\"members_up\":0,\"members_unknown\":3,"));
+	assert_non_null(strstr(json, "\"role\":\"unknown\",\"reachable\":false,\"observed\":false,"
+				     "\"transport\":\"login\",\"unknown_reason\":\"cannot log in to 10.0.0.3:2379\""));
+	free(json);
+	health_eval_free(&e);
+	health_cluster_free(&c);
+
+	/* One up, two unknown: they could make quorum, so there is no verdict. */
+	cluster_make_login(&c, 3, 1, 0x6, 0x6, 1000);
+	health_evaluate(&c, 1000, &e);
+	assert_int_equal(e.badge, HEALTH_UNKNOWN);
+	assert_string_equal(e.reason, "1 of 3 members observed");
+	assert_int_equal(e.roles[0], ROLE_LEADER);
+	assert_int_equal(count_alerts(&e, "etcdMembersDown"), 0);
+	assert_int_equal(count_alerts(&e, "etcdInsufficientMembers"), 0);
+	health_eval_free(&e);
+	health_cluster_free(&c);
+
+	/* One up, one seen down, one unknown: still no verdict. The one down
+	 * alerts, the unknown one does not. */
+	cluster_make_login(&c, 3, 1, 0x6, 0x4, 1000);
+	health_evaluate(&c, 1000, &e);
+	assert_int_equal(e.badge, HEALTH_UNKNOWN);
+	assert_string_equal(e.reason, "2 of 3 members observed");
+	assert_int_equal(e.roles[1], ROLE_DOWN);
+	assert_int_equal(e.roles[2], ROLE_UNKNOWN);
+	assert_true(has_alert(&e, "etcdMembersDown", "m2"));
+	assert_false(has_alert(&e, "etcdMembersDown", "m3"));
+	health_eval_free(&e);
+	health_cluster_free(&c);
+
+	/* Two seen down: quorum is lost whatever the unknown one is. */
+	cluster_make_login(&c, 3, 1, 0x7, 0x4, 1000);
+	health_evaluate(&c, 1000, &e);
+	assert_int_equal(e.badge, HEALTH_NO_QUORUM);
+	assert_true(has_alert(&e, "etcdInsufficientMembers", NULL));
+	assert_int_equal(count_alerts(&e, "etcdMembersDown"), 2);
+	assert_false(has_alert(&e, "etcdMembersDown", "m3"));
+	health_eval_free(&e);
+	health_cluster_free(&c);
+
+	/* Two up, one unknown: quorum is seen; degraded, and it says why. */
+	cluster_make_login(&c, 3, 1, 0x4, 0x4, 1000);
+	health_evaluate(&c, 1000, &e);
+	assert_int_equal(e.badge, HEALTH_DEGRADED);
+	assert_string_equal(e.reason, "2 of 3 members up, 1 not observed");
+	assert_int_equal(count_alerts(&e, "etcdMembersDown"), 0);
+	health_eval_free(&e);
+	health_cluster_free(&c);
+
+	/* A member that answers again is observed again. */
+	cluster_make_login(&c, 1, 1, 0x1, 0x1, 1000);
+	{
+		struct etcd_status st = { .header.member_id = 1, .leader = 1 };
+		struct health_observation o = { .t_ms = 2000, .latency_ms = 1, .status = &st,
+						.transport = TRANSPORT_LOGIN };
+
+		health_member_update(&c.members[0], &o);
+	}
+	assert_true(health_member_observed(&c.members[0]));
+	assert_null(health_member_unknown_reason(&c.members[0]));
+	health_evaluate(&c, 2000, &e);
+	assert_int_equal(e.badge, HEALTH_HEALTHY);
+	health_eval_free(&e);
+	health_cluster_free(&c);
+
+	/* Members not polled yet are unknown too: no NO QUORUM while the
+	 * first answers come in. */
+	cluster_make(&c, 1, 1, 0, 1000);
+	health_cluster_add(&c, "m2", "https://10.0.0.2:2379");
+	health_cluster_add(&c, "m3", "https://10.0.0.3:2379");
+	health_evaluate(&c, 1000, &e);
+	assert_int_equal(e.badge, HEALTH_UNKNOWN);
+	assert_int_equal(e.unknown, 2);
+	assert_int_equal(e.n_alerts, 0);
+	health_eval_free(&e);
+	health_cluster_free(&c);
+}
+
+/* ---- secrets asked once for every host ------------------------------------------ */
+
+struct script {
+	const char *answers[8];		/* NULL = no answer */
+	size_t n;
+	unsigned calls;
+	char last[512];
+};
+
+static char *scripted(const char *prompt, void *ud)
+{
+	struct script *s = ud;
+	const char *a = s->calls < s->n ? s->answers[s->calls] : NULL;
+
+	snprintf(s->last, sizeof s->last, "%s", prompt);
+	s->calls++;
+	return a ? xstrdup(a) : NULL;
+}
+
+/* Ask as a session would; returns what it was given (static copy). */
+static const char *ask(struct secret_cache *sc, enum ssh_secret_kind kind, const char *host,
+		       const char *user, unsigned attempt)
+{
+	static char got[64];
+	struct ssh_secret_request req = {
+		.kind = kind, .name = host, .user = user, .attempt = attempt,
+		.prompt = kind == SSH_SECRET_PASSPHRASE ? "/root/.ssh/id_ed25519" : NULL,
+	};
+	char *a = secret_cache_answer(sc, &req);
+
+	snprintf(got, sizeof got, "%s", a ? a : "(none)");
+	if (a != NULL)
+		wiz_free_secret(a, strlen(a));
+	return got;
+}
+
+static void test_secret_cache_once(void **state)
+{
+	struct script s = { { "pw", "sudo-pw", "other-pw", "phrase" }, 4, 0, "" };
+	struct secret_cache *sc = secret_cache_new(scripted, &s);
+	static const char *const hosts[] = { "etcd01", "etcd02", "etcd03", "etcd04", "etcd05" };
+
+	(void)state;
+	/* One question for five hosts with the same user. */
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, hosts[i], "wizpw", 1), "pw");
+	assert_int_equal(s.calls, 1);
+	assert_string_equal(s.last, "Password for wizpw@etcd01 (tried on every host that logs in as wizpw): ");
+	/* Their sudo password is another question, also asked once. */
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(ask(sc, SSH_SECRET_SUDO, hosts[i], "wizpw", 1), "sudo-pw");
+	assert_int_equal(s.calls, 2);
+	assert_string_equal(s.last, "sudo password for wizpw on etcd01 (tried on every host where wizpw uses sudo): ");
+	/* Another user is another question. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd02", "admin", 1), "other-pw");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "admin", 1), "other-pw");
+	assert_int_equal(s.calls, 3);
+	/* A new session of a host that took it gets it again, unasked. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 1), "pw");
+	/* A passphrase is the identity file's, whatever the host or user. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSPHRASE, "etcd01", "wizpw", 1), "phrase");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSPHRASE, "etcd02", "root", 1), "phrase");
+	assert_int_equal(s.calls, 4);
+	assert_string_equal(s.last, "Passphrase for /root/.ssh/id_ed25519: ");
+	assert_int_equal(secret_cache_asked(sc), 4);
+	secret_cache_free(sc);
+}
+
+static void test_secret_cache_refused(void **state)
+{
+	struct script s = { { "typo", "pw", "etcd03-pw" }, 3, 0, "" };
+	struct secret_cache *sc = secret_cache_new(scripted, &s);
+
+	(void)state;
+	/* The first answer goes to all three hosts. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd01", "wizpw", 1), "typo");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd02", "wizpw", 1), "typo");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 1), "typo");
+	assert_int_equal(s.calls, 1);
+	/* etcd01 did not accept it: only etcd01 is asked again. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd01", "wizpw", 2), "pw");
+	assert_int_equal(s.calls, 2);
+	assert_string_equal(s.last, "That was not accepted; try again.\nPassword for wizpw@etcd01: ");
+	/* etcd02 did not either: it tries the newer answer before anyone is
+	 * asked. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd02", "wizpw", 2), "pw");
+	assert_int_equal(s.calls, 2);
+	/* etcd03 takes neither: asked for its own. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 2), "pw");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 3), "etcd03-pw");
+	assert_int_equal(s.calls, 3);
+	assert_string_equal(s.last, "That was not accepted; try again.\nPassword for wizpw@etcd03: ");
+	/* New sessions skip what their host refused. */
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd01", "wizpw", 1), "pw");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 1), "etcd03-pw");
+	/* With asking off: from the cache only, never a question. */
+	secret_cache_set_asking(sc, false);
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd04", "wizpw", 1), "typo");
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 2), "(none)");
+	assert_string_equal(ask(sc, SSH_SECRET_SUDO, "etcd01", "wizpw", 1), "(none)");
+	assert_int_equal(s.calls, 3);
+	secret_cache_free(sc);
+
+	/* No answer to the first question: none for every host, asked once. */
+	memset(&s, 0, sizeof s);
+	sc = secret_cache_new(scripted, &s);
+	for (unsigned i = 1; i <= 3; i++) {
+		assert_string_equal(ask(sc, SSH_SECRET_SUDO, "etcd01", "wizpw", i), "(none)");
+		assert_string_equal(ask(sc, SSH_SECRET_SUDO, "etcd02", "wizpw", i), "(none)");
+	}
+	assert_int_equal(s.calls, 1);
+	secret_cache_free(sc);
+
+	/* No prompt at all (no terminal): nothing is asked, none given. */
+	sc = secret_cache_new(NULL, NULL);
+	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd01", "wizpw", 1), "(none)");
+	assert_int_equal(secret_cache_asked(sc), 0);
+	secret_cache_free(sc);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test(test_status),
 	       cmocka_unit_test(test_v3beta_same_shape),
 	       cmocka_unit_test(test_member_list),
@@ -932,4 +1184,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_status),
 	       cmocka_unit_test(test_alarm_alerts_and_json),
 	       cmocka_unit_test(test_json_string),
 	       cmocka_unit_test(test_host_check),
-	       cmocka_unit_test(test_text_format))
+	       cmocka_unit_test(test_text_format),
+	       cmocka_unit_test(test_unknown_members),
+	       cmocka_unit_test(test_secret_cache_once),
+	       cmocka_unit_test(test_secret_cache_refused))

@@ -221,7 +221,7 @@ static int draw_table(struct dashboard *d, const struct health_eval *e, int y, i
 			if (!sel && cols[k] == STATUS_COL_ROLE)
 				r = role_role(e->roles[i]);
 			if (!sel && cols[k] == STATUS_COL_ERRORS)
-				r = TERM_ERROR;
+				r = health_member_observed(&c->members[i]) ? TERM_ERROR : TERM_WARN;
 			status_cell(c, e, i, cols[k], cell, sizeof cell);
 			if (maxw > x + w - cx)
 				maxw = x + w - cx;
