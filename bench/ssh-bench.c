@@ -31,14 +31,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cluster.h"
-#include "diag.h"
-#include "error.h"
-#include "log.h"
-#include "loop.h"
-#include "shquote.h"
-#include "ssh.h"
-#include "xmalloc.h"
+#include "base/diag.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "base/shquote.h"
+#include "base/xmalloc.h"
+#include "cluster/cluster.h"
+#include "ssh/ssh.h"
 
 #define PHASE_MS 120000u	/* a bound per phase, far above any expected time */
 

@@ -7,7 +7,7 @@ tap_plan 4
 cd "$TOP_SRCDIR" || exit 1
 
 # Every source that uses _() or N_() must be listed in po/POTFILES.in.
-missing=$(grep -lE '(^|[^A-Za-z0-9_])N?_\(|P_\(' src/*.c src/steps/*.c ui/*.c lab/*.c 2>/dev/null |
+missing=$(grep -lE '(^|[^A-Za-z0-9_])N?_\(|P_\(' src/*/*.c src/*/*/*.c ui/*/*.c lab/*.c 2>/dev/null |
 	LC_ALL=C sort | comm -23 - <(grep -v '^#' po/POTFILES.in | LC_ALL=C sort))
 tap_is "po/POTFILES.in lists every translated source (make update-potfiles)" "" "$missing"
 

@@ -15,12 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "log.h"
-#include "loop.h"
-#include "shquote.h"
-#include "ssh.h"
-#include "xmalloc.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "base/shquote.h"
+#include "base/xmalloc.h"
+#include "ssh/ssh.h"
 
 static const char *const err_ids[] = {
 #define ERR_ID(id, msg) #id,

@@ -1,13 +1,13 @@
 #include "config.h"
 
-#include "unit.h"
+#include "tests/unit.h"
 
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cluster.h"
-#include "xmalloc.h"
+#include "base/xmalloc.h"
+#include "cluster/cluster.h"
 
 /* Load a fixture; return its diagnostics (caller frees both). */
 static enum wiz_err load_fixture(const char *name, struct cluster *c,

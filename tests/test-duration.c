@@ -1,11 +1,11 @@
 #include "config.h"
 
-#include "unit.h"
+#include "tests/unit.h"
 
 #include <string.h>
 
-#include "cluster.h"
-#include "strutil.h"
+#include "base/strutil.h"
+#include "cluster/cluster.h"
 
 static void test_duration_parse_units(void **state)
 {

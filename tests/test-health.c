@@ -4,19 +4,19 @@
  * check, the alerts and the JSON snapshot. */
 #include "config.h"
 
-#include "unit.h"
+#include "tests/unit.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "etcd-json.h"
-#include "etcd-metrics.h"
-#include "fsutil.h"
-#include "health.h"
-#include "pki.h"
-#include "secret-cache.h"
-#include "status-format.h"
-#include "xmalloc.h"
+#include "base/fsutil.h"
+#include "base/xmalloc.h"
+#include "health/etcd-json.h"
+#include "health/etcd-metrics.h"
+#include "health/health.h"
+#include "health/status-format.h"
+#include "pki/pki.h"
+#include "ssh/secret-cache.h"
 
 #include <locale.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * pki_leaf_issue) and are loaded from PEM files as in real use. */
 #include "config.h"
 
-#include "unit.h"
+#include "tests/unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,12 +15,12 @@
 
 #include <gnutls/gnutls.h>
 
-#include "cluster.h"
-#include "etcd-json.h"
-#include "fsutil.h"
-#include "http-tls.h"
-#include "pki.h"
-#include "xmalloc.h"
+#include "base/fsutil.h"
+#include "base/xmalloc.h"
+#include "cluster/cluster.h"
+#include "health/etcd-json.h"
+#include "health/http-tls.h"
+#include "pki/pki.h"
 
 /* ---- the in-memory pipe ---------------------------------------------------- */
 

@@ -3,13 +3,13 @@
  * waiting (poll() is called a handful of times, not thousands). */
 #include "config.h"
 
-#include "unit.h"
+#include "tests/unit.h"
 
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "loop.h"
+#include "base/loop.h"
 
 struct rec {
 	char order[16];

@@ -12,12 +12,12 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "unit.h"
+#include "tests/unit.h"
 
-#include "cluster.h"
-#include "pki-store.h"
-#include "pki.h"
-#include "xmalloc.h"
+#include "base/xmalloc.h"
+#include "cluster/cluster.h"
+#include "pki/pki-store.h"
+#include "pki/pki.h"
 
 static const time_t NOW = 1767225600;	/* 2026-01-01 00:00:00 UTC */
 

@@ -3,14 +3,14 @@
  * login shell -> sh -c). */
 #include "config.h"
 
-#include "unit.h"
+#include "tests/unit.h"
 
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shquote.h"
-#include "xmalloc.h"
+#include "base/shquote.h"
+#include "base/xmalloc.h"
 
 static const char *const torture[] = {
 	"plain", "with space", "  leading and trailing  ", "it's", "'", "''",

@@ -1,16 +1,16 @@
 #include "config.h"
 
-#include "unit.h"
+#include "tests/unit.h"
 
 #include <string.h>
 #include <yaml.h>
 
-#include "cluster.h"
-#include "fsutil.h"
-#include "plan.h"
-#include "step.h"
-#include "steps/steps.h"
-#include "xmalloc.h"
+#include "base/fsutil.h"
+#include "base/xmalloc.h"
+#include "cluster/cluster.h"
+#include "install/plan.h"
+#include "install/step.h"
+#include "install/steps/steps.h"
 
 static char *fixture_text(const char *rel)
 {

@@ -1,0 +1,137 @@
+#include "config.h"
+
+#include "base/strutil.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xmalloc.h"
+
+bool str_is_rfc1123_label(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 63)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(islower(c) || isdigit(c) || c == '-'))
+			return false;
+	}
+	return s[0] != '-' && s[len - 1] != '-';
+}
+
+bool str_is_dns_name(const char *s)
+{
+	char *copy, *save = NULL, *label;
+	bool ok = true;
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.' ||
+	    strstr(s, "..") != NULL)
+		return false;
+	copy = xstrdup(s);
+	for (label = strtok_r(copy, ".", &save); label != NULL;
+	     label = strtok_r(NULL, ".", &save)) {
+		if (!str_is_rfc1123_label(label)) {
+			ok = false;
+			break;
+		}
+	}
+	free(copy);
+	return ok;
+}
+
+bool str_is_ipv6(const char *s)
+{
+	struct in6_addr a6;
+
+	return inet_pton(AF_INET6, s, &a6) == 1;
+}
+
+bool str_is_ip(const char *s)
+{
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, s, &a4) == 1 || str_is_ipv6(s);
+}
+
+bool str_ip_canonical(const char *s, char *out, size_t outlen)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, s, buf) == 1)
+		return inet_ntop(AF_INET, buf, out, (socklen_t)outlen) != NULL;
+	if (inet_pton(AF_INET6, s, buf) == 1)
+		return inet_ntop(AF_INET6, buf, out, (socklen_t)outlen) != NULL;
+	return false;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool port_ok(const char *p)
+{
+	char *end;
+	long v;
+
+	if (*p == '\0' || !isdigit((unsigned char)*p))
+		return false;
+	v = strtol(p, &end, 10);
+	return *end == '\0' && v >= 1 && v <= 65535;
+}
+
+bool str_is_host_port(const char *s)
+{
+	const char *colon;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		char *host;
+		bool ok;
+
+		if (close == NULL || close[1] != ':')
+			return false;
+		host = xstrndup(s + 1, (size_t)(close - s - 1));
+		ok = str_is_ipv6(host) && port_ok(close + 2);
+		free(host);
+		return ok;
+	}
+	colon = strrchr(s, ':');
+	if (colon == NULL || colon == s)
+		return false;
+	{
+		char *host = xstrndup(s, (size_t)(colon - s));
+		bool ok = (str_is_ip(host) && !str_is_ipv6(host)) ||
+			  str_is_dns_name(host);
+
+		free(host);
+		return ok && port_ok(colon + 1);
+	}
+}
+
+bool str_is_cidr(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char *addr, *end;
+	long bits;
+	bool ok;
+
+	if (slash == NULL || slash[1] == '\0')
+		return false;
+	bits = strtol(slash + 1, &end, 10);
+	if (*end != '\0')
+		return false;
+	addr = xstrndup(s, (size_t)(slash - s));
+	if (str_is_ipv6(addr))
+		ok = bits >= 0 && bits <= 128;
+	else
+		ok = str_is_ip(addr) && bits >= 0 && bits <= 32;
+	free(addr);
+	return ok;
+}

@@ -1,0 +1,127 @@
+/* etcd's grpc-gateway and HTTP JSON responses (REFERENCE.md §7), read with
+ * libyaml's document API: JSON is YAML, so the parser that already reads
+ * the cluster file reads these too, and nothing here searches strings.
+ *
+ * The gateway writes proto field names, int64/uint64 as JSON strings, and
+ * omits zero/false fields (EmitUnpopulated false): every field here has a
+ * zero default, and unknown fields (3.6's storageVersion, dbSizeQuota, ...)
+ * are skipped so newer servers still parse. A field present with the wrong
+ * type is an error that names the field. */
+#ifndef WIZ_ETCD_JSON_H
+#define WIZ_ETCD_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "cluster/cluster.h"
+
+/* Responses larger than this are refused (a status is ~300 bytes). */
+#define ETCD_JSON_MAX (1024 * 1024)
+
+/* ResponseHeader. */
+struct etcd_header {
+	uint64_t cluster_id;
+	uint64_t member_id;
+	uint64_t revision;
+	uint64_t raft_term;
+};
+
+/* POST /v3/maintenance/status */
+struct etcd_status {
+	struct etcd_header header;
+	char *version;			/* "3.4.23"; never NULL after parsing */
+	uint64_t db_size;
+	uint64_t db_size_in_use;
+	uint64_t leader;		/* member ID; 0 = no leader */
+	uint64_t raft_index;
+	uint64_t raft_term;
+	uint64_t raft_applied_index;
+	bool is_learner;
+	struct strlist errors;		/* "memberID:… alarm:NOSPACE " */
+};
+
+/* POST /v3/cluster/member/list */
+struct etcd_member {
+	uint64_t id;
+	char *name;			/* "" for an unstarted member */
+	struct strlist peer_urls;
+	struct strlist client_urls;
+	bool is_learner;
+};
+
+struct etcd_member_list {
+	struct etcd_header header;
+	struct etcd_member *members;
+	size_t n_members;
+};
+
+/* POST /v3/maintenance/alarm {"action":"GET"} */
+#define ETCD_ALARM_INFO(_)      \
+	_(NONE, "NONE")         \
+	_(NOSPACE, "NOSPACE")   \
+	_(CORRUPT, "CORRUPT")   \
+	_(UNKNOWN, "UNKNOWN")
+
+enum etcd_alarm_type {
+#define ETCD_ALARM_ENUM(id, name) ETCD_ALARM_##id,
+	ETCD_ALARM_INFO(ETCD_ALARM_ENUM)
+#undef ETCD_ALARM_ENUM
+	ETCD_ALARM_COUNT
+};
+
+struct etcd_alarm {
+	uint64_t member_id;
+	enum etcd_alarm_type type;
+};
+
+struct etcd_alarm_list {
+	struct etcd_header header;
+	struct etcd_alarm *alarms;
+	size_t n_alarms;
+};
+
+/* GET /version */
+struct etcd_version {
+	char *server;			/* "3.4.23" */
+	char *cluster;			/* "3.4.0" or "not_decided" */
+};
+
+/* GET /health: {"health":"true","reason":""} (3.4 omits reason). */
+struct etcd_health {
+	bool healthy;
+	char *reason;			/* "" when absent */
+};
+
+const char *etcd_alarm_name(enum etcd_alarm_type t);
+
+/* Each parser fills *out (zeroed first; free it with the matching _free
+ * even after an error) and returns OK or PARSE with a message naming the
+ * endpoint and the field. */
+enum wiz_err etcd_json_parse_status(const char *buf, size_t len,
+				    struct etcd_status *out,
+				    struct wiz_error *err);
+enum wiz_err etcd_json_parse_member_list(const char *buf, size_t len,
+					 struct etcd_member_list *out,
+					 struct wiz_error *err);
+enum wiz_err etcd_json_parse_alarms(const char *buf, size_t len,
+				    struct etcd_alarm_list *out,
+				    struct wiz_error *err);
+enum wiz_err etcd_json_parse_version(const char *buf, size_t len,
+				     struct etcd_version *out,
+				     struct wiz_error *err);
+enum wiz_err etcd_json_parse_health(const char *buf, size_t len,
+				    struct etcd_health *out,
+				    struct wiz_error *err);
+
+void etcd_status_free(struct etcd_status *s);
+void etcd_member_list_free(struct etcd_member_list *l);
+void etcd_alarm_list_free(struct etcd_alarm_list *l);
+void etcd_version_free(struct etcd_version *v);
+void etcd_health_free(struct etcd_health *h);
+
+/* Deep copies (the health model keeps the last good answer). */
+void etcd_status_copy(struct etcd_status *dst, const struct etcd_status *src);
+
+#endif

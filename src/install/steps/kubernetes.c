@@ -1,0 +1,142 @@
+/* kubernetes: on each control-plane host, the three files kubeadm needs for
+ * etcd.external (etcd/ca.crt, apiserver-etcd-client.crt/.key) and a
+ * kubeadm-config.yaml; then proof that they work: every endpoint's /version
+ * read from that host with them, as kubeadm's ExternalEtcdVersion preflight
+ * does. `kubeadm init` runs only on request (apply --kubeadm-init). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/i18n.h"
+#include "base/shquote.h"
+#include "base/xmalloc.h"
+#include "install/step.h"
+#include "install/steps/steps.h"
+#include "install/template.h"
+
+#define PKI_DIR "/etc/kubernetes/pki"
+#define KUBEADM_CONFIG "/etc/kubernetes/kubeadm-config.yaml"
+
+static const char *const cp_files[] = { "etcd/ca.crt", "apiserver-etcd-client.crt",
+					"apiserver-etcd-client.key", NULL };
+
+/* kubeadm-config.yaml for the cluster; NULL and err on failure. */
+char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err);
+char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err)
+{
+	struct template_vars v;
+	char *out = NULL;
+	char *version = c->kubernetes_version[0] == 'v' ? xstrdup(c->kubernetes_version)
+							 : xasprintf("v%s", c->kubernetes_version);
+
+	template_vars_init(&v);
+	template_set(&v, "kubernetes_version", version);
+	if (c->control_plane.endpoint)
+		template_set(&v, "control_plane_endpoint", c->control_plane.endpoint);
+	if (c->control_plane.pod_subnet)
+		template_set(&v, "pod_subnet", c->control_plane.pod_subnet);
+	if (c->control_plane.cert_sans.n)
+		template_set(&v, "have_cert_sans", "yes");
+	for (size_t i = 0; i < c->control_plane.cert_sans.n; i++)
+		template_list_add(&v, "cert_sans", c->control_plane.cert_sans.items[i]);
+	for (size_t i = 0; i < c->n_members; i++) {
+		char *u = url_for("https", c->members[i].address, 2379);
+
+		template_list_add(&v, "endpoints", u);
+		free(u);
+	}
+	template_set(&v, "pki_dir", PKI_DIR);
+	template_render_yaml("kubeadm-config.yaml", &v, &out, err);
+	template_vars_free(&v);
+	free(version);
+	return out;
+}
+
+static char *kubernetes_check(const struct step_env *env)
+{
+	char *cmd = probe_pki_files_cmd(cp_files);
+
+	{
+		char *part = probe_file_cmd(KUBEADM_CONFIG, false);
+		char *next = xasprintf("%s%s" PROBE_SECTION("kubeadm")
+				       "test -e /etc/kubernetes/admin.conf && echo initialized=yes; "
+				       "echo kubeadm=$(command -v kubeadm); "
+				       PROBE_SECTION("version"), cmd, part);
+
+		free(cmd);
+		free(part);
+		cmd = next;
+	}
+	for (size_t i = 0; i < env->cluster->n_members; i++) {
+		char *u = url_for("https", env->cluster->members[i].address, 2379);
+		char *url = xasprintf("%s/version", u);
+		char *q = sh_quote(url);
+		char *next = xasprintf(
+			"%secho %s=$(curl -sS --max-time 10 --cacert " PKI_DIR "/etcd/ca.crt "
+			"--cert " PKI_DIR "/apiserver-etcd-client.crt --key " PKI_DIR "/apiserver-etcd-client.key "
+			"%s 2>&1 | tr -d '\\n'); ", cmd, env->cluster->members[i].name, q);
+
+		free(cmd);
+		free(u);
+		free(url);
+		free(q);
+		cmd = next;
+	}
+	return cmd;
+}
+
+static void kubernetes_plan(const struct step_env *env, struct plan *plan)
+{
+	struct wiz_error err;
+	struct remote_file have;
+	char *yaml = kubeadm_config_render(env->cluster, &err);
+
+	/* The directories come with the files (plan_ensure_file). */
+	for (size_t i = 0; cp_files[i]; i++)
+		plan_pki_file(env, plan, cp_files[i]);
+	probe_file(env->probe, KUBEADM_CONFIG, &have);
+	if (yaml == NULL)
+		plan_finding(plan, true, "Template", "%s", err.msg);
+	else
+		plan_ensure_file(plan, &have, KUBEADM_CONFIG, yaml, strlen(yaml), 0600, "root:root",
+				 false, _("write kubeadm-config.yaml (etcd.external)"));
+	remote_file_free(&have);
+	/* kubeadm init only when asked, once, on the first control-plane host. */
+	if (env->kubeadm_init && env->member_index == 0) {
+		char *done = probe_value(env->probe, "kubeadm", "initialized");
+		char *bin = probe_value(env->probe, "kubeadm", "kubeadm");
+
+		if (done == NULL && (bin == NULL || bin[0] == '\0'))
+			plan_finding(plan, true, "Kubeadm", _("kubeadm is not installed on %s; install it or run without --kubeadm-init"),
+				     env->host->name);
+		else if (done == NULL)
+			plan_command(plan, "kubeadm init --config " KUBEADM_CONFIG " --upload-certs",
+				     _("initialise the control plane (kubeadm init)"));
+		free(done);
+		free(bin);
+	}
+	/* The proof only means something once the files are in place. */
+	if (env->applying && (plan->n_actions == 0 ||
+			      (plan->n_actions == 1 && plan->actions[0].kind == ACTION_COMMAND &&
+			       strstr(plan->actions[0].command, "kubeadm init") != NULL))) {
+		for (size_t i = 0; i < env->cluster->n_members; i++) {
+			char *v = probe_value(env->probe, "version", env->cluster->members[i].name);
+
+			if (v == NULL || strstr(v, "\"etcdserver\"") == NULL)
+				plan_finding(plan, true, "ExternalEtcdVersion",
+					     _("cannot read /version of %s from this host with the client certificate: %s"),
+					     env->cluster->members[i].name, v ? v : "");
+			free(v);
+		}
+	}
+	free(yaml);
+}
+
+const struct step step_kubernetes = {
+	.name = "kubernetes",
+	.title = N_("Kubernetes control plane files"),
+	.hosts = STEP_CONTROL_PLANE,
+	.check = kubernetes_check,
+	.plan = kubernetes_plan,
+};

@@ -1,0 +1,215 @@
+/* manifest: /etc/kubernetes/manifests/etcd.yaml exactly as kubeadm writes
+ * it (flags sorted, probes by etcd version, volumes, priority, seccomp,
+ * requests, annotation), with the full initial cluster, state "new" and the
+ * cluster token. 0600 in a 0700 directory (CIS 1.1.7); the upload's temp
+ * file starts with a dot, so kubelet never runs half a manifest. The data
+ * directory is created 0700 (CIS 1.1.11). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/i18n.h"
+#include "base/shquote.h"
+#include "base/xmalloc.h"
+#include "install/step.h"
+#include "install/steps/steps.h"
+#include "install/template.h"
+
+#define MANIFEST_DIR "/etc/kubernetes/manifests"
+#define MANIFEST MANIFEST_DIR "/etcd.yaml"
+#define OWNER_MARKER "/etc/kubernetes/etcdwiz-cluster"
+#define PKI_ETCD "/etc/kubernetes/pki/etcd"
+
+struct flag {
+	char *name;
+	char *value;
+};
+
+static int flag_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct flag *)a)->name, ((const struct flag *)b)->name);
+}
+
+static void flag_set(struct flag **flags, size_t *n, const char *name, const char *value)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*flags)[i].name, name) == 0) {
+			free((*flags)[i].value);
+			(*flags)[i].value = xstrdup(value);
+			return;
+		}
+	}
+	*flags = xreallocarray(*flags, *n + 1, sizeof **flags);
+	(*flags)[*n].name = xstrdup(name);
+	(*flags)[*n].value = xstrdup(value);
+	(*n)++;
+}
+
+/* Render the manifest for one member; NULL and err on failure. */
+char *manifest_render(const struct cluster *c, const struct host *h, const char *token,
+		      struct wiz_error *err);
+char *manifest_render(const struct cluster *c, const struct host *h, const char *token,
+		      struct wiz_error *err)
+{
+	struct template_vars v;
+	struct flag *flags = NULL;
+	size_t n = 0;
+	char *client = url_for("https", h->address, 2379);
+	char *peer = url_for("https", h->address, 2380);
+	bool v6 = strchr(h->address, ':') != NULL;
+	char *local = url_for("https", v6 ? "::1" : "127.0.0.1", 2379);
+	char *listen_client = xasprintf("%s,%s", local, client);
+	char *initial = xstrdup("");
+	char *image = cluster_etcd_image(c);
+	const char *ver = c->etcd.version;
+	char *out = NULL;
+
+	for (size_t i = 0; i < c->n_members; i++) {
+		char *u = url_for("https", c->members[i].address, 2380);
+		char *next = xasprintf("%s%s%s=%s", initial, i ? "," : "", c->members[i].name, u);
+
+		free(initial);
+		free(u);
+		initial = next;
+	}
+	flag_set(&flags, &n, "advertise-client-urls", client);
+	flag_set(&flags, &n, "cert-file", PKI_ETCD "/server.crt");
+	flag_set(&flags, &n, "client-cert-auth", "true");
+	flag_set(&flags, &n, "data-dir", c->etcd.data_dir);
+	if (version_at_least(ver, 3, 6, 0)) {
+		flag_set(&flags, &n, "feature-gates", "InitialCorruptCheck=true");
+		flag_set(&flags, &n, "watch-progress-notify-interval", "5s");
+	} else {
+		flag_set(&flags, &n, "experimental-initial-corrupt-check", "true");
+		flag_set(&flags, &n, "experimental-watch-progress-notify-interval", "5s");
+	}
+	flag_set(&flags, &n, "initial-advertise-peer-urls", peer);
+	flag_set(&flags, &n, "initial-cluster", initial);
+	flag_set(&flags, &n, "initial-cluster-state", "new");
+	flag_set(&flags, &n, "initial-cluster-token", token);
+	flag_set(&flags, &n, "key-file", PKI_ETCD "/server.key");
+	flag_set(&flags, &n, "listen-client-urls", listen_client);
+	flag_set(&flags, &n, "listen-metrics-urls",
+		 v6 ? "http://[::1]:2381" : "http://127.0.0.1:2381");
+	flag_set(&flags, &n, "listen-peer-urls", peer);
+	flag_set(&flags, &n, "name", h->name);
+	flag_set(&flags, &n, "peer-cert-file", PKI_ETCD "/peer.crt");
+	flag_set(&flags, &n, "peer-client-cert-auth", "true");
+	flag_set(&flags, &n, "peer-key-file", PKI_ETCD "/peer.key");
+	flag_set(&flags, &n, "peer-trusted-ca-file", PKI_ETCD "/ca.crt");
+	flag_set(&flags, &n, "snapshot-count", "10000");
+	flag_set(&flags, &n, "trusted-ca-file", PKI_ETCD "/ca.crt");
+	for (size_t i = 0; i < c->etcd.extra_args.n; i++)
+		flag_set(&flags, &n, c->etcd.extra_args.items[i].key, c->etcd.extra_args.items[i].value);
+	qsort(flags, n, sizeof *flags, flag_cmp);
+
+	template_vars_init(&v);
+	for (size_t i = 0; i < n; i++) {
+		char *arg = xasprintf("--%s=%s", flags[i].name, flags[i].value);
+
+		template_list_add(&v, "etcd_args", arg);
+		free(arg);
+	}
+	template_set(&v, "advertise_client_url", client);
+	template_set(&v, "image", image);
+	template_set(&v, "probe_host", v6 ? "::1" : "127.0.0.1");
+	/* kubeadm >= 1.31 with etcd >= 3.5.11 (3.4.29 on 3.4): /livez and /readyz
+	 * and a readiness probe; etcd >= 3.5.3: /health with serializable reads;
+	 * older: plain /health. */
+	if (version_at_least(ver, 3, 5, 11) || (version_at_least(ver, 3, 4, 29) && !version_at_least(ver, 3, 5, 0))) {
+		template_set(&v, "liveness_path", "/livez");
+		template_set(&v, "readiness_path", "/readyz");
+		template_set(&v, "startup_path", "/readyz");
+		template_set(&v, "readiness", "yes");
+	} else if (version_at_least(ver, 3, 5, 3)) {
+		template_set(&v, "liveness_path", "/health?exclude=NOSPACE&serializable=true");
+		template_set(&v, "startup_path", "/health?serializable=false");
+		template_set(&v, "readiness_path", "");
+		template_set(&v, "readiness", "");
+	} else {
+		template_set(&v, "liveness_path", "/health");
+		template_set(&v, "startup_path", "/health");
+		template_set(&v, "readiness_path", "");
+		template_set(&v, "readiness", "");
+	}
+	template_set(&v, "data_dir", c->etcd.data_dir);
+	template_set(&v, "pki_etcd_dir", PKI_ETCD);
+	template_render_yaml("etcd.yaml", &v, &out, err);
+
+	template_vars_free(&v);
+	for (size_t i = 0; i < n; i++) {
+		free(flags[i].name);
+		free(flags[i].value);
+	}
+	free(flags);
+	free(client);
+	free(peer);
+	free(local);
+	free(listen_client);
+	free(initial);
+	free(image);
+	return out;
+}
+
+static char *manifest_check(const struct step_env *env)
+{
+	char *m = probe_file_cmd(MANIFEST, false);
+	char *o = probe_file_cmd(OWNER_MARKER, false);
+	char *dir = sh_quote(env->cluster->etcd.data_dir);
+	char *cmd = xasprintf(PROBE_SECTION("dirs")
+			      "echo manifests=$(stat -c '%%a %%U:%%G' " MANIFEST_DIR " 2>/dev/null); "
+			      "echo data=$(stat -c '%%a' %s 2>/dev/null); %s%s",
+			      dir, m, o);
+
+	free(m);
+	free(o);
+	free(dir);
+	return cmd;
+}
+
+static void manifest_plan(const struct step_env *env, struct plan *plan)
+{
+	struct wiz_error err;
+	struct remote_file have, owner;
+	char *yaml = manifest_render(env->cluster, env->host, env->cluster_token, &err);
+	char *dirs = probe_value(env->probe, "dirs", "manifests");
+	char *data = probe_value(env->probe, "dirs", "data");
+	char *marker = xasprintf("%s\n", env->cluster->name);
+
+	probe_file(env->probe, MANIFEST, &have);
+	probe_file(env->probe, OWNER_MARKER, &owner);
+	if (yaml == NULL) {
+		plan_finding(plan, true, "Manifest", "%s", err.msg);
+		goto out;
+	}
+	if (dirs == NULL || strcmp(dirs, "700 root:root") != 0)
+		plan_directory(plan, MANIFEST_DIR, dir_mode_for(MANIFEST_DIR));
+	if (data == NULL || strcmp(data, "700") != 0) {
+		char *q = sh_quote(env->cluster->etcd.data_dir);
+		char *cmd = xasprintf("install -d -m 0700 %s && chmod 0700 %s", q, q);
+
+		plan_command(plan, cmd, _("create the etcd data directory (0700)"));
+		free(cmd);
+		free(q);
+	}
+	plan_ensure_file(plan, &owner, OWNER_MARKER, marker, strlen(marker), 0644, "root:root",
+			 false, _("record which cluster owns this etcd"));
+	plan_ensure_file(plan, &have, MANIFEST, yaml, strlen(yaml), 0600, "root:root", false,
+			 _("write the etcd static pod manifest"));
+out:
+	free(yaml);
+	free(dirs);
+	free(data);
+	free(marker);
+	remote_file_free(&have);
+	remote_file_free(&owner);
+}
+
+const struct step step_manifest = {
+	.name = "manifest",
+	.title = N_("etcd static pod"),
+	.hosts = STEP_MEMBERS,
+	.check = manifest_check,
+	.plan = manifest_plan,
+};

@@ -1,0 +1,56 @@
+/* kernel modules: overlay and br_netfilter loaded now and at boot, verified
+ * by effect so that modules built into the kernel pass too. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/i18n.h"
+#include "base/xmalloc.h"
+#include "install/step.h"
+#include "install/steps/steps.h"
+#include "install/template.h"
+
+#define MODULES_CONF "/etc/modules-load.d/k8s.conf"
+
+static char *modules_check(const struct step_env *env)
+{
+	char *file = probe_file_cmd(MODULES_CONF, false);
+	char *cmd;
+
+	(void)env;
+	cmd = xasprintf(PROBE_SECTION("effect")
+			"grep -qw overlay /proc/filesystems && echo overlay=yes || echo overlay=no; "
+			"test -d /proc/sys/net/bridge && echo br_netfilter=yes || echo br_netfilter=no; "
+			"%s", file);
+	free(file);
+	return cmd;
+}
+
+static void modules_plan(const struct step_env *env, struct plan *plan)
+{
+	struct remote_file conf;
+	char *overlay = probe_value(env->probe, "effect", "overlay");
+	char *bridge = probe_value(env->probe, "effect", "br_netfilter");
+	size_t len;
+	const char *content = template_source("k8s-modules.conf", &len);
+
+	probe_file(env->probe, MODULES_CONF, &conf);
+	plan_ensure_file(plan, &conf, MODULES_CONF, content, len, 0644, "root:root", false,
+			 _("load overlay and br_netfilter at boot"));
+	if (overlay == NULL || strcmp(overlay, "yes") != 0)
+		plan_command(plan, "modprobe overlay", _("load the overlay module"));
+	if (bridge == NULL || strcmp(bridge, "yes") != 0)
+		plan_command(plan, "modprobe br_netfilter", _("load the br_netfilter module"));
+	free(overlay);
+	free(bridge);
+	remote_file_free(&conf);
+}
+
+const struct step step_modules = {
+	.name = "modules",
+	.title = N_("Kernel modules"),
+	.hosts = STEP_MEMBERS,
+	.check = modules_check,
+	.plan = modules_plan,
+};

@@ -1,0 +1,23 @@
+/* Pure helpers of the step modules, shared with the engine and the tests. */
+#ifndef WIZ_STEPS_H
+#define WIZ_STEPS_H
+
+#include <stdbool.h>
+
+#include "base/error.h"
+#include "cluster/cluster.h"
+#include "install/step.h"
+
+/* fstab with every active swap line commented out; NULL when none is. */
+char *swap_fstab_disabled(const char *fstab);
+/* "v1.33.2" -> "1.33" */
+char *k8s_minor(const char *version);
+/* The Kubernetes (crio false) or CRI-O repository URL for a family, '/'-ended. */
+char *packages_repo_url(const struct cluster *c, bool crio, enum os_family fam);
+/* The etcd static pod for one member; NULL and err on failure. */
+char *manifest_render(const struct cluster *c, const struct host *h, const char *token,
+		      struct wiz_error *err);
+/* kubeadm-config.yaml for the control plane; NULL and err on failure. */
+char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err);
+
+#endif

@@ -1,0 +1,356 @@
+/* etcdwiz plan | apply -f FILE: the install engine from the command line.
+ * plan checks every host and prints what each step would change, changing
+ * nothing; apply does the same, shows the summary, asks, then applies. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/i18n.h"
+#include "base/loop.h"
+#include "base/xmalloc.h"
+#include "cluster/cluster.h"
+#include "install/apply-support.h"
+#include "install/engine.h"
+#include "pki/pki-store.h"
+#include "ssh/secret-cache.h"
+#include "ssh/ssh.h"
+#include "ui/cli/cmd.h"
+
+const struct cmd_entry cmd_plan_entry;
+const struct cmd_entry cmd_apply_entry;
+
+struct run {
+	const struct cmd_entry *entry;
+	const char *file;
+	bool yes, verbose, accept_new, kubeadm_init;
+	struct strlist limit, steps, ignore;
+	struct cluster c;
+	struct pki_store store;
+	char *token;
+	size_t n_changes;	/* hosts x steps that would change, in plan mode */
+	size_t n_errors;
+	size_t n_unhealthy;	/* members verify found not healthy (a Health finding) */
+	unsigned health_timeout_s;
+	FILE *out;
+};
+
+/* ---- progress lines (the CLI's engine sink) ---- */
+
+static void sink_step(const struct step *s, void *ud)
+{
+	struct run *r = ud;
+
+	fprintf(r->out, "\n== %s (%s)\n", _(s->title), s->name);
+}
+
+static void sink_planned(const struct engine_host *h, const struct step *s, const struct plan *p,
+			 void *ud)
+{
+	struct run *r = ud;
+
+	if (!plan_is_empty(p))
+		r->n_changes++;
+	r->n_errors += plan_errors(p);
+	if (strcmp(s->name, "verify") == 0 && p->n_findings > 0)
+		r->n_unhealthy++;
+	if (r->verbose || r->entry == &cmd_plan_entry)
+		plan_print(p, engine_host_name(h), s->name, r->out);
+	else {
+		for (size_t i = 0; i < p->n_notes; i++)
+			fprintf(r->out, "%s %s: %s\n", engine_host_name(h), s->name, p->notes[i]);
+		for (size_t i = 0; i < p->n_findings; i++)
+			fprintf(r->out, "%s %s: [%s %s]: %s\n", engine_host_name(h), s->name,
+				p->findings[i].error ? "ERROR" : "WARNING", p->findings[i].name,
+				p->findings[i].msg);
+	}
+}
+
+static void sink_action(const struct engine_host *h, const struct step *s, const struct action *a,
+			size_t i, size_t n, void *ud)
+{
+	struct run *r = ud;
+
+	fprintf(r->out, "%s %s: [%zu/%zu] %s\n", engine_host_name(h), s->name, i + 1, n, a->summary);
+}
+
+static void sink_done(const struct engine_host *h, const struct step *s, enum host_result res,
+		      const char *msg, void *ud)
+{
+	struct run *r = ud;
+
+	fprintf(r->out, "%s %s: %s%s%s\n", engine_host_name(h), s->name, _(host_result_name(res)),
+		msg ? ": " : "", msg ? msg : "");
+}
+
+static int run_engine(struct run *r, bool apply, char **journal)
+{
+	struct loop *loop = loop_new();
+	/* Each secret is asked once for every host (and for plan, then apply). */
+	struct ssh_callbacks cb = { NULL, isatty(STDIN_FILENO) ? secret_cache_on_secret : NULL, NULL };
+	struct ssh_ctx *ssh = ssh_ctx_new(loop, &cb);
+	struct engine_opts o = {
+		.apply = apply,
+		.limit = &r->limit,
+		.steps = &r->steps,
+		.ignore_preflight = &r->ignore,
+		.cluster_token = r->token,
+		.read_local = apply_read_local,
+		.read_local_ud = &r->store,
+	};
+	struct engine_sink sink = { sink_step, sink_planned, sink_action, sink_done, r };
+	struct engine *e;
+	int status;
+
+	*journal = apply_journal_path(&r->c, apply);
+	o.journal_path = *journal;
+	o.accept_new_host_keys = r->accept_new;
+	o.kubeadm_init = r->kubeadm_init;
+	o.health_timeout_s = r->health_timeout_s;
+	e = engine_new(loop, ssh, &r->c, &o, &sink);
+	engine_run(e);
+	fprintf(r->out, "\n");
+	engine_print_recap(e, r->out);
+	status = engine_succeeded(e) ? EXIT_OK : EXIT_FAIL;
+	engine_free(e);
+	ssh_ctx_free(ssh);
+	loop_free(loop);
+	return status;
+}
+
+static bool confirm(struct run *r)
+{
+	char buf[16];
+	FILE *tty;
+	bool yes = false;
+
+	if (r->yes)
+		return true;
+	tty = fopen("/dev/tty", "r+");
+	if (tty == NULL) {
+		fprintf(stderr, _("%s: no terminal to confirm on; re-run with --yes to apply without asking\n"),
+			PACKAGE);
+		return false;
+	}
+	fprintf(tty, _("Apply these changes? [y/N] "));
+	fflush(tty);
+	if (fgets(buf, sizeof buf, tty) != NULL)
+		yes = buf[0] == 'y' || buf[0] == 'Y';
+	fclose(tty);
+	return yes;
+}
+
+static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "steps", required_argument, NULL, 's' },
+		{ "ignore-preflight-errors", required_argument, NULL, 'i' },
+		{ "accept-new-host-keys", no_argument, NULL, 'A' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "kubeadm-init", no_argument, NULL, 'K' },
+		{ "health-timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run r;
+	struct diag_list diags;
+	struct wiz_error err;
+	bool apply = entry == &cmd_apply_entry;
+	char *journal = NULL;
+	int c, status = EXIT_FAIL;
+
+	memset(&r, 0, sizeof r);
+	r.entry = entry;
+	r.out = stdout;
+	while ((c = getopt_long(argc, argv, "+f:yl:s:i:AvKT:h", opts, NULL)) != -1) {
+		uint64_t secs;
+
+		switch (c) {
+		case 'f': r.file = optarg; break;
+		case 'y': r.yes = true; break;
+		case 'l': apply_split_csv(&r.limit, optarg, false); break;
+		case 's': apply_split_csv(&r.steps, optarg, false); break;
+		case 'i': apply_split_csv(&r.ignore, optarg, true); break;
+		case 'A': r.accept_new = true; break;
+		case 'v': r.verbose = true; break;
+		case 'K': r.kubeadm_init = true; break;
+		case 'T':
+			if (!duration_parse(optarg, &secs) || secs == 0 || secs > 24 * 3600) {
+				status = cmd_usage_error(entry, _("--health-timeout: '%s' is not a duration from 1s to 24h (e.g. 90s, 5m)"),
+							 optarg);
+				goto out_args;
+			}
+			r.health_timeout_s = (unsigned)secs;
+			break;
+		case 'h':
+			cmd_print_help(entry, stdout);
+			status = EXIT_OK;
+			goto out_args;
+		default:
+			status = cmd_usage_error(entry, _("invalid option"));
+			goto out_args;
+		}
+	}
+	if (r.file == NULL || optind < argc) {
+		status = cmd_usage_error(entry, optind < argc ? _("unexpected argument") :
+					 _("a cluster file is needed: -f FILE"));
+		goto out_args;
+	}
+	for (size_t i = 0; i < r.steps.n; i++) {
+		if (step_find(r.steps.items[i]) == NULL) {
+			status = cmd_usage_error(entry, _("unknown step '%s'"), r.steps.items[i]);
+			goto out_args;
+		}
+	}
+	diag_list_init(&diags, r.file);
+	if (cluster_load(r.file, &r.c, &diags) != WIZ_ERR_OK) {
+		diag_print(&diags, stderr);
+		diag_list_free(&diags);
+		goto out_cluster;
+	}
+	diag_print(&diags, stderr);
+	diag_list_free(&diags);
+	for (size_t i = 0; i < r.limit.n; i++) {
+		bool found = cluster_find_member(&r.c, r.limit.items[i]) != NULL;
+
+		for (size_t k = 0; k < r.c.control_plane.n_hosts; k++)
+			found |= strcmp(r.c.control_plane.hosts[k].name, r.limit.items[i]) == 0;
+		if (!found) {
+			status = cmd_usage_error(entry, _("--limit: '%s' is not a host of cluster %s"),
+						 r.limit.items[i], r.c.name);
+			goto out_cluster;
+		}
+	}
+	pki_store_init(&r.store, &r.c);
+	r.token = apply_cluster_token(&r.c, false, &err);
+
+	/* Look first: the plan is computed on every host, read-only. */
+	status = run_engine(&r, false, &journal);
+	if (!apply || status != EXIT_OK)
+		goto out_all;
+	if (r.n_changes == 0 && r.n_unhealthy > 0) {
+		/* Converged files are not a healthy cluster: wait for it (the
+		 * bounded verify) and fail with what each member shows. */
+		struct strlist all_steps = r.steps;
+		char *bound = duration_format(r.health_timeout_s ? r.health_timeout_s
+								 : VERIFY_DEFAULT_TIMEOUT_S);
+
+		fprintf(stdout, P_("\nNothing to change on the hosts, but %zu member is not healthy: waiting up to %s for it.\n",
+				   "\nNothing to change on the hosts, but %zu members are not healthy: waiting up to %s for them.\n",
+				   r.n_unhealthy), r.n_unhealthy, bound);
+		free(bound);
+		memset(&r.steps, 0, sizeof r.steps);
+		strlist_push(&r.steps, "verify");
+		free(journal);
+		status = run_engine(&r, true, &journal);
+		strlist_free(&r.steps);
+		r.steps = all_steps;
+		goto out_all;
+	}
+	if (r.n_changes == 0) {
+		fprintf(stdout, _("Nothing to change: every host already matches %s.\n"), r.file);
+		goto out_all;
+	}
+	fprintf(stdout, P_("\n%zu step on the hosts above will change.\n",
+			   "\n%zu host steps above will change.\n", r.n_changes), r.n_changes);
+	if (!confirm(&r)) {
+		fprintf(stdout, _("Nothing was changed.\n"));
+		status = EXIT_FAIL;
+		goto out_all;
+	}
+	if (r.steps.n == 0 || strlist_contains(&r.steps, "certificates") ||
+	    strlist_contains(&r.steps, "kubernetes")) {
+		struct pki_report rep = { 0 };
+
+		if (pki_store_generate(&r.store, time(NULL), &rep) != WIZ_ERR_OK) {
+			for (size_t i = 0; i < rep.errors.n; i++)
+				fprintf(stderr, "%s: %s\n", PACKAGE, rep.errors.items[i]);
+			pki_report_free(&rep);
+			status = EXIT_FAIL;
+			goto out_all;
+		}
+		pki_report_free(&rep);
+	}
+	free(r.token);
+	r.token = apply_cluster_token(&r.c, true, &err);
+	if (r.token == NULL) {
+		fprintf(stderr, "%s: %s\n", PACKAGE, err.msg);
+		status = EXIT_FAIL;
+		goto out_all;
+	}
+	free(journal);
+	status = run_engine(&r, true, &journal);
+out_all:
+	if (journal)
+		fprintf(stdout, _("Journal: %s\n"), journal);
+	free(journal);
+	free(r.token);
+	pki_store_free(&r.store);
+out_cluster:
+	cluster_free(&r.c);
+out_args:
+	strlist_free(&r.limit);
+	strlist_free(&r.steps);
+	strlist_free(&r.ignore);
+	return status;
+}
+
+static int cmd_plan_exec(int argc, char **argv)
+{
+	return plan_or_apply(&cmd_plan_entry, argc, argv);
+}
+
+static int cmd_apply_exec(int argc, char **argv)
+{
+	return plan_or_apply(&cmd_apply_entry, argc, argv);
+}
+
+#define COMMON_HELP \
+	"  -f, --file FILE                 the cluster file\n" \
+	"  -l, --limit NAME,...            only these hosts\n" \
+	"  -s, --steps NAME,...            only these steps: preflight, swap, modules, sysctl,\n" \
+	"                                  packages, kubelet, certificates, manifest, etcdctl,\n" \
+	"                                  verify, kubernetes\n" \
+	"  -i, --ignore-preflight-errors NAME,...\n" \
+	"                                  make these preflight errors warnings ('all' for all)\n" \
+	"  -A, --accept-new-host-keys      trust and save host keys seen for the first time\n" \
+	"  -T, --health-timeout DURATION   how long apply's verify waits for each member to be\n" \
+	"                                  healthy (default 3m; a member whose host is gone ends\n" \
+	"                                  at once)\n"
+
+const struct cmd_entry cmd_plan_entry = {
+	.name = "plan",
+	.args = "-f FILE [OPTIONS]",
+	.summary = N_("show what apply would change on every host, changing nothing"),
+	.help = N_("Options:\n" COMMON_HELP
+		   "  -h, --help                      show this help and exit\n\n"
+		   "Exit status: 0 when every host could be checked and no preflight error was found.\n"),
+	.exec = cmd_plan_exec,
+};
+
+const struct cmd_entry cmd_apply_entry = {
+	.name = "apply",
+	.args = "-f FILE [OPTIONS]",
+	.summary = N_("build or converge the cluster: check, show the plan, ask, apply"),
+	.help = N_("Options:\n" COMMON_HELP
+		   "  -y, --yes                       apply without asking\n"
+		   "  -K, --kubeadm-init              then run 'kubeadm init --upload-certs' on the first\n"
+		   "                                  control-plane host (only when it is not initialised)\n"
+		   "  -v, --verbose                   show every file's diff, not only findings\n"
+
+		   "  -h, --help                      show this help and exit\n\n"
+		   "A second apply on a converged cluster changes nothing. Exit status: 0 when every\n"
+		   "host finished every step, 1 otherwise (see the recap and the journal).\n"),
+	.exec = cmd_apply_exec,
+};

@@ -1,0 +1,203 @@
+/* Connect: SSH to every host at once (the transport of src/ssh/ssh.c on the
+ * one loop), with each host's state. Unknown host keys and secrets are
+ * asked in dialogs (wizard.c); a changed key is a stop that shows both
+ * fingerprints. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/i18n.h"
+#include "base/xmalloc.h"
+#include "ssh/ssh.h"
+#include "ui/tui/wizard-internal.h"
+
+struct conn {
+	struct ssh_session *s;
+	const struct host *h;
+	bool done;
+	enum wiz_err code;
+	char *msg;
+};
+
+static struct {
+	struct conn *conns;
+	size_t n;
+	unsigned gen;
+	bool started;
+} S;
+
+static unsigned act_retry(void *ud, int key);
+
+static const struct term_action actions[] = {
+	{ 'r', 0, N_("Retry"), N_("connect again to the hosts that failed"), act_retry, true },
+	{ 0, 0, NULL, NULL, NULL, false },
+};
+
+static void conns_free(struct wizard *w)
+{
+	for (size_t i = 0; i < S.n; i++) {
+		if (S.conns[i].s) {
+			wz_dialog_drop_session(w, S.conns[i].s);
+			ssh_session_free(S.conns[i].s);
+		}
+		free(S.conns[i].msg);
+	}
+	free(S.conns);
+	S.conns = NULL;
+	S.n = 0;
+	S.started = false;
+}
+
+static void connected(struct ssh_session *s, enum wiz_err code, const struct wiz_error *err, void *ud)
+{
+	struct conn *c = ud;
+	struct wizard *w = ssh_session_userdata(s);
+
+	c->done = true;
+	c->code = code;
+	free(c->msg);
+	c->msg = code != WIZ_ERR_OK && err ? xstrdup(err->msg) : NULL;
+	if (code == WIZ_ERR_HOSTKEY && err && strstr(err->msg, "SHA256:") &&
+	    strstr(strstr(err->msg, "SHA256:") + 7, "SHA256:")) {
+		struct wz_dialog *d = wz_dialog_push(w, DLG_MESSAGE, _("The host key has CHANGED"), NULL, NULL);
+
+		wz_dialog_line(d, _("%s offered a different host key than the one on record."), c->h->name);
+		wz_dialog_line(d, "%s", err->msg);
+		wz_dialog_line(d, "%s", _("This can be an attack. etcdwiz does not connect to this host."));
+		wz_dialog_line(d, "%s", _("If the host was reinstalled, remove its old line from known_hosts."));
+	}
+	wz_log(w, "%s: %s", c->h->name, code == WIZ_ERR_OK ? _("connected") : c->msg ? c->msg : "");
+	term_request_draw();
+}
+
+static void start_one(struct wizard *w, struct conn *c)
+{
+	struct ssh_host_config cfg;
+
+	if (c->s) {
+		wz_dialog_drop_session(w, c->s);
+		ssh_session_free(c->s);
+	}
+	ssh_host_config_from_cluster(&w->c, c->h, &cfg);
+	c->s = ssh_session_new(w->ssh, &cfg);
+	ssh_session_set_userdata(c->s, w);
+	c->done = false;
+	ssh_session_connect(c->s, connected, c);
+}
+
+static void start_all(struct wizard *w)
+{
+	size_t n = w->c.n_members + w->c.control_plane.n_hosts;
+
+	conns_free(w);
+	S.conns = xcalloc(n ? n : 1, sizeof *S.conns);
+	S.n = n;
+	S.gen = w->gen;
+	S.started = true;
+	for (size_t i = 0; i < n; i++) {
+		S.conns[i].h = i < w->c.n_members ? &w->c.members[i] : &w->c.control_plane.hosts[i - w->c.n_members];
+		start_one(w, &S.conns[i]);
+	}
+}
+
+static unsigned act_retry(void *ud, int key)
+{
+	struct wizard *w = ud;
+
+	(void)key;
+	for (size_t i = 0; i < S.n; i++)
+		if (S.conns[i].done && S.conns[i].code != WIZ_ERR_OK)
+			start_one(w, &S.conns[i]);
+	return WZ_HANDLED;
+}
+
+static void enter(struct wizard *w)
+{
+	if (!S.started || S.gen != w->gen)
+		start_all(w);
+}
+
+static bool busy(struct wizard *w)
+{
+	(void)w;
+	for (size_t i = 0; i < S.n; i++)
+		if (!S.conns[i].done)
+			return true;
+	return false;
+}
+
+static void draw(struct wizard *w, int top, int rows)
+{
+	int cols = term_cols(), y = top, bottom = top + rows;
+	size_t ok = 0;
+
+	term_putf(y++, 1, cols - 2, TERM_HEADING, "%-12s %-22s %-14s %s", _("Host"), _("SSH target"), _("State"),
+		  _("Host key"));
+	for (size_t i = 0; i < S.n && y < bottom; i++, y++) {
+		const struct conn *c = &S.conns[i];
+		enum ssh_state st = c->s ? ssh_session_state(c->s) : SSH_S_IDLE;
+		struct ssh_settings eff;
+		const char *fp = c->s && st == SSH_S_READY ? ssh_session_hostkey_fingerprint(c->s) : NULL;
+		enum term_role role = st == SSH_S_READY ? TERM_OK : st == SSH_S_FAILED ? TERM_ERROR : TERM_NORMAL;
+		char *target;
+
+		cluster_host_ssh(&w->c, c->h, &eff);
+		target = xasprintf("%s@%s:%d", eff.user ? eff.user : "root", cluster_host_ssh_target(c->h),
+				   eff.port ? eff.port : 22);
+		term_putf(y, 1, cols - 2, role, "%-12.12s %-22.22s %-14s %s", c->h->name, target, ssh_state_name(st),
+			  fp ? fp : "");
+		free(target);
+		if (st == SSH_S_READY)
+			ok++;
+		if (st == SSH_S_FAILED && c->msg && y + 1 < bottom) {
+			y++;
+			term_putf(y, 4, cols - 5, TERM_ERROR, "%s %s", term_glyph(TERM_G_FAIL), c->msg);
+		}
+	}
+	y++;
+	if (y < bottom)
+		term_putf(y++, 1, cols - 2, ok == S.n ? TERM_OK : TERM_NORMAL,
+			  _("%zu of %zu hosts connected."), ok, S.n);
+	if (y + 1 < bottom) {
+		term_hline(y++, 0, cols, TERM_DIM);
+		wz_draw_log(w, y, bottom - y);
+	}
+}
+
+static const char *validate(struct wizard *w)
+{
+	size_t ok = 0;
+
+	(void)w;
+	if (busy(w))
+		return _("still connecting");
+	for (size_t i = 0; i < S.n; i++)
+		ok += S.conns[i].s && ssh_session_state(S.conns[i].s) == SSH_S_READY;
+	if (ok < S.n)
+		return _("every host must be connected (r retries the failed ones)");
+	return NULL;
+}
+
+static void leave(struct wizard *w)
+{
+	/* The engine opens its own sessions; answers given here are kept. */
+	conns_free(w);
+}
+
+static void destroy(struct wizard *w)
+{
+	conns_free(w);
+}
+
+const struct screen_ops screen_connect = {
+	.name = "connect",
+	.title = N_("Connect"),
+	.actions = actions,
+	.enter = enter,
+	.leave = leave,
+	.draw = draw,
+	.validate = validate,
+	.busy = busy,
+	.destroy = destroy,
+};

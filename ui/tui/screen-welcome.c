@@ -1,0 +1,298 @@
+/* Welcome: the language, then where the cluster comes from: an existing
+ * cluster file, a new cluster, or the built-in lab (brought up with its
+ * progress in the log pane when it is down; `etcdwiz lab up` runs as a
+ * child process watched by the loop, so the screen stays responsive). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/i18n.h"
+#include "base/loop.h"
+#include "base/xmalloc.h"
+#include "lab/lab.h"
+#include "ui/tui/wizard-internal.h"
+
+extern char **environ;
+
+enum { ITEM_LANG, ITEM_OPEN, ITEM_NEW, ITEM_LAB, ITEM_COUNT };
+
+static struct {
+	int sel;
+	pid_t lab_pid;
+	struct loop_io *io;
+	struct loop_timer *reap;
+	int fd;
+	char partial[512];
+	size_t plen;
+} S = { .lab_pid = 0, .fd = -1 };
+
+static unsigned act_choose(void *ud, int key);
+
+static const struct term_action actions[] = {
+	{ TK_ENTER, ' ', N_("Choose"), N_("choose the selected line"), act_choose, true },
+	{ TK_UP, TK_DOWN, N_("Move"), N_("select a line"), NULL, false },
+	{ 0, 0, NULL, NULL, NULL, false },
+};
+
+static void open_answer(struct wizard *w, int button, const char *input, void *ud)
+{
+	(void)ud;
+	if (button != 0 || input[0] == '\0')
+		return;
+	w->lab = false;
+	if (wz_load_cluster(w, input))
+		wz_message(w, false, _("Loaded %s: cluster %s, %zu members. F3 goes on."), input, w->c.name,
+			   w->c.n_members);
+}
+
+static void new_cluster(struct wizard *w)
+{
+	struct cluster c;
+
+	cluster_init(&c, "etcd");
+	c.members = xcalloc(3, sizeof *c.members);
+	c.n_members = 3;
+	for (size_t i = 0; i < 3; i++) {
+		c.members[i].name = xasprintf("etcd-%zu", i + 1);
+		c.members[i].address = xstrdup("");
+		c.members[i].ssh.sudo = -1;
+	}
+	w->lab = false;
+	wz_use_cluster(w, &c, NULL);
+}
+
+static void lab_finished(struct wizard *w, int status)
+{
+	S.lab_pid = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (wz_load_cluster(w, lab_cluster_file())) {
+			w->lab = true;
+			wz_message(w, false, _("The lab is up: cluster %s, %zu members. F3 goes on."), w->c.name,
+				   w->c.n_members);
+		}
+	} else
+		wz_message(w, true, "%s", _("The lab could not be brought up; see the log above."));
+}
+
+static void on_reap(struct loop_timer *t, void *ud)
+{
+	struct wizard *w = ud;
+	int status = 0;
+	pid_t r = waitpid(S.lab_pid, &status, WNOHANG);
+
+	if (r == 0) {
+		loop_timer_arm_in(t, 100);
+		return;
+	}
+	loop_timer_del(t);
+	S.reap = NULL;
+	lab_finished(w, r < 0 ? 1 << 8 : status);
+}
+
+static void on_lab_output(struct loop_io *io, int fd, short revents, void *ud)
+{
+	struct wizard *w = ud;
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof buf);
+
+	(void)revents;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (S.plen)
+			wz_log(w, "%.*s", (int)S.plen, S.partial);
+		S.plen = 0;
+		loop_io_del(io);
+		S.io = NULL;
+		close(fd);
+		S.fd = -1;
+		S.reap = loop_timer_add(w->loop, on_reap, w);
+		loop_timer_arm_in(S.reap, 0);
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == '\n' || S.plen + 1 >= sizeof S.partial) {
+			wz_log(w, "%.*s", (int)S.plen, S.partial);
+			S.plen = 0;
+			if (buf[i] == '\n')
+				continue;
+		}
+		S.partial[S.plen++] = buf[i];
+	}
+}
+
+static void start_lab(struct wizard *w)
+{
+	posix_spawn_file_actions_t fa;
+	int p[2];
+	char *argv[] = { (char *)PACKAGE, (char *)"lab", (char *)"up", (char *)"-n", (char *)"3", NULL };
+	int rc;
+
+	if (S.lab_pid > 0)
+		return;
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		wz_message(w, true, "pipe: %s", strerror(errno));
+		return;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO);
+	rc = posix_spawn(&S.lab_pid, "/proc/self/exe", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (rc != 0) {
+		close(p[0]);
+		S.lab_pid = 0;
+		wz_message(w, true, _("cannot run 'etcdwiz lab up': %s"), strerror(rc));
+		return;
+	}
+	S.fd = p[0];
+	fcntl(S.fd, F_SETFL, fcntl(S.fd, F_GETFL) | O_NONBLOCK);
+	S.io = loop_io_add(w->loop, S.fd, POLLIN, on_lab_output, w);
+	wz_log(w, "%s", _("$ etcdwiz lab up -n 3"));
+	wz_message(w, false, "%s", _("Bringing the lab up (the first time takes a few minutes)..."));
+}
+
+static unsigned act_choose(void *ud, int key)
+{
+	struct wizard *w = ud;
+	struct wz_dialog *d;
+
+	(void)key;
+	if (S.lab_pid > 0) {
+		wz_message(w, true, "%s", _("Wait until the lab is up."));
+		return WZ_HANDLED;
+	}
+	switch (S.sel) {
+	case ITEM_LANG:
+		wz_set_language(w, w->lang && strcmp(w->lang, "zh_TW") == 0 ? "en" : "zh_TW");
+		return WZ_HANDLED;
+	case ITEM_OPEN:
+		d = wz_dialog_push(w, DLG_INPUT, _("Open a cluster file"), open_answer, NULL);
+		wz_dialog_line(d, "%s", _("Path of the cluster file (YAML, as etcdwiz apply reads it):"));
+		if (w->file)
+			snprintf(d->input, sizeof d->input, "%s", w->file);
+		d->input_len = strlen(d->input);
+		return WZ_HANDLED;
+	case ITEM_NEW:
+		new_cluster(w);
+		return WZ_NEXT;
+	default:
+		start_lab(w);
+		return WZ_HANDLED;
+	}
+}
+
+static unsigned key(struct wizard *w, int k)
+{
+	(void)w;
+	if (k == TK_UP && S.sel > 0)
+		S.sel--;
+	else if (k == TK_DOWN && S.sel + 1 < ITEM_COUNT)
+		S.sel++;
+	else if (k >= '1' && k <= '4')
+		S.sel = k - '1';
+	else
+		return WZ_IGNORED;
+	return WZ_HANDLED;
+}
+
+static void draw(struct wizard *w, int top, int rows)
+{
+	int cols = term_cols(), y = top;
+	const char *items[ITEM_COUNT];
+	char *lang = xasprintf(_("Language: %s"), w->lang && strcmp(w->lang, "zh_TW") == 0
+				       ? "\xe7\xb9\x81\xe9\xab\x94\xe4\xb8\xad\xe6\x96\x87 (zh_TW)" : "English");
+
+	items[ITEM_LANG] = lang;
+	items[ITEM_OPEN] = _("Open an existing cluster file");
+	items[ITEM_NEW] = _("Start a new cluster");
+	items[ITEM_LAB] = _("Use the built-in lab (3 Debian 12 hosts on this machine)");
+	term_put(y++, 2, cols - 4, TERM_HEADING, _("Welcome to etcdwiz"));
+	term_put(y++, 2, cols - 4, TERM_NORMAL,
+		 _("This wizard builds a TLS-secured external etcd cluster for Kubernetes,"));
+	term_put(y++, 2, cols - 4, TERM_NORMAL,
+		 _("run by kubelet as static pods. Nothing changes on a host before you confirm."));
+	y++;
+	for (int i = 0; i < ITEM_COUNT; i++) {
+		term_fill(y, 2, cols - 4, i == S.sel ? TERM_SELECTED : TERM_NORMAL);
+		term_putf(y, 3, cols - 6, i == S.sel ? TERM_SELECTED : TERM_NORMAL, "%d  %s", i + 1, items[i]);
+		y++;
+	}
+	y++;
+	if (w->have_cluster)
+		term_putf(y++, 2, cols - 4, TERM_OK, _("Current: cluster %s, %zu members, file %s"), w->c.name,
+			  w->c.n_members, w->file ? w->file : _("(not saved yet)"));
+	if (S.lab_pid > 0)
+		term_put(y++, 2, cols - 4, TERM_WARN, _("The lab is coming up..."));
+	if (w->log.n > 0 && top + rows - y > 1) {
+		term_hline(y++, 0, cols, TERM_DIM);
+		wz_draw_log(w, y, top + rows - y);
+	}
+	free(lang);
+}
+
+static const char *validate(struct wizard *w)
+{
+	if (S.lab_pid > 0)
+		return _("the lab is still coming up");
+	if (!w->have_cluster)
+		return _("choose a cluster first: open a file, start a new cluster or use the lab");
+	return NULL;
+}
+
+static bool busy(struct wizard *w)
+{
+	(void)w;
+	return S.lab_pid > 0;
+}
+
+static void destroy(struct wizard *w)
+{
+	(void)w;
+	if (S.io)
+		loop_io_del(S.io);
+	if (S.fd >= 0)
+		close(S.fd);
+	if (S.reap)
+		loop_timer_del(S.reap);
+	if (S.lab_pid > 0) {
+		/* lab up cleans up after itself when interrupted. */
+		kill(S.lab_pid, SIGTERM);
+		waitpid(S.lab_pid, NULL, 0);
+	}
+	S.io = NULL;
+	S.reap = NULL;
+	S.fd = -1;
+	S.lab_pid = 0;
+}
+
+static void enter(struct wizard *w)
+{
+	if (w->want_lab) {
+		w->want_lab = false;
+		S.sel = ITEM_LAB;
+		start_lab(w);
+	}
+}
+
+const struct screen_ops screen_welcome = {
+	.name = "welcome",
+	.title = N_("Welcome"),
+	.actions = actions,
+	.enter = enter,
+	.draw = draw,
+	.key = key,
+	.validate = validate,
+	.busy = busy,
+	.destroy = destroy,
+};

@@ -1,0 +1,205 @@
+/* The wizard's shared state and the screen interface (ui/tui/ only).
+ *
+ * Every screen is one file (ui/tui/screen-<name>.c) exporting one
+ * `const struct screen_ops screen_<name>`. Key handlers return WZ_* bits
+ * and never switch screens or touch the terminal: the shell (wizard.c)
+ * acts on the bits. Screens that change hosts drive the engine through the
+ * shared runner (ui/tui/run.c): a read-only plan pass first, shown per host,
+ * then apply only after the admin confirmed the list of changes. */
+#ifndef WIZ_UI_WIZARD_INTERNAL_H
+#define WIZ_UI_WIZARD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cluster/cluster.h"
+#include "install/engine.h"
+#include "pki/pki-store.h"
+#include "ui/tui/term.h"
+
+struct loop;
+struct loop_timer;
+struct loop_io;
+struct ssh_ctx;
+struct ssh_session;
+struct wizard;
+
+/* What a key did (bits). */
+#define WZ_IGNORED 0u
+#define WZ_HANDLED 1u
+#define WZ_NEXT 2u
+#define WZ_BACK 4u
+#define WZ_ABORT 8u
+#define WZ_HELP 16u
+
+struct screen_ops {
+	const char *name;	/* in the session file */
+	const char *title;	/* N_() */
+	const struct term_action *actions;	/* the screen's keys, or NULL */
+	void (*enter)(struct wizard *w);
+	void (*leave)(struct wizard *w);
+	void (*draw)(struct wizard *w, int top, int rows);
+	/* Keys the actions table does not take (text entry); WZ_IGNORED lets
+	 * the global keys have them. */
+	unsigned (*key)(struct wizard *w, int key);
+	/* NULL when Next may go on, else the reason (translated). */
+	const char *(*validate)(struct wizard *w);
+	/* Next on a valid screen: WZ_NEXT to move on, WZ_HANDLED when the
+	 * screen started something first (a confirmation, an apply). NULL =
+	 * WZ_NEXT. */
+	unsigned (*next)(struct wizard *w);
+	bool (*busy)(struct wizard *w);	/* remote or local work in flight */
+	void (*destroy)(struct wizard *w);	/* at exit: free what the screen kept */
+	/* A step screen: the runner of these steps ("preflight,swap"); every
+	 * callback left NULL above is then the runner's (wz_run_enter, _key,
+	 * _validate, _next, _busy, _free). */
+	struct wz_run *run;
+	const char *steps;
+};
+
+struct wz_run;
+
+extern const struct screen_ops screen_welcome, screen_hosts, screen_connect,
+	screen_prereq, screen_runtime, screen_certs, screen_deploy, screen_health,
+	screen_kubernetes, screen_summary;
+
+/* ---- dialogs ---- */
+enum wz_dialog_kind { DLG_MESSAGE, DLG_CONFIRM, DLG_CHOICE, DLG_INPUT, DLG_SECRET, DLG_HELP };
+
+typedef void (*wz_dialog_fn)(struct wizard *w, int button, const char *input, void *ud);
+
+struct wz_dialog {
+	enum wz_dialog_kind kind;
+	char *title;
+	struct strlist lines;
+	const char *buttons[4];	/* translated labels */
+	int n_buttons;
+	int sel;
+	int cancel;		/* the button Esc picks */
+	char input[512];
+	size_t input_len;
+	size_t scroll;
+	size_t shown_lines;	/* lines after wrapping, as last drawn */
+	wz_dialog_fn done;
+	void *ud;
+	void (*ud_free)(void *ud);	/* when dropped unanswered */
+	struct ssh_session *session;	/* the question belongs to it */
+};
+
+/* ---- per-host recap across every apply of the wizard ---- */
+struct wz_recap {
+	char *host;
+	unsigned counts[HOST_RESULT_COUNT];
+};
+
+/* ---- the runner: one engine run (plan or apply) for a screen ---- */
+enum wz_run_state { RUN_IDLE, RUN_PLANNING, RUN_PLANNED, RUN_APPLYING, RUN_DONE, RUN_FAILED };
+
+struct wz_run_host {
+	char *name;
+	char *step;		/* current step */
+	size_t action, n_actions;
+	size_t steps_done;
+	enum host_result last;
+	bool failed;
+	char *msg;		/* failure */
+	size_t n_changes;	/* actions planned */
+	size_t n_errors;
+	struct strlist detail;	/* plan lines (findings, actions, diffs) */
+};
+
+struct wz_run {
+	const char *steps_csv;	/* "preflight,swap,..." */
+	struct strlist steps;
+	enum wz_run_state state;
+	bool applied;
+	struct engine *e;
+	struct loop_timer *check;
+	struct wz_run_host *hosts;
+	size_t n_hosts;
+	size_t n_steps;
+	size_t n_changes;	/* host x step pairs that would change */
+	size_t n_errors;
+	bool kubeadm_init;
+	char *journal;
+	char *token;		/* the cluster token the engine borrows */
+	size_t sel;		/* selected host */
+	size_t scroll;		/* detail scroll */
+	bool diffs;		/* show diffs in the detail pane */
+	unsigned gen;		/* w->gen it was made for */
+};
+
+struct wizard {
+	struct loop *loop;
+	struct ssh_ctx *ssh;
+	const struct screen_ops *const *screens;
+	size_t n_screens, cur;
+	bool quit;
+	int status;
+
+	struct cluster c;
+	bool have_cluster;
+	char *file;		/* where the cluster file is saved */
+	bool lab;
+	bool want_lab;		/* --lab: Welcome brings the lab up at once */
+	char *lang;		/* "" (environment) or "zh_TW" */
+
+	char *message;		/* status line (refusals, results) */
+	bool message_error;
+
+	struct wz_dialog *dlgs;	/* queue; dlgs[0] is shown */
+	size_t n_dlgs;
+
+	struct strlist log;	/* the log pane, newest last */
+	struct kvlist accepted;	/* host -> fingerprint accepted once */
+	struct kvlist secrets;	/* "kind user host" -> secret (memory only) */
+	struct pki_store store;
+	bool have_store;
+	struct wz_recap *recap;
+	size_t n_recap;
+	struct strlist journals;
+	struct wz_run *active;	/* the run in flight, if any */
+	unsigned gen;		/* bumped whenever the cluster changes */
+};
+
+/* ---- wizard.c ---- */
+void wz_message(struct wizard *w, bool error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void wz_log(struct wizard *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct wz_dialog *wz_dialog_push(struct wizard *w, enum wz_dialog_kind kind, const char *title,
+				 wz_dialog_fn done, void *ud);
+void wz_dialog_line(struct wz_dialog *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void wz_dialog_drop_session(struct wizard *w, struct ssh_session *s);
+/* The cluster is (re)loaded: replaces w->c. */
+bool wz_load_cluster(struct wizard *w, const char *path);
+void wz_use_cluster(struct wizard *w, struct cluster *c, const char *save_path);
+bool wz_save_cluster(struct wizard *w);
+void wz_set_language(struct wizard *w, const char *lang);
+void wz_recap_add(struct wizard *w, const char *host, enum host_result r);
+/* Draw the log pane's newest lines in rows [top, top+rows). */
+void wz_draw_log(struct wizard *w, int top, int rows);
+void wz_draw_lines(const struct strlist *l, size_t scroll, int top, int rows, int x, int width);
+
+/* ---- run.c ---- */
+void wz_run_init(struct wz_run *r, const char *steps_csv);
+void wz_run_reset(struct wz_run *r);
+/* A step screen's enter: (re)initialise for the current cluster and start
+ * the read-only check when nothing was checked yet. */
+void wz_run_enter(struct wizard *w, struct wz_run *r, const char *steps_csv);
+void wz_run_free(struct wz_run *r);
+/* Start a plan (apply false) or apply pass. */
+void wz_run_start(struct wizard *w, struct wz_run *r, bool apply);
+bool wz_run_busy(const struct wz_run *r);
+/* The confirmation that lists what will change, then applies. */
+void wz_run_confirm_apply(struct wizard *w, struct wz_run *r);
+/* Next for a step screen: refuse, confirm and apply, or move on. */
+const char *wz_run_validate(struct wizard *w, struct wz_run *r);
+unsigned wz_run_next(struct wizard *w, struct wz_run *r);
+/* Host table with progress, then the selected host's plan. */
+void wz_run_draw(struct wizard *w, struct wz_run *r, int top, int rows);
+unsigned wz_run_key(struct wizard *w, struct wz_run *r, int key);
+extern const struct term_action wz_run_actions[];
+
+#endif
