@@ -44,8 +44,8 @@ void cluster_init(struct cluster *c, const char *name)
 	c->pki.algorithm = PKI_ALG_RSA_2048;
 	c->pki.ca_validity = UINT64_C(87600) * 3600;
 	c->pki.cert_validity = UINT64_C(8760) * 3600;
-	c->ssh.user = xstrdup("root");
-	c->ssh.port = 22;
+	c->ssh.user = xstrdup(CLUSTER_DEFAULT_SSH_USER);
+	c->ssh.port = CLUSTER_DEFAULT_SSH_PORT;
 	c->ssh.sudo = 0;
 }
 
@@ -98,8 +98,9 @@ void cluster_free(struct cluster *c)
 void cluster_host_ssh(const struct cluster *c, const struct host *h,
 		      struct ssh_settings *out)
 {
-	out->user = h->ssh.user ? h->ssh.user : c->ssh.user;
-	out->port = h->ssh.port ? h->ssh.port : c->ssh.port;
+	/* out borrows; nothing frees through it, so the literal is safe. */
+	out->user = h->ssh.user ? h->ssh.user : c->ssh.user ? c->ssh.user : (char *)CLUSTER_DEFAULT_SSH_USER;
+	out->port = h->ssh.port ? h->ssh.port : c->ssh.port ? c->ssh.port : CLUSTER_DEFAULT_SSH_PORT;
 	out->identity_file = h->ssh.identity_file ? h->ssh.identity_file
 						  : c->ssh.identity_file;
 	out->known_hosts = h->ssh.known_hosts ? h->ssh.known_hosts

@@ -134,7 +134,12 @@ enum wiz_err cluster_save(const struct cluster *c, const char *path,
 enum wiz_err cluster_emit(const struct cluster *c, char **out, size_t *len,
 			  struct wiz_error *err);
 
-/* Effective per-host values after inheritance from the cluster's ssh block. */
+/* ssh.user and ssh.port when neither the host nor the cluster says. */
+#define CLUSTER_DEFAULT_SSH_USER "root"
+#define CLUSTER_DEFAULT_SSH_PORT 22
+
+/* Effective per-host values after inheritance from the cluster's ssh block,
+ * with the defaults above: every front end shows and uses these. */
 void cluster_host_ssh(const struct cluster *c, const struct host *h,
 		      struct ssh_settings *out);
 const char *cluster_host_ssh_target(const struct host *h);

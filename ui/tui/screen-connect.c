@@ -143,8 +143,7 @@ static void draw(struct wizard *w, int top, int rows)
 		char *target;
 
 		cluster_host_ssh(&w->c, c->h, &eff);
-		target = xasprintf("%s@%s:%d", eff.user ? eff.user : "root", cluster_host_ssh_target(c->h),
-				   eff.port ? eff.port : 22);
+		target = xasprintf("%s@%s:%d", eff.user, cluster_host_ssh_target(c->h), eff.port);
 		term_putf(y, 1, cols - 2, role, "%-12.12s %-22.22s %-14s %s", c->h->name, target, ssh_state_name(st),
 			  fp ? fp : "");
 		free(target);

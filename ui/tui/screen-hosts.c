@@ -94,12 +94,14 @@ static char *cell_text(const struct wizard *w, size_t row, int col)
 
 	if (row < c->n_members) {
 		const struct host *h = &c->members[row];
+		struct ssh_settings eff;
 
+		cluster_host_ssh(c, h, &eff);
 		switch (col) {
 		case COL_NAME: return xstrdup(h->name ? h->name : "");
 		case COL_ADDRESS: return xstrdup(h->address ? h->address : "");
-		case COL_USER: return xstrdup(h->ssh.user ? h->ssh.user : c->ssh.user ? c->ssh.user : "root");
-		case COL_PORT: return xasprintf("%d", h->ssh.port ? h->ssh.port : c->ssh.port ? c->ssh.port : 22);
+		case COL_USER: return xstrdup(eff.user);
+		case COL_PORT: return xasprintf("%d", eff.port);
 		default:
 			if (h->ssh.identity_file || c->ssh.identity_file)
 				return xasprintf(_("key %s"), h->ssh.identity_file ? h->ssh.identity_file
