@@ -14,30 +14,7 @@ export ETCDCTL_API=3
 
 fx="$TOP_SRCDIR/tests/fixtures/pki"
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if port_free "$p" && [ "$p" != "${1:-}" ] && [ "$p" != "${2:-}" ]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
-etcd_pid=""
-stop_etcd() {
-	if [ -n "$etcd_pid" ]; then
-		kill "$etcd_pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$etcd_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$etcd_pid" 2>/dev/null
-		wait "$etcd_pid" 2>/dev/null
-		etcd_pid=""
-	fi
-}
-tap_on_exit stop_etcd
+. "${TOP_SRCDIR:-.}/tests/loopback-lib.sh"
 
 for alg in RSA-2048 ECDSA-P256; do
 	d="$TAP_TMP/$alg"
@@ -66,7 +43,7 @@ for alg in RSA-2048 ECDSA-P256; do
 		--peer-cert-file "$p/peer.crt" --peer-key-file "$p/peer.key" \
 		--peer-trusted-ca-file "$p/ca.crt" --peer-client-cert-auth=true \
 		--snapshot-count 10000 >"$d/etcd.log" 2>&1 &
-	etcd_pid=$!
+	etcd_pids=$!
 
 	ctl() { timeout 20 "$ETCDCTL" --endpoints "https://127.0.0.1:$cport" --dial-timeout 3s \
 		--command-timeout 3s --cacert "$p/ca.crt" "$@"; }

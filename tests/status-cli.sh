@@ -27,26 +27,7 @@ tap_grep "without a cluster file, --ssh or --direct is asked for" 'give --ssh US
 # --- a real etcd on loopback ---
 ETCD=$(command -v etcd) || { for _ in $(seq 10); do tap_skip "etcd not installed (apt-get install etcd-server)"; done; exit 0; }
 command -v jq >/dev/null || { for _ in $(seq 10); do tap_skip "jq not installed"; done; exit 0; }
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		port_free "$p" && [ "$p" != "${1:-}" ] && [ "$p" != "${2:-}" ] && [ "$p" != "${3:-}" ] &&
-			{ echo "$p"; return 0; }
-	done
-	return 1
-}
-etcd_pid=""
-stop_etcd() {
-	[ -n "$etcd_pid" ] || return 0
-	kill "$etcd_pid" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$etcd_pid" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$etcd_pid" 2>/dev/null
-	wait "$etcd_pid" 2>/dev/null
-	etcd_pid=""
-}
-tap_on_exit stop_etcd
+. "${TOP_SRCDIR:-.}/tests/loopback-lib.sh"
 
 fx="$TOP_SRCDIR/tests/fixtures/pki"
 d=$TAP_TMP
@@ -65,7 +46,7 @@ cport=$(free_port) && pport=$(free_port "$cport") && mport=$(free_port "$cport" 
 	--cert-file "$p/server.crt" --key-file "$p/server.key" --trusted-ca-file "$p/ca.crt" --client-cert-auth=true \
 	--peer-cert-file "$p/peer.crt" --peer-key-file "$p/peer.key" --peer-trusted-ca-file "$p/ca.crt" \
 	--peer-client-cert-auth=true >"$d/etcd.log" 2>&1 &
-etcd_pid=$!
+etcd_pids=$!
 EP="https://127.0.0.1:$cport"
 CERTS=(--cacert "$p/ca.crt" --cert "$p/healthcheck-client.crt" --key "$p/healthcheck-client.key")
 # Up, and its metrics already saw the election.

@@ -20,9 +20,9 @@ for t in ssh-keygen tmux jq etcd sudo useradd chpasswd; do
 	command -v "$t" >/dev/null 2>&1 || tap_skip_all "$t not found"
 done
 [ -d /etc/sudoers.d ] || tap_skip_all "no /etc/sudoers.d"
-port_free() { ! (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+. "${TOP_SRCDIR:-.}/tests/loopback-lib.sh"
 for ip in 127.0.0.2 127.0.0.3 127.0.0.4; do
-	port_free $ip 2379 && port_free $ip 2380 || tap_skip_all "$ip:2379 or :2380 is in use"
+	port_free 2379 $ip && port_free 2380 $ip || tap_skip_all "$ip:2379 or :2380 is in use"
 done
 
 tap_plan 24
@@ -111,16 +111,6 @@ EOF
 "$ETCDWIZ" certs generate -f "$CF" >"$T/certs.out" 2>&1 || { echo "# certs generate failed:"; sed 's/^/# /' "$T/certs.out"; }
 
 # --- a real 3-member etcd on 127.0.0.2-4 ---
-etcd_pids=""
-stop_etcd() {
-	[ -n "$etcd_pids" ] || return 0
-	kill $etcd_pids 2>/dev/null
-	for _ in $(seq 50); do kill -0 $etcd_pids 2>/dev/null || break; sleep 0.1; done
-	kill -9 $etcd_pids 2>/dev/null
-	wait $etcd_pids 2>/dev/null
-	etcd_pids=""
-}
-tap_on_exit stop_etcd
 INITIAL=etcd01=https://127.0.0.2:2380,etcd02=https://127.0.0.3:2380,etcd03=https://127.0.0.4:2380
 for i in 1 2 3; do
 	ip=127.0.0.$((i + 1))

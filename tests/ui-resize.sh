@@ -168,16 +168,7 @@ round() {
 
 # --- the wizard: Welcome, Hosts, Connect ---
 # Connect reaches for sshd on a loopback port nothing listens on.
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		port_free "$p" && [ "$p" != "${1:-}" ] && [ "$p" != "${2:-}" ] && [ "$p" != "${3:-}" ] &&
-			{ echo "$p"; return 0; }
-	done
-	return 1
-}
+. "${TOP_SRCDIR:-.}/tests/loopback-lib.sh"
 dead=$(free_port) || echo "# no free port"
 cat >"$T/cluster.yaml" <<EOF
 apiVersion: etcdwiz/v1
@@ -222,16 +213,6 @@ ETCD=$(command -v etcd) || {
 	for _ in $(seq 8); do tap_skip "etcd not installed (apt-get install etcd-server)"; done
 	exit 0
 }
-etcd_pid=""
-stop_etcd() {
-	[ -n "$etcd_pid" ] || return 0
-	kill "$etcd_pid" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$etcd_pid" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$etcd_pid" 2>/dev/null
-	wait "$etcd_pid" 2>/dev/null
-	etcd_pid=""
-}
-tap_on_exit stop_etcd
 sed "s|@STORE@|$T/store|; s|@ALG@|ECDSA-P256|" "$TOP_SRCDIR/tests/fixtures/pki/single.yaml" >"$T/etcd.yaml"
 "$ETCDWIZ" certs generate -f "$T/etcd.yaml" >/dev/null 2>&1 || echo "# certs generate failed"
 p="$T/store/members/etcd01/etcd"
@@ -245,7 +226,7 @@ cport=$(free_port "$dead") && pport=$(free_port "$dead" "$cport") &&
 	--cert-file "$p/server.crt" --key-file "$p/server.key" --trusted-ca-file "$p/ca.crt" --client-cert-auth=true \
 	--peer-cert-file "$p/peer.crt" --peer-key-file "$p/peer.key" --peer-trusted-ca-file "$p/ca.crt" \
 	--peer-client-cert-auth=true >"$T/etcd.log" 2>&1 &
-etcd_pid=$!
+etcd_pids=$!
 STATUS="'$ETCDWIZ' status --direct --endpoints https://127.0.0.1:$cport --cacert '$p/ca.crt' \
 --cert '$p/healthcheck-client.crt' --key '$p/healthcheck-client.key' --metrics-port $mport"
 healthy() { eval "timeout 20 $STATUS --once" >"$T/once" 2>&1; }
