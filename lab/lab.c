@@ -32,9 +32,9 @@
 
 #include "base/fsutil.h"
 #include "base/i18n.h"
+#include "base/strutil.h"
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
-#include "install/step.h"
 
 #ifndef PKGLIBEXECDIR
 #define PKGLIBEXECDIR "/usr/local/libexec/etcdwiz"

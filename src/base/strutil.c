@@ -4,8 +4,12 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 
 #include "base/xmalloc.h"
 
@@ -134,4 +138,40 @@ bool str_is_cidr(const char *s)
 		ok = str_is_ip(addr) && bits >= 0 && bits <= 32;
 	free(addr);
 	return ok;
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char digest[32];
+
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, digest);
+	for (size_t i = 0; i < sizeof digest; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+bool version_at_least(const char *version, int major, int minor, int patch)
+{
+	long v[3] = { 0, 0, 0 };
+	const char *p = version[0] == 'v' ? version + 1 : version;
+
+	for (int i = 0; i < 3 && *p; i++) {
+		char *end;
+
+		v[i] = strtol(p, &end, 10);
+		if (*end != '.')
+			break;
+		p = end + 1;
+	}
+	if (v[0] != major)
+		return v[0] > major;
+	if (v[1] != minor)
+		return v[1] > minor;
+	return v[2] >= patch;
+}
+
+char *url_for(const char *scheme, const char *address, int port)
+{
+	if (strchr(address, ':') != NULL)
+		return xasprintf("%s://[%s]:%d", scheme, address, port);
+	return xasprintf("%s://%s:%d", scheme, address, port);
 }

@@ -20,4 +20,12 @@ bool str_is_host_port(const char *s);
 /* CIDR "a.b.c.d/n" or "v6/n". */
 bool str_is_cidr(const char *s);
 
+/* "3.5.21" >= "3.5.11"? (missing parts count as 0) */
+bool version_at_least(const char *version, int major, int minor, int patch);
+/* "https://<address>:<port>", with brackets around an IPv6 address. */
+char *url_for(const char *scheme, const char *address, int port);
+
+/* Hex SHA-256 of data (65 bytes with the NUL). */
+void sha256_hex(const void *data, size_t len, char out[65]);
+
 #endif
