@@ -104,7 +104,7 @@ KH=$T/known_hosts
 echo "[127.0.0.1]:$PA $(cut -d' ' -f1,2 "$T/a/host_ed25519.pub")" >"$KH"
 D="$RUN $DRIVER -a -i $T/client -k $KH"
 
-tap_plan 38
+tap_plan 41
 
 # ---- exec ----
 $D -H "$HA" exec 'echo out; echo err >&2; exit 3' >"$T/o" 2>"$T/e"
@@ -391,6 +391,42 @@ if command -v useradd >/dev/null 2>&1 && command -v chpasswd >/dev/null 2>&1 &&
 	fi
 else
 	for i in 1 2 3 4 5 6 7; do tap_skip "cannot create a throwaway local user"; done
+fi
+
+# ---- DNS names: looked up in the background, bounded, never holding the others ----
+FPA=$(fp_of "$T/a/host_ed25519.pub")	# its key now (the restart above made a new one)
+$RUN "$DRIVER" -a -i "$T/client" -k "$T/kh-empty" -P "$FPA" -H "localhost:$PA" exec 'echo by-name' >"$T/o" 2>"$T/e"
+if grep -q '^result h1 code=OK exit=0' "$T/e" && [ "$(cat "$T/o")" = by-name ]; then
+	tap_ok "dns: a host given by name (localhost) is looked up and reached"
+else
+	tap_not_ok "dns: localhost by name"; sed 's/^/# /' "$T/e"
+fi
+SINK=${TOP_BUILDDIR:-.}/tests/udp-sink
+printf 'nameserver 127.0.0.77\noptions timeout:5 attempts:1\n' >"$T/resolv.conf"
+if [ "$(id -u)" = 0 ] && [ -x "$SINK" ] && command -v unshare >/dev/null &&
+	unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && grep -q 127.0.0.77 /etc/resolv.conf' sh "$T/resolv.conf" 2>/dev/null; then
+	# A DNS server on loopback that never answers: the name's lookup waits
+	# past the 2 s connect timeout, while the host given by address (second
+	# on the command line) is reached and done first.
+	"$SINK" 127.0.0.77 53 30 >"$T/sink.out" 2>&1 &
+	sinkpid=$!
+	i=0
+	while [ $i -lt 100 ] && ! grep -q ready "$T/sink.out" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+	$RUN unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' sh "$T/resolv.conf" \
+		"$DRIVER" -a -i "$T/client" -k "$T/kh-empty" -P "$FPA" -c 2000 \
+		-H "slow-name.example:$PA" -H "127.0.0.1:$PA" exec 'echo fast' >"$T/o" 2>"$T/e"
+	kill "$sinkpid" 2>/dev/null
+	wait "$sinkpid" 2>/dev/null
+	if [ "$(grep -o '^result h[12] code=[A-Z]*' "$T/e" | tr '\n' ' ')" = "result h2 code=OK result h1 code=UNREACHABLE " ]; then
+		tap_ok "dns: a name whose DNS server does not answer does not hold the other host (it finished first)"
+	else
+		tap_not_ok "dns: slow lookup held the other host"; sed 's/^/# /' "$T/e"
+	fi
+	tap_grep "dns: the slow name is an error naming it and the bound" \
+		'^error h1: h1: cannot resolve slow-name.example: no answer from DNS within 2 s' "$T/e"
+else
+	tap_skip "dns: needs root, unshare and a bind mount over /etc/resolv.conf"
+	tap_skip "dns: needs root, unshare and a bind mount over /etc/resolv.conf"
 fi
 
 rm -f /tmp/etcdwiz-pwned

@@ -11,6 +11,8 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/xmalloc.h"
+#include "install/bundle.h"
+#include "install/fleet.h"
 #include "ssh/ssh.h"
 
 static const char *const host_result_names[] = {
@@ -24,37 +26,59 @@ const char *host_result_name(enum host_result r)
 	return (unsigned)r < HOST_RESULT_COUNT ? host_result_names[r] : "?";
 }
 
-enum host_phase { PH_IDLE, PH_CONNECT, PH_CHECK, PH_APPLY, PH_RECHECK, PH_AFTER, PH_DONE };
+enum host_phase {
+	PH_IDLE,
+	PH_CONNECT,
+	PH_PROBE,	/* the checks of all its steps, in one exec */
+	PH_WAIT,	/* at a barrier step, for the other hosts */
+	PH_CHECK,	/* a barrier step's own check */
+	PH_BUNDLE,	/* a step's changes, in one exec */
+	PH_DONE,
+};
+
+/* One request in flight for a host; orphaned (h NULL) when the engine is
+ * freed first, then its callback only frees it. */
+struct request {
+	struct engine_host *h;
+	struct ssh_op *op;
+	struct bundle bundle;	/* the op reads its stdin from here */
+	bool starting, ended;	/* the callback ran inside the exec call */
+};
 
 struct engine_host {
 	struct engine *engine;
 	const struct host *host;
 	bool is_member;
-	size_t index;
-	struct ssh_session *ssh;
+	size_t index;		/* among the members, or among the control-plane hosts */
+	size_t conn;		/* the transport's host number */
 	enum host_phase phase;
-	bool dead;		/* failed or unreachable: later steps skip it */
 	bool selected;		/* in --limit */
+	bool dead;		/* failed or unreachable: later steps skip it */
+	size_t step;		/* the step it is at (or about to start) */
+	char **probes;		/* per step: what its check printed, or NULL */
 	struct os_info os;
-	char *probe;
-	int probe_status;
 	struct plan plan;
-	size_t next_action;
+	size_t reported;	/* bundle actions announced to the sink */
 	bool changed;
+	struct request *req;
+	unsigned execs;
 	unsigned counts[HOST_RESULT_COUNT];
 };
 
 struct engine {
 	struct loop *loop;
-	struct ssh_ctx *ssh;
+	struct transport t;
 	const struct cluster *c;
 	struct engine_opts opts;
 	struct engine_sink sink;
+	const struct step *const *steps;
+	size_t n_steps;
 	struct engine_host *hosts;
 	size_t n_hosts;
-	size_t cur_step;
-	size_t pending;
-	bool started, done;
+	size_t announced;	/* steps up to here had step_started */
+	bool done;
+	bool in_barriers, barriers_again;
+	char token[BUNDLE_TOKEN_LEN + 1];
 	FILE *journal;
 };
 
@@ -84,19 +108,101 @@ static bool in_list(const struct strlist *l, const char *name)
 	return l == NULL || l->n == 0 || strlist_contains(l, name);
 }
 
-static const struct step *current_step(const struct engine *e)
+/* ---- the check cache ---- */
+
+struct cached_check {
+	char *host, *step, *text;
+};
+
+struct check_cache {
+	struct cached_check *items;
+	size_t n;
+};
+
+struct check_cache *check_cache_new(void)
 {
-	return step_table[e->cur_step];
+	return xcalloc(1, sizeof(struct check_cache));
 }
 
-static bool step_selected(const struct engine *e, const struct step *s)
+void check_cache_clear(struct check_cache *cc)
 {
-	return in_list(e->opts.steps, s->name);
+	for (size_t i = 0; i < cc->n; i++) {
+		free(cc->items[i].host);
+		free(cc->items[i].step);
+		free(cc->items[i].text);
+	}
+	free(cc->items);
+	cc->items = NULL;
+	cc->n = 0;
 }
 
-static bool host_takes_step(const struct engine_host *h, const struct step *s)
+void check_cache_free(struct check_cache *cc)
 {
-	return h->selected && (h->is_member ? (s->hosts & STEP_MEMBERS) : (s->hosts & STEP_CONTROL_PLANE));
+	if (cc == NULL)
+		return;
+	check_cache_clear(cc);
+	free(cc);
+}
+
+static struct cached_check *cache_find(struct check_cache *cc, const char *host, const char *step)
+{
+	for (size_t i = 0; i < cc->n; i++)
+		if (strcmp(cc->items[i].host, host) == 0 && strcmp(cc->items[i].step, step) == 0)
+			return &cc->items[i];
+	return NULL;
+}
+
+static void cache_put(struct check_cache *cc, const char *host, const char *step, const char *text)
+{
+	struct cached_check *c = cache_find(cc, host, step);
+
+	if (c == NULL) {
+		cc->items = xreallocarray(cc->items, cc->n + 1, sizeof *cc->items);
+		c = &cc->items[cc->n++];
+		c->host = xstrdup(host);
+		c->step = xstrdup(step);
+	} else {
+		free(c->text);
+	}
+	c->text = xstrdup(text);
+}
+
+/* Takes the host's recorded checks out of the cache. */
+static void cache_drop_host(struct check_cache *cc, const char *host)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < cc->n; i++) {
+		if (strcmp(cc->items[i].host, host) == 0) {
+			free(cc->items[i].host);
+			free(cc->items[i].step);
+			free(cc->items[i].text);
+		} else {
+			cc->items[k++] = cc->items[i];
+		}
+	}
+	cc->n = k;
+}
+
+static bool step_selected(const struct engine *e, size_t k)
+{
+	return in_list(e->opts.steps, e->steps[k]->name);
+}
+
+static bool host_takes(const struct engine_host *h, size_t k)
+{
+	const struct step *s = h->engine->steps[k];
+
+	return h->selected && step_selected(h->engine, k) &&
+	       (h->is_member ? (s->hosts & STEP_MEMBERS) : (s->hosts & STEP_CONTROL_PLANE));
+}
+
+/* The first step at or after k that h takes, or n_steps. */
+static size_t next_taken(const struct engine_host *h, size_t k)
+{
+	while (k < h->engine->n_steps && !host_takes(h, k))
+		k++;
+	return k;
 }
 
 static char *read_local_thunk(const struct step_env *env, const char *rel, size_t *len)
@@ -109,7 +215,7 @@ static char *read_local_thunk(const struct step_env *env, const char *rel, size_
 	return e->opts.read_local(h->host, h->is_member, rel, len, e->opts.read_local_ud);
 }
 
-static void fill_env(struct engine_host *h, struct step_env *env)
+static void fill_env(struct engine_host *h, size_t k, struct step_env *env)
 {
 	struct engine *e = h->engine;
 
@@ -118,8 +224,7 @@ static void fill_env(struct engine_host *h, struct step_env *env)
 	env->host = h->host;
 	env->is_member = h->is_member;
 	env->member_index = h->index;
-	env->probe = h->probe;
-	env->probe_status = h->probe_status;
+	env->probe = h->probes[k];
 	env->os = &h->os;
 	env->cluster_token = e->opts.cluster_token ? e->opts.cluster_token : "";
 	env->ignore_preflight = e->opts.ignore_preflight;
@@ -130,15 +235,129 @@ static void fill_env(struct engine_host *h, struct step_env *env)
 	env->ud = h;
 }
 
-static void next_step(struct engine *e);
+/* Step headers go out in the table's order, once, as the first host gets
+ * to a step (hosts run ahead of each other: each line names its step). */
+static void announce(struct engine *e, size_t k)
+{
+	for (; e->announced <= k; e->announced++) {
+		size_t j = e->announced;
+		bool anyone = false;
 
-static void host_finish_step(struct engine_host *h, enum host_result r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+		for (size_t i = 0; i < e->n_hosts && !anyone; i++)
+			anyone = host_takes(&e->hosts[i], j);
+		if (!anyone)
+			continue;
+		journal(e, "step %s", e->steps[j]->name);
+		if (e->sink.step_started)
+			e->sink.step_started(e->steps[j], e->sink.ud);
+	}
+}
 
-static void host_finish_step(struct engine_host *h, enum host_result r, const char *fmt, ...)
+static struct request *request_new(struct engine_host *h)
+{
+	struct request *q = xcalloc(1, sizeof *q);
+
+	q->h = h;
+	h->req = q;
+	return q;
+}
+
+/* The host of a finished request, or NULL when the engine is gone. */
+static struct engine_host *request_end(struct request *q)
+{
+	struct engine_host *h = q->h;
+
+	if (h != NULL)
+		h->req = NULL;
+	if (q->starting) {
+		q->ended = true;	/* exec_on frees it once the call returns */
+		return h;
+	}
+	bundle_free(&q->bundle);
+	free(q);
+	return h;
+}
+
+/* Unreachable is what the transport saw: the host gone, or a session that
+ * timed out. A command that ran out of time on a live session failed. */
+static enum host_result result_for_error(const struct engine_host *h, enum wiz_err code)
+{
+	const struct engine *e = h->engine;
+
+	if (code == WIZ_ERR_UNREACHABLE)
+		return HOST_UNREACHABLE;
+	if (code == WIZ_ERR_TIMEOUT && e->t.ops->lost(e->t.self, h->conn))
+		return HOST_UNREACHABLE;
+	return HOST_FAILED;
+}
+
+static void exec_on(struct engine_host *h, enum host_phase phase, const char *cmd,
+		    struct ssh_exec_opts *xo, struct bundle *b, ssh_done_fn cb)
 {
 	struct engine *e = h->engine;
-	const struct step *s = current_step(e);
+	struct request *q = request_new(h);
+	struct ssh_op *op;
+
+	if (b != NULL) {
+		q->bundle = *b;
+		xo->input = q->bundle.input;
+		xo->input_len = q->bundle.input_len;
+		cmd = q->bundle.script;
+	}
+
+	h->phase = phase;
+	h->execs++;
+	xo->as_root = true;
+	if (xo->on_output != NULL)
+		xo->on_output_ud = q;
+	q->starting = true;
+	op = e->t.ops->exec(e->t.self, h->conn, cmd, xo, cb, q);
+	q->starting = false;
+	if (q->ended) {
+		bundle_free(&q->bundle);
+		free(q);
+	} else {
+		q->op = op;
+	}
+}
+
+static void host_goto(struct engine_host *h, size_t from);
+static void check_barriers(struct engine *e);
+
+static void report(struct engine_host *h, size_t k, enum host_result r, const char *msg)
+{
+	struct engine *e = h->engine;
+	const struct step *s = e->steps[k];
+
+	h->counts[r]++;
+	journal(e, "%s %s %s%s%s", h->host->name, s->name, host_result_name(r), msg ? ": " : "",
+		msg ? msg : "");
+	if (e->sink.host_done)
+		e->sink.host_done(h, s, r, msg, e->sink.ud);
+}
+
+static void maybe_done(struct engine *e)
+{
+	if (e->done)
+		return;
+	for (size_t i = 0; i < e->n_hosts; i++)
+		if (e->hosts[i].selected && e->hosts[i].phase != PH_DONE)
+			return;
+	e->done = true;
+	for (size_t i = 0; i < e->n_hosts; i++)
+		if (e->hosts[i].selected)
+			journal(e, "%s remote commands: %u", e->hosts[i].host->name, e->hosts[i].execs);
+	journal(e, "done");
+}
+
+/* Ends the host's current step; a failure skips the rest of its steps. */
+static void finish_step(struct engine_host *h, enum host_result r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void finish_step(struct engine_host *h, enum host_result r, const char *fmt, ...)
+{
+	struct engine *e = h->engine;
+	size_t k = h->step;
 	char *msg = NULL;
 
 	if (fmt != NULL) {
@@ -148,309 +367,406 @@ static void host_finish_step(struct engine_host *h, enum host_result r, const ch
 		msg = xvasprintf(fmt, ap);
 		va_end(ap);
 	}
-	h->counts[r]++;
-	if (r == HOST_FAILED || r == HOST_UNREACHABLE)
-		h->dead = true;
-	h->phase = PH_DONE;
-	journal(e, "%s %s %s%s%s", h->host->name, s->name, host_result_name(r),
-		msg ? ": " : "", msg ? msg : "");
-	if (e->sink.host_done)
-		e->sink.host_done(h, s, r, msg, e->sink.ud);
-	free(msg);
 	plan_free(&h->plan);
-	free(h->probe);
-	h->probe = NULL;
-	if (--e->pending == 0)
-		next_step(e);
+	report(h, k, r, msg);
+	free(msg);
+	if (r == HOST_FAILED || r == HOST_UNREACHABLE) {
+		h->dead = true;
+		for (size_t j = next_taken(h, k + 1); j < e->n_steps; j = next_taken(h, j + 1))
+			report(h, j, HOST_SKIPPED, NULL);
+		h->step = e->n_steps;
+		h->phase = PH_DONE;
+		check_barriers(e);
+		maybe_done(e);
+		return;
+	}
+	host_goto(h, k + 1);
 }
 
-/* Unreachable is what the transport saw: the host gone, or a session that
- * timed out. A command that ran out of time on a live session failed. */
-static enum host_result result_for_error(const struct engine_host *h, enum wiz_err code)
+static void bundle_progress(const char *out, size_t len, void *ud);
+
+/* ---- checks ---- */
+
+/* Shell text running the checks of step k and, when all_after, of every
+ * later step h takes that is not a barrier (when applying: those wait for
+ * the others). os-release comes first: steps depend on the OS family. */
+static char *checks_command(struct engine_host *h, size_t k, bool all_after, unsigned *timeout_s)
 {
-	if (code == WIZ_ERR_UNREACHABLE)
-		return HOST_UNREACHABLE;
-	if (code == WIZ_ERR_TIMEOUT && ssh_session_state(h->ssh) == SSH_S_FAILED)
-		return HOST_UNREACHABLE;
-	return HOST_FAILED;
-}
+	struct engine *e = h->engine;
+	char *cmd = xstrdup("echo '@@os-release'; cat /etc/os-release 2>/dev/null\n");
 
-static void run_check(struct engine_host *h, enum host_phase phase);
-static void run_next_action(struct engine_host *h);
+	*timeout_s = PROBE_EXEC_TIMEOUT_S;
+	for (size_t j = k; j < e->n_steps; j = next_taken(h, j + 1)) {
+		const struct step *s = e->steps[j];
+		struct step_env env;
+		char *body;
 
-/* The probe of every step starts with os-release, so steps that depend on
- * the OS family work even when run alone (--steps). */
-static char *check_command(struct engine_host *h)
-{
-	struct step_env env;
-	char *body, *cmd;
-
-	fill_env(h, &env);
-	body = current_step(h->engine)->check(&env);
-	cmd = xasprintf("echo '@@os-release'; cat /etc/os-release 2>/dev/null; %s", body);
-	free(body);
+		if (j > k && (!all_after || (s->barrier && e->opts.apply)))
+			continue;
+		fill_env(h, j, &env);
+		body = s->check(&env);
+		probe_batch_add(&cmd, e->token, s->name, body);
+		free(body);
+		if (s->check_timeout_s)
+			*timeout_s += s->check_timeout_s(&env);
+	}
 	return cmd;
 }
 
-static void after_done(struct ssh_op *op, struct ssh_result *r, void *ud)
-{
-	struct engine_host *h = ud;
-
-	(void)op;
-	if (r->code != WIZ_ERR_OK)
-		host_finish_step(h, result_for_error(h, r->code), "%s", r->err.msg);
-	else
-		host_finish_step(h, h->changed ? HOST_CHANGED : HOST_OK, NULL);
-}
-
-static void step_complete(struct engine_host *h)
+/* Files the output of a checks_command under each step's name. */
+static void store_checks(struct engine_host *h, size_t k, bool all_after, const char *out)
 {
 	struct engine *e = h->engine;
-	const struct step *s = current_step(e);
+	char *osr = probe_section(out, "os-release");
 
-	if (s->after_apply && e->opts.apply) {
-		struct step_env env;
-		struct ssh_exec_opts xo = { .as_root = true, .check = true };
-		char *cmd;
-
-		fill_env(h, &env);
-		cmd = s->after_apply(&env);
-		h->phase = PH_AFTER;
-		journal(e, "%s %s run: %s", h->host->name, s->name, cmd);
-		ssh_exec(h->ssh, cmd, &xo, after_done, h);
-		free(cmd);
-		return;
-	}
-	host_finish_step(h, h->changed ? HOST_CHANGED : HOST_OK, NULL);
-}
-
-static void check_done(struct ssh_op *op, struct ssh_result *r, void *ud)
-{
-	struct engine_host *h = ud;
-	struct engine *e = h->engine;
-	const struct step *s = current_step(e);
-	struct step_env env;
-	char *osr;
-
-	(void)op;
-	if (r->code != WIZ_ERR_OK) {
-		host_finish_step(h, result_for_error(h, r->code), _("check failed: %s"), r->err.msg);
-		return;
-	}
-	h->probe = r->out;
-	r->out = NULL;
-	h->probe_status = r->exit_status;
-	osr = probe_section(h->probe, "os-release");
 	os_info_parse(osr, &h->os);
+	if (e->opts.checks && h->phase == PH_PROBE) {
+		char *text = xasprintf("@@os-release\n%s", osr ? osr : "");
+
+		cache_put(e->opts.checks, h->host->name, "@os-release", text);
+		free(text);
+	}
 	free(osr);
+	for (size_t j = k; j < e->n_steps; j = next_taken(h, j + 1)) {
+		const struct step *s = e->steps[j];
+
+		if (j > k && (!all_after || (s->barrier && e->opts.apply)))
+			continue;
+		free(h->probes[j]);
+		h->probes[j] = probe_batch_slice(out, e->token, s->name);
+		if (e->opts.checks && h->phase == PH_PROBE && h->probes[j] && !s->barrier)
+			cache_put(e->opts.checks, h->host->name, s->name, h->probes[j]);
+	}
+}
+
+/* Starts from a plan pass's checks when every one is recorded. */
+static bool reuse_checks(struct engine_host *h)
+{
+	struct engine *e = h->engine;
+	struct check_cache *cc = e->opts.checks;
+	struct cached_check *osr;
+
+	if (cc == NULL || !e->opts.reuse_checks ||
+	    (osr = cache_find(cc, h->host->name, "@os-release")) == NULL)
+		return false;
+	for (size_t j = h->step; j < e->n_steps; j = next_taken(h, j + 1))
+		if (!e->steps[j]->barrier && cache_find(cc, h->host->name, e->steps[j]->name) == NULL)
+			return false;
+	{
+		char *text = probe_section(osr->text, "os-release");
+
+		os_info_parse(text, &h->os);
+		free(text);
+	}
+	for (size_t j = h->step; j < e->n_steps; j = next_taken(h, j + 1)) {
+		if (e->steps[j]->barrier)
+			continue;
+		free(h->probes[j]);
+		h->probes[j] = xstrdup(cache_find(cc, h->host->name, e->steps[j]->name)->text);
+	}
+	cache_drop_host(cc, h->host->name);
+	journal(e, "%s starts from the plan's checks", h->host->name);
+	return true;
+}
+
+static void plan_step(struct engine_host *h, bool first);
+
+static void checks_done(struct ssh_op *op, struct ssh_result *r, void *ud)
+{
+	struct engine_host *h = request_end(ud);
+	bool all = h != NULL && h->phase == PH_PROBE;
+
+	(void)op;
+	if (h == NULL)
+		return;
+	if (r->code != WIZ_ERR_OK) {
+		finish_step(h, result_for_error(h, r->code), _("check failed: %s"), r->err.msg);
+		return;
+	}
+	store_checks(h, h->step, all, r->out ? r->out : "");
+	if (all)
+		host_goto(h, h->step);
+	else
+		plan_step(h, true);
+}
+
+static void run_checks(struct engine_host *h, bool all_after)
+{
+	struct ssh_exec_opts xo = { 0 };
+	unsigned timeout_s;
+	char *cmd = checks_command(h, h->step, all_after, &timeout_s);
+
+	xo.timeout_ms = timeout_s * 1000;
+	exec_on(h, all_after ? PH_PROBE : PH_CHECK, cmd, &xo, NULL, checks_done);
+	free(cmd);
+}
+
+/* ---- bundles ---- */
+
+static void journal_action(struct engine_host *h, const struct action *a)
+{
+	struct engine *e = h->engine;
+	const char *step = e->steps[h->step]->name;
+
+	if (a->kind == ACTION_COMMAND)
+		journal(e, "%s %s run: %s", h->host->name, step, a->command);
+	else
+		journal(e, "%s %s write: %s (mode %04o, %s, %zu bytes%s)", h->host->name, step,
+			a->path, (unsigned)a->mode, a->owner, a->len, a->secret ? ", secret" : "");
+}
+
+static void announce_actions(struct engine_host *h, size_t started)
+{
+	struct engine *e = h->engine;
+
+	if (started > h->plan.n_actions)
+		started = h->plan.n_actions;
+	while (h->reported < started) {
+		const struct action *a = &h->plan.actions[h->reported];
+
+		journal_action(h, a);
+		if (e->sink.action)
+			e->sink.action(h, e->steps[h->step], a, h->reported, h->plan.n_actions,
+				       e->sink.ud);
+		h->reported++;
+	}
+}
+
+static void bundle_progress(const char *out, size_t len, void *ud)
+{
+	struct request *q = ud;
+
+	if (q->h != NULL)
+		announce_actions(q->h, bundle_actions_started(out, len, q->h->engine->token));
+}
+
+static char *first_line_of(const char *s)
+{
+	return xstrndup(s, strcspn(s, "\n"));
+}
+
+static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
+{
+	struct engine_host *h = request_end(ud);
+	struct engine *e;
+	size_t started;
+	const char *probe;
+
+	(void)op;
+	if (h == NULL)
+		return;
+	e = h->engine;
+	started = bundle_actions_started(r->out ? r->out : "", r->out_len, e->token);
+	announce_actions(h, started);
+	if (r->code != WIZ_ERR_OK) {
+		const struct action *a = started > 0 && started <= h->plan.n_actions
+						 ? &h->plan.actions[started - 1] : NULL;
+		const char *why = r->errout && r->errout[0] ? r->errout : r->err.msg;
+		enum host_result res = result_for_error(h, r->code);
+
+		journal(e, "%s %s failed: %s", h->host->name, e->steps[h->step]->name, why);
+		if (r->code == WIZ_ERR_REMOTE && r->exit_status == BUNDLE_STATUS_CHANGED) {
+			char *path = first_line_of(why);
+
+			finish_step(h, HOST_FAILED,
+				    _("%s changed on %s since the plan was made; nothing was changed: look at it, then plan again"),
+				    path, h->host->name);
+			free(path);
+		} else if (r->code == WIZ_ERR_REMOTE && r->exit_status == BUNDLE_STATUS_NO_DIR && a &&
+			   a->kind == ACTION_FILE) {
+			char *dir = parent_dir(a->path);
+
+			finish_step(h, HOST_FAILED, _("cannot write %s: the directory %s does not exist there"),
+				    a->path, dir);
+			free(dir);
+		} else if (a != NULL) {
+			finish_step(h, res, "%s: %s", a->summary, why);
+		} else {
+			finish_step(h, res, "%s", why);
+		}
+		return;
+	}
+	probe = bundle_probe_output(r->out, e->token);
+	store_checks(h, h->step, true, probe ? probe : "");
+	plan_step(h, false);
+}
+
+static void run_bundle(struct engine_host *h)
+{
+	struct engine *e = h->engine;
+	struct ssh_exec_opts xo = { 0 };
+	struct bundle b;
+	unsigned timeout_s;
+	char *tail = checks_command(h, h->step, true, &timeout_s);
+
+	bundle_build(&h->plan, e->token, tail, &b);
+	free(tail);
+	h->reported = 0;
+	h->changed = true;
+	xo.check = true;
+	/* Package installs are the slow part: 20 minutes, then the checks. */
+	xo.timeout_ms = (20 * 60 + timeout_s) * 1000;
+	xo.on_output = bundle_progress;
+	exec_on(h, PH_BUNDLE, NULL, &xo, &b, bundle_done);
+}
+
+/* ---- planning a step ---- */
+
+/* first: the plan from the check before any change (shown to the sink);
+ * otherwise the proof after the bundle, which must be empty. */
+static void plan_step(struct engine_host *h, bool first)
+{
+	struct engine *e = h->engine;
+	const struct step *s = e->steps[h->step];
+	struct step_env env;
+
+	if (h->probes[h->step] == NULL) {
+		finish_step(h, HOST_FAILED, _("check failed: the %s check printed nothing"), s->name);
+		return;
+	}
 	plan_free(&h->plan);
-	fill_env(h, &env);
+	fill_env(h, h->step, &env);
 	s->plan(&env, &h->plan);
-	if (h->phase == PH_CHECK && e->sink.planned)
+	if (first && e->sink.planned)
 		e->sink.planned(h, s, &h->plan, e->sink.ud);
 	if (plan_errors(&h->plan) > 0) {
 		const struct finding *f = NULL;
 
-		for (size_t i = 0; i < h->plan.n_findings; i++) {
-			if (h->plan.findings[i].error) {
+		for (size_t i = 0; i < h->plan.n_findings && f == NULL; i++)
+			if (h->plan.findings[i].error)
 				f = &h->plan.findings[i];
-				break;
-			}
-		}
-		host_finish_step(h, HOST_FAILED, "[ERROR %s]: %s", f ? f->name : "?", f ? f->msg : "");
+		finish_step(h, HOST_FAILED, "[ERROR %s]: %s", f ? f->name : "?", f ? f->msg : "");
 		return;
 	}
 	if (plan_is_empty(&h->plan)) {
-		step_complete(h);
+		finish_step(h, h->changed ? HOST_CHANGED : HOST_OK, NULL);
 		return;
 	}
-	if (h->phase == PH_RECHECK) {
+	if (!first) {
 		/* Applied, yet the host still differs: say what. */
-		host_finish_step(h, HOST_FAILED, _("did not converge: %s is still pending"),
-				 h->plan.actions[0].summary);
+		finish_step(h, HOST_FAILED, _("did not converge: %s is still pending"),
+			    h->plan.actions[0].summary);
 		return;
 	}
 	if (!e->opts.apply) {
-		host_finish_step(h, HOST_CHANGED, NULL);	/* would change */
+		finish_step(h, HOST_CHANGED, NULL);	/* would change */
 		return;
 	}
-	h->phase = PH_APPLY;
-	h->next_action = 0;
-	h->changed = true;
-	run_next_action(h);
+	run_bundle(h);
 }
 
-static void action_done(struct ssh_op *op, struct ssh_result *r, void *ud)
-{
-	struct engine_host *h = ud;
-	const struct action *a = &h->plan.actions[h->next_action];
+/* ---- moving through the steps ---- */
 
-	(void)op;
-	if (r->code != WIZ_ERR_OK) {
-		char *why = r->errout && r->errout[0] ? r->errout : r->err.msg;
-
-		journal(h->engine, "%s %s failed: %s", h->host->name, current_step(h->engine)->name, why);
-		host_finish_step(h, result_for_error(h, r->code), "%s: %s", a->summary, why);
-		return;
-	}
-	h->next_action++;
-	run_next_action(h);
-}
-
-static void run_next_action(struct engine_host *h)
+static void host_goto(struct engine_host *h, size_t from)
 {
 	struct engine *e = h->engine;
-	const struct step *s = current_step(e);
-	const struct action *a;
+	size_t k = next_taken(h, from);
 
-	if (h->next_action == h->plan.n_actions) {
-		run_check(h, PH_RECHECK);
+	h->step = k;
+	h->changed = false;
+	if (k == e->n_steps) {
+		h->phase = PH_DONE;
+		check_barriers(e);
+		maybe_done(e);
 		return;
 	}
-	a = &h->plan.actions[h->next_action];
-	if (e->sink.action)
-		e->sink.action(h, s, a, h->next_action, h->plan.n_actions, e->sink.ud);
-	if (a->kind == ACTION_COMMAND) {
-		struct ssh_exec_opts xo = { .as_root = true, .check = true, .timeout_ms = 20 * 60 * 1000 };
-
-		journal(e, "%s %s run: %s", h->host->name, s->name, a->command);
-		ssh_exec(h->ssh, a->command, &xo, action_done, h);
-	} else {
-		struct ssh_upload_opts uo = {
-			.path = a->path, .data = a->content, .len = a->len, .mode = a->mode,
-			.owner = a->owner, .as_root = true,
-		};
-
-		journal(e, "%s %s write: %s (mode %04o, %s, %zu bytes%s)", h->host->name, s->name,
-			a->path, (unsigned)a->mode, a->owner, a->len, a->secret ? ", secret" : "");
-		ssh_upload(h->ssh, &uo, action_done, h);
+	announce(e, k);
+	if (e->steps[k]->barrier && e->opts.apply) {
+		h->phase = PH_WAIT;
+		check_barriers(e);
+		return;
 	}
+	plan_step(h, true);
 }
 
-static void run_check(struct engine_host *h, enum host_phase phase)
+/* A host waiting at barrier step k goes on once no live host is still
+ * before k (connecting, checking, or at an earlier step). */
+static bool barrier_open(const struct engine *e, size_t k)
 {
-	const struct step *s = current_step(h->engine);
-	struct ssh_exec_opts xo = { .as_root = true, .timeout_ms = PROBE_EXEC_TIMEOUT_S * 1000 };
-	char *cmd = check_command(h);
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		const struct engine_host *g = &e->hosts[i];
 
-	if (s->check_timeout_s) {
-		struct step_env env;
-
-		fill_env(h, &env);
-		xo.timeout_ms = s->check_timeout_s(&env) * 1000;
+		if (g->selected && g->phase != PH_DONE && g->step < k)
+			return false;
 	}
-
-	h->phase = phase;
-	free(h->probe);
-	h->probe = NULL;
-	ssh_exec(h->ssh, cmd, &xo, check_done, h);
-	free(cmd);
+	return true;
 }
 
-static void next_step(struct engine *e)
+static void check_barriers(struct engine *e)
 {
-	for (;;) {
-		const struct step *s;
-
-		if (e->started)
-			e->cur_step++;
-		e->started = true;
-		s = step_table[e->cur_step];
-		if (s == NULL) {
-			e->done = true;
-			journal(e, "done");
-			return;
-		}
-		if (!step_selected(e, s))
-			continue;
-		if (e->sink.step_started)
-			e->sink.step_started(s, e->sink.ud);
-		journal(e, "step %s", s->name);
-		e->pending = 0;
+	if (e->in_barriers) {
+		e->barriers_again = true;
+		return;
+	}
+	e->in_barriers = true;
+	do {
+		e->barriers_again = false;
 		for (size_t i = 0; i < e->n_hosts; i++) {
 			struct engine_host *h = &e->hosts[i];
 
-			if (!host_takes_step(h, s))
-				continue;
-			e->pending++;
+			if (h->phase == PH_WAIT && barrier_open(e, h->step))
+				run_checks(h, false);
 		}
-		if (e->pending == 0)
-			continue;
-		/* Count first, then start: a callback may finish synchronously. */
-		{
-			size_t todo = e->pending;
-
-			for (size_t i = 0; i < e->n_hosts && todo > 0; i++) {
-				struct engine_host *h = &e->hosts[i];
-
-				if (!host_takes_step(h, s))
-					continue;
-				todo--;
-				h->changed = false;
-				if (h->dead) {
-					h->counts[HOST_SKIPPED]++;
-					if (e->sink.host_done)
-						e->sink.host_done(h, s, HOST_SKIPPED, NULL, e->sink.ud);
-					if (--e->pending == 0)
-						break;
-					continue;
-				}
-				run_check(h, PH_CHECK);
-			}
-		}
-		if (e->pending > 0)
-			return;
-	}
+	} while (e->barriers_again);
+	e->in_barriers = false;
 }
 
-static void connected(struct ssh_session *s, enum wiz_err code, const struct wiz_error *err, void *ud)
+static void connected(void *ud, enum wiz_err code, const char *msg)
 {
-	struct engine_host *h = ud;
-	struct engine *e = h->engine;
+	struct engine_host *h = request_end(ud);
+	struct engine *e;
 
-	(void)s;
+	if (h == NULL)
+		return;
+	e = h->engine;
 	if (code != WIZ_ERR_OK) {
-		h->dead = true;
-		h->counts[code == WIZ_ERR_HOSTKEY || code == WIZ_ERR_AUTH ? HOST_FAILED : HOST_UNREACHABLE]++;
-		journal(e, "%s connect failed: %s", h->host->name, err ? err->msg : "");
-		if (e->sink.host_done)
-			e->sink.host_done(h, step_table[0], code == WIZ_ERR_HOSTKEY || code == WIZ_ERR_AUTH
-						     ? HOST_FAILED : HOST_UNREACHABLE,
-					  err ? err->msg : NULL, e->sink.ud);
-	} else {
-		journal(e, "%s connected (%s %s)", h->host->name, ssh_session_hostkey_type(h->ssh),
-			ssh_session_hostkey_fingerprint(h->ssh));
+		enum host_result r = code == WIZ_ERR_UNREACHABLE || code == WIZ_ERR_TIMEOUT
+					     ? HOST_UNREACHABLE : HOST_FAILED;
+
+		journal(e, "%s connect failed: %s", h->host->name, msg ? msg : "");
+		announce(e, h->step);
+		finish_step(h, r, "%s", msg ? msg : "");
+		return;
 	}
-	if (--e->pending == 0)
-		next_step(e);
+	{
+		const char *type = NULL, *fp = e->t.ops->hostkey(e->t.self, h->conn, &type);
+
+		journal(e, "%s connected (%s %s)", h->host->name, type ? type : "?", fp ? fp : "?");
+	}
+	if (reuse_checks(h))
+		host_goto(h, h->step);
+	else
+		run_checks(h, true);
 }
 
-struct engine *engine_new(struct loop *loop, struct ssh_ctx *ssh, const struct cluster *c,
+struct engine *engine_new(struct loop *loop, const struct transport *t, const struct cluster *c,
 			  const struct engine_opts *opts, const struct engine_sink *sink)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
 	size_t n = c->n_members + c->control_plane.n_hosts;
 
 	e->loop = loop;
-	e->ssh = ssh;
+	e->t = *t;
 	e->c = c;
 	e->opts = *opts;
+	e->steps = opts->step_table ? opts->step_table : step_table;
+	while (e->steps[e->n_steps] != NULL)
+		e->n_steps++;
 	if (sink)
 		e->sink = *sink;
+	bundle_token(e->token);
 	e->hosts = xcalloc(n ? n : 1, sizeof *e->hosts);
 	for (size_t i = 0; i < n; i++) {
 		struct engine_host *h = &e->hosts[e->n_hosts++];
-		struct ssh_host_config cfg;
 
 		h->engine = e;
+		h->conn = i;
 		h->is_member = i < c->n_members;
 		h->index = h->is_member ? i : i - c->n_members;
 		h->host = h->is_member ? &c->members[i] : &c->control_plane.hosts[i - c->n_members];
 		h->selected = in_list(opts->limit, h->host->name);
+		h->probes = xcalloc(e->n_steps + 1, sizeof *h->probes);
 		plan_init(&h->plan);
-		ssh_host_config_from_cluster(c, h->host, &cfg);
-		cfg.accept_new_host_keys = opts->accept_new_host_keys;
-		h->ssh = ssh_session_new(ssh, &cfg);
 	}
 	if (opts->journal_path) {
 		e->journal = fopen(opts->journal_path, "a");
@@ -465,9 +781,23 @@ void engine_free(struct engine *e)
 	if (e == NULL)
 		return;
 	for (size_t i = 0; i < e->n_hosts; i++) {
-		ssh_session_free(e->hosts[i].ssh);
-		plan_free(&e->hosts[i].plan);
-		free(e->hosts[i].probe);
+		struct engine_host *h = &e->hosts[i];
+
+		if (h->req != NULL) {
+			struct request *q = h->req;
+
+			q->h = NULL;
+			if (h->phase == PH_CONNECT) {
+				e->t.ops->forget(e->t.self, h->conn, q);
+				request_end(q);
+			} else if (q->op != NULL) {
+				ssh_op_cancel(q->op);	/* its callback frees q */
+			}
+		}
+		plan_free(&h->plan);
+		for (size_t k = 0; k < e->n_steps; k++)
+			free(h->probes[k]);
+		free(h->probes);
 	}
 	free(e->hosts);
 	if (e->journal)
@@ -478,21 +808,20 @@ void engine_free(struct engine *e)
 void engine_start(struct engine *e)
 {
 	journal(e, "start %s cluster %s", e->opts.apply ? "apply" : "plan", e->c->name);
-	e->pending = 0;
-	for (size_t i = 0; i < e->n_hosts; i++)
-		if (e->hosts[i].selected)
-			e->pending++;
-	if (e->pending == 0) {
-		e->done = true;
-		return;
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		struct engine_host *h = &e->hosts[i];
+
+		h->step = next_taken(h, 0);
+		h->phase = h->selected && h->step < e->n_steps ? PH_CONNECT : PH_DONE;
 	}
-	for (size_t i = 0, todo = e->pending; i < e->n_hosts && todo > 0; i++) {
-		if (!e->hosts[i].selected)
-			continue;
-		todo--;
-		e->hosts[i].phase = PH_CONNECT;
-		ssh_session_connect(e->hosts[i].ssh, connected, &e->hosts[i]);
+	/* Set every phase first: a callback may run at once. */
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		struct engine_host *h = &e->hosts[i];
+
+		if (h->phase == PH_CONNECT)
+			e->t.ops->connect(e->t.self, h->conn, connected, request_new(h));
 	}
+	maybe_done(e);
 }
 
 bool engine_done(const struct engine *e)
@@ -534,6 +863,11 @@ unsigned engine_host_count_of(const struct engine_host *h, enum host_result r)
 bool engine_host_failed(const struct engine_host *h)
 {
 	return h->dead;
+}
+
+unsigned engine_host_execs(const struct engine_host *h)
+{
+	return h->execs;
 }
 
 void engine_print_recap(const struct engine *e, FILE *out)

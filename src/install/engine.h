@@ -1,11 +1,19 @@
 /* The install engine: runs the steps of step_table on every host through
- * the one event loop. For each step, all hosts run the step's read-only
- * check at once; each host's plan is computed, shown, and (when applying)
- * carried out action by action, then checked again: a step is done on a
- * host only when its plan there is empty. Hosts move through the steps
- * together (a barrier per step); a failed or unreachable host stops while
- * the others go on. Progress goes to a sink (the CLI prints lines, the
- * wizard draws), and every event to a journal file (never a secret). */
+ * the one event loop and a transport (fleet.h), about one remote exec per
+ * step that changes something:
+ *  - one exec per host runs the read-only checks of all its steps at once;
+ *  - each step's plan is a pure function of its check's output; when
+ *    applying, a plan that is not empty is carried out as one bundle
+ *    (bundle.h) that refuses if a file changed since the plan, and ends
+ *    with the checks of the host's remaining steps, so the step proves it
+ *    converged (its plan is empty now) and the next step plans from fresh
+ *    findings;
+ *  - hosts run ahead of each other, except at barrier steps (verify,
+ *    kubernetes), which start on a host only once every live host has
+ *    finished the steps before them.
+ * A failed or unreachable host stops while the others go on. Progress goes
+ * to a sink (the CLI prints lines, the wizard draws), and every event to a
+ * journal file (never a secret). */
 #ifndef WIZ_ENGINE_H
 #define WIZ_ENGINE_H
 
@@ -19,7 +27,7 @@
 #include "install/step.h"
 
 struct loop;
-struct ssh_ctx;
+struct transport;
 struct engine;
 struct engine_host;
 
@@ -52,13 +60,20 @@ struct engine_sink {
 	void *ud;
 };
 
+/* What a plan pass's checks printed, per host and step, for the apply
+ * pass that follows to start from (one exec less per host). Safe because
+ * a bundle refuses a file that changed since its plan; used once. */
+struct check_cache;
+struct check_cache *check_cache_new(void);
+void check_cache_free(struct check_cache *cc);
+void check_cache_clear(struct check_cache *cc);
+
 struct engine_opts {
 	bool apply;			/* false: plan only, change nothing */
 	const struct strlist *limit;	/* host names, or NULL for all */
 	const struct strlist *steps;	/* step names, or NULL for all */
 	const struct strlist *ignore_preflight;
 	const char *cluster_token;
-	bool accept_new_host_keys;	/* --accept-new-host-keys */
 	bool kubeadm_init;		/* --kubeadm-init */
 	unsigned health_timeout_s;	/* --health-timeout; 0: VERIFY_DEFAULT_TIMEOUT_S */
 	const char *journal_path;	/* NULL: no journal */
@@ -67,9 +82,18 @@ struct engine_opts {
 	char *(*read_local)(const struct host *h, bool is_member, const char *rel,
 			    size_t *len, void *ud);
 	void *read_local_ud;
+	/* When set, the checks before any change are recorded here; with
+	 * reuse_checks, a host whose every check is recorded starts from them
+	 * (barrier steps are always checked afresh when applying). */
+	struct check_cache *checks;
+	bool reuse_checks;
+	/* NULL: step_table. Tests run their own steps. */
+	const struct step *const *step_table;
 };
 
-struct engine *engine_new(struct loop *loop, struct ssh_ctx *ssh,
+/* The transport is copied; what it points to (a fleet) must outlive the
+ * engine. Connections stay open after the engine is freed. */
+struct engine *engine_new(struct loop *loop, const struct transport *t,
 			  const struct cluster *c, const struct engine_opts *opts,
 			  const struct engine_sink *sink);
 void engine_free(struct engine *e);
@@ -85,6 +109,8 @@ const char *engine_host_name(const struct engine_host *h);
 /* Per-host recap counters (PLAY RECAP style). */
 unsigned engine_host_count_of(const struct engine_host *h, enum host_result r);
 bool engine_host_failed(const struct engine_host *h);
+/* Remote commands run on the host so far (checks and bundles). */
+unsigned engine_host_execs(const struct engine_host *h);
 /* Prints "name : ok=N changed=N unreachable=N failed=N skipped=N". */
 void engine_print_recap(const struct engine *e, FILE *out);
 /* True when every host finished every step without failure. */

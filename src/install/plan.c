@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/i18n.h"
+#include "base/strutil.h"
 #include "base/xmalloc.h"
 
 void plan_init(struct plan *p)
@@ -70,6 +71,8 @@ void plan_file(struct plan *p, const char *path, const char *content, size_t len
 	a->old_exists = old_exists;
 	a->old_content = old && !secret ? xstrdup(old) : NULL;
 	a->secret = secret;
+	if (old_exists && old != NULL)
+		sha256_hex(old, strlen(old), a->old_sha256);
 }
 
 void plan_command(struct plan *p, const char *command, const char *summary)

@@ -27,6 +27,9 @@ struct action {
 	bool old_exists;
 	char *old_content;	/* NULL when absent or unknown */
 	bool secret;		/* key material: never shown, never diffed */
+	/* SHA-256 (hex) of the file the check saw, "" when absent or unknown:
+	 * applying refuses when the host's file is no longer that one. */
+	char old_sha256[65];
 	/* ACTION_COMMAND */
 	char *command;
 };

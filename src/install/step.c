@@ -34,6 +34,8 @@ void plan_ensure_file(struct plan *p, const struct remote_file *have, const char
 		      bool secret, const char *summary)
 {
 	bool same_content = false;
+	struct action *added;
+	size_t n_before;
 
 	if (have->exists && secret) {
 		char hex[65];
@@ -52,8 +54,17 @@ void plan_ensure_file(struct plan *p, const struct remote_file *have, const char
 		plan_directory(p, parent, dir_mode_for(parent));
 		free(parent);
 	}
+	n_before = p->n_actions;
 	plan_file(p, path, content, len, mode, owner, secret ? NULL : have->content,
 		  have->exists, secret, summary);
+	if (p->n_actions == n_before)
+		return;
+	/* The exact file the check saw (its content may hold a NUL). */
+	added = &p->actions[p->n_actions - 1];
+	if (have->exists && secret && have->sha256[0] != '\0')
+		snprintf(added->old_sha256, sizeof added->old_sha256, "%s", have->sha256);
+	else if (have->exists && have->content != NULL)
+		sha256_hex(have->content, have->len, added->old_sha256);
 }
 
 /* The modes kubeadm and the packages give the directories etcdwiz writes

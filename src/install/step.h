@@ -1,9 +1,9 @@
 /* A step of the install is a table entry (src/install/steps/<name>.c): a read-only
  * check that runs on a host and prints what it finds in named sections, and
  * a pure plan function that turns those findings into the exact files and
- * commands the step would apply there. The engine runs checks on all hosts
- * at once, plans, shows or applies the plan, then checks again: a step is
- * done on a host when its plan there is empty. */
+ * commands the step would apply there. The engine runs the checks of all
+ * steps on a host in one exec, plans, shows or applies the plan, then
+ * checks again: a step is done on a host when its plan there is empty. */
 #ifndef WIZ_STEP_H
 #define WIZ_STEP_H
 
@@ -45,12 +45,13 @@ struct step {
 	char *(*check)(const struct step_env *env);
 	/* Pure: findings and actions from env->probe. */
 	void (*plan)(const struct step_env *env, struct plan *plan);
-	/* Optional shell text run after the actions (e.g. a bounded wait for
-	 * health); its failure fails the step on that host. Caller frees. */
-	char *(*after_apply)(const struct step_env *env);
 	/* Optional: the whole check's bound in seconds, for checks that wait
 	 * (default PROBE_EXEC_TIMEOUT_S). */
 	unsigned (*check_timeout_s)(const struct step_env *env);
+	/* Starts on a host only when every live host has finished the steps
+	 * before it (its check may wait for the others' results). When
+	 * applying, its check runs on its own at that point. */
+	bool barrier;
 };
 
 /* verify's wait for health when applying (apply --health-timeout). */

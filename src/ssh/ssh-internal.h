@@ -14,12 +14,25 @@
 struct loop_io;
 struct loop_timer;
 
+/* A DNS lookup running in glibc's resolver thread (getaddrinfo_a); the
+ * session polls it from the loop, so a slow DNS server never blocks. */
+struct ssh_resolve {
+	struct gaicb req;
+	struct addrinfo hints;
+	char *name;
+	char port[16];
+	struct ssh_resolve *next;	/* on the context's list of abandoned lookups */
+};
+
 struct ssh_ctx {
 	struct loop *loop;
 	struct ssh_callbacks cb;
 	struct ssh_session **sessions;
 	size_t n_sessions;
 	unsigned next_op_id;
+	/* Lookups given up on (deadline, free) that could not be cancelled:
+	 * their memory belongs to the resolver until they end. */
+	struct ssh_resolve *abandoned;
 };
 
 enum ssh_ask { ASK_NONE, ASK_HOSTKEY, ASK_PASSPHRASE, ASK_PASSWORD, ASK_SUDO };
@@ -40,6 +53,7 @@ struct ssh_session {
 	struct wiz_error error;
 	int fd;
 	struct addrinfo *ai_list, *ai_next;
+	struct ssh_resolve *resolve;	/* a DNS name being looked up */
 	int connect_errno;
 	LIBSSH2_SESSION *ssh;
 	struct loop_io *io;
@@ -135,6 +149,9 @@ struct ssh_op {
 	bool eof_sent;
 	bool check;
 	bool is_read, is_upload;
+	void (*on_output)(const char *out, size_t len, void *ud);
+	void *on_output_ud;
+	size_t out_reported;		/* stdout length on_output last saw */
 	/* sudo handshake */
 	bool sudo;
 	char prompt_marker[48];

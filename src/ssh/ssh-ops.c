@@ -550,6 +550,11 @@ static enum opstep op_step_exec(struct ssh_op *op)
 			return OP_PROGRESS;
 		if (op->state != OPS_IO)
 			return OP_PROGRESS;	/* asking for the password */
+		if (op->on_output != NULL && (!op->sudo || op->ok_seen) &&
+		    op->out.len > op->out_reported) {
+			op->out_reported = op->out.len;
+			op->on_output(op->out.data, op->out.len, op->on_output_ud);
+		}
 		wrote = op_write_all(op, &progress, &failed);
 		if (failed)
 			return OP_PROGRESS;
@@ -818,6 +823,8 @@ struct ssh_op *ssh_exec(struct ssh_session *s, const char *cmd,
 	op->in = opts->input;
 	op->in_len = opts->input ? opts->input_len : 0;
 	op->check = opts->check;
+	op->on_output = opts->on_output;
+	op->on_output_ud = opts->on_output_ud;
 	if (opts->max_output)
 		op->out.max = op->err.max = opts->max_output;
 	op_build_cmd(op, cmd, opts->as_root);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/i18n.h"
@@ -284,6 +285,72 @@ static void session_arm_timer(struct ssh_session *s)
 
 /* ---- teardown ---- */
 
+/* ---- DNS names, looked up without blocking the loop ---- */
+
+static void resolve_free(struct ssh_resolve *r)
+{
+	if (r->req.ar_result != NULL)
+		freeaddrinfo(r->req.ar_result);
+	free(r->name);
+	free(r);
+}
+
+/* Frees the abandoned lookups that have ended since. */
+static void resolve_reap(struct ssh_ctx *ctx)
+{
+	for (struct ssh_resolve **pp = &ctx->abandoned; *pp;) {
+		struct ssh_resolve *r = *pp;
+
+		if (gai_error(&r->req) == EAI_INPROGRESS) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		resolve_free(r);
+	}
+}
+
+static void resolve_abandon(struct ssh_session *s)
+{
+	struct ssh_resolve *r = s->resolve;
+	int rc;
+
+	if (r == NULL)
+		return;
+	s->resolve = NULL;
+	rc = gai_cancel(&r->req);
+	if (rc == EAI_CANCELED || rc == EAI_ALLDONE) {
+		resolve_free(r);
+	} else {
+		r->next = s->ctx->abandoned;
+		s->ctx->abandoned = r;
+	}
+	resolve_reap(s->ctx);
+}
+
+/* 0, or a getaddrinfo error code. */
+static int resolve_start(struct ssh_session *s, const char *port)
+{
+	struct ssh_resolve *r = xcalloc(1, sizeof *r);
+	struct gaicb *list[1] = { &r->req };
+	int rc;
+
+	r->name = xstrdup(s->address);
+	snprintf(r->port, sizeof r->port, "%s", port);
+	r->hints.ai_socktype = SOCK_STREAM;
+	r->hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+	r->req.ar_name = r->name;
+	r->req.ar_service = r->port;
+	r->req.ar_request = &r->hints;
+	rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+	if (rc != 0) {
+		resolve_free(r);
+		return rc;
+	}
+	s->resolve = r;
+	return 0;
+}
+
 static void session_close_transport(struct ssh_session *s, bool graceful)
 {
 	if (s->agent != NULL) {
@@ -317,6 +384,7 @@ static void session_close_transport(struct ssh_session *s, bool graceful)
 		freeaddrinfo(s->ai_list);
 		s->ai_list = s->ai_next = NULL;
 	}
+	resolve_abandon(s);
 	free(s->methods);
 	s->methods = NULL;
 	s->agent_id = NULL;
@@ -373,8 +441,31 @@ void ssh_session_fail(struct ssh_session *s, enum wiz_err code,
 
 enum step { STEP_NEXT, STEP_BLOCK, STEP_WAIT };
 
+#define RESOLVE_POLL_MS 20
+
 static enum step st_connect_start(struct ssh_session *s)
 {
+	if (s->resolve != NULL) {
+		struct ssh_resolve *r = s->resolve;
+		int rc = gai_error(&r->req);
+
+		if (rc == EAI_INPROGRESS) {
+			if (!loop_timer_armed(s->kick))
+				loop_timer_arm_in(s->kick, RESOLVE_POLL_MS);
+			return STEP_BLOCK;
+		}
+		s->resolve = NULL;
+		if (rc != 0) {
+			resolve_free(r);
+			ssh_session_fail(s, WIZ_ERR_UNREACHABLE, _("%s: cannot resolve %s: %s"), s->name,
+					 s->address, gai_strerror(rc));
+			return STEP_WAIT;
+		}
+		s->ai_list = s->ai_next = r->req.ar_result;
+		r->req.ar_result = NULL;
+		resolve_free(r);
+		log_debug("ssh", "%s: resolved %s", s->name, s->address);
+	}
 	while (s->ai_next != NULL) {
 		struct addrinfo *ai = s->ai_next;
 		int one = 1;
@@ -949,6 +1040,12 @@ static void check_deadlines(struct ssh_session *s, uint64_t now)
 	if (s->ask == ASK_NONE && s->phase_deadline && now >= s->phase_deadline) {
 		switch (s->state) {
 		case SSH_S_CONNECT:
+			if (s->resolve != NULL) {
+				ssh_session_fail(s, WIZ_ERR_UNREACHABLE,
+						 _("%s: cannot resolve %s: no answer from DNS within %u s; check the name or use its address"),
+						 s->name, s->address, (s->t_connect + 999) / 1000);
+				return;
+			}
 			ssh_session_fail(s, WIZ_ERR_UNREACHABLE,
 					 _("%s: cannot connect to %s port %d: no answer within %u s"),
 					 s->name, s->address, s->port,
@@ -1063,6 +1160,15 @@ void ssh_ctx_free(struct ssh_ctx *ctx)
 		ssh_session_free(s);
 	}
 	free(ctx->sessions);
+	/* Lookups still running own their memory: wait for them a little
+	 * (they are bounded by the resolver's own timeouts), then let go. */
+	for (int i = 0; i < 20 && ctx->abandoned != NULL; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		const struct gaicb *one[1] = { &ctx->abandoned->req };
+
+		gai_suspend(one, 1, &ts);
+		resolve_reap(ctx);
+	}
 	free(ctx);
 	if (--ssh_init_refs == 0)
 		libssh2_exit();
@@ -1189,10 +1295,11 @@ void ssh_session_connect(struct ssh_session *s, ssh_connect_fn cb, void *ud)
 	snprintf(port, sizeof port, "%d", s->port);
 	rc = getaddrinfo(s->address, port, &hints, &s->ai_list);
 	if (rc == EAI_NONAME) {
-		/* A DNS name: this one lookup blocks (IP literals never do). */
-		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+		/* A DNS name: looked up in the background, polled from the loop
+		 * and bounded by the connect timeout. */
 		log_debug("ssh", "%s: resolving %s", s->name, s->address);
-		rc = getaddrinfo(s->address, port, &hints, &s->ai_list);
+		s->ai_list = NULL;
+		rc = resolve_start(s, port);
 	}
 	set_state(s, SSH_S_CONNECT);
 	set_phase_deadline(s, s->t_connect);

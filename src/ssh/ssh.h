@@ -207,6 +207,10 @@ struct ssh_exec_opts {
 	unsigned timeout_ms;	/* 0 = the host's op timeout */
 	size_t max_output;	/* per stream; 0 = 16 MiB */
 	bool check;		/* a non-zero exit makes code REMOTE */
+	/* Called whenever stdout grew, with everything read so far (after
+	 * sudo's own lines): for progress markers of a long script. */
+	void (*on_output)(const char *out, size_t len, void *ud);
+	void *on_output_ud;
 };
 
 /* Run cmd through the login shell (cmd is shell text: build it with

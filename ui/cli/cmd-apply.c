@@ -20,6 +20,7 @@
 #include "cluster/cluster.h"
 #include "install/apply-support.h"
 #include "install/engine.h"
+#include "install/fleet.h"
 #include "pki/pki-store.h"
 #include "ssh/secret-cache.h"
 #include "ssh/ssh.h"
@@ -41,6 +42,11 @@ struct run {
 	size_t n_unhealthy;	/* members verify found not healthy (a Health finding) */
 	unsigned health_timeout_s;
 	FILE *out;
+	/* One connection per host for every pass of the run. */
+	struct loop *loop;
+	struct ssh_ctx *ssh;
+	struct fleet *fleet;
+	struct check_cache *checks;	/* the plan pass's, for the apply pass */
 };
 
 /* ---- progress lines (the CLI's engine sink) ---- */
@@ -91,12 +97,31 @@ static void sink_done(const struct engine_host *h, const struct step *s, enum ho
 		msg ? ": " : "", msg ? msg : "");
 }
 
-static int run_engine(struct run *r, bool apply, char **journal)
+static void fleet_open(struct run *r)
 {
-	struct loop *loop = loop_new();
 	/* Each secret is asked once for every host (and for plan, then apply). */
 	struct ssh_callbacks cb = { NULL, isatty(STDIN_FILENO) ? secret_cache_on_secret : NULL, NULL };
-	struct ssh_ctx *ssh = ssh_ctx_new(loop, &cb);
+
+	r->loop = loop_new();
+	r->ssh = ssh_ctx_new(r->loop, &cb);
+	r->fleet = fleet_new(r->ssh, &r->c, r->accept_new);
+	r->checks = check_cache_new();
+}
+
+static void fleet_close(struct run *r)
+{
+	if (r->loop == NULL)
+		return;
+	check_cache_free(r->checks);
+	fleet_free(r->fleet);
+	ssh_ctx_free(r->ssh);
+	loop_free(r->loop);
+	r->loop = NULL;
+}
+
+static int run_engine(struct run *r, bool apply, char **journal)
+{
+	struct transport t = fleet_transport(r->fleet);
 	struct engine_opts o = {
 		.apply = apply,
 		.limit = &r->limit,
@@ -105,6 +130,8 @@ static int run_engine(struct run *r, bool apply, char **journal)
 		.cluster_token = r->token,
 		.read_local = apply_read_local,
 		.read_local_ud = &r->store,
+		.checks = r->checks,
+		.reuse_checks = apply,
 	};
 	struct engine_sink sink = { sink_step, sink_planned, sink_action, sink_done, r };
 	struct engine *e;
@@ -112,17 +139,14 @@ static int run_engine(struct run *r, bool apply, char **journal)
 
 	*journal = apply_journal_path(&r->c, apply);
 	o.journal_path = *journal;
-	o.accept_new_host_keys = r->accept_new;
 	o.kubeadm_init = r->kubeadm_init;
 	o.health_timeout_s = r->health_timeout_s;
-	e = engine_new(loop, ssh, &r->c, &o, &sink);
+	e = engine_new(r->loop, &t, &r->c, &o, &sink);
 	engine_run(e);
 	fprintf(r->out, "\n");
 	engine_print_recap(e, r->out);
 	status = engine_succeeded(e) ? EXIT_OK : EXIT_FAIL;
 	engine_free(e);
-	ssh_ctx_free(ssh);
-	loop_free(loop);
 	return status;
 }
 
@@ -236,6 +260,7 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 	r.token = apply_cluster_token(&r.c, false, &err);
 
 	/* Look first: the plan is computed on every host, read-only. */
+	fleet_open(&r);
 	status = run_engine(&r, false, &journal);
 	if (!apply || status != EXIT_OK)
 		goto out_all;
@@ -292,6 +317,7 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 	free(journal);
 	status = run_engine(&r, true, &journal);
 out_all:
+	fleet_close(&r);
 	if (journal)
 		fprintf(stdout, _("Journal: %s\n"), journal);
 	free(journal);

@@ -13,6 +13,7 @@
 #include "base/loop.h"
 #include "base/xmalloc.h"
 #include "install/apply-support.h"
+#include "install/fleet.h"
 #include "install/plan.h"
 #include "ui/tui/wizard-internal.h"
 
@@ -53,6 +54,7 @@ void wz_run_init(struct wz_run *r, const char *steps_csv)
 	memset(r, 0, sizeof *r);
 	r->steps_csv = steps_csv;
 	apply_split_csv(&r->steps, steps_csv, false);
+	r->checks = check_cache_new();
 }
 
 static void hosts_free(struct wz_run *r)
@@ -98,6 +100,8 @@ void wz_run_free(struct wz_run *r)
 	strlist_free(&r->steps);
 	free(r->journal);
 	r->journal = NULL;
+	check_cache_free(r->checks);
+	r->checks = NULL;
 }
 
 void wz_run_enter(struct wizard *w, struct wz_run *r, const char *steps_csv)
@@ -106,6 +110,7 @@ void wz_run_enter(struct wizard *w, struct wz_run *r, const char *steps_csv)
 		wz_run_init(r, steps_csv);
 	if (r->gen != w->gen) {
 		wz_run_reset(r);
+		check_cache_clear(r->checks);	/* made for another cluster */
 		r->gen = w->gen;
 	}
 	w->active = r;
@@ -292,6 +297,7 @@ void wz_run_start(struct wizard *w, struct wz_run *r, bool apply)
 	struct engine_sink sink = { sink_step, sink_planned, sink_action, sink_done, w };
 	struct engine_opts o;
 	struct wiz_error err;
+	struct transport t;
 	wz_run_reset(r);
 	w->active = r;
 	memset(&o, 0, sizeof o);
@@ -300,6 +306,8 @@ void wz_run_start(struct wizard *w, struct wz_run *r, bool apply)
 	o.kubeadm_init = r->kubeadm_init;
 	o.read_local = apply_read_local;
 	o.read_local_ud = &w->store;
+	o.checks = r->checks;
+	o.reuse_checks = apply;
 	r->token = apply_cluster_token(&w->c, apply, &err);
 	if (r->token == NULL) {
 		wz_message(w, true, "%s", err.msg);
@@ -317,7 +325,9 @@ void wz_run_start(struct wizard *w, struct wz_run *r, bool apply)
 		if (strlist_contains(&r->steps, step_table[i]->name))
 			r->n_steps++;
 	r->state = apply ? RUN_APPLYING : RUN_PLANNING;
-	r->e = engine_new(w->loop, w->ssh, &w->c, &o, &sink);
+	wz_fleet_sync(w);
+	t = fleet_transport(w->fleet);
+	r->e = engine_new(w->loop, &t, &w->c, &o, &sink);
 	r->n_hosts = engine_host_count(r->e);
 	r->hosts = xcalloc(r->n_hosts ? r->n_hosts : 1, sizeof *r->hosts);
 	for (size_t i = 0; i < r->n_hosts; i++)

@@ -1,7 +1,7 @@
-/* Connect: SSH to every host at once (the transport of src/ssh/ssh.c on the
- * one loop), with each host's state. Unknown host keys and secrets are
- * asked in dialogs (wizard.c); a changed key is a stop that shows both
- * fingerprints. */
+/* Connect: SSH to every host at once (the wizard's fleet, whose sessions
+ * the later screens' plans and applies use), with each host's state.
+ * Unknown host keys and secrets are asked in dialogs (wizard.c); a changed
+ * key is a stop that shows both fingerprints. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -9,11 +9,13 @@
 
 #include "base/i18n.h"
 #include "base/xmalloc.h"
+#include "install/fleet.h"
 #include "ssh/ssh.h"
 #include "ui/tui/wizard-internal.h"
 
 struct conn {
-	struct ssh_session *s;
+	struct wizard *w;
+	size_t i;		/* the fleet's host number */
 	const struct host *h;
 	bool done;
 	enum wiz_err code;
@@ -34,13 +36,16 @@ static const struct term_action actions[] = {
 	{ 0, 0, NULL, NULL, NULL, false },
 };
 
+static struct ssh_session *conn_session(const struct conn *c)
+{
+	return c->w->fleet ? fleet_session(c->w->fleet, c->i) : NULL;
+}
+
 static void conns_free(struct wizard *w)
 {
 	for (size_t i = 0; i < S.n; i++) {
-		if (S.conns[i].s) {
-			wz_dialog_drop_session(w, S.conns[i].s);
-			ssh_session_free(S.conns[i].s);
-		}
+		if (!S.conns[i].done && w->fleet)
+			fleet_forget(w->fleet, S.conns[i].i, &S.conns[i]);
 		free(S.conns[i].msg);
 	}
 	free(S.conns);
@@ -49,21 +54,21 @@ static void conns_free(struct wizard *w)
 	S.started = false;
 }
 
-static void connected(struct ssh_session *s, enum wiz_err code, const struct wiz_error *err, void *ud)
+static void connected(void *ud, enum wiz_err code, const char *msg)
 {
 	struct conn *c = ud;
-	struct wizard *w = ssh_session_userdata(s);
+	struct wizard *w = c->w;
 
 	c->done = true;
 	c->code = code;
 	free(c->msg);
-	c->msg = code != WIZ_ERR_OK && err ? xstrdup(err->msg) : NULL;
-	if (code == WIZ_ERR_HOSTKEY && err && strstr(err->msg, "SHA256:") &&
-	    strstr(strstr(err->msg, "SHA256:") + 7, "SHA256:")) {
+	c->msg = code != WIZ_ERR_OK && msg ? xstrdup(msg) : NULL;
+	if (code == WIZ_ERR_HOSTKEY && msg && strstr(msg, "SHA256:") &&
+	    strstr(strstr(msg, "SHA256:") + 7, "SHA256:")) {
 		struct wz_dialog *d = wz_dialog_push(w, DLG_MESSAGE, _("The host key has CHANGED"), NULL, NULL);
 
 		wz_dialog_line(d, _("%s offered a different host key than the one on record."), c->h->name);
-		wz_dialog_line(d, "%s", err->msg);
+		wz_dialog_line(d, "%s", msg);
 		wz_dialog_line(d, "%s", _("This can be an attack. etcdwiz does not connect to this host."));
 		wz_dialog_line(d, "%s", _("If the host was reinstalled, remove its old line from known_hosts."));
 	}
@@ -73,17 +78,9 @@ static void connected(struct ssh_session *s, enum wiz_err code, const struct wiz
 
 static void start_one(struct wizard *w, struct conn *c)
 {
-	struct ssh_host_config cfg;
-
-	if (c->s) {
-		wz_dialog_drop_session(w, c->s);
-		ssh_session_free(c->s);
-	}
-	ssh_host_config_from_cluster(&w->c, c->h, &cfg);
-	c->s = ssh_session_new(w->ssh, &cfg);
-	ssh_session_set_userdata(c->s, w);
 	c->done = false;
-	ssh_session_connect(c->s, connected, c);
+	ssh_session_set_userdata(conn_session(c), w);
+	fleet_connect(w->fleet, c->i, connected, c);
 }
 
 static void start_all(struct wizard *w)
@@ -91,14 +88,19 @@ static void start_all(struct wizard *w)
 	size_t n = w->c.n_members + w->c.control_plane.n_hosts;
 
 	conns_free(w);
+	wz_fleet_sync(w);
 	S.conns = xcalloc(n ? n : 1, sizeof *S.conns);
 	S.n = n;
 	S.gen = w->gen;
 	S.started = true;
 	for (size_t i = 0; i < n; i++) {
+		S.conns[i].w = w;
+		S.conns[i].i = i;
 		S.conns[i].h = i < w->c.n_members ? &w->c.members[i] : &w->c.control_plane.hosts[i - w->c.n_members];
-		start_one(w, &S.conns[i]);
 	}
+	/* Set up every row first: a connected host answers at once. */
+	for (size_t i = 0; i < n; i++)
+		start_one(w, &S.conns[i]);
 }
 
 static unsigned act_retry(void *ud, int key)
@@ -136,9 +138,10 @@ static void draw(struct wizard *w, int top, int rows)
 		  _("Host key"));
 	for (size_t i = 0; i < S.n && y < bottom; i++, y++) {
 		const struct conn *c = &S.conns[i];
-		enum ssh_state st = c->s ? ssh_session_state(c->s) : SSH_S_IDLE;
+		struct ssh_session *s = conn_session(c);
+		enum ssh_state st = s ? ssh_session_state(s) : SSH_S_IDLE;
 		struct ssh_settings eff;
-		const char *fp = c->s && st == SSH_S_READY ? ssh_session_hostkey_fingerprint(c->s) : NULL;
+		const char *fp = s && st == SSH_S_READY ? ssh_session_hostkey_fingerprint(s) : NULL;
 		enum term_role role = st == SSH_S_READY ? TERM_OK : st == SSH_S_FAILED ? TERM_ERROR : TERM_NORMAL;
 		char *target;
 
@@ -172,7 +175,7 @@ static const char *validate(struct wizard *w)
 	if (busy(w))
 		return _("still connecting");
 	for (size_t i = 0; i < S.n; i++)
-		ok += S.conns[i].s && ssh_session_state(S.conns[i].s) == SSH_S_READY;
+		ok += conn_session(&S.conns[i]) && ssh_session_state(conn_session(&S.conns[i])) == SSH_S_READY;
 	if (ok < S.n)
 		return _("every host must be connected (r retries the failed ones)");
 	return NULL;
@@ -180,7 +183,7 @@ static const char *validate(struct wizard *w)
 
 static void leave(struct wizard *w)
 {
-	/* The engine opens its own sessions; answers given here are kept. */
+	/* The sessions stay in the fleet for the screens after this one. */
 	conns_free(w);
 }
 

@@ -22,6 +22,8 @@ struct loop;
 struct loop_timer;
 struct loop_io;
 struct ssh_ctx;
+struct fleet;
+struct check_cache;
 struct ssh_session;
 struct wizard;
 
@@ -124,6 +126,7 @@ struct wz_run {
 	bool kubeadm_init;
 	char *journal;
 	char *token;		/* the cluster token the engine borrows */
+	struct check_cache *checks;	/* the plan's checks, for the apply after it */
 	size_t sel;		/* selected host */
 	size_t scroll;		/* detail scroll */
 	bool diffs;		/* show diffs in the detail pane */
@@ -133,6 +136,8 @@ struct wz_run {
 struct wizard {
 	struct loop *loop;
 	struct ssh_ctx *ssh;
+	/* The hosts' sessions, shared by Connect and every plan and apply. */
+	struct fleet *fleet;
 	const struct screen_ops *const *screens;
 	size_t n_screens, cur;
 	bool quit;
@@ -172,6 +177,9 @@ struct wz_dialog *wz_dialog_push(struct wizard *w, enum wz_dialog_kind kind, con
 void wz_dialog_line(struct wz_dialog *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void wz_dialog_drop_session(struct wizard *w, struct ssh_session *s);
+/* Make w->fleet follow the cluster as edited (a host whose SSH settings
+ * changed gets a new session). */
+void wz_fleet_sync(struct wizard *w);
 /* The cluster is (re)loaded: replaces w->c. */
 bool wz_load_cluster(struct wizard *w, const char *path);
 void wz_use_cluster(struct wizard *w, struct cluster *c, const char *save_path);

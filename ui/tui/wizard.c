@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/xmalloc.h"
+#include "install/fleet.h"
 #include "ssh/ssh.h"
 #include "ui/tui/wizard-internal.h"
 
@@ -184,6 +185,21 @@ static void dialog_pop(struct wizard *w, size_t i)
 	dialog_free(&w->dlgs[i]);
 	memmove(w->dlgs + i, w->dlgs + i + 1, (w->n_dlgs - i - 1) * sizeof *w->dlgs);
 	w->n_dlgs--;
+}
+
+/* Questions about a session the fleet replaces go with it. */
+static void drop_questions(struct ssh_session *s, void *ud)
+{
+	wz_dialog_drop_session(ud, s);
+}
+
+void wz_fleet_sync(struct wizard *w)
+{
+	if (w->fleet == NULL) {
+		w->fleet = fleet_new(w->ssh, &w->c, false);
+		return;
+	}
+	fleet_update(w->fleet, &w->c, drop_questions, w);
 }
 
 void wz_dialog_drop_session(struct wizard *w, struct ssh_session *s)
@@ -1065,6 +1081,7 @@ int wizard_run(const struct wizard_opts *o)
 		printf(_("Cluster file: %s (replay it with: etcdwiz apply -f %s)\n"), w->file, w->file);
 out:
 	kvlist_free(&sess);
+	fleet_free(w->fleet);
 	ssh_ctx_free(w->ssh);
 	loop_free(w->loop);
 	wizard_free(w);

@@ -139,4 +139,5 @@ const struct step step_kubernetes = {
 	.hosts = STEP_CONTROL_PLANE,
 	.check = kubernetes_check,
 	.plan = kubernetes_plan,
+	.barrier = true,
 };

@@ -163,5 +163,6 @@ const struct step step_verify = {
 	.hosts = STEP_MEMBERS,
 	.check = verify_check,
 	.plan = verify_plan,
+	.barrier = true,
 	.check_timeout_s = verify_check_timeout,
 };

@@ -1,0 +1,64 @@
+/* The hosts of a cluster as connected sessions that outlive one engine
+ * run: the CLI's plan and apply passes and every wizard screen share one
+ * fleet, so each host costs one SSH handshake (and one sudo password) per
+ * program run, not one per pass.
+ *
+ * The engine does not talk to SSH itself but to a transport (connect a
+ * host, run a command there): the fleet is the real one; tests give the
+ * engine a fake one that counts what it is asked to do. */
+#ifndef WIZ_FLEET_H
+#define WIZ_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/error.h"
+#include "cluster/cluster.h"
+#include "ssh/ssh.h"
+
+/* Host i is c->members[i] for i < n_members, then the control-plane hosts. */
+typedef void (*transport_connect_fn)(void *ud, enum wiz_err code, const char *msg);
+
+struct transport_ops {
+	/* Connect host i (at once when it is connected already); cb runs once. */
+	void (*connect)(void *self, size_t i, transport_connect_fn cb, void *ud);
+	/* Drop a connect callback not run yet (its ud is going away). */
+	void (*forget)(void *self, size_t i, void *ud);
+	/* Run shell text on host i; returns the operation to cancel, or NULL.
+	 * The callback's op argument may be NULL; it runs from the loop. */
+	struct ssh_op *(*exec)(void *self, size_t i, const char *cmd, const struct ssh_exec_opts *o,
+			       ssh_done_fn cb, void *ud);
+	/* True when host i's connection itself failed (a timeout then means
+	 * the host is unreachable, not that a command hung). */
+	bool (*lost)(void *self, size_t i);
+	/* The host key's type and fingerprint for the journal (NULL: none). */
+	const char *(*hostkey)(void *self, size_t i, const char **type);
+};
+
+struct transport {
+	const struct transport_ops *ops;
+	void *self;
+};
+
+struct fleet;
+
+struct fleet *fleet_new(struct ssh_ctx *ssh, const struct cluster *c, bool accept_new_host_keys);
+/* Disconnects (bounded) and frees every session. */
+void fleet_free(struct fleet *f);
+/* Follow an edited cluster: a host whose SSH settings changed (address,
+ * port, user, identity, sudo, pinned key) gets a new session; the others
+ * keep theirs; dropping (may be NULL) hears of each session about to be
+ * freed. c must outlive the fleet's use of it. */
+void fleet_update(struct fleet *f, const struct cluster *c,
+		  void (*dropping)(struct ssh_session *s, void *ud), void *ud);
+size_t fleet_count(const struct fleet *f);
+struct ssh_session *fleet_session(const struct fleet *f, size_t i);
+/* SSH connections the fleet has started (for tests and benchmarks). */
+unsigned fleet_connects(const struct fleet *f);
+struct transport fleet_transport(struct fleet *f);
+/* Connect host i (cb at once when it is connected); every caller waiting
+ * is told. fleet_forget drops a callback not run yet. */
+void fleet_connect(struct fleet *f, size_t i, transport_connect_fn cb, void *ud);
+void fleet_forget(struct fleet *f, size_t i, void *ud);
+
+#endif

@@ -1,0 +1,580 @@
+/* The engine's sequencing against a fake transport: each "host" is a
+ * directory here, and the scripts the engine sends (batched checks,
+ * bundles) really run in /bin/sh against it, so the counts are of the
+ * real protocol: one exec for all checks, one per step that changes, one
+ * for a barrier's own check. Steps are the test's own (file, command,
+ * secret file, barrier), not the install's. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/loop.h"
+#include "base/shquote.h"
+#include "base/xmalloc.h"
+#include "cluster/cluster.h"
+#include "install/engine.h"
+#include "install/fleet.h"
+#include "install/probe.h"
+#include "unit.h"
+
+#define N_HOSTS 3
+
+static char root[256];		/* hosts live in root/<name>/ */
+static char owner[128];		/* user:group as stat prints it */
+static size_t gate_seen[N_HOSTS];	/* markers the barrier's check saw */
+static bool gate_ran[N_HOSTS];
+
+static char *host_path(const struct step_env *env, const char *rel)
+{
+	return xasprintf("%s/%s/%s", root, env->host->name, rel);
+}
+
+/* ---- the test's steps ---- */
+
+static char *file_check(const struct step_env *env)
+{
+	char *p = host_path(env, "etc/app.conf"), *cmd = probe_file_cmd(p, false);
+
+	free(p);
+	return cmd;
+}
+
+static void file_plan(const struct step_env *env, struct plan *plan)
+{
+	char *p = host_path(env, "etc/app.conf");
+	char *text = xasprintf("name=%s\n", env->host->name);
+	struct remote_file have;
+
+	probe_file(env->probe, p, &have);
+	plan_ensure_file(plan, &have, p, text, strlen(text), 0644, owner, false, "write app.conf");
+	remote_file_free(&have);
+	free(text);
+	free(p);
+}
+
+static char *cmd_check(const struct step_env *env)
+{
+	char *p = host_path(env, "marker"), *q = sh_quote(p);
+	char *cmd = xasprintf(PROBE_SECTION("marker") "cat %s 2>/dev/null; ", q);
+
+	free(q);
+	free(p);
+	return cmd;
+}
+
+static void cmd_plan(const struct step_env *env, struct plan *plan)
+{
+	char *marker = probe_section(env->probe, "marker");
+
+	if (marker == NULL || strstr(marker, "done") == NULL) {
+		char *p = host_path(env, "marker"), *q = sh_quote(p);
+		/* A host named in fail_host fails here. */
+		const char *fail = getenv("TEST_ENGINE_FAIL_HOST");
+		char *cmd = fail && strcmp(fail, env->host->name) == 0
+				    ? xstrdup("echo 'disk full' >&2; exit 7")
+				    : xasprintf("echo done > %s", q);
+
+		plan_command(plan, cmd, "make the marker");
+		free(cmd);
+		free(q);
+		free(p);
+	}
+	free(marker);
+}
+
+static char *secret_check(const struct step_env *env)
+{
+	char *p = host_path(env, "etc/key.pem"), *cmd = probe_file_cmd(p, true);
+
+	free(p);
+	return cmd;
+}
+
+static void secret_plan(const struct step_env *env, struct plan *plan)
+{
+	char *p = host_path(env, "etc/key.pem");
+	static const char key[] = "-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n";
+	struct remote_file have;
+
+	probe_file(env->probe, p, &have);
+	plan_ensure_file(plan, &have, p, key, strlen(key), 0600, owner, true, "install the key");
+	remote_file_free(&have);
+	free(p);
+}
+
+static char *gate_check(const struct step_env *env)
+{
+	char *q = sh_quote(root);
+	char *cmd = xasprintf(PROBE_SECTION("seen") "cat %s/*/marker 2>/dev/null | grep -c done; ", q);
+
+	(void)env;
+	free(q);
+	return cmd;
+}
+
+static void gate_plan(const struct step_env *env, struct plan *plan)
+{
+	char *seen = probe_section(env->probe, "seen");
+
+	(void)plan;
+	if (env->applying) {
+		gate_ran[env->member_index] = true;
+		gate_seen[env->member_index] = seen ? strtoul(seen, NULL, 10) : 0;
+	}
+	free(seen);
+}
+
+static const struct step s_file = { "file", "file", STEP_MEMBERS, file_check, file_plan, NULL, false };
+static const struct step s_cmd = { "cmd", "cmd", STEP_MEMBERS, cmd_check, cmd_plan, NULL, false };
+static const struct step s_secret = { "secret", "secret", STEP_MEMBERS, secret_check, secret_plan, NULL,
+				      false };
+static const struct step s_gate = { "gate", "gate", STEP_MEMBERS, gate_check, gate_plan, NULL, true };
+static const struct step *const test_steps[] = { &s_file, &s_cmd, &s_secret, &s_gate, NULL };
+
+/* ---- the fake transport ---- */
+
+struct fake_reply {
+	struct fake *f;
+	struct loop_timer *t;
+	ssh_done_fn cb;
+	transport_connect_fn ccb;
+	void *ud;
+	size_t host;
+	struct ssh_result r;
+	struct fake_reply *next;
+};
+
+struct fake {
+	struct loop *loop;
+	bool down[N_HOSTS];
+	unsigned execs[N_HOSTS];
+	unsigned connects[N_HOSTS];
+	/* Run before a bundle on that host (an admin editing a file). */
+	const char *before_bundle[N_HOSTS];
+	struct fake_reply *pending;
+};
+
+static void reply_fire(struct loop_timer *t, void *ud)
+{
+	struct fake_reply *rep = ud;
+	struct fake *f = rep->f;
+
+	for (struct fake_reply **pp = &f->pending; *pp; pp = &(*pp)->next)
+		if (*pp == rep) {
+			*pp = rep->next;
+			break;
+		}
+	loop_timer_del(t);
+	if (rep->cb)
+		rep->cb(NULL, &rep->r, rep->ud);
+	else if (rep->ccb)
+		rep->ccb(rep->ud, rep->r.code, rep->r.code == WIZ_ERR_OK ? NULL : rep->r.err.msg);
+	ssh_result_free(&rep->r);
+	free(rep);
+}
+
+static struct fake_reply *reply_later(struct fake *f, size_t host, void *ud)
+{
+	struct fake_reply *rep = xcalloc(1, sizeof *rep);
+
+	rep->f = f;
+	rep->host = host;
+	rep->ud = ud;
+	rep->t = loop_timer_add(f->loop, reply_fire, rep);
+	rep->next = f->pending;
+	f->pending = rep;
+	loop_timer_arm_in(rep->t, 0);
+	return rep;
+}
+
+static void fake_connect(void *self, size_t i, transport_connect_fn cb, void *ud)
+{
+	struct fake *f = self;
+	struct fake_reply *rep = reply_later(f, i, ud);
+
+	f->connects[i]++;
+	rep->ccb = cb;
+	if (f->down[i]) {
+		rep->r.code = WIZ_ERR_UNREACHABLE;
+		snprintf(rep->r.err.msg, sizeof rep->r.err.msg, "connection refused");
+	}
+}
+
+static void fake_forget(void *self, size_t i, void *ud)
+{
+	struct fake *f = self;
+
+	for (struct fake_reply *r = f->pending; r; r = r->next)
+		if (r->host == i && r->ud == ud && r->ccb)
+			r->ccb = NULL, r->cb = NULL;
+}
+
+/* Reads fd to the end into a NUL-terminated buffer. */
+static char *slurp(int fd, size_t *len)
+{
+	size_t n = 0, cap = 4096;
+	char *buf = xmalloc(cap);
+	ssize_t got;
+
+	while ((got = read(fd, buf + n, cap - n - 1)) > 0) {
+		n += (size_t)got;
+		if (cap - n < 2)
+			buf = xreallocarray(buf, cap *= 2, 1);
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static void run_sh(const char *cmd, const void *in, size_t in_len, struct ssh_result *r)
+{
+	char inpath[] = "/tmp/etcdwiz-test-engine-in.XXXXXX";
+	int infd = mkstemp(inpath), out[2], err[2], status;
+	pid_t pid;
+
+	assert_true(infd >= 0);
+	unlink(inpath);
+	if (in_len > 0)
+		assert_int_equal(write(infd, in, in_len), (ssize_t)in_len);
+	lseek(infd, 0, SEEK_SET);
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(pipe(err), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(infd, 0);
+		dup2(out[1], 1);
+		/* stderr to a file: both pipes read one after the other could block */
+		dup2(err[1], 2);
+		close(out[0]);
+		close(err[0]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(infd);
+	close(out[1]);
+	close(err[1]);
+	r->out = slurp(out[0], &r->out_len);
+	r->errout = slurp(err[0], &r->err_len);
+	close(out[0]);
+	close(err[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	r->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const struct ssh_exec_opts *o,
+				ssh_done_fn cb, void *ud)
+{
+	struct fake *f = self;
+	struct fake_reply *rep = reply_later(f, i, ud);
+
+	f->execs[i]++;
+	rep->cb = cb;
+	if (f->before_bundle[i] && strstr(cmd, " action 1'") != NULL) {
+		struct ssh_result ignored = { 0 };
+
+		run_sh(f->before_bundle[i], NULL, 0, &ignored);
+		ssh_result_free(&ignored);
+	}
+	run_sh(cmd, o->input, o->input_len, &rep->r);
+	if (o->on_output && rep->r.out_len > 0)
+		o->on_output(rep->r.out, rep->r.out_len, o->on_output_ud);
+	if (o->check && rep->r.exit_status != 0) {
+		rep->r.code = WIZ_ERR_REMOTE;
+		snprintf(rep->r.err.msg, sizeof rep->r.err.msg, "exit status %d", rep->r.exit_status);
+	}
+	return NULL;
+}
+
+static bool fake_lost(void *self, size_t i)
+{
+	return ((struct fake *)self)->down[i];
+}
+
+static const char *fake_hostkey(void *self, size_t i, const char **type)
+{
+	(void)self;
+	(void)i;
+	*type = "ssh-ed25519";
+	return "SHA256:fake";
+}
+
+static const struct transport_ops fake_ops = { fake_connect, fake_forget, fake_exec, fake_lost,
+					       fake_hostkey };
+
+/* ---- running the engine ---- */
+
+struct outcome {
+	unsigned results[N_HOSTS][HOST_RESULT_COUNT];
+	char msg[N_HOSTS][512];
+	unsigned engine_execs[N_HOSTS];
+	bool ok;
+};
+
+static void on_done(const struct engine_host *h, const struct step *s, enum host_result r, const char *msg,
+		    void *ud)
+{
+	struct outcome *o = ud;
+	const char *name = engine_host_name(h);
+	size_t i = (size_t)(name[strlen(name) - 1] - '1');
+
+	(void)s;
+	assert_true(i < N_HOSTS);
+	o->results[i][r]++;
+	if (msg && o->msg[i][0] == '\0')
+		snprintf(o->msg[i], sizeof o->msg[i], "%s", msg);
+}
+
+static struct cluster cluster;
+
+static struct check_cache *checks;	/* NULL: no cache */
+
+static void run_engine(struct fake *f, bool apply, struct outcome *out)
+{
+	struct engine_opts o = { .apply = apply, .step_table = test_steps, .checks = checks,
+				 .reuse_checks = apply };
+	struct engine_sink sink = { NULL, NULL, NULL, on_done, out };
+	struct transport t = { &fake_ops, f };
+	struct engine *e;
+
+	memset(out, 0, sizeof *out);
+	memset(f->execs, 0, sizeof f->execs);
+	memset(gate_ran, 0, sizeof gate_ran);
+	e = engine_new(f->loop, &t, &cluster, &o, &sink);
+	assert_int_equal(engine_run(e), WIZ_ERR_OK);
+	out->ok = engine_succeeded(e);
+	for (size_t i = 0; i < N_HOSTS; i++)
+		out->engine_execs[i] = engine_host_execs(engine_host_at(e, i));
+	engine_free(e);
+}
+
+static char *read_host_file(const char *host, const char *rel)
+{
+	char *p = xasprintf("%s/%s/%s", root, host, rel);
+	FILE *fp = fopen(p, "r");
+	char buf[256] = "";
+	size_t n = 0;
+
+	free(p);
+	if (fp == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof buf - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return xstrdup(buf);
+}
+
+static int setup(void **state)
+{
+	struct diag_list d;
+	struct passwd *pw = getpwuid(getuid());
+	struct group *gr = getgrgid(getgid());
+	struct fake *f = xcalloc(1, sizeof *f);
+
+	snprintf(root, sizeof root, "/tmp/etcdwiz-test-engine.XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(owner, sizeof owner, "%s:%s", pw ? pw->pw_name : "root", gr ? gr->gr_name : "root");
+	diag_list_init(&d, "valid-seed.yaml");
+	assert_int_equal(cluster_load(unit_fixture("cluster/valid-seed.yaml"), &cluster, &d), WIZ_ERR_OK);
+	diag_list_free(&d);
+	/* The test's hosts are named host1..host3. */
+	for (size_t i = 0; i < N_HOSTS; i++) {
+		free(cluster.members[i].name);
+		cluster.members[i].name = xasprintf("host%zu", i + 1);
+	}
+	f->loop = loop_new();
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fake *f = *state;
+	char *cmd = xasprintf("rm -rf %s", root);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	loop_free(f->loop);
+	free(f);
+	cluster_free(&cluster);
+	return 0;
+}
+
+static void make_hosts(void)
+{
+	char *cmd = xasprintf("rm -rf %s/host*; for i in 1 2 3; do mkdir -p %s/host$i/etc; done", root, root);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+/* Fresh hosts: one exec checks every step; each of the three changing
+ * steps is one bundle; the barrier's check is one more. */
+static void test_fresh_then_converged(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	for (size_t i = 0; i < N_HOSTS; i++) {
+		char name[16], *conf, *marker;
+
+		snprintf(name, sizeof name, "host%zu", i + 1);
+		assert_int_equal(f->execs[i], 5);
+		assert_int_equal(out.engine_execs[i], 5);
+		assert_int_equal(out.results[i][HOST_CHANGED], 3);
+		assert_int_equal(out.results[i][HOST_OK], 1);
+		conf = read_host_file(name, "etc/app.conf");
+		marker = read_host_file(name, "marker");
+		assert_non_null(conf);
+		assert_non_null(marker);
+		assert_true(strncmp(conf, "name=host", 9) == 0);
+		assert_string_equal(marker, "done\n");
+		free(conf);
+		free(marker);
+		/* The barrier's check ran after every host had made its marker. */
+		assert_true(gate_ran[i]);
+		assert_int_equal(gate_seen[i], N_HOSTS);
+	}
+	/* Converged: the batched check, then the barrier's own check. */
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	for (size_t i = 0; i < N_HOSTS; i++) {
+		assert_int_equal(f->execs[i], 2);
+		assert_int_equal(out.results[i][HOST_OK], 4);
+		assert_int_equal(out.results[i][HOST_CHANGED], 0);
+	}
+}
+
+/* plan: one exec per host, and nothing written. */
+static void test_plan_is_one_exec(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+	char *conf;
+
+	make_hosts();
+	run_engine(f, false, &out);
+	assert_true(out.ok);
+	for (size_t i = 0; i < N_HOSTS; i++) {
+		assert_int_equal(f->execs[i], 1);
+		assert_int_equal(out.results[i][HOST_CHANGED], 3);
+	}
+	conf = read_host_file("host1", "etc/app.conf");
+	assert_null(conf);
+}
+
+/* A file edited between the check and the bundle: refused, nothing of
+ * that bundle done, the edit kept. */
+static void test_changed_since_the_plan(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+	char *edit = xasprintf("echo 'edited by hand' > %s/host2/etc/app.conf", root);
+	char *conf;
+
+	make_hosts();
+	f->before_bundle[1] = edit;
+	run_engine(f, true, &out);
+	f->before_bundle[1] = NULL;
+	assert_false(out.ok);
+	assert_int_equal(out.results[1][HOST_FAILED], 1);
+	assert_non_null(strstr(out.msg[1], "app.conf changed on host2 since the plan"));
+	conf = read_host_file("host2", "etc/app.conf");
+	assert_string_equal(conf, "edited by hand\n");
+	free(conf);
+	/* Its later steps were skipped; the other hosts finished. */
+	assert_int_equal(out.results[1][HOST_SKIPPED], 3);
+	assert_int_equal(out.results[0][HOST_CHANGED], 3);
+	assert_int_equal(out.results[2][HOST_CHANGED], 3);
+	free(edit);
+}
+
+/* apply after plan starts from the plan's checks: the plan is one exec,
+ * the apply one per changing step and the barrier's. A file edited in
+ * between is still refused. */
+static void test_apply_reuses_the_plan(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+	char *edit = xasprintf("echo 'edited by hand' > %s/host3/etc/app.conf", root);
+
+	make_hosts();
+	checks = check_cache_new();
+	run_engine(f, false, &out);
+	for (size_t i = 0; i < N_HOSTS; i++)
+		assert_int_equal(f->execs[i], 1);
+	assert_int_equal(system(edit), 0);
+	run_engine(f, true, &out);
+	assert_false(out.ok);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(f->execs[i], 4);
+		assert_int_equal(out.results[i][HOST_CHANGED], 3);
+	}
+	assert_non_null(strstr(out.msg[2], "app.conf changed on host3 since the plan"));
+	/* Used once: the next apply checks again. */
+	run_engine(f, true, &out);
+	assert_int_equal(f->execs[0], 2);
+	check_cache_free(checks);
+	checks = NULL;
+	free(edit);
+}
+
+/* An unreachable host is reported; the others go on, and the barrier
+ * does not wait for it. */
+static void test_unreachable_host(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	f->down[2] = true;
+	run_engine(f, true, &out);
+	f->down[2] = false;
+	assert_false(out.ok);
+	assert_int_equal(out.results[2][HOST_UNREACHABLE], 1);
+	assert_int_equal(out.results[2][HOST_SKIPPED], 3);
+	assert_int_equal(f->execs[2], 0);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(f->execs[i], 5);
+		assert_true(gate_ran[i]);
+		assert_int_equal(gate_seen[i], 2);
+	}
+}
+
+/* A failing command names its action and what it printed; the host
+ * stops there. */
+static void test_failed_command(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	setenv("TEST_ENGINE_FAIL_HOST", "host1", 1);
+	run_engine(f, true, &out);
+	unsetenv("TEST_ENGINE_FAIL_HOST");
+	assert_false(out.ok);
+	assert_int_equal(out.results[0][HOST_FAILED], 1);
+	assert_non_null(strstr(out.msg[0], "make the marker: disk full"));
+	assert_int_equal(out.results[0][HOST_SKIPPED], 2);
+	assert_int_equal(f->execs[0], 3);	/* checks, file bundle, the failed bundle */
+	assert_true(gate_ran[1] && gate_ran[2]);
+}
+
+WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_fresh_then_converged, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_plan_is_one_exec, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_changed_since_the_plan, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_apply_reuses_the_plan, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_unreachable_host, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_failed_command, setup, teardown))
