@@ -8,6 +8,7 @@
 
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
+#include "cluster/kvfile.h"
 
 /* Load a fixture; return its diagnostics (caller frees both). */
 static enum wiz_err load_fixture(const char *name, struct cluster *c,
@@ -361,7 +362,77 @@ static void test_warnings(void **state)
 	diag_list_free(&d);
 }
 
+/* The wizard's forms fill the model directly: cluster_validate checks a
+ * port's range itself (the loader never lets one through). */
+static void test_validate_port_range(void **state)
+{
+	struct cluster c;
+	struct diag_list d;
+	bool found = false;
+
+	(void)state;
+	load_fixture("cluster/valid-seed.yaml", &c, &d);
+	diag_list_free(&d);
+	c.members[1].ssh.port = 70000;
+	diag_list_init(&d, "form");
+	cluster_validate(&c, &d);
+	for (size_t i = 0; i < d.n; i++)
+		found |= d.items[i].path && strcmp(d.items[i].path, "members[1].ssh.port") == 0 &&
+			 strstr(d.items[i].msg, "70000 is not a TCP port") != NULL;
+	assert_true(found);
+	diag_list_free(&d);
+	c.members[1].ssh.port = 0;	/* unset: the default */
+	diag_list_init(&d, "form");
+	cluster_validate(&c, &d);
+	assert_int_equal(diag_count(&d, DIAG_ERROR), 0);
+	diag_list_free(&d);
+	cluster_free(&c);
+}
+
+/* The session file: a flat mapping written 0600, read back; a damaged
+ * one reads as empty. */
+static void test_kvfile_roundtrip(void **state)
+{
+	char dir[] = "/tmp/etcdwiz-kvfile-XXXXXX";
+	struct kvlist kv = { 0 }, back = { 0 };
+	struct wiz_error err;
+	struct stat st;
+	char *path, *bad;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/sub/session.yaml", dir);
+	kvlist_set(&kv, "screen", "hosts");
+	kvlist_set(&kv, "clusterFile", "/tmp/a \"quoted\": file.yaml");
+	assert_int_equal(kvfile_save(path, &kv, &err), WIZ_ERR_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	kvfile_load(path, &back);
+	assert_int_equal(back.n, 2);
+	assert_string_equal(kvlist_get(&back, "clusterFile"), "/tmp/a \"quoted\": file.yaml");
+	kvlist_free(&back);
+	bad = xasprintf("%s/bad.yaml", dir);
+	f = fopen(bad, "w");
+	assert_non_null(f);
+	fputs("screen: [unclosed\n", f);
+	fclose(f);
+	kvfile_load(bad, &back);
+	assert_int_equal(back.n, 0);
+	{
+		char *cmd = xasprintf("rm -rf %s", dir);
+
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+	}
+	kvlist_free(&kv);
+	free(bad);
+	free(path);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test(test_load_seed_example),
+	       cmocka_unit_test(test_validate_port_range),
+	       cmocka_unit_test(test_kvfile_roundtrip),
 	       cmocka_unit_test(test_defaults),
 	       cmocka_unit_test(test_roundtrip_seed),
 	       cmocka_unit_test(test_roundtrip_tricky_values),

@@ -133,11 +133,11 @@ static void gate_plan(const struct step_env *env, struct plan *plan)
 	free(seen);
 }
 
-static const struct step s_file = { "file", "file", STEP_MEMBERS, file_check, file_plan, NULL, false };
-static const struct step s_cmd = { "cmd", "cmd", STEP_MEMBERS, cmd_check, cmd_plan, NULL, false };
+static const struct step s_file = { "file", "file", STEP_MEMBERS, file_check, file_plan, NULL, false, false };
+static const struct step s_cmd = { "cmd", "cmd", STEP_MEMBERS, cmd_check, cmd_plan, NULL, false, false };
 static const struct step s_secret = { "secret", "secret", STEP_MEMBERS, secret_check, secret_plan, NULL,
-				      false };
-static const struct step s_gate = { "gate", "gate", STEP_MEMBERS, gate_check, gate_plan, NULL, true };
+				      false, false };
+static const struct step s_gate = { "gate", "gate", STEP_MEMBERS, gate_check, gate_plan, NULL, true, false };
 static const struct step *const test_steps[] = { &s_file, &s_cmd, &s_secret, &s_gate, NULL };
 
 /* ---- the fake transport ---- */
@@ -352,6 +352,9 @@ static void run_engine(struct fake *f, bool apply, struct outcome *out)
 	e = engine_new(f->loop, &t, &cluster, &o, &sink);
 	assert_int_equal(engine_run(e), WIZ_ERR_OK);
 	out->ok = engine_succeeded(e);
+	if (getenv("TEST_ENGINE_DEBUG"))
+		for (size_t i = 0; i < N_HOSTS; i++)
+			fprintf(stderr, "# host%zu: %s\n", i + 1, out->msg[i]);
 	for (size_t i = 0; i < N_HOSTS; i++)
 		out->engine_execs[i] = engine_host_execs(engine_host_at(e, i));
 	engine_free(e);

@@ -136,6 +136,14 @@ static void check_host(const struct host *h, const char *path, bool member,
 		free(p);
 	}
 
+	/* 0 is "not set" (the cluster's ssh.port, then 22); the loader takes
+	 * only 1-65535, but the wizard's forms fill the model directly. */
+	if (h->ssh.port < 0 || h->ssh.port > 65535) {
+		p = xasprintf("%s.ssh.port", path);
+		ERR(p, _("%s: %d is not a TCP port (1-65535)"), p, h->ssh.port);
+		free(p);
+	}
+
 	if (h->address == NULL) {
 		ERR(path, _("%s: \"address\" (the IP address other hosts reach it at) is required"), path);
 	} else if (!str_is_ip(h->address)) {

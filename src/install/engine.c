@@ -387,10 +387,30 @@ static void bundle_progress(const char *out, size_t len, void *ud);
 
 /* ---- checks ---- */
 
-/* Shell text running the checks of step k and, when all_after, of every
- * later step h takes that is not a barrier (when applying: those wait for
- * the others). os-release comes first: steps depend on the OS family. */
-static char *checks_command(struct engine_host *h, size_t k, bool all_after, unsigned *timeout_s)
+/* Which checks one exec runs, from the host's step k on. */
+enum checks_scope {
+	CHECKS_ALL,	/* k and every later step (when applying: not the barriers) */
+	CHECKS_OWN,	/* k alone (a barrier's check when it opens) */
+	CHECKS_NEXT,	/* k (its proof) and the next step, for its plan: after a bundle */
+};
+
+static bool in_scope(const struct engine_host *h, size_t k, size_t j, enum checks_scope scope)
+{
+	const struct engine *e = h->engine;
+
+	if (j == k)
+		return true;
+	if (scope == CHECKS_OWN || (e->steps[j]->barrier && e->opts.apply))
+		return false;
+	return scope == CHECKS_ALL || j == next_taken(h, k + 1);
+}
+
+/* Shell text running the checks in scope. os-release comes first: steps
+ * depend on the OS family. A later step's check after a bundle is only the
+ * next one's: the steps after it keep their findings from before (a file
+ * they would write that changed meanwhile is refused, never overwritten). */
+static char *checks_command(struct engine_host *h, size_t k, enum checks_scope scope,
+			    unsigned *timeout_s)
 {
 	struct engine *e = h->engine;
 	char *cmd = xstrdup("echo '@@os-release'; cat /etc/os-release 2>/dev/null\n");
@@ -401,7 +421,7 @@ static char *checks_command(struct engine_host *h, size_t k, bool all_after, uns
 		struct step_env env;
 		char *body;
 
-		if (j > k && (!all_after || (s->barrier && e->opts.apply)))
+		if (!in_scope(h, k, j, scope))
 			continue;
 		fill_env(h, j, &env);
 		body = s->check(&env);
@@ -414,7 +434,7 @@ static char *checks_command(struct engine_host *h, size_t k, bool all_after, uns
 }
 
 /* Files the output of a checks_command under each step's name. */
-static void store_checks(struct engine_host *h, size_t k, bool all_after, const char *out)
+static void store_checks(struct engine_host *h, size_t k, enum checks_scope scope, const char *out)
 {
 	struct engine *e = h->engine;
 	char *osr = probe_section(out, "os-release");
@@ -430,7 +450,7 @@ static void store_checks(struct engine_host *h, size_t k, bool all_after, const 
 	for (size_t j = k; j < e->n_steps; j = next_taken(h, j + 1)) {
 		const struct step *s = e->steps[j];
 
-		if (j > k && (!all_after || (s->barrier && e->opts.apply)))
+		if (!in_scope(h, k, j, scope))
 			continue;
 		free(h->probes[j]);
 		h->probes[j] = probe_batch_slice(out, e->token, s->name);
@@ -483,21 +503,21 @@ static void checks_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 		finish_step(h, result_for_error(h, r->code), _("check failed: %s"), r->err.msg);
 		return;
 	}
-	store_checks(h, h->step, all, r->out ? r->out : "");
+	store_checks(h, h->step, all ? CHECKS_ALL : CHECKS_OWN, r->out ? r->out : "");
 	if (all)
 		host_goto(h, h->step);
 	else
 		plan_step(h, true);
 }
 
-static void run_checks(struct engine_host *h, bool all_after)
+static void run_checks(struct engine_host *h, bool all)
 {
 	struct ssh_exec_opts xo = { 0 };
 	unsigned timeout_s;
-	char *cmd = checks_command(h, h->step, all_after, &timeout_s);
+	char *cmd = checks_command(h, h->step, all ? CHECKS_ALL : CHECKS_OWN, &timeout_s);
 
 	xo.timeout_ms = timeout_s * 1000;
-	exec_on(h, all_after ? PH_PROBE : PH_CHECK, cmd, &xo, NULL, checks_done);
+	exec_on(h, all ? PH_PROBE : PH_CHECK, cmd, &xo, NULL, checks_done);
 	free(cmd);
 }
 
@@ -587,7 +607,7 @@ static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 		return;
 	}
 	probe = bundle_probe_output(r->out, e->token);
-	store_checks(h, h->step, true, probe ? probe : "");
+	store_checks(h, h->step, CHECKS_NEXT, probe ? probe : "");
 	plan_step(h, false);
 }
 
@@ -597,7 +617,7 @@ static void run_bundle(struct engine_host *h)
 	struct ssh_exec_opts xo = { 0 };
 	struct bundle b;
 	unsigned timeout_s;
-	char *tail = checks_command(h, h->step, true, &timeout_s);
+	char *tail = checks_command(h, h->step, CHECKS_NEXT, &timeout_s);
 
 	bundle_build(&h->plan, e->token, tail, &b);
 	free(tail);

@@ -52,6 +52,10 @@ struct step {
 	 * before it (its check may wait for the others' results). When
 	 * applying, its check runs on its own at that point. */
 	bool barrier;
+	/* Its findings say the cluster is not healthy yet (verify): a plan
+	 * with nothing to change but such a finding still needs an apply
+	 * that waits for health. */
+	bool health_gate;
 };
 
 /* verify's wait for health when applying (apply --health-timeout). */

@@ -66,7 +66,7 @@ static void sink_planned(const struct engine_host *h, const struct step *s, cons
 	if (!plan_is_empty(p))
 		r->n_changes++;
 	r->n_errors += plan_errors(p);
-	if (strcmp(s->name, "verify") == 0 && p->n_findings > 0)
+	if (s->health_gate && p->n_findings > 0)
 		r->n_unhealthy++;
 	if (r->verbose || r->entry == &cmd_plan_entry)
 		plan_print(p, engine_host_name(h), s->name, r->out);
@@ -276,7 +276,9 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 				   r.n_unhealthy), r.n_unhealthy, bound);
 		free(bound);
 		memset(&r.steps, 0, sizeof r.steps);
-		strlist_push(&r.steps, "verify");
+		for (size_t i = 0; step_table[i]; i++)
+			if (step_table[i]->health_gate)
+				strlist_push(&r.steps, step_table[i]->name);
 		free(journal);
 		status = run_engine(&r, true, &journal);
 		strlist_free(&r.steps);
@@ -341,6 +343,9 @@ static int cmd_apply_exec(int argc, char **argv)
 {
 	return plan_or_apply(&cmd_apply_entry, argc, argv);
 }
+
+/* The help below says "default 3m". */
+_Static_assert(VERIFY_DEFAULT_TIMEOUT_S == 180, "update --health-timeout's help");
 
 #define COMMON_HELP \
 	"  -f, --file FILE                 the cluster file\n" \

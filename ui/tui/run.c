@@ -15,7 +15,7 @@
 #include "install/apply-support.h"
 #include "install/fleet.h"
 #include "install/plan.h"
-#include "ui/tui/wizard-internal.h"
+#include "ui/tui/run.h"
 
 static unsigned act_diffs(void *ud, int key);
 static unsigned act_replan(void *ud, int key);

@@ -12,7 +12,7 @@
 #include "base/i18n.h"
 #include "base/xmalloc.h"
 #include "pki/pki.h"
-#include "ui/tui/wizard-internal.h"
+#include "ui/tui/run.h"
 
 static struct wz_run run;
 static struct {

@@ -7,9 +7,10 @@
 
 #include "base/i18n.h"
 #include "base/xmalloc.h"
-#include "ui/tui/wizard-internal.h"
+#include "ui/tui/run.h"
 
 static struct wz_run run;
+WZ_RUN_SCREEN_CALLBACKS(run, "manifest,etcdctl,verify")
 
 static void draw(struct wizard *w, int top, int rows)
 {
@@ -25,6 +26,5 @@ const struct screen_ops screen_deploy = {
 	.title = N_("Deploy"),
 	.actions = wz_run_actions,
 	.draw = draw,
-	.run = &run,
-	.steps = "manifest,etcdctl,verify",
+	WZ_RUN_SCREEN_OPS,
 };

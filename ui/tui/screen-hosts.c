@@ -54,18 +54,6 @@ static void revalidate(struct wizard *w)
 		diag_list_free(&S.diags);
 	diag_list_init(&S.diags, w->file ? w->file : "");
 	cluster_validate(&w->c, &S.diags);
-	/* Ports are ints in the model: check their range here. */
-	for (size_t i = 0; i < w->c.n_members; i++) {
-		int port = w->c.members[i].ssh.port;
-
-		if (port < 0 || port > 65535) {
-			char *p = xasprintf("members[%zu].ssh.port", i);
-
-			diag_add(&S.diags, DIAG_ERROR, (struct diag_pos){ 0, 0 }, p,
-				 _("%s: %d is not a TCP port (1-65535)"), p, port);
-			free(p);
-		}
-	}
 	S.have_diags = true;
 }
 

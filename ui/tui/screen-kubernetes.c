@@ -10,9 +10,10 @@
 
 #include "base/i18n.h"
 #include "base/xmalloc.h"
-#include "ui/tui/wizard-internal.h"
+#include "ui/tui/run.h"
 
 static struct wz_run run;
+WZ_RUN_SCREEN_CALLBACKS(run, "kubernetes")
 
 static unsigned act_init(void *ud, int key);
 static unsigned act_diffs(void *ud, int key);
@@ -63,9 +64,8 @@ static unsigned act_recheck(void *ud, int key)
 
 static void enter(struct wizard *w)
 {
-	if (!has_cp(w))
-		return;
-	wz_run_enter(w, &run, "kubernetes");
+	if (has_cp(w))
+		run_enter(w);
 }
 
 static void draw(struct wizard *w, int top, int rows)
@@ -92,17 +92,17 @@ static void draw(struct wizard *w, int top, int rows)
 
 static unsigned key(struct wizard *w, int k)
 {
-	return has_cp(w) ? wz_run_key(w, &run, k) : WZ_IGNORED;
+	return has_cp(w) ? run_key(w, k) : WZ_IGNORED;
 }
 
 static const char *validate(struct wizard *w)
 {
-	return has_cp(w) ? wz_run_validate(w, &run) : NULL;
+	return has_cp(w) ? run_validate(w) : NULL;
 }
 
 static unsigned next(struct wizard *w)
 {
-	return has_cp(w) ? wz_run_next(w, &run) : WZ_NEXT;
+	return has_cp(w) ? run_next(w) : WZ_NEXT;
 }
 
 const struct screen_ops screen_kubernetes = {
@@ -114,6 +114,6 @@ const struct screen_ops screen_kubernetes = {
 	.key = key,
 	.validate = validate,
 	.next = next,
-	.run = &run,	/* busy and destroy are the runner's */
-	.steps = "kubernetes",
+	.busy = run_busy,
+	.destroy = run_destroy,
 };

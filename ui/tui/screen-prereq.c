@@ -7,9 +7,10 @@
 
 #include "base/i18n.h"
 #include "base/xmalloc.h"
-#include "ui/tui/wizard-internal.h"
+#include "ui/tui/run.h"
 
 static struct wz_run run;
+WZ_RUN_SCREEN_CALLBACKS(run, "preflight,swap,modules,sysctl")
 
 static void draw(struct wizard *w, int top, int rows)
 {
@@ -24,6 +25,5 @@ const struct screen_ops screen_prereq = {
 	.title = N_("Prerequisites"),
 	.actions = wz_run_actions,
 	.draw = draw,
-	.run = &run,
-	.steps = "preflight,swap,modules,sysctl",
+	WZ_RUN_SCREEN_OPS,
 };

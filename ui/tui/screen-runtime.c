@@ -7,9 +7,10 @@
 
 #include "base/i18n.h"
 #include "base/xmalloc.h"
-#include "ui/tui/wizard-internal.h"
+#include "ui/tui/run.h"
 
 static struct wz_run run;
+WZ_RUN_SCREEN_CALLBACKS(run, "packages,kubelet")
 
 static void draw(struct wizard *w, int top, int rows)
 {
@@ -29,6 +30,5 @@ const struct screen_ops screen_runtime = {
 	.title = N_("Runtime and kubelet"),
 	.actions = wz_run_actions,
 	.draw = draw,
-	.run = &run,
-	.steps = "packages,kubelet",
+	WZ_RUN_SCREEN_OPS,
 };

@@ -53,11 +53,6 @@ struct screen_ops {
 	unsigned (*next)(struct wizard *w);
 	bool (*busy)(struct wizard *w);	/* remote or local work in flight */
 	void (*destroy)(struct wizard *w);	/* at exit: free what the screen kept */
-	/* A step screen: the runner of these steps ("preflight,swap"); every
-	 * callback left NULL above is then the runner's (wz_run_enter, _key,
-	 * _validate, _next, _busy, _free). */
-	struct wz_run *run;
-	const char *steps;
 };
 
 struct wz_run;
@@ -93,44 +88,6 @@ struct wz_dialog {
 struct wz_recap {
 	char *host;
 	unsigned counts[HOST_RESULT_COUNT];
-};
-
-/* ---- the runner: one engine run (plan or apply) for a screen ---- */
-enum wz_run_state { RUN_IDLE, RUN_PLANNING, RUN_PLANNED, RUN_APPLYING, RUN_DONE, RUN_FAILED };
-
-struct wz_run_host {
-	char *name;
-	char *step;		/* current step */
-	size_t action, n_actions;
-	size_t steps_done;
-	enum host_result last;
-	bool failed;
-	char *msg;		/* failure */
-	size_t n_changes;	/* actions planned */
-	size_t n_errors;
-	struct strlist detail;	/* plan lines (findings, actions, diffs) */
-};
-
-struct wz_run {
-	const char *steps_csv;	/* "preflight,swap,..." */
-	struct strlist steps;
-	enum wz_run_state state;
-	bool applied;
-	struct engine *e;
-	struct loop_timer *check;
-	struct wz_run_host *hosts;
-	size_t n_hosts;
-	size_t n_steps;
-	size_t n_changes;	/* host x step pairs that would change */
-	size_t n_errors;
-	bool kubeadm_init;
-	char *journal;
-	char *token;		/* the cluster token the engine borrows */
-	struct check_cache *checks;	/* the plan's checks, for the apply after it */
-	size_t sel;		/* selected host */
-	size_t scroll;		/* detail scroll */
-	bool diffs;		/* show diffs in the detail pane */
-	unsigned gen;		/* w->gen it was made for */
 };
 
 struct wizard {
@@ -189,25 +146,5 @@ void wz_recap_add(struct wizard *w, const char *host, enum host_result r);
 /* Draw the log pane's newest lines in rows [top, top+rows). */
 void wz_draw_log(struct wizard *w, int top, int rows);
 void wz_draw_lines(const struct strlist *l, size_t scroll, int top, int rows, int x, int width);
-
-/* ---- run.c ---- */
-void wz_run_init(struct wz_run *r, const char *steps_csv);
-void wz_run_reset(struct wz_run *r);
-/* A step screen's enter: (re)initialise for the current cluster and start
- * the read-only check when nothing was checked yet. */
-void wz_run_enter(struct wizard *w, struct wz_run *r, const char *steps_csv);
-void wz_run_free(struct wz_run *r);
-/* Start a plan (apply false) or apply pass. */
-void wz_run_start(struct wizard *w, struct wz_run *r, bool apply);
-bool wz_run_busy(const struct wz_run *r);
-/* The confirmation that lists what will change, then applies. */
-void wz_run_confirm_apply(struct wizard *w, struct wz_run *r);
-/* Next for a step screen: refuse, confirm and apply, or move on. */
-const char *wz_run_validate(struct wizard *w, struct wz_run *r);
-unsigned wz_run_next(struct wizard *w, struct wz_run *r);
-/* Host table with progress, then the selected host's plan. */
-void wz_run_draw(struct wizard *w, struct wz_run *r, int top, int rows);
-unsigned wz_run_key(struct wizard *w, struct wz_run *r, int key);
-extern const struct term_action wz_run_actions[];
 
 #endif

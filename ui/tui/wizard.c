@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "base/fsutil.h"
 #include "base/i18n.h"
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/xmalloc.h"
+#include "cluster/kvfile.h"
 #include "install/fleet.h"
 #include "ssh/ssh.h"
 #include "ui/tui/wizard-internal.h"
@@ -526,116 +526,28 @@ void wz_recap_add(struct wizard *w, const char *host, enum host_result r)
 
 /* ---- the session file ---- */
 
-static char *session_path(void)
-{
-	const char *state = getenv("XDG_STATE_HOME");
-	char *dir, *path;
-
-	if (state && state[0] == '/')
-		dir = xasprintf("%s/etcdwiz", state);
-	else
-		dir = wiz_data_dir();
-	path = xasprintf("%s/wizard-session.yaml", dir);
-	free(dir);
-	return path;
-}
-
-static void yaml_kv(yaml_emitter_t *em, const char *k, const char *v, bool *ok)
-{
-	yaml_event_t ev;
-
-	if (!*ok)
-		return;
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)k, -1, 1, 1, YAML_PLAIN_SCALAR_STYLE);
-	*ok = yaml_emitter_emit(em, &ev);
-	if (!*ok)
-		return;
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)v, -1, 1, 1,
-				     YAML_DOUBLE_QUOTED_SCALAR_STYLE);
-	*ok = yaml_emitter_emit(em, &ev);
-}
-
-static int buf_writer(void *data, unsigned char *buffer, size_t size)
-{
-	struct { char *p; size_t n; } *b = data;
-
-	b->p = xreallocarray(b->p, b->n + size + 1, 1);
-	memcpy(b->p + b->n, buffer, size);
-	b->n += size;
-	b->p[b->n] = '\0';
-	return 1;
-}
-
 static void session_save(struct wizard *w)
 {
-	yaml_emitter_t em;
-	yaml_event_t ev;
-	struct { char *p; size_t n; } buf = { NULL, 0 };
-	bool ok = true;
-	char *path = session_path(), *dir = xstrdup(path);
+	struct kvlist kv = { 0 };
+	char *path = kvfile_state_path("wizard-session.yaml");
 	struct wiz_error err;
 
-	if (!yaml_emitter_initialize(&em))
-		goto out;
-	yaml_emitter_set_output(&em, buf_writer, &buf);
-	yaml_emitter_set_unicode(&em, 1);
-	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) && yaml_emitter_emit(&em, &ev);
-	ok = ok && yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
-	     yaml_emitter_emit(&em, &ev);
-	ok = ok && yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) &&
-	     yaml_emitter_emit(&em, &ev);
-	yaml_kv(&em, "screen", w->screens[w->cur]->name, &ok);
-	yaml_kv(&em, "clusterFile", w->file && w->have_cluster ? w->file : "", &ok);
-	yaml_kv(&em, "language", w->lang ? w->lang : "", &ok);
-	yaml_kv(&em, "lab", w->lab ? "true" : "false", &ok);
-	ok = ok && yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev);
-	ok = ok && yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev);
-	ok = ok && yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev);
-	yaml_emitter_delete(&em);
-	if (!ok || buf.p == NULL)
-		goto out;
-	*strrchr(dir, '/') = '\0';
-	if (wiz_mkdir_p(dir, 0700, &err) != WIZ_ERR_OK ||
-	    wiz_write_file_atomic(path, buf.p, buf.n, 0600, &err) != WIZ_ERR_OK)
+	kvlist_set(&kv, "screen", w->screens[w->cur]->name);
+	kvlist_set(&kv, "clusterFile", w->file && w->have_cluster ? w->file : "");
+	kvlist_set(&kv, "language", w->lang ? w->lang : "");
+	kvlist_set(&kv, "lab", w->lab ? "true" : "false");
+	if (kvfile_save(path, &kv, &err) != WIZ_ERR_OK)
 		wz_log(w, _("cannot save the session: %s"), err.msg);
-out:
-	free(buf.p);
+	kvlist_free(&kv);
 	free(path);
-	free(dir);
 }
 
 /* Reads the session's keys into kv (empty when there is none). */
 static void session_load(struct kvlist *kv)
 {
-	char *path = session_path(), *data = NULL;
-	size_t len = 0;
-	yaml_parser_t p;
-	yaml_document_t doc;
-	yaml_node_t *root;
+	char *path = kvfile_state_path("wizard-session.yaml");
 
-	if (wiz_read_file(path, 65536, &data, &len, NULL) != WIZ_ERR_OK)
-		goto out;
-	if (!yaml_parser_initialize(&p))
-		goto out;
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	if (yaml_parser_load(&p, &doc)) {
-		root = yaml_document_get_root_node(&doc);
-		if (root && root->type == YAML_MAPPING_NODE) {
-			for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
-			     pr < root->data.mapping.pairs.top; pr++) {
-				yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
-				yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
-
-				if (k && v && k->type == YAML_SCALAR_NODE && v->type == YAML_SCALAR_NODE)
-					kvlist_set(kv, (const char *)k->data.scalar.value,
-						   (const char *)v->data.scalar.value);
-			}
-		}
-		yaml_document_delete(&doc);
-	}
-	yaml_parser_delete(&p);
-out:
-	free(data);
+	kvfile_load(path, kv);
 	free(path);
 }
 
@@ -659,51 +571,38 @@ void wz_set_language(struct wizard *w, const char *lang)
 	term_request_draw();
 }
 
-/* ---- screens ----
- * A step screen leaves most callbacks to its runner; these apply that. */
+/* ---- screens: every callback is optional ---- */
 
 static void screen_enter(struct wizard *w, const struct screen_ops *s)
 {
 	if (s->enter)
 		s->enter(w);
-	else if (s->run)
-		wz_run_enter(w, s->run, s->steps);
 }
 
 static unsigned screen_key(struct wizard *w, const struct screen_ops *s, int key)
 {
-	if (s->key)
-		return s->key(w, key);
-	return s->run ? wz_run_key(w, s->run, key) : WZ_IGNORED;
+	return s->key ? s->key(w, key) : WZ_IGNORED;
 }
 
 static const char *screen_validate(struct wizard *w, const struct screen_ops *s)
 {
-	if (s->validate)
-		return s->validate(w);
-	return s->run ? wz_run_validate(w, s->run) : NULL;
+	return s->validate ? s->validate(w) : NULL;
 }
 
 static unsigned screen_next(struct wizard *w, const struct screen_ops *s)
 {
-	if (s->next)
-		return s->next(w);
-	return s->run ? wz_run_next(w, s->run) : WZ_NEXT;
+	return s->next ? s->next(w) : WZ_NEXT;
 }
 
 static bool screen_busy(struct wizard *w, const struct screen_ops *s)
 {
-	if (s->busy)
-		return s->busy(w);
-	return s->run != NULL && wz_run_busy(s->run);
+	return s->busy != NULL && s->busy(w);
 }
 
 static void screen_destroy(struct wizard *w, const struct screen_ops *s)
 {
 	if (s->destroy)
 		s->destroy(w);
-	else if (s->run)
-		wz_run_free(s->run);
 }
 
 static void go_to(struct wizard *w, size_t idx)
@@ -740,12 +639,12 @@ static void handle_bits(struct wizard *w, unsigned bits)
 		struct wz_dialog *d = wz_dialog_push(w, DLG_CONFIRM, _("Abort"), abort_answer, NULL);
 
 		wz_dialog_line(d, "%s", _("Leave the wizard now?"));
-		if (w->active && wz_run_busy(w->active))
+		if (screen_busy(w, s))
 			wz_dialog_line(d, "%s", _("Work is running on the hosts; it will be stopped where it is."));
 		wz_dialog_line(d, "%s", _("Every value is kept: run etcdwiz again to resume here."));
 	}
 	if (bits & WZ_BACK) {
-		if (w->active && wz_run_busy(w->active))
+		if (screen_busy(w, s))
 			wz_message(w, true, "%s", _("Wait until the work on the hosts has finished."));
 		else if (w->cur > 0)
 			go_to(w, w->cur - 1);

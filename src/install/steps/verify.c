@@ -43,7 +43,7 @@ static char *verify_check(const struct step_env *env)
 		"while :; do h=$(e endpoint health); ml=''; "
 		"case \"$h\" in *' is healthy'*) ml=$(e member list); "
 		"printf '%%s\\n' \"$ml\" | grep -qF -- %s && break;; esac; "
-		"[ $(( $(date +%%s) - start )) -ge \"$bound\" ] && break; sleep 1; done; "
+		"[ $(( $(date +%%s) - start )) -ge \"$bound\" ] && break; sleep 0.25; done; "
 		PROBE_SECTION("waited") "echo $(( $(date +%%s) - start )); "
 		PROBE_SECTION("health") "printf '%%s\\n' \"$h\"; "
 		PROBE_SECTION("members") "printf '%%s\\n' \"$ml\"; "
@@ -164,5 +164,6 @@ const struct step step_verify = {
 	.check = verify_check,
 	.plan = verify_plan,
 	.barrier = true,
+	.health_gate = true,
 	.check_timeout_s = verify_check_timeout,
 };
