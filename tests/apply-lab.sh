@@ -15,7 +15,7 @@ command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install 
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 export XDG_DATA_HOME="$TAP_TMP/xdg"
 
-tap_plan 37
+tap_plan 39
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 
 HOSTS="198.51.100.11 198.51.100.12 198.51.100.13"
@@ -102,12 +102,23 @@ tap_grep "the others went on to a healthy cluster of two" 'etcd-1 +: .*unreachab
 restart_etcd3
 
 start=$(date +%s)
+ls "$JOURNALS" >"$TAP_TMP/journals-before"
 "$ETCDWIZ" apply --yes -f "$CF" >"$TAP_TMP/apply" 2>&1
 rc=$?
+# remote_commands FILES...: "HOST N" per host, summed over the journals of one command
+remote_commands() {
+	cat "$@" | awk '$3 == "remote" && $4 == "commands:" { n[$2] += $5 } END { for (h in n) print h, n[h] }' | sort
+}
+ls "$JOURNALS" | comm -13 "$TAP_TMP/journals-before" - | sed "s|^|$JOURNALS/|" >"$TAP_TMP/journals-new"
 tap_is "apply after the host is back completes the cluster" 0 $rc
 [ $rc -eq 0 ] || tail -40 "$TAP_TMP/apply" | sed 's/^/# /'
 echo "# apply took $(( $(date +%s) - start )) s"
 tap_is "recap: no host failed" 0 "$(grep -cE 'failed=[1-9]|unreachable=[1-9]' "$TAP_TMP/apply")"
+# etcd-3 came back as it was killed (before kubelet): nearly a fresh host.
+remote_commands $(cat "$TAP_TMP/journals-new") >"$TAP_TMP/execs"
+sed 's/^/# remote commands: /' "$TAP_TMP/execs"
+tap_is "one apply is at most 12 remote commands on each member, plan pass included (engine v2)" 3 \
+	"$(awk '$1 ~ /^etcd-/ && $2 >= 2 && $2 <= 12' "$TAP_TMP/execs" | wc -l)"
 tap_is "the journals hold no key material" 0 \
 	"$(grep -rlE 'PRIVATE KEY|BEGIN CERT' "$XDG_DATA_HOME/etcdwiz/lab/journal" | wc -l)"
 
@@ -128,6 +139,9 @@ tap_is "etcdctl on a member works without flags" 3 "$(grep -c 'is healthy' "$TAP
 "$ETCDWIZ" apply --yes -f "$CF" >"$TAP_TMP/again" 2>&1
 tap_is "a second apply exits 0" 0 $?
 tap_is "a second apply changes nothing (changed=0 on every host)" 4 "$(grep -cE ' : ok=[0-9]+ changed=0 ' "$TAP_TMP/again")"
+tap_is "a second apply is one remote command on each host (all its checks at once)" \
+	"cp-1 1 etcd-1 1 etcd-2 1 etcd-3 1" \
+	"$(remote_commands "$(ls -t "$JOURNALS"/*-plan.log | head -n 1)" | tr '\n' ' ' | sed 's/ $//')"
 
 # CIS Kubernetes Benchmark, etcd section 2.1-2.6 and files 1.1.7, 1.1.11, 1.1.19-1.1.21.
 lab_ssh 198.51.100.11 'ps -eo args | grep -E "^(/usr/bin/)?etcd " | head -n 1' >"$TAP_TMP/args"

@@ -3,6 +3,8 @@
 #include "tests/unit.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "base/fsutil.h"
@@ -779,7 +781,8 @@ static void test_probe_bounds(void **state)
 	env.os = &os;
 	check = step_find("packages")->check(&env);
 	assert_non_null(strstr(check, "timeout -k 2 10 kubelet --version"));
-	assert_non_null(strstr(check, "timeout -k 2 10 systemctl is-active crio"));
+	assert_non_null(strstr(check, "timeout -k 2 10 systemctl show -p ActiveState -p UnitFileState crio"));
+	assert_null(strstr(check, "$(systemctl"));	/* every systemctl is bounded */
 	free(check);
 	check = step_find("kubelet")->check(&env);
 	assert_null(strstr(check, "$(systemctl"));	/* every systemctl is bounded */
@@ -832,7 +835,59 @@ static void test_pki_store_missing(void **state)
 	cluster_free(&c);
 }
 
+/* The packages check's own shell, run here against a stand-in dpkg-query:
+ * a package held with apt-mark hold ("hi") is installed and held; one
+ * only known to dpkg ("un") is neither. */
+static void test_packages_check_dpkg_states(void **state)
+{
+	char dir[] = "/tmp/etcdwiz-test-dpkg-XXXXXX";
+	struct cluster c;
+	struct step_env env = { 0 };
+	char *check, *fake, *cmd, *out = NULL, *installed, *held;
+	FILE *f, *p;
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	fake = xasprintf("%s/dpkg-query", dir);
+	f = fopen(fake, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\nprintf 'iproute2=6.1.0-3 ii \\nkubelet=1.33.1-1.1 hi \\nkubeadm=1.33.1-1.1 ii \\n"
+	      "kubectl=1.33.1-1.1 un \\n'\n", f);
+	fclose(f);
+	assert_int_equal(chmod(fake, 0755), 0);
+	load_cluster("cluster/valid-seed.yaml", &c);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	check = step_find("packages")->check(&env);
+	cmd = xasprintf("PATH=%s:$PATH sh -c %s", dir, "\"$CHECK\"");
+	setenv("CHECK", check, 1);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	out = xmalloc(65536);
+	n = fread(out, 1, 65535, p);
+	out[n] = '\0';
+	pclose(p);
+	unsetenv("CHECK");
+	installed = probe_section(out, "installed");
+	held = probe_section(out, "held");
+	assert_non_null(installed);
+	assert_non_null(held);
+	assert_string_equal(installed, "iproute2=6.1.0-3\nkubelet=1.33.1-1.1\nkubeadm=1.33.1-1.1\n");
+	assert_string_equal(held, "kubelet\n");
+	free(installed);
+	free(held);
+	free(out);
+	free(cmd);
+	free(check);
+	unlink(fake);
+	rmdir(dir);
+	free(fake);
+	cluster_free(&c);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
+	       cmocka_unit_test(test_packages_check_dpkg_states),
 	       cmocka_unit_test(test_probe_sections),
 	       cmocka_unit_test(test_swap_fstab),
 	       cmocka_unit_test(test_text_diff),

@@ -27,9 +27,11 @@ static char *kubelet_check(const struct step_env *env)
 
 	(void)env;
 	cmd = xasprintf(PROBE_SECTION("kubelet")
-			"echo active=$(" PROBE_BOUNDED "systemctl is-active kubelet 2>/dev/null); "
-			"echo enabled=$(" PROBE_BOUNDED "systemctl is-enabled kubelet 2>/dev/null); "
-			"echo loaded=$(" PROBE_BOUNDED "systemctl show -p DropInPaths --value kubelet 2>/dev/null | grep -c 20-etcd-service-manager); "
+			/* One systemctl (a D-Bus round trip each) for the three answers. */
+			"u=$(" PROBE_BOUNDED "systemctl show -p ActiveState -p UnitFileState -p DropInPaths kubelet 2>/dev/null); "
+			"echo active=$(printf '%%s\\n' \"$u\" | sed -n 's/^ActiveState=//p'); "
+			"echo enabled=$(printf '%%s\\n' \"$u\" | sed -n 's/^UnitFileState=//p'); "
+			"echo loaded=$(printf '%%s\\n' \"$u\" | grep '^DropInPaths=' | grep -c 20-etcd-service-manager); "
 			"%s%s", a, b);
 	free(a);
 	free(b);

@@ -67,19 +67,25 @@ static char *packages_check(const struct step_env *env)
 	for (size_t i = 0; files[i]; i++)
 		parts[i] = probe_file_cmd(files[i], false);
 	cmd = xasprintf(
+		/* dpkg's status abbreviation is the wanted action, then the state:
+		 * "ii" installed, "hi" installed and held (apt-mark hold), so
+		 * one dpkg-query gives both sections (apt-mark would load the
+		 * whole package cache for the second). */
+		"q=''; if command -v dpkg-query >/dev/null; then "
+		"q=$(dpkg-query -W -f='${Package}=${Version} ${db:Status-Abbrev}\\n' iproute2 cri-o kubelet kubeadm kubectl 2>/dev/null); fi; "
 		PROBE_SECTION("installed")
-		"if command -v dpkg-query >/dev/null; then "
-		"dpkg-query -W -f='${Package}=${Version} ${db:Status-Abbrev}\\n' iproute2 cri-o kubelet kubeadm kubectl 2>/dev/null | awk '$2 ~ /^ii/ {print $1}'; "
+		"if [ -n \"$q\" ]; then printf '%%s\\n' \"$q\" | awk '$2 ~ /^.i/ {print $1}'; "
 		"elif command -v rpm >/dev/null; then "
 		"rpm -q --qf '%%{NAME}=%%{VERSION}-%%{RELEASE}\\n' iproute-tc cri-o kubelet kubeadm kubectl 2>/dev/null | grep -v 'not installed'; fi; "
-		PROBE_SECTION("held") "apt-mark showhold 2>/dev/null; "
+		PROBE_SECTION("held") "printf '%%s\\n' \"$q\" | awk '$2 ~ /^h/ {sub(/=.*/, \"\", $1); print $1}'; "
 		PROBE_SECTION("binaries")
 		"echo kubelet=$(command -v kubelet); echo crio=$(command -v crio); "
 		"if command -v kubelet >/dev/null; then kv=$(" PROBE_BOUNDED "kubelet --version 2>/dev/null); "
 		"rc=$?; { [ $rc -eq 124 ] || [ $rc -eq 137 ]; } && echo kubelet_version_timeout=yes; "
 		"echo kubelet_version=$(printf '%%s\\n' \"$kv\" | awk 'NR == 1 {print $2}'); fi; "
-		"echo crio_active=$(" PROBE_BOUNDED "systemctl is-active crio 2>/dev/null); "
-		"echo crio_enabled=$(" PROBE_BOUNDED "systemctl is-enabled crio 2>/dev/null); "
+		"u=$(" PROBE_BOUNDED "systemctl show -p ActiveState -p UnitFileState crio 2>/dev/null); "
+		"echo crio_active=$(printf '%%s\\n' \"$u\" | sed -n 's/^ActiveState=//p'); "
+		"echo crio_enabled=$(printf '%%s\\n' \"$u\" | sed -n 's/^UnitFileState=//p'); "
 		PROBE_SECTION("keyrings")
 		"test -s " K8S_KEYRING " && echo kubernetes=yes; test -s " CRIO_KEYRING " && echo crio=yes; "
 		"%s%s%s%s%s",

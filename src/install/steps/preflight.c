@@ -29,9 +29,10 @@ static char *preflight_check(const struct step_env *env)
 		"echo systemd=$(test -d /run/systemd/system && echo yes || echo no); "
 		"if [ -d %s ]; then echo datadir=$(ls -A %s | wc -l); else echo datadir=absent; fi; "
 		"echo owner=$(cat " OWNER_MARKER " 2>/dev/null); "
+		/* One ss for the three ports: -p walks every process's fds. */
 		PROBE_SECTION("ports")
-		"for p in 2379 2380 2381; do "
-		"l=$(ss -Htlnp \"sport = :$p\" 2>/dev/null | head -n 1); "
+		"ls=$(ss -Htlnp 2>/dev/null); for p in 2379 2380 2381; do "
+		"l=$(printf '%%s\\n' \"$ls\" | awk -v p=\":$p\" 'substr($4, length($4) - length(p) + 1) == p' | head -n 1); "
 		"case \"$l\" in '') echo \"$p=free\";; *'\"etcd\"'*) echo \"$p=etcd\";; *) echo \"$p=busy\";; esac; done; "
 		PROBE_SECTION("addresses") "ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; ",
 		dir, dir);
