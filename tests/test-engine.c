@@ -21,6 +21,7 @@
 #include "base/shquote.h"
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
+#include "install/bundle.h"
 #include "install/engine.h"
 #include "install/fleet.h"
 #include "install/probe.h"
@@ -79,8 +80,9 @@ static void cmd_plan(const struct step_env *env, struct plan *plan)
 		char *p = host_path(env, "marker"), *q = sh_quote(p);
 		/* A host named in fail_host fails here. */
 		const char *fail = getenv("TEST_ENGINE_FAIL_HOST");
+		const char *status = getenv("TEST_ENGINE_FAIL_STATUS");
 		char *cmd = fail && strcmp(fail, env->host->name) == 0
-				    ? xstrdup("echo 'disk full' >&2; exit 7")
+				    ? xasprintf("echo 'disk full' >&2; exit %s", status ? status : "7")
 				    : xasprintf("echo done > %s", q);
 
 		plan_command(plan, cmd, "make the marker");
@@ -160,6 +162,9 @@ struct fake {
 	unsigned connects[N_HOSTS];
 	/* Run before a bundle on that host (an admin editing a file). */
 	const char *before_bundle[N_HOSTS];
+	/* The next exec finds the connection gone (it died while idle). */
+	bool drop_next_exec[N_HOSTS];
+	bool lost[N_HOSTS];
 	struct fake_reply *pending;
 };
 
@@ -202,6 +207,7 @@ static void fake_connect(void *self, size_t i, transport_connect_fn cb, void *ud
 	struct fake_reply *rep = reply_later(f, i, ud);
 
 	f->connects[i]++;
+	f->lost[i] = false;
 	rep->ccb = cb;
 	if (f->down[i]) {
 		rep->r.code = WIZ_ERR_UNREACHABLE;
@@ -279,6 +285,13 @@ static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const str
 
 	f->execs[i]++;
 	rep->cb = cb;
+	if (f->drop_next_exec[i]) {
+		f->drop_next_exec[i] = false;
+		f->lost[i] = true;
+		rep->r.code = WIZ_ERR_UNREACHABLE;
+		snprintf(rep->r.err.msg, sizeof rep->r.err.msg, "host%zu: connection reset", i + 1);
+		return NULL;
+	}
 	if (f->before_bundle[i] && strstr(cmd, " action 1'") != NULL) {
 		struct ssh_result ignored = { 0 };
 
@@ -297,7 +310,7 @@ static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const str
 
 static bool fake_lost(void *self, size_t i)
 {
-	return ((struct fake *)self)->down[i];
+	return ((struct fake *)self)->down[i] || ((struct fake *)self)->lost[i];
 }
 
 static const char *fake_hostkey(void *self, size_t i, const char **type)
@@ -348,6 +361,7 @@ static void run_engine(struct fake *f, bool apply, struct outcome *out)
 
 	memset(out, 0, sizeof *out);
 	memset(f->execs, 0, sizeof f->execs);
+	memset(f->connects, 0, sizeof f->connects);
 	memset(gate_ran, 0, sizeof gate_ran);
 	e = engine_new(f->loop, &t, &cluster, &o, &sink);
 	assert_int_equal(engine_run(e), WIZ_ERR_OK);
@@ -575,7 +589,64 @@ static void test_failed_command(void **state)
 	assert_true(gate_ran[1] && gate_ran[2]);
 }
 
-WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_fresh_then_converged, setup, teardown),
+/* A command that happens to exit 4 (curl, systemctl do) is a failed
+ * command, not the bundle's "changed since the plan". */
+static void test_command_exit_4(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	setenv("TEST_ENGINE_FAIL_HOST", "host2", 1);
+	setenv("TEST_ENGINE_FAIL_STATUS", "4", 1);
+	run_engine(f, true, &out);
+	unsetenv("TEST_ENGINE_FAIL_HOST");
+	unsetenv("TEST_ENGINE_FAIL_STATUS");
+	assert_int_equal(out.results[1][HOST_FAILED], 1);
+	assert_non_null(strstr(out.msg[1], "make the marker: disk full"));
+	assert_null(strstr(out.msg[1], "since the plan"));
+}
+
+/* A session kept from an earlier pass that died while idle: the first
+ * exec finds it gone; the engine connects again and repeats it once. */
+static void test_lost_session_reconnects_once(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	f->drop_next_exec[0] = true;
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	assert_int_equal(f->connects[0], 2);
+	assert_int_equal(f->execs[0], 6);	/* the lost one, then the usual five */
+	assert_int_equal(out.results[0][HOST_CHANGED], 3);
+	assert_int_equal(f->connects[1], 1);
+}
+
+/* Markers are found where they are, also after output with no final
+ * newline, and only whole. */
+static void test_markers_mid_line(void **state)
+{
+	static const char out[] = "@@os-release\nID=debian@@=T step a\nfirst\nno newline@@=T step b\nsecond\n";
+	static const char acts[] = "x@@=T action 1\nyy@@=T action 2\n@@=T action 3";
+	char *a = probe_batch_slice(out, "T", "a"), *b = probe_batch_slice(out, "T", "b");
+
+	(void)state;
+	assert_string_equal(a, "first\nno newline");
+	assert_string_equal(b, "second\n");
+	assert_null(probe_batch_slice(out, "T", "c"));
+	assert_int_equal(bundle_actions_started(acts, strlen(acts), "T"), 2);
+	assert_string_equal(bundle_probe_output("cmd output@@=T probe\nrest", "T"), "rest");
+	assert_null(bundle_probe_output("@@=T probe", "T"));
+	free(a);
+	free(b);
+}
+
+WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_command_exit_4, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_lost_session_reconnects_once, setup, teardown),
+	       cmocka_unit_test(test_markers_mid_line),
+	       cmocka_unit_test_setup_teardown(test_fresh_then_converged, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_plan_is_one_exec, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_changed_since_the_plan, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_apply_reuses_the_plan, setup, teardown),

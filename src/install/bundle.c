@@ -141,28 +141,19 @@ void bundle_free(struct bundle *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* The start of the line "@@=TOKEN what" in out, or NULL. */
+/* Markers are found anywhere, not only at a line's start: a check or a
+ * command whose output does not end in a newline puts the next marker
+ * mid-line. The random token makes a false match as unlikely as a guess.
+ * Returns where "@@=TOKEN what" starts and sets *after past its newline;
+ * NULL when it is not there (whole, with its newline). */
 static const char *find_marker(const char *out, size_t len, const char *token, const char *what,
 			       const char **after)
 {
-	char *needle = xasprintf("@@=%s %s", token, what);
-	size_t nl = strlen(needle);
-	const char *p = out, *end = out + len, *hit = NULL;
+	char *needle = xasprintf("@@=%s %s\n", token, what);
+	const char *hit = memmem(out, len, needle, strlen(needle));
 
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t ll = eol ? (size_t)(eol - p) : (size_t)(end - p);
-
-		if (ll >= nl && memcmp(p, needle, nl) == 0 && (ll == nl || p[nl] == ' ')) {
-			hit = p;
-			if (after)
-				*after = eol ? eol + 1 : end;
-			break;
-		}
-		if (eol == NULL)
-			break;
-		p = eol + 1;
-	}
+	if (hit != NULL && after != NULL)
+		*after = hit + strlen(needle);
 	free(needle);
 	return hit;
 }
@@ -171,17 +162,18 @@ size_t bundle_actions_started(const char *out, size_t len, const char *token)
 {
 	char *needle = xasprintf("@@=%s action ", token);
 	size_t nl = strlen(needle), n = 0;
-	const char *p = out, *end = out + len;
+	const char *p = out, *end = out + len, *hit;
 
-	/* Only whole lines count: the last one may still be arriving. */
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
+	/* Only whole markers count: the last one may still be arriving. */
+	while (p < end && (hit = memmem(p, (size_t)(end - p), needle, nl)) != NULL) {
+		const char *num = hit + nl, *q = num;
 
-		if (eol == NULL)
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		if (q == end || *q != '\n' || q == num)
 			break;
-		if ((size_t)(eol - p) > nl && memcmp(p, needle, nl) == 0)
-			n = strtoul(p + nl, NULL, 10);
-		p = eol + 1;
+		n = strtoul(num, NULL, 10);
+		p = q + 1;
 	}
 	free(needle);
 	return n;
@@ -205,31 +197,16 @@ char *probe_batch_slice(const char *out, const char *token, const char *step)
 {
 	size_t len = out ? strlen(out) : 0;
 	char *what = xasprintf("step %s", step);
+	char *any = xasprintf("@@=%s step ", token);
 	const char *start = NULL, *next;
 	char *slice = NULL;
 
 	if (out != NULL && find_marker(out, len, token, what, &start) != NULL) {
-		const char *end = out + len;
-		const char *p = start;
-
-		/* Up to the next step's marker (any step). */
-		next = NULL;
-		while (p < end) {
-			const char *eol = memchr(p, '\n', (size_t)(end - p));
-			size_t ml = 3 + strlen(token) + 6;
-
-			if ((size_t)(end - p) >= ml && strncmp(p, "@@=", 3) == 0 &&
-			    strncmp(p + 3, token, strlen(token)) == 0 &&
-			    strncmp(p + 3 + strlen(token), " step ", 6) == 0) {
-				next = p;
-				break;
-			}
-			if (eol == NULL)
-				break;
-			p = eol + 1;
-		}
-		slice = xstrndup(start, (size_t)((next ? next : end) - start));
+		/* Up to the next step's marker (any step), wherever it starts. */
+		next = memmem(start, (size_t)(out + len - start), any, strlen(any));
+		slice = xstrndup(start, (size_t)((next ? next : out + len) - start));
 	}
+	free(any);
 	free(what);
 	return slice;
 }

@@ -61,6 +61,8 @@ struct engine_host {
 	size_t reported;	/* bundle actions announced to the sink */
 	bool changed;
 	struct request *req;
+	bool retried;		/* connected again once after a lost session */
+	enum host_phase retry_phase;
 	unsigned execs;
 	unsigned counts[HOST_RESULT_COUNT];
 };
@@ -413,7 +415,8 @@ static char *checks_command(struct engine_host *h, size_t k, enum checks_scope s
 			    unsigned *timeout_s)
 {
 	struct engine *e = h->engine;
-	char *cmd = xstrdup("echo '@@os-release'; cat /etc/os-release 2>/dev/null\n");
+	/* The echo ends os-release's last line even without a newline. */
+	char *cmd = xstrdup("echo '@@os-release'; cat /etc/os-release 2>/dev/null; echo\n");
 
 	*timeout_s = PROBE_EXEC_TIMEOUT_S;
 	for (size_t j = k; j < e->n_steps; j = next_taken(h, j + 1)) {
@@ -490,6 +493,46 @@ static bool reuse_checks(struct engine_host *h)
 }
 
 static void plan_step(struct engine_host *h, bool first);
+static void run_checks(struct engine_host *h, bool all);
+static void run_bundle(struct engine_host *h);
+
+static void reconnected(void *ud, enum wiz_err code, const char *msg)
+{
+	struct engine_host *h = request_end(ud);
+
+	if (h == NULL)
+		return;
+	if (code != WIZ_ERR_OK) {
+		finish_step(h, code == WIZ_ERR_UNREACHABLE || code == WIZ_ERR_TIMEOUT ? HOST_UNREACHABLE
+										: HOST_FAILED,
+			    "%s", msg ? msg : "");
+		return;
+	}
+	journal(h->engine, "%s connected again", h->host->name);
+	if (h->retry_phase == PH_BUNDLE)
+		run_bundle(h);
+	else
+		run_checks(h, h->retry_phase == PH_PROBE);
+}
+
+/* A session kept open between passes (or screens) may have died while
+ * idle; the first command then finds it gone. Connect again and repeat
+ * that command once, when nothing of it is known to have run (no action
+ * marker): a check only reads, and a bundle starts by refusing any file
+ * that is no longer what its plan saw. */
+static bool retry_lost(struct engine_host *h, enum wiz_err code, size_t started)
+{
+	struct engine *e = h->engine;
+
+	if (h->retried || started > 0 || result_for_error(h, code) != HOST_UNREACHABLE)
+		return false;
+	h->retried = true;
+	h->retry_phase = h->phase;
+	journal(e, "%s: the connection was lost; connecting again", h->host->name);
+	h->phase = PH_CONNECT;
+	e->t.ops->connect(e->t.self, h->conn, reconnected, request_new(h));
+	return true;
+}
 
 static void checks_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 {
@@ -500,7 +543,8 @@ static void checks_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 	if (h == NULL)
 		return;
 	if (r->code != WIZ_ERR_OK) {
-		finish_step(h, result_for_error(h, r->code), _("check failed: %s"), r->err.msg);
+		if (!retry_lost(h, r->code, 0))
+			finish_step(h, result_for_error(h, r->code), _("check failed: %s"), r->err.msg);
 		return;
 	}
 	store_checks(h, h->step, all ? CHECKS_ALL : CHECKS_OWN, r->out ? r->out : "");
@@ -585,7 +629,11 @@ static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 		enum host_result res = result_for_error(h, r->code);
 
 		journal(e, "%s %s failed: %s", h->host->name, e->steps[h->step]->name, why);
-		if (r->code == WIZ_ERR_REMOTE && r->exit_status == BUNDLE_STATUS_CHANGED) {
+		if (retry_lost(h, r->code, started))
+			return;
+		/* The refusal comes before the first action: a command that
+		 * exits 4 is only a failed command. */
+		if (r->code == WIZ_ERR_REMOTE && r->exit_status == BUNDLE_STATUS_CHANGED && started == 0) {
 			char *path = first_line_of(why);
 
 			finish_step(h, HOST_FAILED,

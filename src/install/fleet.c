@@ -25,7 +25,7 @@ struct fleet_host {
 struct fleet {
 	struct ssh_ctx *ssh;
 	bool accept_new;
-	struct fleet_host *hosts;
+	struct fleet_host **hosts;	/* each its own block: SSH keeps a pointer to it */
 	size_t n;
 	unsigned connects;
 };
@@ -44,16 +44,24 @@ static char *signature_of(const struct ssh_host_config *cfg)
 }
 
 /* Waiters are told the session is gone before it is freed. */
+static void tell_waiters(struct fleet_host *fh, enum wiz_err code, const char *msg)
+{
+	/* One at a time from the list itself: a callback may make another
+	 * waiter forget (an engine it frees). */
+	while (fh->n_waiters > 0) {
+		struct connect_waiter w = fh->waiters[0];
+
+		memmove(fh->waiters, fh->waiters + 1, (fh->n_waiters - 1) * sizeof *fh->waiters);
+		fh->n_waiters--;
+		w.cb(w.ud, code, msg);
+	}
+	free(fh->waiters);
+	fh->waiters = NULL;
+}
+
 static void host_clear(struct fleet_host *fh)
 {
-	struct connect_waiter *w = fh->waiters;
-	size_t n = fh->n_waiters;
-
-	fh->waiters = NULL;
-	fh->n_waiters = 0;
-	for (size_t i = 0; i < n; i++)
-		w[i].cb(w[i].ud, WIZ_ERR_CANCELLED, "the host's settings changed");
-	free(w);
+	tell_waiters(fh, WIZ_ERR_CANCELLED, "the host's settings changed");
 	ssh_session_free(fh->s);
 	free(fh->signature);
 	memset(fh, 0, sizeof *fh);
@@ -66,16 +74,18 @@ void fleet_update(struct fleet *f, const struct cluster *c,
 
 	for (size_t i = n; i < f->n; i++) {
 		if (dropping)
-			dropping(f->hosts[i].s, ud);
-		host_clear(&f->hosts[i]);
+			dropping(f->hosts[i]->s, ud);
+		host_clear(f->hosts[i]);
+		free(f->hosts[i]);
 	}
 	if (n > f->n) {
 		f->hosts = xreallocarray(f->hosts, n, sizeof *f->hosts);
-		memset(f->hosts + f->n, 0, (n - f->n) * sizeof *f->hosts);
+		for (size_t i = f->n; i < n; i++)
+			f->hosts[i] = xcalloc(1, sizeof **f->hosts);
 	}
 	f->n = n;
 	for (size_t i = 0; i < n; i++) {
-		struct fleet_host *fh = &f->hosts[i];
+		struct fleet_host *fh = f->hosts[i];
 		struct ssh_host_config cfg;
 		char *sig;
 
@@ -109,8 +119,10 @@ void fleet_free(struct fleet *f)
 {
 	if (f == NULL)
 		return;
-	for (size_t i = 0; i < f->n; i++)
-		host_clear(&f->hosts[i]);
+	for (size_t i = 0; i < f->n; i++) {
+		host_clear(f->hosts[i]);
+		free(f->hosts[i]);
+	}
 	free(f->hosts);
 	free(f);
 }
@@ -122,7 +134,7 @@ size_t fleet_count(const struct fleet *f)
 
 struct ssh_session *fleet_session(const struct fleet *f, size_t i)
 {
-	return i < f->n ? f->hosts[i].s : NULL;
+	return i < f->n ? f->hosts[i]->s : NULL;
 }
 
 unsigned fleet_connects(const struct fleet *f)
@@ -135,23 +147,17 @@ unsigned fleet_connects(const struct fleet *f)
 static void connected(struct ssh_session *s, enum wiz_err code, const struct wiz_error *err, void *ud)
 {
 	struct fleet_host *fh = ud;
-	struct connect_waiter *w = fh->waiters;
-	size_t n = fh->n_waiters;
 	char *msg = code == WIZ_ERR_OK ? NULL : xstrdup(err ? err->msg : "");
 
 	(void)s;
-	fh->waiters = NULL;
-	fh->n_waiters = 0;
-	for (size_t i = 0; i < n; i++)
-		w[i].cb(w[i].ud, code, msg);
-	free(w);
+	tell_waiters(fh, code, msg);
 	free(msg);
 }
 
 static void t_connect(void *self, size_t i, transport_connect_fn cb, void *ud)
 {
 	struct fleet *f = self;
-	struct fleet_host *fh = &f->hosts[i];
+	struct fleet_host *fh = f->hosts[i];
 	bool first = fh->n_waiters == 0;
 
 	if (ssh_session_state(fh->s) == SSH_S_READY) {
@@ -169,7 +175,7 @@ static void t_connect(void *self, size_t i, transport_connect_fn cb, void *ud)
 /* An engine that stops no longer waits (its ud is about to be freed). */
 static void t_forget(void *self, size_t i, void *ud)
 {
-	struct fleet_host *fh = &((struct fleet *)self)->hosts[i];
+	struct fleet_host *fh = ((struct fleet *)self)->hosts[i];
 
 	for (size_t k = 0; k < fh->n_waiters; k++)
 		if (fh->waiters[k].ud == ud) {

@@ -61,7 +61,8 @@ void plan_ensure_file(struct plan *p, const struct remote_file *have, const char
 		return;
 	/* The exact file the check saw (its content may hold a NUL). */
 	added = &p->actions[p->n_actions - 1];
-	if (have->exists && secret && have->sha256[0] != '\0')
+	if (have->exists && secret && strlen(have->sha256) == 64 &&
+	    strspn(have->sha256, "0123456789abcdef") == 64)	/* it goes into the bundle's script */
 		snprintf(added->old_sha256, sizeof added->old_sha256, "%s", have->sha256);
 	else if (have->exists && have->content != NULL)
 		sha256_hex(have->content, have->len, added->old_sha256);
