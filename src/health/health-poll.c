@@ -60,7 +60,6 @@ struct poll_member {
 	struct ssh_host_config ssh_cfg;	/* strings owned below */
 	char *cfg_strings[7];
 	struct ssh_session *session;
-	bool borrowed;			/* session is not ours to free */
 	struct addrinfo *addr;		/* direct */
 
 	struct poll_chan client, metrics;
@@ -620,12 +619,8 @@ static void on_deadline(struct loop_timer *t, void *ud)
 	if (ssh_stuck && m->session != NULL) {
 		chan_drop(&m->client);
 		chan_drop(&m->metrics);
-		if (m->borrowed) {
-			ssh_session_disconnect(m->session);	/* connected again next time */
-		} else {
-			ssh_session_free(m->session);
-			m->session = NULL;
-		}
+		ssh_session_free(m->session);
+		m->session = NULL;
 	}
 	part_done(m);
 }
@@ -671,16 +666,8 @@ static void member_refresh(struct loop_timer *t, void *ud)
 			member_transport_failed(m, m->ssh_fail.code, m->ssh_fail.msg);
 			chan_drop(&m->client);
 			chan_drop(&m->metrics);
-			if (m->borrowed) {
-				bool refused = m->ssh_fail.code == WIZ_ERR_AUTH ||
-					       m->ssh_fail.code == WIZ_ERR_HOSTKEY;
-
-				if (!refused || now - m->ssh_fail_t >= HEALTH_POLL_LOGIN_RETRY_MS)
-					ssh_session_connect(m->session, NULL, NULL);
-			} else {
-				ssh_session_free(m->session);
-				m->session = NULL;
-			}
+			ssh_session_free(m->session);
+			m->session = NULL;
 		}
 	}
 	if (!p->o.direct && m->has_ssh && m->session == NULL) {
@@ -904,19 +891,6 @@ static void login_connect(struct loop_timer *t, void *ud)
 		ssh_session_connect(m->session, on_login, m);
 }
 
-void health_poll_borrow_session(struct health_poll *p, size_t i, struct ssh_session *s)
-{
-	struct poll_member *m;
-
-	if (i >= p->n || p->o.direct)
-		return;
-	m = &p->members[i];
-	if (m->session != NULL && !m->borrowed)
-		ssh_session_free(m->session);
-	m->session = s;
-	m->borrowed = true;
-}
-
 void health_poll_login(struct health_poll *p)
 {
 	if (p->fixed || p->o.direct)
@@ -925,7 +899,7 @@ void health_poll_login(struct health_poll *p)
 	for (size_t i = 0; i < p->n; i++) {
 		struct poll_member *m = &p->members[i];
 
-		if (!m->has_ssh || m->borrowed)
+		if (!m->has_ssh)
 			continue;
 		m->login_retry = loop_timer_add(p->o.loop, login_connect, m);
 		m->session = ssh_session_new(p->o.ssh, &m->ssh_cfg);
@@ -1025,18 +999,9 @@ void health_poll_free(struct health_poll *p)
 		 * the member is still here; ssh_op_cancel would run them later. */
 		m->running = false;
 		m->client.busy = m->metrics.busy = false;
-		if (m->borrowed) {
-			/* The session stays: its operations must not call back. */
-			if (m->host_op)
-				ssh_op_detach(m->host_op);
-			if (m->client.opening)
-				ssh_op_detach(m->client.opening);
-			if (m->metrics.opening)
-				ssh_op_detach(m->metrics.opening);
-		}
 		chan_drop(&m->client);
 		chan_drop(&m->metrics);
-		if (m->session != NULL && !m->borrowed)
+		if (m->session != NULL)
 			ssh_session_free(m->session);
 		if (m->next)
 			loop_timer_del(m->next);

@@ -251,10 +251,6 @@ struct ssh_op *ssh_tunnel_open(struct ssh_session *s, const char *host,
 
 /* The callback runs (now or soon) with code CANCELLED. */
 void ssh_op_cancel(struct ssh_op *op);
-/* Cancel and never call back: for an owner going away while the session
- * stays (a shared one). A stream the operation would have handed over is
- * closed. */
-void ssh_op_detach(struct ssh_op *op);
 struct ssh_session *ssh_op_session(const struct ssh_op *op);
 
 /* Synchronous wrappers: run the loop until the operation completes. r is

@@ -12,7 +12,6 @@
 #include "base/i18n.h"
 #include "base/xmalloc.h"
 #include "health/health-poll.h"
-#include "install/fleet.h"
 #include "health/health.h"
 #include "health/http-tls.h"
 #include "ssh/ssh.h"
@@ -73,11 +72,6 @@ static void start(struct wizard *w)
 	o.updated = updated;
 	hs.poll = health_poll_new(&o, &hs.hc);
 	health_poll_add_cluster(hs.poll, &w->c, false, false, &w->accepted);
-	/* The members' sessions are the fleet's (Connect made them): no new
-	 * handshake, no question asked again. */
-	wz_fleet_sync(w);
-	for (size_t i = 0; i < w->c.n_members; i++)
-		health_poll_borrow_session(hs.poll, i, fleet_session(w->fleet, i));
 	health_poll_start(hs.poll);
 	d.loop = w->loop;
 	d.poll = hs.poll;
