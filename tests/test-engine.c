@@ -164,6 +164,9 @@ struct fake {
 	const char *before_bundle[N_HOSTS];
 	/* The next exec finds the connection gone (it died while idle). */
 	bool drop_next_exec[N_HOSTS];
+	/* The connection goes while the next bundle runs: it ran, the answer
+	 * is lost. */
+	bool drop_during_bundle[N_HOSTS];
 	bool lost[N_HOSTS];
 	struct fake_reply *pending;
 };
@@ -289,6 +292,7 @@ static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const str
 		f->drop_next_exec[i] = false;
 		f->lost[i] = true;
 		rep->r.code = WIZ_ERR_UNREACHABLE;
+		rep->r.not_sent = true;
 		snprintf(rep->r.err.msg, sizeof rep->r.err.msg, "host%zu: connection reset", i + 1);
 		return NULL;
 	}
@@ -299,6 +303,16 @@ static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const str
 		ssh_result_free(&ignored);
 	}
 	run_sh(cmd, o->input, o->input_len, &rep->r);
+	if (f->drop_during_bundle[i] && strstr(cmd, " action 1'") != NULL) {
+		f->drop_during_bundle[i] = false;
+		f->lost[i] = true;
+		free(rep->r.out);
+		rep->r.out = xstrdup("");	/* nothing came back */
+		rep->r.out_len = 0;
+		rep->r.code = WIZ_ERR_UNREACHABLE;
+		snprintf(rep->r.err.msg, sizeof rep->r.err.msg, "host%zu: connection reset", i + 1);
+		return NULL;
+	}
 	if (o->on_output && rep->r.out_len > 0)
 		o->on_output(rep->r.out, rep->r.out_len, o->on_output_ud);
 	if (o->check && rep->r.exit_status != 0) {
@@ -624,6 +638,27 @@ static void test_lost_session_reconnects_once(void **state)
 	assert_int_equal(f->connects[1], 1);
 }
 
+/* The connection lost while a bundle ran (its answer lost with it): not
+ * run again, the host is unreachable; what it did is not repeated. */
+static void test_lost_during_bundle_not_repeated(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+	char *conf;
+
+	make_hosts();
+	f->drop_during_bundle[0] = true;
+	run_engine(f, true, &out);
+	assert_false(out.ok);
+	assert_int_equal(out.results[0][HOST_UNREACHABLE], 1);
+	assert_int_equal(f->connects[0], 1);
+	assert_int_equal(f->execs[0], 2);	/* the checks, the bundle: no second run */
+	conf = read_host_file("host1", "etc/app.conf");
+	assert_non_null(conf);	/* it did run there */
+	free(conf);
+	assert_int_equal(out.results[1][HOST_CHANGED], 3);
+}
+
 /* Markers are found where they are, also after output with no final
  * newline, and only whole. */
 static void test_markers_mid_line(void **state)
@@ -645,6 +680,7 @@ static void test_markers_mid_line(void **state)
 
 WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_command_exit_4, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_lost_session_reconnects_once, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_lost_during_bundle_not_repeated, setup, teardown),
 	       cmocka_unit_test(test_markers_mid_line),
 	       cmocka_unit_test_setup_teardown(test_fresh_then_converged, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_plan_is_one_exec, setup, teardown),

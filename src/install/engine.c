@@ -517,14 +517,15 @@ static void reconnected(void *ud, enum wiz_err code, const char *msg)
 
 /* A session kept open between passes (or screens) may have died while
  * idle; the first command then finds it gone. Connect again and repeat
- * that command once, when nothing of it is known to have run (no action
- * marker): a check only reads, and a bundle starts by refusing any file
- * that is no longer what its plan saw. */
-static bool retry_lost(struct engine_host *h, enum wiz_err code, size_t started)
+ * that command once: a check, which only reads, whenever its connection
+ * was lost; a bundle only when it was never sent (markers lost in transit
+ * or a remote script still running would make a second run unsafe). */
+static bool retry_lost(struct engine_host *h, const struct ssh_result *r)
 {
 	struct engine *e = h->engine;
 
-	if (h->retried || started > 0 || result_for_error(h, code) != HOST_UNREACHABLE)
+	if (h->retried || result_for_error(h, r->code) != HOST_UNREACHABLE ||
+	    (h->phase == PH_BUNDLE && !r->not_sent))
 		return false;
 	h->retried = true;
 	h->retry_phase = h->phase;
@@ -543,7 +544,7 @@ static void checks_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 	if (h == NULL)
 		return;
 	if (r->code != WIZ_ERR_OK) {
-		if (!retry_lost(h, r->code, 0))
+		if (!retry_lost(h, r))
 			finish_step(h, result_for_error(h, r->code), _("check failed: %s"), r->err.msg);
 		return;
 	}
@@ -629,7 +630,7 @@ static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 		enum host_result res = result_for_error(h, r->code);
 
 		journal(e, "%s %s failed: %s", h->host->name, e->steps[h->step]->name, why);
-		if (retry_lost(h, r->code, started))
+		if (retry_lost(h, r))
 			return;
 		/* The refusal comes before the first action: a command that
 		 * exits 4 is only a failed command. */

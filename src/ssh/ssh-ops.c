@@ -109,6 +109,8 @@ static void op_finish(struct ssh_op *op, enum wiz_err code)
 
 	if (op->r.code == WIZ_ERR_OK && code != WIZ_ERR_OK)
 		op->r.code = code;
+	if (code != WIZ_ERR_OK && (op->state == OPS_QUEUED || op->state == OPS_OPEN))
+		op->r.not_sent = true;
 	if (op->ch != NULL) {
 		reap_channel(s, op->ch);
 		op->ch = NULL;

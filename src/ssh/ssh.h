@@ -191,6 +191,9 @@ struct ssh_result {
 	char *errout;		/* stderr, NUL-terminated */
 	size_t err_len;
 	bool truncated;		/* output beyond max_output was dropped */
+	/* Failed before the command was sent (the channel never opened): it
+	 * did not run there, so running it again is safe. */
+	bool not_sent;
 	uint64_t elapsed_ms;
 	struct ssh_stream *stream;	/* ssh_tunnel_open only; caller owns */
 };
