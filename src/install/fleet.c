@@ -79,9 +79,9 @@ void fleet_update(struct fleet *f, const struct cluster *c,
 		free(f->hosts[i]);
 	}
 	if (n > f->n) {
-		f->hosts = xreallocarray(f->hosts, n, sizeof *f->hosts);
+		f->hosts = xreallocarray(f->hosts, n, sizeof(struct fleet_host *));
 		for (size_t i = f->n; i < n; i++)
-			f->hosts[i] = xcalloc(1, sizeof **f->hosts);
+			f->hosts[i] = xcalloc(1, sizeof(struct fleet_host));
 	}
 	f->n = n;
 	for (size_t i = 0; i < n; i++) {
