@@ -10,6 +10,7 @@
 #include "base/fsutil.h"
 #include "base/i18n.h"
 #include "base/xmalloc.h"
+#include "base/yaml-emit.h"
 
 char *kvfile_state_path(const char *name)
 {
@@ -25,69 +26,47 @@ char *kvfile_state_path(const char *name)
 	return path;
 }
 
-static bool emit_scalar(yaml_emitter_t *em, const char *text, yaml_scalar_style_t style)
+/* One flat mapping: emitted as the cluster file is (yaml-emit.h). */
+static bool emit_kv(yaml_emitter_t *em, const struct kvlist *kv)
 {
 	yaml_event_t ev;
 
-	return yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, -1, 1, 1, style) &&
-	       yaml_emitter_emit(em, &ev);
-}
-
-struct out_buf {
-	char *p;
-	size_t n;
-};
-
-static int buf_writer(void *data, unsigned char *buffer, size_t size)
-{
-	struct out_buf *b = data;
-
-	b->p = xreallocarray(b->p, b->n + size + 1, 1);
-	memcpy(b->p + b->n, buffer, size);
-	b->n += size;
-	b->p[b->n] = '\0';
-	return 1;
+	Y_EMIT(yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+	Y_EMIT(yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
+	Y_MAP_OPEN();
+	for (size_t i = 0; i < kv->n; i++)
+		Y_KV(kv->items[i].key, kv->items[i].value);
+	Y_MAP_CLOSE();
+	Y_EMIT(yaml_document_end_event_initialize(&ev, 1));
+	Y_EMIT(yaml_stream_end_event_initialize(&ev));
+	return true;
+err:
+	return false;
 }
 
 enum wiz_err kvfile_save(const char *path, const struct kvlist *kv, struct wiz_error *err)
 {
 	yaml_emitter_t em;
-	yaml_event_t ev;
-	struct out_buf buf = { NULL, 0 };
+	struct yaml_membuf buf;
 	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
 	enum wiz_err rc = WIZ_ERR_OK;
 	bool ok;
 
-	if (!yaml_emitter_initialize(&em)) {
-		rc = wiz_error_set(err, WIZ_ERR_INVALID, _("%s: cannot start the YAML emitter"), path);
-		goto out;
+	if (!yaml_emitter_to_membuf(&em, &buf)) {
+		free(dir);
+		return wiz_error_set(err, WIZ_ERR_IO, _("cannot start the YAML emitter"));
 	}
-	yaml_emitter_set_output(&em, buf_writer, &buf);
-	yaml_emitter_set_unicode(&em, 1);
-	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) && yaml_emitter_emit(&em, &ev);
-	ok = ok && yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
-	     yaml_emitter_emit(&em, &ev);
-	ok = ok && yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) &&
-	     yaml_emitter_emit(&em, &ev);
-	for (size_t i = 0; ok && i < kv->n; i++)
-		ok = emit_scalar(&em, kv->items[i].key, YAML_PLAIN_SCALAR_STYLE) &&
-		     emit_scalar(&em, kv->items[i].value, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
-	ok = ok && yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev);
-	ok = ok && yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev);
-	ok = ok && yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev);
+	ok = emit_kv(&em, kv);
 	yaml_emitter_delete(&em);
-	if (!ok || buf.p == NULL) {
+	if (!ok || buf.data == NULL)
 		rc = wiz_error_set(err, WIZ_ERR_INVALID, _("%s: cannot write these values as YAML"), path);
-		goto out;
-	}
-	if (slash != NULL && slash != dir) {
+	if (rc == WIZ_ERR_OK && slash != NULL && slash != dir) {
 		*slash = '\0';
 		rc = wiz_mkdir_p(dir, 0700, err);
 	}
 	if (rc == WIZ_ERR_OK)
-		rc = wiz_write_file_atomic(path, buf.p, buf.n, 0600, err);
-out:
-	free(buf.p);
+		rc = wiz_write_file_atomic(path, buf.data, buf.len, 0600, err);
+	free(buf.data);
 	free(dir);
 	return rc;
 }
