@@ -2,16 +2,16 @@
 # The source tree by layer (docs/ARCHITECTURE.md, "The source tree"): every
 # #include in src/, ui/ and lab/ names its header by folder and goes the
 # allowed way only:
-#   src/base <- src/cluster <- src/pki, src/ssh <- src/install, src/health
+#   src/base <- src/cluster <- src/pki, src/ssh <- src/etcd <- src/install, src/health
 #   src/ <- lab/ <- ui/tui/ <- ui/cli/
 # (install and health do not include each other; nothing in src/ includes
 # ui/, lab/ or curses; curses only in ui/tui/). Also `make check-layers`.
 . "$TOP_SRCDIR/tests/tap.sh"
 cd "$TOP_SRCDIR" || exit 1
 
-layers="base cluster pki ssh install health lab tui cli"
+layers="base cluster pki ssh etcd install health lab tui cli"
 declare -A dir=(
-	[base]=src/base/ [cluster]=src/cluster/ [pki]=src/pki/ [ssh]=src/ssh/
+	[base]=src/base/ [cluster]=src/cluster/ [pki]=src/pki/ [ssh]=src/ssh/ [etcd]=src/etcd/
 	[install]=src/install/ [health]=src/health/ [lab]=lab/ [tui]=ui/tui/ [cli]=ui/cli/
 )
 # What each layer may include besides itself.
@@ -20,11 +20,12 @@ declare -A may=(
 	[cluster]="base"
 	[pki]="base cluster"
 	[ssh]="base cluster"
-	[install]="base cluster pki ssh"
-	[health]="base cluster pki ssh"
-	[lab]="base cluster pki ssh install health"
-	[tui]="base cluster pki ssh install health lab"
-	[cli]="base cluster pki ssh install health lab tui"
+	[etcd]="base cluster pki ssh"
+	[install]="base cluster pki ssh etcd"
+	[health]="base cluster pki ssh etcd"
+	[lab]="base cluster pki ssh etcd install health"
+	[tui]="base cluster pki ssh etcd install health lab"
+	[cli]="base cluster pki ssh etcd install health lab tui"
 )
 # Single includes allowed against the table, FILE:HEADER, each with its
 # reason (none today).
@@ -38,6 +39,7 @@ layer_of() {
 	src/cluster/*) layer=cluster ;;
 	src/pki/*) layer=pki ;;
 	src/ssh/*) layer=ssh ;;
+	src/etcd/*) layer=etcd ;;
 	src/install/*) layer=install ;;
 	src/health/*) layer=health ;;
 	lab/*) layer=lab ;;
@@ -101,7 +103,7 @@ while IFS= read -r f; do
 	done < <(grep -nE '^[[:space:]]*#[[:space:]]*include' "$f")
 done < <(find src ui lab -type f -name '*.[ch]' | LC_ALL=C sort)
 
-tap_plan 12
+tap_plan 13
 report() { # report FILE DESCRIPTION
 	if [ -s "$1" ]; then
 		tap_not_ok "$2"

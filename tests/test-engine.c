@@ -135,12 +135,48 @@ static void gate_plan(const struct step_env *env, struct plan *plan)
 	free(seen);
 }
 
-static const struct step s_file = { "file", "file", STEP_MEMBERS, file_check, file_plan, NULL, false, false };
-static const struct step s_cmd = { "cmd", "cmd", STEP_MEMBERS, cmd_check, cmd_plan, NULL, false, false };
-static const struct step s_secret = { "secret", "secret", STEP_MEMBERS, secret_check, secret_plan, NULL,
-				      false, false };
-static const struct step s_gate = { "gate", "gate", STEP_MEMBERS, gate_check, gate_plan, NULL, true, false };
+static const struct step s_file = { .name = "file", .title = "file", .hosts = STEP_MEMBERS,
+				    .check = file_check, .plan = file_plan };
+static const struct step s_cmd = { .name = "cmd", .title = "cmd", .hosts = STEP_MEMBERS,
+				   .check = cmd_check, .plan = cmd_plan };
+static const struct step s_secret = { .name = "secret", .title = "secret", .hosts = STEP_MEMBERS,
+				      .check = secret_check, .plan = secret_plan };
+static const struct step s_gate = { .name = "gate", .title = "gate", .hosts = STEP_MEMBERS,
+				    .check = gate_check, .plan = gate_plan, .barrier = true };
 static const struct step *const test_steps[] = { &s_file, &s_cmd, &s_secret, &s_gate, NULL };
+
+/* A step that asks etcd, as verify does: its plan reads env->etcd and its
+ * shell check is the fallback for a member that is not healthy. */
+static struct etcd_member_view ask_seen[N_HOSTS];
+static bool ask_planned[N_HOSTS];
+static bool ask_had_probe_log[N_HOSTS];
+
+static char *ask_check(const struct step_env *env)
+{
+	return xasprintf(PROBE_SECTION("podlog") "echo 'log of %s'; ", env->host->name);
+}
+
+static void ask_plan(const struct step_env *env, struct plan *plan)
+{
+	char *log = probe_section(env->probe, "podlog");
+	size_t i = env->member_index;
+
+	ask_planned[i] = true;
+	ask_had_probe_log[i] = log != NULL && strstr(log, "log of host") != NULL;
+	if (env->etcd != NULL)
+		ask_seen[i] = *env->etcd;
+	if (env->etcd == NULL || !env->etcd->healthy)
+		plan_finding(plan, env->applying, "Health", "etcd on %s: %s", env->host->name,
+			     env->etcd ? env->etcd->detail : "not asked");
+	free(log);
+}
+
+static const struct step s_ask = { .name = "ask", .title = "ask", .hosts = STEP_MEMBERS,
+				   .check = ask_check, .plan = ask_plan, .barrier = true,
+				   .health_gate = true, .asks_etcd = true };
+static const struct step *const ask_steps[] = { &s_file, &s_ask, NULL };
+static const struct step *const *steps_in_use = test_steps;
+static unsigned health_timeout_s;
 
 /* ---- the fake transport ---- */
 
@@ -149,6 +185,8 @@ struct fake_reply {
 	struct loop_timer *t;
 	ssh_done_fn cb;
 	transport_connect_fn ccb;
+	etcd_ask_fn acb;
+	struct etcd_member_view view;
 	void *ud;
 	size_t host;
 	struct ssh_result r;
@@ -168,6 +206,12 @@ struct fake {
 	 * is lost. */
 	bool drop_during_bundle[N_HOSTS];
 	bool lost[N_HOSTS];
+	/* Asking etcd: the member answers unhealthy this many times first
+	 * (~0u: never healthy); ask_gone: the session fails instead. */
+	unsigned unhealthy_for[N_HOSTS];
+	bool ask_gone[N_HOSTS];
+	unsigned asks[N_HOSTS];
+	unsigned cancels;
 	struct fake_reply *pending;
 };
 
@@ -184,6 +228,8 @@ static void reply_fire(struct loop_timer *t, void *ud)
 	loop_timer_del(t);
 	if (rep->cb)
 		rep->cb(NULL, &rep->r, rep->ud);
+	else if (rep->acb)
+		rep->acb(rep->r.code, &rep->view, rep->r.err.msg, rep->ud);
 	else if (rep->ccb)
 		rep->ccb(rep->ud, rep->r.code, rep->r.code == WIZ_ERR_OK ? NULL : rep->r.err.msg);
 	ssh_result_free(&rep->r);
@@ -335,8 +381,46 @@ static const char *fake_hostkey(void *self, size_t i, const char **type)
 	return "SHA256:fake";
 }
 
-static const struct transport_ops fake_ops = { fake_connect, fake_forget, fake_exec, fake_lost,
-					       fake_hostkey };
+static void *fake_ask_etcd(void *self, size_t i, const struct transport_ask *q, etcd_ask_fn cb,
+			   void *ud)
+{
+	struct fake *f = self;
+	struct fake_reply *rep = reply_later(f, i, ud);
+
+	assert_true(strncmp(q->name, "host", 4) == 0 && (size_t)(q->name[4] - '1') == i);
+	assert_true(q->timeout_ms >= 1000 && q->timeout_ms <= ETCD_ASK_TRY_MS);
+	f->asks[i]++;
+	rep->acb = cb;
+	if (f->ask_gone[i]) {
+		f->lost[i] = true;
+		rep->r.code = WIZ_ERR_UNREACHABLE;
+		snprintf(rep->r.err.msg, sizeof rep->r.err.msg, "host%zu: connection reset", i + 1);
+		return rep;
+	}
+	rep->view.answered = true;
+	if (f->unhealthy_for[i] > 0) {
+		if (f->unhealthy_for[i] != ~0u)
+			f->unhealthy_for[i]--;
+		snprintf(rep->view.detail, sizeof rep->view.detail, "no leader");
+		return rep;
+	}
+	rep->view.healthy = rep->view.listed = true;
+	rep->view.leader = i == 0;
+	snprintf(rep->view.version, sizeof rep->view.version, "3.5.16");
+	return rep;
+}
+
+static void fake_cancel_ask(void *self, void *handle)
+{
+	struct fake *f = self;
+	struct fake_reply *rep = handle;
+
+	f->cancels++;
+	rep->acb = NULL;	/* fires, calls nobody */
+}
+
+static const struct transport_ops fake_ops = { fake_connect, fake_forget,   fake_exec,      fake_lost,
+					       fake_hostkey, fake_ask_etcd, fake_cancel_ask };
 
 /* ---- running the engine ---- */
 
@@ -367,8 +451,8 @@ static struct check_cache *checks;	/* NULL: no cache */
 
 static void run_engine(struct fake *f, bool apply, struct outcome *out)
 {
-	struct engine_opts o = { .apply = apply, .step_table = test_steps, .checks = checks,
-				 .reuse_checks = apply };
+	struct engine_opts o = { .apply = apply, .step_table = steps_in_use, .checks = checks,
+				 .reuse_checks = apply, .health_timeout_s = health_timeout_s };
 	struct engine_sink sink = { NULL, NULL, NULL, on_done, out };
 	struct transport t = { &fake_ops, f };
 	struct engine *e;
@@ -377,6 +461,10 @@ static void run_engine(struct fake *f, bool apply, struct outcome *out)
 	memset(f->execs, 0, sizeof f->execs);
 	memset(f->connects, 0, sizeof f->connects);
 	memset(gate_ran, 0, sizeof gate_ran);
+	memset(f->asks, 0, sizeof f->asks);
+	memset(ask_seen, 0, sizeof ask_seen);
+	memset(ask_planned, 0, sizeof ask_planned);
+	memset(ask_had_probe_log, 0, sizeof ask_had_probe_log);
 	e = engine_new(f->loop, &t, &cluster, &o, &sink);
 	assert_int_equal(engine_run(e), WIZ_ERR_OK);
 	out->ok = engine_succeeded(e);
@@ -678,7 +766,118 @@ static void test_markers_mid_line(void **state)
 	free(b);
 }
 
-WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_command_exit_4, setup, teardown),
+/* plan asks every member once, from here, and reads what it said; the
+ * shell fallback is in the one batched exec. */
+static void test_ask_when_planning(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	steps_in_use = ask_steps;
+	f->unhealthy_for[1] = ~0u;
+	run_engine(f, false, &out);
+	f->unhealthy_for[1] = 0;
+	steps_in_use = test_steps;
+	for (size_t i = 0; i < N_HOSTS; i++) {
+		assert_int_equal(f->asks[i], 1);
+		assert_int_equal(f->execs[i], 1);
+		assert_true(ask_planned[i]);
+		assert_true(ask_seen[i].answered);
+	}
+	assert_true(ask_seen[0].healthy && ask_seen[0].leader);
+	assert_string_equal(ask_seen[0].version, "3.5.16");
+	assert_false(ask_seen[1].healthy);
+	assert_string_equal(ask_seen[1].detail, "no leader");
+	/* Planning: a warning only. */
+	assert_true(out.ok);
+}
+
+/* apply asks again until healthy; a healthy member costs no shell check. */
+static void test_ask_waits_until_healthy(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	steps_in_use = ask_steps;
+	f->unhealthy_for[2] = 3;
+	run_engine(f, true, &out);
+	steps_in_use = test_steps;
+	assert_true(out.ok);
+	assert_int_equal(f->asks[0], 1);
+	assert_int_equal(f->asks[2], 4);
+	for (size_t i = 0; i < N_HOSTS; i++) {
+		/* The batched check, the file's bundle: nothing for the ask step. */
+		assert_int_equal(f->execs[i], 2);
+		assert_true(ask_seen[i].healthy);
+		assert_false(ask_had_probe_log[i]);
+	}
+}
+
+/* A member never healthy: the asks stop at the bound (one value), then the
+ * shell check gives its log, and the step fails there alone; a member
+ * whose session fails ends at once as unreachable. */
+static void test_ask_bounded_and_unreachable(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	steps_in_use = ask_steps;
+	health_timeout_s = 1;
+	f->unhealthy_for[1] = ~0u;
+	f->ask_gone[2] = true;
+	run_engine(f, true, &out);
+	f->unhealthy_for[1] = 0;
+	f->ask_gone[2] = false;
+	health_timeout_s = 0;
+	steps_in_use = test_steps;
+	assert_false(out.ok);
+	assert_int_equal(out.results[0][HOST_OK] + out.results[0][HOST_CHANGED], 2);
+	/* 1 s at 0.25 s apart: at most 5 asks, and more than one. */
+	assert_true(f->asks[1] >= 2 && f->asks[1] <= 5);
+	assert_int_equal(out.results[1][HOST_FAILED], 1);
+	assert_non_null(strstr(out.msg[1], "no leader"));
+	assert_true(ask_had_probe_log[1]);
+	assert_int_equal(f->execs[1], 3);	/* checks, bundle, then the log */
+	assert_int_equal(f->asks[2], 1);
+	assert_int_equal(out.results[2][HOST_UNREACHABLE], 1);
+	assert_non_null(strstr(out.msg[2], "connection reset"));
+}
+
+/* An engine freed while it asks cancels the ask: nothing calls back. */
+static void test_ask_cancelled_with_the_engine(void **state)
+{
+	struct fake *f = *state;
+	struct engine_opts o = { .apply = true, .step_table = ask_steps };
+	struct transport t = { &fake_ops, f };
+	struct engine *e;
+	uint64_t until;
+
+	make_hosts();
+	f->unhealthy_for[0] = ~0u;
+	f->cancels = 0;
+	e = engine_new(f->loop, &t, &cluster, &o, NULL);
+	engine_start(e);
+	until = loop_now() + 5000;
+	while (f->asks[0] < 2 && loop_now() < until)
+		loop_run_once(f->loop, 100);
+	assert_true(f->asks[0] >= 2);
+	engine_free(e);
+	f->unhealthy_for[0] = 0;
+	/* The fired replies find no callback (ASan would see a freed host). */
+	for (int n = 0; n < 10 && f->pending != NULL; n++)
+		loop_run_once(f->loop, 10);
+	assert_null(f->pending);
+	assert_true(f->cancels <= 1);
+}
+
+WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_ask_when_planning, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_ask_waits_until_healthy, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_ask_bounded_and_unreachable, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_ask_cancelled_with_the_engine, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_command_exit_4, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_lost_session_reconnects_once, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_lost_during_bundle_not_repeated, setup, teardown),
 	       cmocka_unit_test(test_markers_mid_line),

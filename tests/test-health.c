@@ -11,7 +11,7 @@
 
 #include "base/fsutil.h"
 #include "base/xmalloc.h"
-#include "health/etcd-json.h"
+#include "etcd/etcd-json.h"
 #include "health/etcd-metrics.h"
 #include "health/health.h"
 #include "health/status-format.h"

@@ -18,8 +18,8 @@
 #include "base/fsutil.h"
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
-#include "health/etcd-json.h"
-#include "health/http-tls.h"
+#include "etcd/etcd-json.h"
+#include "etcd/http-tls.h"
 #include "pki/pki.h"
 
 /* ---- the in-memory pipe ---------------------------------------------------- */

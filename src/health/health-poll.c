@@ -21,7 +21,7 @@
 #include "base/shquote.h"
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
-#include "health/etcd-json.h"
+#include "etcd/etcd-json.h"
 #include "health/etcd-metrics.h"
 #include "pki/pki-store.h"
 #include "ssh/ssh.h"
@@ -49,7 +49,14 @@ struct poll_chan {
 
 	enum poll_req req;		/* outstanding, or queued until connected */
 	uint64_t t_sent;
+	struct loop_timer *tick;	/* progress while a request waits (SSH) */
 };
+
+/* A request over an SSH channel is moved on by the stream's notify; this
+ * tick is the fallback that keeps an answer from waiting on a missed one
+ * (the lab showed about one status in 25 with a member "down" for want of
+ * it, its answer unread until the deadline). */
+#define CHAN_TICK_MS 100
 
 struct poll_member {
 	struct health_poll *p;
@@ -296,6 +303,17 @@ static void on_http(struct http_conn *c, enum wiz_err rc, const struct http_resp
 	chan_send(ch);
 }
 
+static void chan_tick(struct loop_timer *t, void *ud)
+{
+	struct poll_chan *ch = ud;
+
+	if (ch->http == NULL || ch->req == REQ_NONE)
+		return;
+	http_conn_progress(ch->http);
+	if (ch->http != NULL && ch->req != REQ_NONE)
+		loop_timer_arm_in(t, CHAN_TICK_MS);
+}
+
 static void chan_stream_notify(struct ssh_stream *st, void *ud)
 {
 	struct poll_chan *ch = ud;
@@ -432,6 +450,11 @@ static void chan_send(struct poll_chan *ch)
 	default: break;
 	}
 	ch->t_sent = loop_now();
+	if (ch->stream != NULL) {
+		if (ch->tick == NULL)
+			ch->tick = loop_timer_add(m->p->o.loop, chan_tick, ch);
+		loop_timer_arm_in(ch->tick, CHAN_TICK_MS);
+	}
 	rc = http_conn_request(ch->http, body ? "POST" : "GET", req_path(ch->req), body, on_http,
 			       ch);
 	if (rc != WIZ_ERR_OK) {
@@ -801,28 +824,6 @@ void health_poll_add_cluster(struct health_poll *p, const struct cluster *c, boo
 	}
 }
 
-enum wiz_err health_creds_from_store(const struct pki_store *s, struct http_tls_creds **out,
-				     struct wiz_error *err)
-{
-	const char *first = s->c->n_members ? s->c->members[0].name : "";
-	char *ca = pki_store_path(s, NULL, PKI_PROFILE_CA, false);
-	char *crt = pki_store_path(s, first, PKI_PROFILE_HEALTHCHECK, false);
-	char *key = pki_store_path(s, first, PKI_PROFILE_HEALTHCHECK, true);
-	enum wiz_err rc;
-
-	*out = NULL;
-	if (!wiz_file_exists(ca) || !wiz_file_exists(crt) || !wiz_file_exists(key))
-		rc = wiz_error_set(err, WIZ_ERR_NOTFOUND,
-				   _("no healthcheck-client certificate in the PKI store (%s); run 'etcdwiz certs generate -f %s', or give --cacert, --cert and --key"),
-				   crt, s->c->file ? s->c->file : "FILE");
-	else
-		rc = http_tls_creds_load(ca, crt, key, out, err);
-	free(ca);
-	free(crt);
-	free(key);
-	return rc;
-}
-
 /* ---- logging in before the first refresh ------------------------------------------- */
 
 #define LOGIN_TRIES 3	/* sudo probes, and connects after a timeout */
@@ -1001,6 +1002,8 @@ void health_poll_free(struct health_poll *p)
 		m->client.busy = m->metrics.busy = false;
 		chan_drop(&m->client);
 		chan_drop(&m->metrics);
+		loop_timer_del(m->client.tick);
+		loop_timer_del(m->metrics.tick);
 		if (m->session != NULL)
 			ssh_session_free(m->session);
 		if (m->next)

@@ -34,8 +34,8 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "etcd/http-tls.h"
 #include "health/health.h"
-#include "health/http-tls.h"
 
 struct cluster;
 struct kvlist;
@@ -89,11 +89,6 @@ void health_poll_set_updated(struct health_poll *p, health_poll_updated_fn fn, v
  * for this run only (the wizard's "accept once"; may be NULL). */
 void health_poll_add_cluster(struct health_poll *p, const struct cluster *c, bool direct,
 			     bool accept_new, const struct kvlist *accepted);
-
-/* The CA and the first member's healthcheck-client pair from a cluster's
- * local PKI store; NOTFOUND names the file and how to make it. */
-enum wiz_err health_creds_from_store(const struct pki_store *s, struct http_tls_creds **out,
-				     struct wiz_error *err);
 
 /* Log in to every member's host before the first refresh, so that any
  * question (password, sudo password, passphrase) is asked now, while the

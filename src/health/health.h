@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 #include "base/error.h"
-#include "health/etcd-json.h"
+#include "etcd/etcd-json.h"
 #include "health/etcd-metrics.h"
 
 #define HEALTH_HISTORY 120			/* graph points per member */

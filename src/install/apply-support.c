@@ -12,6 +12,7 @@
 
 #include "base/fsutil.h"
 #include "base/xmalloc.h"
+#include "etcd/etcd-ask.h"
 
 void apply_split_csv(struct strlist *l, const char *csv, bool lower)
 {
@@ -42,6 +43,11 @@ char *apply_read_local(const struct host *h, bool is_member, const char *rel, si
 		data = NULL;
 	free(path);
 	return data;
+}
+
+enum wiz_err apply_etcd_creds(void *ud, struct http_tls_creds **out, struct wiz_error *err)
+{
+	return etcd_creds_from_store(ud, out, err);
 }
 
 char *apply_cluster_token(const struct cluster *c, bool create, struct wiz_error *err)

@@ -1,6 +1,7 @@
 /* What every front end that drives the engine needs besides the engine
  * itself (moved out of cmd-apply.c so the CLI and the wizard share it): the
- * cluster token, the journal's path and the reader of the local PKI store. */
+ * cluster token, the journal's path, the reader of the local PKI store and
+ * the credentials for asking etcd. */
 #ifndef WIZ_APPLY_SUPPORT_H
 #define WIZ_APPLY_SUPPORT_H
 
@@ -24,6 +25,11 @@ char *apply_journal_path(const struct cluster *c, bool apply);
 /* engine_opts.read_local for a local PKI store (ud: the struct pki_store). */
 char *apply_read_local(const struct host *h, bool is_member, const char *rel, size_t *len,
 		       void *ud);
+
+/* engine_opts.etcd_creds for a local PKI store (ud: the struct pki_store):
+ * its CA and healthcheck-client pair, for asking etcd from here. */
+struct http_tls_creds;
+enum wiz_err apply_etcd_creds(void *ud, struct http_tls_creds **out, struct wiz_error *err);
 
 /* Split "a,b,c" into l (lower: ASCII lower-case). */
 void apply_split_csv(struct strlist *l, const char *csv, bool lower);

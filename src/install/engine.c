@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/xmalloc.h"
+#include "etcd/http-tls.h"
 #include "install/bundle.h"
 #include "install/fleet.h"
 #include "ssh/ssh.h"
@@ -33,6 +34,7 @@ enum host_phase {
 	PH_WAIT,	/* at a barrier step, for the other hosts */
 	PH_CHECK,	/* a barrier step's own check */
 	PH_BUNDLE,	/* a step's changes, in one exec */
+	PH_ASK,		/* asking its etcd member from here */
 	PH_DONE,
 };
 
@@ -65,6 +67,13 @@ struct engine_host {
 	enum host_phase retry_phase;
 	unsigned execs;
 	unsigned counts[HOST_RESULT_COUNT];
+	/* Asking etcd, for a step with asks_etcd. */
+	struct etcd_member_view view;
+	bool asked;		/* view is what the step's plan reads */
+	void *ask;		/* the try in flight (the transport's handle) */
+	struct loop_timer *ask_timer;	/* the next try */
+	uint64_t ask_start, ask_deadline;
+	unsigned asks;
 };
 
 struct engine {
@@ -82,6 +91,9 @@ struct engine {
 	bool in_barriers, barriers_again;
 	char token[BUNDLE_TOKEN_LEN + 1];
 	FILE *journal;
+	struct http_tls_creds *creds;
+	bool creds_loaded;
+	struct wiz_error creds_err;
 };
 
 static void journal(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -235,6 +247,10 @@ static void fill_env(struct engine_host *h, size_t k, struct step_env *env)
 	env->health_timeout_s = e->opts.health_timeout_s;
 	env->read_local = read_local_thunk;
 	env->ud = h;
+	if (k == h->step && h->asked && e->steps[k]->asks_etcd) {
+		env->etcd = &h->view;
+		env->etcd_waited_s = (unsigned)((loop_now() - h->ask_start) / 1000);
+	}
 }
 
 /* Step headers go out in the table's order, once, as the first host gets
@@ -494,6 +510,8 @@ static bool reuse_checks(struct engine_host *h)
 
 static void plan_step(struct engine_host *h, bool first);
 static void run_checks(struct engine_host *h, bool all);
+static void ask_etcd(struct engine_host *h);
+static void ask_again(struct loop_timer *t, void *ud);
 static void run_bundle(struct engine_host *h);
 
 static void reconnected(void *ud, enum wiz_err code, const char *msg)
@@ -679,6 +697,95 @@ static void run_bundle(struct engine_host *h)
 	exec_on(h, PH_BUNDLE, NULL, &xo, &b, bundle_done);
 }
 
+/* ---- asking etcd ---- */
+
+static void ask_finished(struct engine_host *h)
+{
+	struct engine *e = h->engine;
+	const struct etcd_member_view *v = &h->view;
+	bool ok = v->answered && v->healthy && v->listed;
+	size_t k = h->step;
+
+	h->asked = true;
+	journal(e, "%s etcd: %s%s%s%s%s (asked %u times in %.1f s)", h->host->name,
+		!v->answered ? "no answer" : v->healthy ? "healthy" : "unhealthy",
+		v->answered && !v->listed ? ", not started under its name" : "",
+		v->leader ? ", leader" : "", v->version[0] ? ", " : "", v->version, h->asks,
+		(double)(loop_now() - h->ask_start) / 1000.0);
+	if (!ok && e->opts.apply && h->probes[k] == NULL) {
+		/* The shell check only now: what etcd cannot say (its pod's log). */
+		run_checks(h, false);
+		return;
+	}
+	if (h->probes[k] == NULL)
+		h->probes[k] = xstrdup("");
+	plan_step(h, true);
+}
+
+static void ask_answered(enum wiz_err code, const struct etcd_member_view *v, const char *msg, void *ud)
+{
+	struct engine_host *h = ud;
+	struct engine *e = h->engine;
+
+	h->ask = NULL;
+	if (code != WIZ_ERR_OK) {
+		journal(e, "%s etcd: the session failed: %s", h->host->name, msg ? msg : "");
+		finish_step(h, result_for_error(h, code), "%s", msg && msg[0] ? msg : wiz_err_name(code));
+		return;
+	}
+	h->view = *v;
+	if (!(v->answered && v->healthy && v->listed) && e->opts.apply &&
+	    loop_now() + ETCD_ASK_INTERVAL_MS < h->ask_deadline) {
+		if (h->ask_timer == NULL)
+			h->ask_timer = loop_timer_add(e->loop, ask_again, h);
+		loop_timer_arm_in(h->ask_timer, ETCD_ASK_INTERVAL_MS);
+		return;
+	}
+	ask_finished(h);
+}
+
+static void ask_etcd(struct engine_host *h)
+{
+	struct engine *e = h->engine;
+	struct transport_ask q = { .name = h->host->name, .address = h->host->address };
+	uint64_t now = loop_now(), left;
+
+	h->phase = PH_ASK;
+	if (h->ask_start == 0) {
+		unsigned bound = e->opts.health_timeout_s ? e->opts.health_timeout_s
+							  : VERIFY_DEFAULT_TIMEOUT_S;
+
+		h->ask_start = now;
+		h->ask_deadline = now + (e->opts.apply ? (uint64_t)bound * 1000 : 0);
+	}
+	if (!e->creds_loaded && e->opts.etcd_creds != NULL) {
+		e->creds_loaded = true;
+		if (e->opts.etcd_creds(e->opts.etcd_creds_ud, &e->creds, &e->creds_err) != WIZ_ERR_OK)
+			journal(e, "cannot load the etcd client certificate: %s", e->creds_err.msg);
+	}
+	if (e->opts.etcd_creds != NULL && e->creds == NULL) {
+		memset(&h->view, 0, sizeof h->view);
+		/* Cut to the view's size on purpose. */
+		memcpy(h->view.detail, e->creds_err.msg, sizeof h->view.detail - 1);
+		ask_finished(h);
+		return;
+	}
+	left = h->ask_deadline > now ? h->ask_deadline - now : 0;
+	q.creds = e->creds;
+	/* Planning asks once, for one try's bound; applying never past the
+	 * health bound, but at least a second. */
+	q.timeout_ms = !e->opts.apply || left > ETCD_ASK_TRY_MS ? ETCD_ASK_TRY_MS
+		       : left < 1000 ? 1000 : (unsigned)left;
+	h->asks++;
+	h->ask = e->t.ops->ask_etcd(e->t.self, h->conn, &q, ask_answered, h);
+}
+
+static void ask_again(struct loop_timer *t, void *ud)
+{
+	(void)t;
+	ask_etcd(ud);
+}
+
 /* ---- planning a step ---- */
 
 /* first: the plan from the check before any change (shown to the sink);
@@ -689,6 +796,10 @@ static void plan_step(struct engine_host *h, bool first)
 	const struct step *s = e->steps[h->step];
 	struct step_env env;
 
+	if (first && s->asks_etcd && h->is_member && !h->asked) {
+		ask_etcd(h);
+		return;
+	}
 	if (h->probes[h->step] == NULL) {
 		finish_step(h, HOST_FAILED, _("check failed: the %s check printed nothing"), s->name);
 		return;
@@ -733,6 +844,10 @@ static void host_goto(struct engine_host *h, size_t from)
 
 	h->step = k;
 	h->changed = false;
+	h->asked = false;
+	h->ask_start = 0;
+	h->asks = 0;
+	memset(&h->view, 0, sizeof h->view);
 	if (k == e->n_steps) {
 		h->phase = PH_DONE;
 		check_barriers(e);
@@ -773,8 +888,12 @@ static void check_barriers(struct engine *e)
 		for (size_t i = 0; i < e->n_hosts; i++) {
 			struct engine_host *h = &e->hosts[i];
 
-			if (h->phase == PH_WAIT && barrier_open(e, h->step))
-				run_checks(h, false);
+			if (h->phase == PH_WAIT && barrier_open(e, h->step)) {
+				if (e->steps[h->step]->asks_etcd && h->is_member)
+					ask_etcd(h);
+				else
+					run_checks(h, false);
+			}
 		}
 	} while (e->barriers_again);
 	e->in_barriers = false;
@@ -863,12 +982,16 @@ void engine_free(struct engine *e)
 				ssh_op_cancel(q->op);	/* its callback frees q */
 			}
 		}
+		if (h->ask != NULL)
+			e->t.ops->cancel_ask(e->t.self, h->ask);
+		loop_timer_del(h->ask_timer);
 		plan_free(&h->plan);
 		for (size_t k = 0; k < e->n_steps; k++)
 			free(h->probes[k]);
 		free(h->probes);
 	}
 	free(e->hosts);
+	http_tls_creds_free(e->creds);
 	if (e->journal)
 		fclose(e->journal);
 	free(e);

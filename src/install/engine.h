@@ -10,7 +10,11 @@
  *    findings;
  *  - hosts run ahead of each other, except at barrier steps (verify,
  *    kubernetes), which start on a host only once every live host has
- *    finished the steps before them.
+ *    finished the steps before them;
+ *  - a step that asks etcd (verify) reads each member from here over its
+ *    session (etcd-ask.h), all members at once, asking again while
+ *    applying until healthy or the bound passes; a member whose host is
+ *    gone ends at once.
  * A failed or unreachable host stops while the others go on. Progress goes
  * to a sink (the CLI prints lines, the wizard draws), and every event to a
  * journal file (never a secret). */
@@ -26,6 +30,7 @@
 #include "install/plan.h"
 #include "install/step.h"
 
+struct http_tls_creds;
 struct loop;
 struct transport;
 struct engine;
@@ -87,6 +92,11 @@ struct engine_opts {
 	 * (barrier steps are always checked afresh when applying). */
 	struct check_cache *checks;
 	bool reuse_checks;
+	/* Loads the TLS client credentials asks to etcd use (the local
+	 * store's CA and healthcheck-client pair: apply_etcd_creds), once per
+	 * run when a step first asks; NULL: asks go without (tests). */
+	enum wiz_err (*etcd_creds)(void *ud, struct http_tls_creds **out, struct wiz_error *err);
+	void *etcd_creds_ud;
 	/* NULL: step_table. Tests run their own steps. */
 	const struct step *const *step_table;
 };

@@ -205,6 +205,27 @@ static const char *t_hostkey(void *self, size_t i, const char **type)
 	return ssh_session_hostkey_fingerprint(s);
 }
 
+static void *t_ask_etcd(void *self, size_t i, const struct transport_ask *q, etcd_ask_fn cb, void *ud)
+{
+	struct fleet *f = self;
+	struct etcd_ask_opts o = {
+		.loop = ssh_ctx_loop(f->ssh),
+		.session = f->hosts[i]->s,
+		.address = q->address,
+		.name = q->name,
+		.creds = q->creds,
+		.timeout_ms = q->timeout_ms,
+	};
+
+	return etcd_ask_member(&o, cb, ud);
+}
+
+static void t_cancel_ask(void *self, void *handle)
+{
+	(void)self;
+	etcd_ask_cancel(handle);
+}
+
 void fleet_connect(struct fleet *f, size_t i, transport_connect_fn cb, void *ud)
 {
 	t_connect(f, i, cb, ud);
@@ -215,7 +236,8 @@ void fleet_forget(struct fleet *f, size_t i, void *ud)
 	t_forget(f, i, ud);
 }
 
-static const struct transport_ops fleet_ops = { t_connect, t_forget, t_exec, t_lost, t_hostkey };
+static const struct transport_ops fleet_ops = { t_connect,  t_forget,   t_exec,      t_lost,
+						t_hostkey, t_ask_etcd, t_cancel_ask };
 
 struct transport fleet_transport(struct fleet *f)
 {

@@ -14,10 +14,19 @@
 
 #include "base/error.h"
 #include "cluster/cluster.h"
+#include "etcd/etcd-ask.h"
 #include "ssh/ssh.h"
 
 /* Host i is c->members[i] for i < n_members, then the control-plane hosts. */
 typedef void (*transport_connect_fn)(void *ud, enum wiz_err code, const char *msg);
+
+/* One question to a member's etcd (etcd-ask.h) on its connected host. */
+struct transport_ask {
+	const char *name;		/* the member's name */
+	const char *address;		/* its client address */
+	struct http_tls_creds *creds;
+	unsigned timeout_ms;
+};
 
 struct transport_ops {
 	/* Connect host i (at once when it is connected already); cb runs once. */
@@ -33,6 +42,11 @@ struct transport_ops {
 	bool (*lost)(void *self, size_t i);
 	/* The host key's type and fingerprint for the journal (NULL: none). */
 	const char *(*hostkey)(void *self, size_t i, const char **type);
+	/* Ask the etcd member on host i how it is, from here (one try; cb
+	 * runs once from the loop unless cancelled). Returns the handle. */
+	void *(*ask_etcd)(void *self, size_t i, const struct transport_ask *q, etcd_ask_fn cb,
+			  void *ud);
+	void (*cancel_ask)(void *self, void *handle);
 };
 
 struct transport {

@@ -12,6 +12,7 @@
 
 #include "base/strutil.h"
 #include "cluster/cluster.h"
+#include "etcd/etcd-ask.h"
 #include "install/os-release.h"
 #include "install/plan.h"
 #include "install/probe.h"
@@ -29,6 +30,10 @@ struct step_env {
 	bool applying;		/* checks may wait (bounded) for results only when applying */
 	bool kubeadm_init;	/* apply --kubeadm-init: run kubeadm init on the first control-plane host */
 	unsigned health_timeout_s;	/* verify's wait when applying; 0: the default */
+	/* A step that asks etcd: what the member said from here (NULL when
+	 * not asked), and how long the engine waited for it. */
+	const struct etcd_member_view *etcd;
+	unsigned etcd_waited_s;
 	/* Local files the step uploads (the PKI store), read by the engine. */
 	char *(*read_local)(const struct step_env *env, const char *rel, size_t *len);
 	void *ud;
@@ -56,7 +61,17 @@ struct step {
 	 * with nothing to change but such a finding still needs an apply
 	 * that waits for health. */
 	bool health_gate;
+	/* Its plan reads the member's etcd from here (env->etcd): the engine
+	 * asks each member over its session, and when applying asks again
+	 * every 0.25 s until the member is healthy and started under its name
+	 * or the --health-timeout bound passes; only then, and only if not,
+	 * does the shell check run (for what etcd cannot say: the pod's log). */
+	bool asks_etcd;
 };
+
+/* The wait between two asks of a member while applying, and one try's bound. */
+#define ETCD_ASK_INTERVAL_MS 250
+#define ETCD_ASK_TRY_MS 5000
 
 /* verify's wait for health when applying (apply --health-timeout). */
 #define VERIFY_DEFAULT_TIMEOUT_S 180

@@ -130,6 +130,8 @@ static int run_engine(struct run *r, bool apply, char **journal)
 		.cluster_token = r->token,
 		.read_local = apply_read_local,
 		.read_local_ud = &r->store,
+		.etcd_creds = apply_etcd_creds,
+		.etcd_creds_ud = &r->store,
 		.checks = r->checks,
 		.reuse_checks = apply,
 	};

@@ -22,9 +22,10 @@
 #include "base/loop.h"
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
+#include "etcd/etcd-ask.h"
+#include "etcd/http-tls.h"
 #include "health/health-poll.h"
 #include "health/health.h"
-#include "health/http-tls.h"
 #include "health/status-format.h"
 #include "pki/pki-store.h"
 #include "ssh/secret-cache.h"
@@ -144,7 +145,7 @@ static enum wiz_err load_creds(struct status_run *r, struct http_tls_creds **cre
 		return http_tls_creds_load(r->cacert, r->cert, r->key, creds, err);
 	}
 	pki_store_init(&store, &r->c);
-	rc = health_creds_from_store(&store, creds, err);
+	rc = etcd_creds_from_store(&store, creds, err);
 	pki_store_free(&store);
 	return rc;
 }

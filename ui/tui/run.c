@@ -306,6 +306,8 @@ void wz_run_start(struct wizard *w, struct wz_run *r, bool apply)
 	o.kubeadm_init = r->kubeadm_init;
 	o.read_local = apply_read_local;
 	o.read_local_ud = &w->store;
+	o.etcd_creds = apply_etcd_creds;
+	o.etcd_creds_ud = &w->store;
 	o.checks = r->checks;
 	o.reuse_checks = apply;
 	r->token = apply_cluster_token(&w->c, apply, &err);

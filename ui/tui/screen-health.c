@@ -11,9 +11,10 @@
 
 #include "base/i18n.h"
 #include "base/xmalloc.h"
+#include "etcd/etcd-ask.h"
+#include "etcd/http-tls.h"
 #include "health/health-poll.h"
 #include "health/health.h"
-#include "health/http-tls.h"
 #include "ssh/ssh.h"
 #include "ui/tui/dashboard.h"
 #include "ui/tui/wizard-internal.h"
@@ -60,7 +61,7 @@ static void start(struct wizard *w)
 		hs.error = xstrdup(_("no cluster yet: go back to Hosts"));
 		return;
 	}
-	if (health_creds_from_store(&w->store, &hs.creds, &err) != WIZ_ERR_OK) {
+	if (etcd_creds_from_store(&w->store, &hs.creds, &err) != WIZ_ERR_OK) {
 		hs.error = xasprintf(_("cannot read the healthcheck-client certificate: %s"), err.msg);
 		return;
 	}

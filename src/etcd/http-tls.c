@@ -1,7 +1,7 @@
 /* HTTP/1.1 over GnuTLS over a pluggable non-blocking byte stream. */
 #include "config.h"
 
-#include "health/http-tls.h"
+#include "etcd/http-tls.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * schema tables with offsetof (as cluster-load.c walks the cluster file). */
 #include "config.h"
 
-#include "health/etcd-json.h"
+#include "etcd/etcd-json.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,0 +1,62 @@
+/* One etcd member asked from here how it is, over its host's SSH session:
+ * a direct-tcpip channel to the member's client port, TLS with the
+ * healthcheck-client certificate (our GnuTLS client, http-tls.h), then
+ * /health, the member list and the member's status from the v3 JSON
+ * gateway. apply's verify and the day-two commands read members this way;
+ * nothing parses etcdctl's output.
+ *
+ * One ask is one try, bounded in wall time; the caller decides whether to
+ * ask again. Nothing blocks: everything runs from the loop. */
+#ifndef WIZ_ETCD_ASK_H
+#define WIZ_ETCD_ASK_H
+
+#include <stdbool.h>
+
+#include "base/error.h"
+#include "etcd/http-tls.h"
+#include "pki/pki-store.h"
+#include "ssh/ssh.h"
+
+struct loop;
+
+/* What a member said (or why it said nothing). */
+struct etcd_member_view {
+	bool answered;		/* its /health replied */
+	bool healthy;		/* ... with "health":"true" */
+	bool listed;		/* started under the asked name in its member list */
+	bool leader;		/* it is the leader (its status) */
+	bool learner;
+	char version[32];	/* its server version, "" when unknown */
+	/* Not answered: why ("no answer within 5 s", "connection refused");
+	 * answered but unhealthy: etcd's reason; otherwise "". */
+	char detail[400];
+};
+
+/* code is OK when the member was asked (v says what it said), otherwise
+ * the SSH session's failure (UNREACHABLE, TIMEOUT, ...) with msg, and v is
+ * all "not answered". Runs once, from the loop, never inside
+ * etcd_ask_member. */
+typedef void (*etcd_ask_fn)(enum wiz_err code, const struct etcd_member_view *v,
+			    const char *msg, void *ud);
+
+struct etcd_ask_opts {
+	struct loop *loop;
+	struct ssh_session *session;	/* the member's host */
+	const char *address;		/* the member's address: where the channel goes, the name its certificate carries */
+	int port;			/* 0: 2379 */
+	const char *name;		/* the member name to find in the member list */
+	struct http_tls_creds *creds;	/* not owned */
+	unsigned timeout_ms;		/* the whole try; 0: 5000 */
+};
+
+struct etcd_ask;
+
+struct etcd_ask *etcd_ask_member(const struct etcd_ask_opts *o, etcd_ask_fn cb, void *ud);
+/* The callback will not run. */
+void etcd_ask_cancel(struct etcd_ask *a);
+
+/* The CA and the healthcheck-client pair of the local PKI store. */
+enum wiz_err etcd_creds_from_store(const struct pki_store *s, struct http_tls_creds **out,
+				   struct wiz_error *err);
+
+#endif
