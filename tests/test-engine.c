@@ -211,6 +211,7 @@ struct fake {
 	unsigned unhealthy_for[N_HOSTS];
 	bool ask_gone[N_HOSTS];
 	unsigned asks[N_HOSTS];
+	unsigned execs_at_first_ask[N_HOSTS];
 	unsigned cancels;
 	struct fake_reply *pending;
 };
@@ -389,7 +390,8 @@ static void *fake_ask_etcd(void *self, size_t i, const struct transport_ask *q, 
 
 	assert_true(strncmp(q->name, "host", 4) == 0 && (size_t)(q->name[4] - '1') == i);
 	assert_true(q->timeout_ms >= 1000 && q->timeout_ms <= ETCD_ASK_TRY_MS);
-	f->asks[i]++;
+	if (f->asks[i]++ == 0)
+		f->execs_at_first_ask[i] = f->execs[i];
 	rep->acb = cb;
 	if (f->ask_gone[i]) {
 		f->lost[i] = true;
@@ -789,6 +791,9 @@ static void test_ask_when_planning(void **state)
 	assert_string_equal(ask_seen[0].version, "3.5.16");
 	assert_false(ask_seen[1].healthy);
 	assert_string_equal(ask_seen[1].detail, "no leader");
+	/* Asked beside the checks, not after them. */
+	for (size_t i = 0; i < N_HOSTS; i++)
+		assert_int_equal(f->execs_at_first_ask[i], 0);
 	/* Planning: a warning only. */
 	assert_true(out.ok);
 }
@@ -808,8 +813,10 @@ static void test_ask_waits_until_healthy(void **state)
 	assert_int_equal(f->asks[0], 1);
 	assert_int_equal(f->asks[2], 4);
 	for (size_t i = 0; i < N_HOSTS; i++) {
-		/* The batched check, the file's bundle: nothing for the ask step. */
+		/* The batched check, the file's bundle: nothing for the ask step,
+		 * which asks only after them (a barrier when applying). */
 		assert_int_equal(f->execs[i], 2);
+		assert_int_equal(f->execs_at_first_ask[i], 2);
 		assert_true(ask_seen[i].healthy);
 		assert_false(ask_had_probe_log[i]);
 	}

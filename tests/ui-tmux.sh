@@ -11,7 +11,7 @@ command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
-tap_plan 14
+tap_plan 15
 export XDG_DATA_HOME="$TAP_TMP/xdg" XDG_STATE_HOME="$TAP_TMP/state"
 SOCK="etcdwiz-ui-$$"
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
@@ -125,6 +125,19 @@ tap_is "Summary: three hosts, every one failed=0 unreachable=0" 3 \
 tap_grep "Health: the live dashboard shows HEALTHY with 3 of 3 members up" \
 	'HEALTHY +3 of 3 members up, leader etcd-[123]' "$TAP_TMP/utf8.health"
 tap_grep "Summary names the saved cluster file" 'Cluster file saved: /var/lib/etcdwiz-lab/cluster.yaml' "$TAP_TMP/utf8.summary"
+
+# One SSH login per member for the whole wizard: Connect's sessions are the
+# ones every screen's plan and apply and the Health dashboard use (the lab
+# is new, so its sshd's journal holds only the wizard's logins; the second
+# login counted is this query's own).
+logins() {
+	local a
+	for a in 11 12 13; do
+		lab_ssh "198.51.100.$a" 'journalctl -u ssh --no-pager | grep -c "Accepted publickey"'
+	done | tr '\n' ' '
+}
+tap_is "one SSH login per member for the whole flow (Connect, the plans and applies, the Health dashboard)" \
+	"2 2 2 " "$(logins)"
 
 PKI="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1"
 ETCDCTL_API=3 timeout 30 etcdctl --cacert "$PKI/etcd/ca.crt" --cert "$PKI/etcd/healthcheck-client.crt" \

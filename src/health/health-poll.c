@@ -67,6 +67,14 @@ struct poll_member {
 	struct ssh_host_config ssh_cfg;	/* strings owned below */
 	char *cfg_strings[7];
 	struct ssh_session *session;
+	/* Borrowed: someone else's session (the wizard's fleet), never freed
+	 * or disconnected here; a failed one is handed back to its owner to
+	 * connect again (reconnect), a refused login not more often than
+	 * HEALTH_POLL_LOGIN_RETRY_MS. */
+	bool borrowed;
+	void (*reconnect)(void *ud, size_t member);
+	void *reconnect_ud;
+	uint64_t reconnect_t;		/* when reconnect was last asked for */
 	struct addrinfo *addr;		/* direct */
 
 	struct poll_chan client, metrics;
@@ -642,8 +650,11 @@ static void on_deadline(struct loop_timer *t, void *ud)
 	if (ssh_stuck && m->session != NULL) {
 		chan_drop(&m->client);
 		chan_drop(&m->metrics);
-		ssh_session_free(m->session);
-		m->session = NULL;
+		/* A borrowed one is its owner's: its own deadlines end it. */
+		if (!m->borrowed) {
+			ssh_session_free(m->session);
+			m->session = NULL;
+		}
 	}
 	part_done(m);
 }
@@ -683,14 +694,34 @@ static void member_refresh(struct loop_timer *t, void *ud)
 	if (!p->o.direct && m->has_ssh && m->session != NULL) {
 		enum ssh_state st = ssh_session_state(m->session);
 
+		/* A borrowed session never connected (Connect was skipped):
+		 * its owner connects it; the request waits for it. */
+		if (m->borrowed && st == SSH_S_IDLE && m->reconnect != NULL && m->reconnect_t == 0) {
+			m->reconnect_t = now;
+			m->reconnect(m->reconnect_ud, m->idx);
+		}
 		if (st == SSH_S_FAILED || st == SSH_S_CLOSED) {
 			m->ssh_fail = *ssh_session_error(m->session);
 			m->ssh_fail_t = now;
 			member_transport_failed(m, m->ssh_fail.code, m->ssh_fail.msg);
 			chan_drop(&m->client);
 			chan_drop(&m->metrics);
-			ssh_session_free(m->session);
-			m->session = NULL;
+			if (m->borrowed) {
+				bool refused = m->ssh_fail.code == WIZ_ERR_AUTH ||
+					       m->ssh_fail.code == WIZ_ERR_HOSTKEY;
+
+				/* Against the last request, not the failure seen
+				 * now (seen again at every refresh). */
+				if (m->reconnect != NULL &&
+				    (!refused || m->reconnect_t == 0 ||
+				     now - m->reconnect_t >= HEALTH_POLL_LOGIN_RETRY_MS)) {
+					m->reconnect_t = now;
+					m->reconnect(m->reconnect_ud, m->idx);
+				}
+			} else {
+				ssh_session_free(m->session);
+				m->session = NULL;
+			}
 		}
 	}
 	if (!p->o.direct && m->has_ssh && m->session == NULL) {
@@ -892,6 +923,22 @@ static void login_connect(struct loop_timer *t, void *ud)
 		ssh_session_connect(m->session, on_login, m);
 }
 
+void health_poll_borrow_session(struct health_poll *p, size_t i, struct ssh_session *s,
+				void (*reconnect)(void *ud, size_t member), void *ud)
+{
+	struct poll_member *m;
+
+	if (i >= p->n || p->o.direct || s == NULL)
+		return;
+	m = &p->members[i];
+	if (m->session != NULL && !m->borrowed)
+		ssh_session_free(m->session);
+	m->session = s;
+	m->borrowed = true;
+	m->reconnect = reconnect;
+	m->reconnect_ud = ud;
+}
+
 void health_poll_login(struct health_poll *p)
 {
 	if (p->fixed || p->o.direct)
@@ -900,7 +947,7 @@ void health_poll_login(struct health_poll *p)
 	for (size_t i = 0; i < p->n; i++) {
 		struct poll_member *m = &p->members[i];
 
-		if (!m->has_ssh)
+		if (!m->has_ssh || m->borrowed)
 			continue;
 		m->login_retry = loop_timer_add(p->o.loop, login_connect, m);
 		m->session = ssh_session_new(p->o.ssh, &m->ssh_cfg);
@@ -1000,11 +1047,20 @@ void health_poll_free(struct health_poll *p)
 		 * the member is still here; ssh_op_cancel would run them later. */
 		m->running = false;
 		m->client.busy = m->metrics.busy = false;
+		if (m->borrowed) {
+			/* The session stays: its operations must not call back. */
+			if (m->host_op)
+				ssh_op_detach(m->host_op);
+			if (m->client.opening)
+				ssh_op_detach(m->client.opening);
+			if (m->metrics.opening)
+				ssh_op_detach(m->metrics.opening);
+		}
 		chan_drop(&m->client);
 		chan_drop(&m->metrics);
 		loop_timer_del(m->client.tick);
 		loop_timer_del(m->metrics.tick);
-		if (m->session != NULL)
+		if (m->session != NULL && !m->borrowed)
 			ssh_session_free(m->session);
 		if (m->next)
 			loop_timer_del(m->next);

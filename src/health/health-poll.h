@@ -43,6 +43,7 @@ struct loop;
 struct pki_store;
 struct ssh_ctx;
 struct ssh_host_config;
+struct ssh_session;
 struct health_poll;
 
 #define HEALTH_POLL_INTERVAL_MS 2000
@@ -80,6 +81,16 @@ void health_poll_free(struct health_poll *p);
  * the session config (copied; NULL with direct). */
 void health_poll_add(struct health_poll *p, const char *name, const char *host, int port,
 		     const struct ssh_host_config *ssh);
+
+/* Poll member i through a session someone else owns and keeps (the
+ * wizard's fleet, whose sessions Connect made): no new handshake and no
+ * question asked again. The poller never frees or disconnects it; when it
+ * has failed, reconnect(ud, i) asks the owner to connect it again (after a
+ * refused login not more often than HEALTH_POLL_LOGIN_RETRY_MS). The
+ * session must outlive the poller. Before health_poll_start; not with
+ * health_poll_login. */
+void health_poll_borrow_session(struct health_poll *p, size_t i, struct ssh_session *s,
+				void (*reconnect)(void *ud, size_t member), void *ud);
 
 /* Replace the callback after every member refresh. */
 void health_poll_set_updated(struct health_poll *p, health_poll_updated_fn fn, void *ud);

@@ -13,6 +13,8 @@
 #include "base/fsutil.h"
 #include "base/xmalloc.h"
 #include "etcd/etcd-ask.h"
+#include "install/plan.h"
+#include "install/step.h"
 
 void apply_split_csv(struct strlist *l, const char *csv, bool lower)
 {
@@ -43,6 +45,11 @@ char *apply_read_local(const struct host *h, bool is_member, const char *rel, si
 		data = NULL;
 	free(path);
 	return data;
+}
+
+bool apply_plan_unhealthy(const struct step *s, const struct plan *p)
+{
+	return s->health_gate && p->n_findings > 0;
 }
 
 enum wiz_err apply_etcd_creds(void *ud, struct http_tls_creds **out, struct wiz_error *err)

@@ -31,6 +31,14 @@ char *apply_read_local(const struct host *h, bool is_member, const char *rel, si
 struct http_tls_creds;
 enum wiz_err apply_etcd_creds(void *ud, struct http_tls_creds **out, struct wiz_error *err);
 
+/* A plan that says the cluster is not healthy yet: a health-gate step's
+ * (verify's) finding. When every plan has nothing to change but one says
+ * this, a front end still runs the apply, which waits (bounded) for
+ * health instead of reporting "nothing to change". */
+struct plan;
+struct step;
+bool apply_plan_unhealthy(const struct step *s, const struct plan *p);
+
 /* Split "a,b,c" into l (lower: ASCII lower-case). */
 void apply_split_csv(struct strlist *l, const char *csv, bool lower);
 

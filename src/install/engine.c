@@ -3,6 +3,7 @@
 #include "install/engine.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,9 +68,14 @@ struct engine_host {
 	enum host_phase retry_phase;
 	unsigned execs;
 	unsigned counts[HOST_RESULT_COUNT];
-	/* Asking etcd, for a step with asks_etcd. */
+	/* Asking etcd, for the step ask_step (asks_etcd). When planning the
+	 * ask starts as soon as the host is connected, beside its checks. */
+	size_t ask_step;	/* SIZE_MAX: none yet */
 	struct etcd_member_view view;
-	bool asked;		/* view is what the step's plan reads */
+	enum wiz_err ask_code;	/* the session failed while asking */
+	char ask_msg[256];
+	bool ask_answered;	/* the last try is in: view is final */
+	bool ask_finished;	/* ask_finished ran: the plan may read view */
 	void *ask;		/* the try in flight (the transport's handle) */
 	struct loop_timer *ask_timer;	/* the next try */
 	uint64_t ask_start, ask_deadline;
@@ -247,7 +253,7 @@ static void fill_env(struct engine_host *h, size_t k, struct step_env *env)
 	env->health_timeout_s = e->opts.health_timeout_s;
 	env->read_local = read_local_thunk;
 	env->ud = h;
-	if (k == h->step && h->asked && e->steps[k]->asks_etcd) {
+	if (k == h->ask_step && h->ask_finished) {
 		env->etcd = &h->view;
 		env->etcd_waited_s = (unsigned)((loop_now() - h->ask_start) / 1000);
 	}
@@ -511,6 +517,7 @@ static bool reuse_checks(struct engine_host *h)
 static void plan_step(struct engine_host *h, bool first);
 static void run_checks(struct engine_host *h, bool all);
 static void ask_etcd(struct engine_host *h);
+static void ask_early(struct engine_host *h);
 static void ask_again(struct loop_timer *t, void *ud);
 static void run_bundle(struct engine_host *h);
 
@@ -699,6 +706,8 @@ static void run_bundle(struct engine_host *h)
 
 /* ---- asking etcd ---- */
 
+/* The answer is in and the host is at the step: journal it, then plan
+ * (after the shell check, for a member not healthy when applying). */
 static void ask_finished(struct engine_host *h)
 {
 	struct engine *e = h->engine;
@@ -706,7 +715,13 @@ static void ask_finished(struct engine_host *h)
 	bool ok = v->answered && v->healthy && v->listed;
 	size_t k = h->step;
 
-	h->asked = true;
+	h->ask_finished = true;
+	if (h->ask_code != WIZ_ERR_OK) {
+		journal(e, "%s etcd: the session failed: %s", h->host->name, h->ask_msg);
+		finish_step(h, result_for_error(h, h->ask_code), "%s",
+			    h->ask_msg[0] ? h->ask_msg : wiz_err_name(h->ask_code));
+		return;
+	}
 	journal(e, "%s etcd: %s%s%s%s%s (asked %u times in %.1f s)", h->host->name,
 		!v->answered ? "no answer" : v->healthy ? "healthy" : "unhealthy",
 		v->answered && !v->listed ? ", not started under its name" : "",
@@ -729,35 +744,31 @@ static void ask_answered(enum wiz_err code, const struct etcd_member_view *v, co
 
 	h->ask = NULL;
 	if (code != WIZ_ERR_OK) {
-		journal(e, "%s etcd: the session failed: %s", h->host->name, msg ? msg : "");
-		finish_step(h, result_for_error(h, code), "%s", msg && msg[0] ? msg : wiz_err_name(code));
-		return;
+		h->ask_code = code;
+		snprintf(h->ask_msg, sizeof h->ask_msg, "%s", msg ? msg : "");
+	} else {
+		h->view = *v;
+		if (!(v->answered && v->healthy && v->listed) && e->opts.apply &&
+		    loop_now() + ETCD_ASK_INTERVAL_MS < h->ask_deadline) {
+			if (h->ask_timer == NULL)
+				h->ask_timer = loop_timer_add(e->loop, ask_again, h);
+			loop_timer_arm_in(h->ask_timer, ETCD_ASK_INTERVAL_MS);
+			return;
+		}
 	}
-	h->view = *v;
-	if (!(v->answered && v->healthy && v->listed) && e->opts.apply &&
-	    loop_now() + ETCD_ASK_INTERVAL_MS < h->ask_deadline) {
-		if (h->ask_timer == NULL)
-			h->ask_timer = loop_timer_add(e->loop, ask_again, h);
-		loop_timer_arm_in(h->ask_timer, ETCD_ASK_INTERVAL_MS);
-		return;
-	}
-	ask_finished(h);
+	h->ask_answered = true;
+	/* A prefetched answer waits for the host to get to the step. */
+	if (h->phase == PH_ASK && h->step == h->ask_step)
+		ask_finished(h);
 }
 
-static void ask_etcd(struct engine_host *h)
+/* One try. */
+static void ask_try(struct engine_host *h)
 {
 	struct engine *e = h->engine;
 	struct transport_ask q = { .name = h->host->name, .address = h->host->address };
 	uint64_t now = loop_now(), left;
 
-	h->phase = PH_ASK;
-	if (h->ask_start == 0) {
-		unsigned bound = e->opts.health_timeout_s ? e->opts.health_timeout_s
-							  : VERIFY_DEFAULT_TIMEOUT_S;
-
-		h->ask_start = now;
-		h->ask_deadline = now + (e->opts.apply ? (uint64_t)bound * 1000 : 0);
-	}
 	if (!e->creds_loaded && e->opts.etcd_creds != NULL) {
 		e->creds_loaded = true;
 		if (e->opts.etcd_creds(e->opts.etcd_creds_ud, &e->creds, &e->creds_err) != WIZ_ERR_OK)
@@ -765,9 +776,16 @@ static void ask_etcd(struct engine_host *h)
 	}
 	if (e->opts.etcd_creds != NULL && e->creds == NULL) {
 		memset(&h->view, 0, sizeof h->view);
-		/* Cut to the view's size on purpose. */
-		memcpy(h->view.detail, e->creds_err.msg, sizeof h->view.detail - 1);
-		ask_finished(h);
+		/* Before the first apply the store has no certificates yet, and
+		 * apply makes them before anything else. */
+		if (!e->opts.apply && e->creds_err.code == WIZ_ERR_NOTFOUND)
+			snprintf(h->view.detail, sizeof h->view.detail, "%s",
+				 _("not asked: the local PKI store has no healthcheck-client certificate yet; apply makes the certificates first"));
+		else	/* cut to the view's size on purpose */
+			memcpy(h->view.detail, e->creds_err.msg, sizeof h->view.detail - 1);
+		h->ask_answered = true;
+		if (h->phase == PH_ASK && h->step == h->ask_step)
+			ask_finished(h);
 		return;
 	}
 	left = h->ask_deadline > now ? h->ask_deadline - now : 0;
@@ -780,10 +798,53 @@ static void ask_etcd(struct engine_host *h)
 	h->ask = e->t.ops->ask_etcd(e->t.self, h->conn, &q, ask_answered, h);
 }
 
+/* Starts asking for step k (the host need not be there yet). */
+static void ask_begin(struct engine_host *h, size_t k)
+{
+	struct engine *e = h->engine;
+	unsigned bound = e->opts.health_timeout_s ? e->opts.health_timeout_s : VERIFY_DEFAULT_TIMEOUT_S;
+
+	h->ask_step = k;
+	h->ask_answered = h->ask_finished = false;
+	h->ask_code = WIZ_ERR_OK;
+	h->ask_msg[0] = '\0';
+	memset(&h->view, 0, sizeof h->view);
+	h->asks = 0;
+	h->ask_start = loop_now();
+	h->ask_deadline = h->ask_start + (e->opts.apply ? (uint64_t)bound * 1000 : 0);
+	ask_try(h);
+}
+
+/* The host is at step k, which asks etcd: wait for the answer, asking
+ * first unless a try for k is out already. */
+static void ask_etcd(struct engine_host *h)
+{
+	h->phase = PH_ASK;
+	if (h->ask_step != h->step)
+		ask_begin(h, h->step);
+	else if (h->ask_answered && !h->ask_finished)
+		ask_finished(h);
+}
+
 static void ask_again(struct loop_timer *t, void *ud)
 {
 	(void)t;
-	ask_etcd(ud);
+	ask_try(ud);
+}
+
+/* When planning, a member's first asking step starts at once, beside its
+ * checks: the answer does not depend on them. */
+static void ask_early(struct engine_host *h)
+{
+	struct engine *e = h->engine;
+
+	if (e->opts.apply || !h->is_member)
+		return;
+	for (size_t k = h->step; k < e->n_steps; k = next_taken(h, k + 1))
+		if (host_takes(h, k) && e->steps[k]->asks_etcd) {
+			ask_begin(h, k);
+			return;
+		}
 }
 
 /* ---- planning a step ---- */
@@ -796,7 +857,7 @@ static void plan_step(struct engine_host *h, bool first)
 	const struct step *s = e->steps[h->step];
 	struct step_env env;
 
-	if (first && s->asks_etcd && h->is_member && !h->asked) {
+	if (first && s->asks_etcd && h->is_member && !(h->ask_step == h->step && h->ask_finished)) {
 		ask_etcd(h);
 		return;
 	}
@@ -844,10 +905,6 @@ static void host_goto(struct engine_host *h, size_t from)
 
 	h->step = k;
 	h->changed = false;
-	h->asked = false;
-	h->ask_start = 0;
-	h->asks = 0;
-	memset(&h->view, 0, sizeof h->view);
 	if (k == e->n_steps) {
 		h->phase = PH_DONE;
 		check_barriers(e);
@@ -890,7 +947,7 @@ static void check_barriers(struct engine *e)
 
 			if (h->phase == PH_WAIT && barrier_open(e, h->step)) {
 				if (e->steps[h->step]->asks_etcd && h->is_member)
-					ask_etcd(h);
+					plan_step(h, true);
 				else
 					run_checks(h, false);
 			}
@@ -921,10 +978,12 @@ static void connected(void *ud, enum wiz_err code, const char *msg)
 
 		journal(e, "%s connected (%s %s)", h->host->name, type ? type : "?", fp ? fp : "?");
 	}
-	if (reuse_checks(h))
+	if (reuse_checks(h)) {
 		host_goto(h, h->step);
-	else
-		run_checks(h, true);
+		return;
+	}
+	ask_early(h);	/* its answer comes from the loop, never inside */
+	run_checks(h, true);
 }
 
 struct engine *engine_new(struct loop *loop, const struct transport *t, const struct cluster *c,
@@ -954,6 +1013,7 @@ struct engine *engine_new(struct loop *loop, const struct transport *t, const st
 		h->host = h->is_member ? &c->members[i] : &c->control_plane.hosts[i - c->n_members];
 		h->selected = in_list(opts->limit, h->host->name);
 		h->probes = xcalloc(e->n_steps + 1, sizeof *h->probes);
+		h->ask_step = SIZE_MAX;
 		plan_init(&h->plan);
 	}
 	if (opts->journal_path) {

@@ -187,6 +187,8 @@ void ssh_ops_run_callbacks(struct ssh_session *s)
 		op->out.data = op->err.data = NULL;
 		if (op->cb != NULL)
 			op->cb(op, &op->r, op->ud);
+		else if (op->r.stream != NULL)
+			ssh_stream_close(op->r.stream);	/* detached: nobody takes it */
 		free(op->r.out);
 		free(op->r.errout);
 		free(op->label);
@@ -945,6 +947,12 @@ void ssh_op_cancel(struct ssh_op *op)
 {
 	op->cancelled = true;
 	ssh_session_kick(op->s);
+}
+
+void ssh_op_detach(struct ssh_op *op)
+{
+	op->cb = NULL;
+	ssh_op_cancel(op);
 }
 
 struct ssh_session *ssh_op_session(const struct ssh_op *op)

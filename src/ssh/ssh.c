@@ -1348,10 +1348,12 @@ enum wiz_err ssh_session_connect_sync(struct ssh_session *s,
 void ssh_session_disconnect(struct ssh_session *s)
 {
 	if (s->state != SSH_S_READY) {
-		if (s->state != SSH_S_IDLE && s->state != SSH_S_FAILED) {
-			session_close_transport(s, false);
-			set_state(s, SSH_S_CLOSED);
-		}
+		/* Still connecting: the operations queued behind the connect
+		 * and whoever waits for it are told, and a question pending is
+		 * withdrawn (ssh_session_fail), so nothing waits forever. */
+		if (s->state != SSH_S_IDLE && s->state != SSH_S_FAILED && s->state != SSH_S_CLOSED &&
+		    s->state != SSH_S_DISCONNECT)
+			ssh_session_fail(s, WIZ_ERR_CANCELLED, _("%s: disconnected"), s->name);
 		return;
 	}
 	wiz_error_set(&s->error, WIZ_ERR_CANCELLED, _("%s: disconnected"), s->name);

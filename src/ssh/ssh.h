@@ -161,7 +161,9 @@ typedef void (*ssh_connect_fn)(struct ssh_session *s, enum wiz_err code,
 void ssh_session_connect(struct ssh_session *s, ssh_connect_fn cb, void *ud);
 enum wiz_err ssh_session_connect_sync(struct ssh_session *s,
 				      struct wiz_error *err);
-/* Graceful SSH disconnect (bounded by 2 s), then CLOSED. */
+/* Graceful SSH disconnect (bounded by 2 s), then CLOSED. A session still
+ * connecting fails at once instead (CANCELLED: its operations and connect
+ * callback are told), and may be connected again. */
 void ssh_session_disconnect(struct ssh_session *s);
 
 enum ssh_state ssh_session_state(const struct ssh_session *s);
@@ -254,6 +256,10 @@ struct ssh_op *ssh_tunnel_open(struct ssh_session *s, const char *host,
 
 /* The callback runs (now or soon) with code CANCELLED. */
 void ssh_op_cancel(struct ssh_op *op);
+/* Cancel and never call back: for an owner going away while the session
+ * stays (a shared one). A stream the operation would have handed over is
+ * closed. */
+void ssh_op_detach(struct ssh_op *op);
 struct ssh_session *ssh_op_session(const struct ssh_op *op);
 
 /* Synchronous wrappers: run the loop until the operation completes. r is

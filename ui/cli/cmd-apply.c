@@ -66,7 +66,7 @@ static void sink_planned(const struct engine_host *h, const struct step *s, cons
 	if (!plan_is_empty(p))
 		r->n_changes++;
 	r->n_errors += plan_errors(p);
-	if (s->health_gate && p->n_findings > 0)
+	if (apply_plan_unhealthy(s, p))
 		r->n_unhealthy++;
 	if (r->verbose || r->entry == &cmd_plan_entry)
 		plan_print(p, engine_host_name(h), s->name, r->out);

@@ -91,7 +91,7 @@ void wz_run_reset(struct wz_run *r)
 	hosts_free(r);
 	r->state = RUN_IDLE;
 	r->applied = false;
-	r->n_changes = r->n_errors = 0;
+	r->n_changes = r->n_errors = r->n_unhealthy = 0;
 }
 
 void wz_run_free(struct wz_run *r)
@@ -169,6 +169,8 @@ static void sink_planned(const struct engine_host *h, const struct step *s, cons
 	if (!plan_is_empty(p))
 		r->n_changes++;
 	r->n_errors += plan_errors(p);
+	if (apply_plan_unhealthy(s, p))
+		r->n_unhealthy++;
 	line = xasprintf("== %s: %s", s->name, plan_is_empty(p) ? _("nothing to change") : _("changes"));
 	strlist_push(&rh->detail, line);
 	free(line);
@@ -399,6 +401,20 @@ unsigned wz_run_next(struct wizard *w, struct wz_run *r)
 {
 	if (r->state == RUN_PLANNED && r->n_changes > 0) {
 		wz_run_confirm_apply(w, r);
+		return WZ_HANDLED;
+	}
+	if (r->state == RUN_PLANNED && r->n_unhealthy > 0) {
+		/* Nothing to change, but not healthy yet: the apply changes
+		 * nothing and waits (bounded) for health, as `apply` does. */
+		char *bound = duration_format(VERIFY_DEFAULT_TIMEOUT_S);
+		size_t n = r->n_unhealthy;
+
+		wz_run_start(w, r, true);
+		wz_message(w, false,
+			   P_("Nothing to change, but %zu member is not healthy: waiting up to %s for it.",
+			      "Nothing to change, but %zu members are not healthy: waiting up to %s for them.", n),
+			   n, bound);
+		free(bound);
 		return WZ_HANDLED;
 	}
 	if (r->state == RUN_PLANNED)

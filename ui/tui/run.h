@@ -36,6 +36,7 @@ struct wz_run {
 	size_t n_steps;
 	size_t n_changes;	/* host x step pairs that would change */
 	size_t n_errors;
+	size_t n_unhealthy;	/* members a health gate found not healthy */
 	bool kubeadm_init;
 	char *journal;
 	char *token;		/* the cluster token the engine borrows */

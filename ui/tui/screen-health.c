@@ -15,6 +15,7 @@
 #include "etcd/http-tls.h"
 #include "health/health-poll.h"
 #include "health/health.h"
+#include "install/fleet.h"
 #include "ssh/ssh.h"
 #include "ui/tui/dashboard.h"
 #include "ui/tui/wizard-internal.h"
@@ -51,6 +52,24 @@ static void updated(struct health_poll *p, size_t member, void *ud)
 	term_request_draw();
 }
 
+static void reconnected(void *ud, enum wiz_err code, const char *msg)
+{
+	(void)ud;
+	(void)code;
+	(void)msg;
+	term_request_draw();	/* the next refresh sees the session */
+}
+
+/* A member's session failed: the fleet connects it again (one connect
+ * for every one waiting), so the Connect screen and the next plan see it
+ * too. */
+static void reconnect(void *ud, size_t member)
+{
+	struct wizard *w = ud;
+
+	fleet_connect(w->fleet, member, reconnected, w);
+}
+
 static void start(struct wizard *w)
 {
 	struct wiz_error err = { 0 };
@@ -73,6 +92,12 @@ static void start(struct wizard *w)
 	o.updated = updated;
 	hs.poll = health_poll_new(&o, &hs.hc);
 	health_poll_add_cluster(hs.poll, &w->c, false, false, &w->accepted);
+	/* The members' sessions are the fleet's (Connect made them): no new
+	 * handshake, no password asked again. Nothing edits the hosts while
+	 * this screen shows, so they outlive the poller (freed on leave). */
+	wz_fleet_sync(w);
+	for (size_t i = 0; i < w->c.n_members; i++)
+		health_poll_borrow_session(hs.poll, i, fleet_session(w->fleet, i), reconnect, w);
 	health_poll_start(hs.poll);
 	d.loop = w->loop;
 	d.poll = hs.poll;
