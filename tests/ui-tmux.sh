@@ -11,7 +11,7 @@ command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
-tap_plan 15
+tap_plan 17
 export XDG_DATA_HOME="$TAP_TMP/xdg" XDG_STATE_HOME="$TAP_TMP/state"
 SOCK="etcdwiz-ui-$$"
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
@@ -148,6 +148,56 @@ tap_is "Debian's etcdctl with the wizard's certificates: 3 healthy endpoints" 3 
 "$ETCDWIZ" apply --yes -f /var/lib/etcdwiz-lab/cluster.yaml >"$TAP_TMP/replay" 2>&1
 tap_is "etcdwiz apply replays the saved cluster file and changes nothing" 3 \
 	"$(grep -cE ' : ok=[0-9]+ changed=0 unreachable=0 failed=0' "$TAP_TMP/replay")"
+
+# Deploy with nothing to change but a member not healthy waits for it (as
+# apply does) instead of going on: etcd-3's etcd is broken, Deploy's check
+# warns, F3 waits, and once etcd-3 is mended the apply ends healthy.
+deploy_waits() {
+	local t7 nothing applied i s
+	tmux -L "$SOCK" kill-server >/dev/null 2>&1
+	rm -rf "$XDG_STATE_HOME"
+	lab_ssh 198.51.100.13 'mv /usr/bin/etcd /usr/bin/etcd.real &&
+		printf "#!/bin/sh\necho \"etcd: broken for this test\" >&2\nexit 1\n" >/usr/bin/etcd &&
+		chmod 0755 /usr/bin/etcd && pkill -f "^/usr/bin/etcd.real "; pkill -f "^/usr/bin/etcd "; true' >/dev/null 2>&1
+	tmux -L "$SOCK" -f /dev/null new-session -d -s wiz -x 100 -y 30 \
+		"env TERM=xterm-256color LC_ALL=C.UTF-8 ASAN_OPTIONS=log_path=$TAP_TMP/asan UBSAN_OPTIONS=log_path=$TAP_TMP/ubsan XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' ETCDWIZ_LAB_PATH='$ETCDWIZ_LAB_PATH' '$ETCDWIZ' wizard --lab; echo WIZARD-EXIT=\$?; sleep 600" || return 1
+	wait_screen 60 "$(T 'cluster %s%s' | sed 's/%s%s.*/lab/')" || return 1
+	keys F3
+	wait_screen 30 "$(title 2)" || return 1
+	keys F3
+	wait_screen 60 "$(title 3)" || return 1
+	wait_screen 120 "$(F3 '%zu of %zu hosts connected.')" || return 1
+	keys F3
+	step_screen 4 && step_screen 5 && step_screen 6 || return 1
+	t7=$(title 7)
+	wait_screen 30 "$t7" || return 1
+	wait_screen 120 "$(N 'Checked: %zu step would change a host. Review, then F3 to apply.' \
+		'Checked: %zu host steps would change. Review, then F3 to apply.')" || return 1
+	keys F3
+	nothing=$(T 'Nothing to change, but %zu member is not healthy: waiting up to %s for it.' | sed 's/%zu.*//')
+	wait_screen 30 "$nothing" || return 1
+	screen >"$TAP_TMP/deploy.waiting"
+	sleep 2
+	# Still on Deploy, still waiting: then etcd-3 is mended.
+	screen | grep -qF "$t7" || { echo "# left Deploy while a member was not healthy"; return 1; }
+	lab_ssh 198.51.100.13 'mv -f /usr/bin/etcd.real /usr/bin/etcd && systemctl restart kubelet' >/dev/null 2>&1
+	applied=$(T 'Applied on every host.')
+	wait_screen 120 "$applied" || return 1
+	keys F3
+	wait_screen 30 "$(title 8)" || return 1
+	keys F4
+	sleep 1
+	keys y
+	wait_screen 30 "WIZARD-EXIT=" >/dev/null
+}
+deploy_waits
+rc=$?
+lab_ssh 198.51.100.13 '[ -e /usr/bin/etcd.real ] && mv -f /usr/bin/etcd.real /usr/bin/etcd && systemctl restart kubelet; true' >/dev/null 2>&1
+tap_is "Deploy with a member not healthy waits for it, and goes on once it is mended" 0 $rc
+show_reports
+tap_grep "Deploy said which wait it is: 1 member, the 3m bound" \
+	"$(T 'Nothing to change, but %zu member is not healthy: waiting up to %s for it.' | sed 's/%zu/1/; s/%s/3m/')" \
+	"$TAP_TMP/deploy.waiting"
 
 WIZ_ARGS=--lab flow vt100 80x24 TERM=vt100 NO_COLOR=1 LC_ALL=C.UTF-8
 tap_is "the flow again from 'etcdwiz wizard --lab' at 80x24 with NO_COLOR and TERM=vt100" 0 $?
