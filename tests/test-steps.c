@@ -622,7 +622,13 @@ static void test_missing_directories(void **state)
 	env.cluster = &c;
 	env.host = &c.members[0];
 	env.is_member = true;
-	check = step_find("kubelet")->check(&env);
+	{
+		struct probe_files files = { 0 };
+
+		step_find("kubelet")->files(&env, &files);
+		check = probe_files_cmd(&files);
+		probe_files_free(&files);
+	}
 	assert_non_null(strstr(check, "@@dir:/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf"));
 	free(check);
 	env.probe = "@@kubelet\nactive=inactive\nenabled=disabled\nloaded=0\n"
@@ -678,6 +684,98 @@ static const char *first_finding(const struct plan *p, const char *name)
 		if (strcmp(p->findings[i].name, name) == 0)
 			return p->findings[i].msg;
 	return NULL;
+}
+
+static size_t count_of(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = s; (p = strstr(p, what)) != NULL; p += strlen(what))
+		n++;
+	return n;
+}
+
+/* The files steps declare are read in one block: one stat, one sha256sum;
+ * probe_file reads what it prints as it read a file probed on its own
+ * (mode, owner, content without the added newline, a secret's hash only,
+ * a missing file, a missing directory). */
+static void test_declared_files_block(void **state)
+{
+	char dir[] = "/tmp/etcdwiz-test-files.XXXXXX";
+	struct probe_files files = { 0 };
+	struct remote_file f;
+	char *plain, *secret, *missing, *nodir, *cmd, *sh, *out;
+	FILE *fp;
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	plain = xasprintf("%s/plain.conf", dir);
+	secret = xasprintf("%s/key.pem", dir);
+	missing = xasprintf("%s/missing.conf", dir);
+	nodir = xasprintf("%s/nodir/x.conf", dir);
+	fp = fopen(plain, "w");
+	fputs("a=1\nno final newline", fp);
+	fclose(fp);
+	fp = fopen(secret, "w");
+	fputs("secret\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(plain, 0640), 0);
+	assert_int_equal(chmod(secret, 0600), 0);
+	probe_files_add(&files, plain, false);
+	probe_files_add(&files, secret, false);
+	probe_files_add(&files, secret, true);	/* a secret wins */
+	probe_files_add(&files, missing, false);
+	probe_files_add(&files, nodir, true);
+	assert_int_equal(files.n, 4);
+	cmd = probe_files_cmd(&files);
+	/* One stat, one sha256sum and one awk for all of them; a cat for
+	 * each file whose content is read, run only when it exists. */
+	assert_int_equal(count_of(cmd, "stat -c"), 1);
+	assert_int_equal(count_of(cmd, "sha256sum"), 1);
+	assert_int_equal(count_of(cmd, "| awk"), 1);
+	assert_int_equal(count_of(cmd, "cat -- "), 2);
+	sh = xasprintf("sh -c %s", "\"$FILES\"");
+	setenv("FILES", cmd, 1);
+	fp = popen(sh, "r");
+	assert_non_null(fp);
+	out = xmalloc(65536);
+	n = fread(out, 1, 65535, fp);
+	out[n] = '\0';
+	assert_int_equal(pclose(fp), 0);
+	unsetenv("FILES");
+
+	probe_file(out, plain, &f);
+	assert_true(f.exists && f.parent_exists);
+	assert_int_equal(f.mode, 0640);
+	assert_string_equal(f.content, "a=1\nno final newline");
+	remote_file_free(&f);
+	probe_file(out, secret, &f);
+	assert_true(f.exists);
+	assert_int_equal(f.mode, 0600);
+	assert_null(f.content);		/* only its hash */
+	assert_string_equal(f.sha256, "b37e50cedcd3e3f1ff64f4afc0422084ae694253cf399326868e07a35f4a45fb");
+	remote_file_free(&f);
+	probe_file(out, missing, &f);
+	assert_false(f.exists);
+	assert_true(f.parent_exists);
+	remote_file_free(&f);
+	probe_file(out, nodir, &f);
+	assert_false(f.exists);
+	assert_false(f.parent_exists);
+	remote_file_free(&f);
+
+	free(out);
+	free(sh);
+	free(cmd);
+	probe_files_free(&files);
+	unlink(plain);
+	unlink(secret);
+	rmdir(dir);
+	free(plain);
+	free(secret);
+	free(missing);
+	free(nodir);
 }
 
 /* verify plans from what the member said when asked from here; its shell
@@ -903,5 +1001,6 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_kubeadm_init_only_when_asked),
 	       cmocka_unit_test(test_missing_directories),
 	       cmocka_unit_test(test_verify_reports),
+	       cmocka_unit_test(test_declared_files_block),
 	       cmocka_unit_test(test_probe_bounds),
 	       cmocka_unit_test(test_pki_store_missing))

@@ -411,6 +411,9 @@ static void bundle_progress(const char *out, size_t len, void *ud);
 
 /* ---- checks ---- */
 
+/* The block of the files every step in scope declared (not a step name). */
+#define FILES_SLICE "@files"
+
 /* Which checks one exec runs, from the host's step k on. */
 enum checks_scope {
 	CHECKS_ALL,	/* k and every later step (when applying: not the barriers) */
@@ -440,7 +443,25 @@ static char *checks_command(struct engine_host *h, size_t k, enum checks_scope s
 	/* The echo ends os-release's last line even without a newline. */
 	char *cmd = xstrdup("echo '@@os-release'; cat /etc/os-release 2>/dev/null; echo\n");
 
+	struct probe_files files = { 0 };
+
 	*timeout_s = PROBE_EXEC_TIMEOUT_S;
+	/* The files of every step in scope first, in one block. */
+	for (size_t j = k; j < e->n_steps; j = next_taken(h, j + 1)) {
+		struct step_env env;
+
+		if (!in_scope(h, k, j, scope) || e->steps[j]->files == NULL)
+			continue;
+		fill_env(h, j, &env);
+		e->steps[j]->files(&env, &files);
+	}
+	if (files.n > 0) {
+		char *body = probe_files_cmd(&files);
+
+		probe_batch_add(&cmd, e->token, FILES_SLICE, body);
+		free(body);
+	}
+	probe_files_free(&files);
 	for (size_t j = k; j < e->n_steps; j = next_taken(h, j + 1)) {
 		const struct step *s = e->steps[j];
 		struct step_env env;
@@ -463,6 +484,7 @@ static void store_checks(struct engine_host *h, size_t k, enum checks_scope scop
 {
 	struct engine *e = h->engine;
 	char *osr = probe_section(out, "os-release");
+	char *files;
 
 	os_info_parse(osr, &h->os);
 	if (e->opts.checks && h->phase == PH_PROBE) {
@@ -472,6 +494,7 @@ static void store_checks(struct engine_host *h, size_t k, enum checks_scope scop
 		free(text);
 	}
 	free(osr);
+	files = probe_batch_slice(out, e->token, FILES_SLICE);
 	for (size_t j = k; j < e->n_steps; j = next_taken(h, j + 1)) {
 		const struct step *s = e->steps[j];
 
@@ -479,9 +502,20 @@ static void store_checks(struct engine_host *h, size_t k, enum checks_scope scop
 			continue;
 		free(h->probes[j]);
 		h->probes[j] = probe_batch_slice(out, e->token, s->name);
+		/* A step that declares files reads their sections in its own
+		 * probe (the block holds every step's; each reads its own). */
+		if (s->files != NULL && h->probes[j] != NULL && files != NULL) {
+			size_t n = strlen(h->probes[j]);
+			char *both = xasprintf("%s%s%s", h->probes[j],
+					       n > 0 && h->probes[j][n - 1] != '\n' ? "\n" : "", files);
+
+			free(h->probes[j]);
+			h->probes[j] = both;
+		}
 		if (e->opts.checks && h->phase == PH_PROBE && h->probes[j] && !s->barrier)
 			cache_put(e->opts.checks, h->host->name, s->name, h->probes[j]);
 	}
+	free(files);
 }
 
 /* Starts from a plan pass's checks when every one is recorded. */

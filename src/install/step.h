@@ -1,7 +1,8 @@
 /* A step of the install is a table entry (src/install/steps/<name>.c): a read-only
  * check that runs on a host and prints what it finds in named sections, and
  * a pure plan function that turns those findings into the exact files and
- * commands the step would apply there. The engine runs the checks of all
+ * commands the step would apply there; the files it reads are declared
+ * (files) and read for all steps at once. The engine runs the checks of all
  * steps on a host in one exec, plans, shows or applies the plan, then
  * checks again: a step is done on a host when its plan there is empty. */
 #ifndef WIZ_STEP_H
@@ -50,6 +51,10 @@ struct step {
 	char *(*check)(const struct step_env *env);
 	/* Pure: findings and actions from env->probe. */
 	void (*plan)(const struct step_env *env, struct plan *plan);
+	/* Optional: the files its plan reads with probe_file. The engine
+	 * reads them with every other step's in one block (probe_files_cmd)
+	 * and adds their sections to this step's probe. */
+	void (*files)(const struct step_env *env, struct probe_files *out);
 	/* Optional: the whole check's bound in seconds, for checks that wait
 	 * (default PROBE_EXEC_TIMEOUT_S). */
 	unsigned (*check_timeout_s)(const struct step_env *env);

@@ -32,13 +32,14 @@ static bool gets_ca_key(const struct step_env *env)
 
 static char *certificates_check(const struct step_env *env)
 {
-	char *files = probe_pki_files_cmd(member_files);
-	char *cmd = xasprintf(PROBE_SECTION("dirs")
-			      "stat -c '%%n %%a %%U:%%G' " PKI_DIR " " PKI_DIR "/etcd 2>/dev/null; %s", files);
-
 	(void)env;
-	free(files);
-	return cmd;
+	return xstrdup(PROBE_SECTION("dirs") "stat -c '%n %a %U:%G' " PKI_DIR " " PKI_DIR "/etcd 2>/dev/null; ");
+}
+
+static void certificates_files(const struct step_env *env, struct probe_files *out)
+{
+	(void)env;
+	probe_files_add_pki(out, member_files);
 }
 
 static void certificates_plan(const struct step_env *env, struct plan *plan)
@@ -71,4 +72,5 @@ const struct step step_certificates = {
 	.hosts = STEP_MEMBERS,
 	.check = certificates_check,
 	.plan = certificates_plan,
+	.files = certificates_files,
 };

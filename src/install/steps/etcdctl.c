@@ -18,19 +18,19 @@
 
 static char *etcdctl_check(const struct step_env *env)
 {
-	char *a = probe_file_cmd(ENV_FILE, false);
-	char *b = probe_file_cmd(WRAPPER, false);
-	/* An uploaded binary is compared by hash, never read back as text. */
-	char *c = env->cluster->etcd.etcdctl_binary ? probe_file_cmd(UPLOADED, true) : xstrdup("");
-	char *cmd;
+	(void)env;
+	return xstrdup(PROBE_SECTION("etcdctl")
+		       "for p in " UPLOADED " /usr/bin/etcdctl; do "
+		       "test -x \"$p\" && { echo real=$p; break; }; done; ");
+}
 
-	cmd = xasprintf(PROBE_SECTION("etcdctl")
-			"for p in " UPLOADED " /usr/bin/etcdctl; do "
-			"test -x \"$p\" && { echo real=$p; break; }; done; %s%s%s", a, b, c);
-	free(a);
-	free(b);
-	free(c);
-	return cmd;
+static void etcdctl_files(const struct step_env *env, struct probe_files *out)
+{
+	probe_files_add(out, ENV_FILE, false);
+	probe_files_add(out, WRAPPER, false);
+	/* An uploaded binary is compared by hash, never read back as text. */
+	if (env->cluster->etcd.etcdctl_binary)
+		probe_files_add(out, UPLOADED, true);
 }
 
 static void etcdctl_plan(const struct step_env *env, struct plan *plan)
@@ -111,4 +111,5 @@ const struct step step_etcdctl = {
 	.hosts = STEP_MEMBERS,
 	.check = etcdctl_check,
 	.plan = etcdctl_plan,
+	.files = etcdctl_files,
 };

@@ -21,21 +21,20 @@
 
 static char *kubelet_check(const struct step_env *env)
 {
-	char *a = probe_file_cmd(KUBELET_CONFIG, false);
-	char *b = probe_file_cmd(KUBELET_DROPIN, false);
-	char *cmd;
-
 	(void)env;
-	cmd = xasprintf(PROBE_SECTION("kubelet")
-			/* One systemctl (a D-Bus round trip each) for the three answers. */
-			"u=$(" PROBE_BOUNDED "systemctl show -p ActiveState -p UnitFileState -p DropInPaths kubelet 2>/dev/null); "
-			"echo active=$(printf '%%s\\n' \"$u\" | sed -n 's/^ActiveState=//p'); "
-			"echo enabled=$(printf '%%s\\n' \"$u\" | sed -n 's/^UnitFileState=//p'); "
-			"echo loaded=$(printf '%%s\\n' \"$u\" | grep '^DropInPaths=' | grep -c 20-etcd-service-manager); "
-			"%s%s", a, b);
-	free(a);
-	free(b);
-	return cmd;
+	return xstrdup(PROBE_SECTION("kubelet")
+		       /* One systemctl (a D-Bus round trip each) for the three answers. */
+		       "u=$(" PROBE_BOUNDED "systemctl show -p ActiveState -p UnitFileState -p DropInPaths kubelet 2>/dev/null); "
+		       PROBE_READ_UNIT
+		       "echo active=$ActiveState; echo enabled=$UnitFileState; "
+		       "case $DropInPaths in *20-etcd-service-manager*) echo loaded=1;; *) echo loaded=0;; esac; ");
+}
+
+static void kubelet_files(const struct step_env *env, struct probe_files *out)
+{
+	(void)env;
+	probe_files_add(out, KUBELET_CONFIG, false);
+	probe_files_add(out, KUBELET_DROPIN, false);
 }
 
 static void kubelet_plan(const struct step_env *env, struct plan *plan)
@@ -87,4 +86,5 @@ const struct step step_kubelet = {
 	.hosts = STEP_MEMBERS,
 	.check = kubelet_check,
 	.plan = kubelet_plan,
+	.files = kubelet_files,
 };

@@ -53,21 +53,20 @@ char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err)
 	return out;
 }
 
+static void kubernetes_files(const struct step_env *env, struct probe_files *out)
+{
+	(void)env;
+	probe_files_add_pki(out, cp_files);
+	probe_files_add(out, KUBEADM_CONFIG, false);
+}
+
 static char *kubernetes_check(const struct step_env *env)
 {
-	char *cmd = probe_pki_files_cmd(cp_files);
+	char *cmd = xstrdup(PROBE_SECTION("kubeadm")
+			    "test -e /etc/kubernetes/admin.conf && echo initialized=yes; "
+			    "echo kubeadm=$(command -v kubeadm); "
+			    PROBE_SECTION("version"));
 
-	{
-		char *part = probe_file_cmd(KUBEADM_CONFIG, false);
-		char *next = xasprintf("%s%s" PROBE_SECTION("kubeadm")
-				       "test -e /etc/kubernetes/admin.conf && echo initialized=yes; "
-				       "echo kubeadm=$(command -v kubeadm); "
-				       PROBE_SECTION("version"), cmd, part);
-
-		free(cmd);
-		free(part);
-		cmd = next;
-	}
 	for (size_t i = 0; i < env->cluster->n_members; i++) {
 		char *u = url_for("https", env->cluster->members[i].address, 2379);
 		char *url = xasprintf("%s/version", u);
@@ -139,5 +138,6 @@ const struct step step_kubernetes = {
 	.hosts = STEP_CONTROL_PLANE,
 	.check = kubernetes_check,
 	.plan = kubernetes_plan,
+	.files = kubernetes_files,
 	.barrier = true,
 };

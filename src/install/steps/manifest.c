@@ -154,18 +154,21 @@ char *manifest_render(const struct cluster *c, const struct host *h, const char 
 
 static char *manifest_check(const struct step_env *env)
 {
-	char *m = probe_file_cmd(MANIFEST, false);
-	char *o = probe_file_cmd(OWNER_MARKER, false);
 	char *dir = sh_quote(env->cluster->etcd.data_dir);
 	char *cmd = xasprintf(PROBE_SECTION("dirs")
 			      "echo manifests=$(stat -c '%%a %%U:%%G' " MANIFEST_DIR " 2>/dev/null); "
-			      "echo data=$(stat -c '%%a' %s 2>/dev/null); %s%s",
-			      dir, m, o);
+			      "echo data=$(stat -c '%%a' %s 2>/dev/null); ",
+			      dir);
 
-	free(m);
-	free(o);
 	free(dir);
 	return cmd;
+}
+
+static void manifest_files(const struct step_env *env, struct probe_files *out)
+{
+	(void)env;
+	probe_files_add(out, MANIFEST, false);
+	probe_files_add(out, OWNER_MARKER, false);
 }
 
 static void manifest_plan(const struct step_env *env, struct plan *plan)
@@ -212,4 +215,5 @@ const struct step step_manifest = {
 	.hosts = STEP_MEMBERS,
 	.check = manifest_check,
 	.plan = manifest_plan,
+	.files = manifest_files,
 };

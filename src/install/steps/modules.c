@@ -15,16 +15,16 @@
 
 static char *modules_check(const struct step_env *env)
 {
-	char *file = probe_file_cmd(MODULES_CONF, false);
-	char *cmd;
-
 	(void)env;
-	cmd = xasprintf(PROBE_SECTION("effect")
-			"grep -qw overlay /proc/filesystems && echo overlay=yes || echo overlay=no; "
-			"test -d /proc/sys/net/bridge && echo br_netfilter=yes || echo br_netfilter=no; "
-			"%s", file);
-	free(file);
-	return cmd;
+	return xstrdup(PROBE_SECTION("effect")
+		       "grep -qw overlay /proc/filesystems && echo overlay=yes || echo overlay=no; "
+		       "test -d /proc/sys/net/bridge && echo br_netfilter=yes || echo br_netfilter=no; ");
+}
+
+static void modules_files(const struct step_env *env, struct probe_files *out)
+{
+	(void)env;
+	probe_files_add(out, MODULES_CONF, false);
 }
 
 static void modules_plan(const struct step_env *env, struct plan *plan)
@@ -53,4 +53,5 @@ const struct step step_modules = {
 	.hosts = STEP_MEMBERS,
 	.check = modules_check,
 	.plan = modules_plan,
+	.files = modules_files,
 };

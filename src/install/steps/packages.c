@@ -56,17 +56,20 @@ char *packages_repo_url(const struct cluster *c, bool crio, enum os_family fam)
 
 static const char *const k8s_packages[] = { "kubelet", "kubeadm", "kubectl", NULL };
 
-static char *packages_check(const struct step_env *env)
+static void packages_files(const struct step_env *env, struct probe_files *out)
 {
 	static const char *const files[] = { APT_K8S_LIST, APT_CRIO_LIST, YUM_K8S_REPO,
 					     YUM_CRIO_REPO, CRIO_DROPIN, NULL };
-	char *parts[8] = { NULL };
-	char *cmd;
 
 	(void)env;
 	for (size_t i = 0; files[i]; i++)
-		parts[i] = probe_file_cmd(files[i], false);
-	cmd = xasprintf(
+		probe_files_add(out, files[i], false);
+}
+
+static char *packages_check(const struct step_env *env)
+{
+	(void)env;
+	return xstrdup(
 		/* dpkg's status abbreviation is the wanted action, then the state:
 		 * "ii" installed, "hi" installed and held (apt-mark hold), so
 		 * one dpkg-query gives both sections (apt-mark would load the
@@ -74,25 +77,20 @@ static char *packages_check(const struct step_env *env)
 		"q=''; if command -v dpkg-query >/dev/null; then "
 		"q=$(dpkg-query -W -f='${Package}=${Version} ${db:Status-Abbrev}\\n' iproute2 cri-o kubelet kubeadm kubectl 2>/dev/null); fi; "
 		PROBE_SECTION("installed")
-		"if [ -n \"$q\" ]; then printf '%%s\\n' \"$q\" | awk '$2 ~ /^.i/ {print $1}'; "
+		"if [ -n \"$q\" ]; then printf '%s\\n' \"$q\" | awk '$2 ~ /^.i/ {print $1}'; "
 		"elif command -v rpm >/dev/null; then "
-		"rpm -q --qf '%%{NAME}=%%{VERSION}-%%{RELEASE}\\n' iproute-tc cri-o kubelet kubeadm kubectl 2>/dev/null | grep -v 'not installed'; fi; "
-		PROBE_SECTION("held") "printf '%%s\\n' \"$q\" | awk '$2 ~ /^h/ {sub(/=.*/, \"\", $1); print $1}'; "
+		"rpm -q --qf '%{NAME}=%{VERSION}-%{RELEASE}\\n' iproute-tc cri-o kubelet kubeadm kubectl 2>/dev/null | grep -v 'not installed'; fi; "
+		PROBE_SECTION("held") "printf '%s\\n' \"$q\" | awk '$2 ~ /^h/ {sub(/=.*/, \"\", $1); print $1}'; "
 		PROBE_SECTION("binaries")
 		"echo kubelet=$(command -v kubelet); echo crio=$(command -v crio); "
 		"if command -v kubelet >/dev/null; then kv=$(" PROBE_BOUNDED "kubelet --version 2>/dev/null); "
 		"rc=$?; { [ $rc -eq 124 ] || [ $rc -eq 137 ]; } && echo kubelet_version_timeout=yes; "
-		"echo kubelet_version=$(printf '%%s\\n' \"$kv\" | awk 'NR == 1 {print $2}'); fi; "
+		"read -r _ v _ <<EOF\n$kv\nEOF\necho kubelet_version=$v; fi; "
 		"u=$(" PROBE_BOUNDED "systemctl show -p ActiveState -p UnitFileState crio 2>/dev/null); "
-		"echo crio_active=$(printf '%%s\\n' \"$u\" | sed -n 's/^ActiveState=//p'); "
-		"echo crio_enabled=$(printf '%%s\\n' \"$u\" | sed -n 's/^UnitFileState=//p'); "
+		PROBE_READ_UNIT
+		"echo crio_active=$ActiveState; echo crio_enabled=$UnitFileState; "
 		PROBE_SECTION("keyrings")
-		"test -s " K8S_KEYRING " && echo kubernetes=yes; test -s " CRIO_KEYRING " && echo crio=yes; "
-		"%s%s%s%s%s",
-		parts[0], parts[1], parts[2], parts[3], parts[4]);
-	for (size_t i = 0; files[i]; i++)
-		free(parts[i]);
-	return cmd;
+		"test -s " K8S_KEYRING " && echo kubernetes=yes; test -s " CRIO_KEYRING " && echo crio=yes; ");
 }
 
 static bool installed(const char *list, const char *pkg)
@@ -310,4 +308,5 @@ const struct step step_packages = {
 	.hosts = STEP_MEMBERS,
 	.check = packages_check,
 	.plan = packages_plan,
+	.files = packages_files,
 };

@@ -15,13 +15,14 @@
 
 static char *swap_check(const struct step_env *env)
 {
-	char *file = probe_file_cmd(FSTAB, false);
-	char *cmd;
-
 	(void)env;
-	cmd = xasprintf(PROBE_SECTION("swaps") "tail -n +2 /proc/swaps 2>/dev/null; %s", file);
-	free(file);
-	return cmd;
+	return xstrdup(PROBE_SECTION("swaps") "tail -n +2 /proc/swaps 2>/dev/null; ");
+}
+
+static void swap_files(const struct step_env *env, struct probe_files *out)
+{
+	(void)env;
+	probe_files_add(out, FSTAB, false);
 }
 
 /* Is this fstab line an active swap entry (third field "swap")? */
@@ -110,4 +111,5 @@ const struct step step_swap = {
 	.hosts = STEP_MEMBERS,
 	.check = swap_check,
 	.plan = swap_plan,
+	.files = swap_files,
 };

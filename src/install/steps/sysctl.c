@@ -23,16 +23,16 @@ static const char *const sysctl_keys[] = {
 
 static char *sysctl_check(const struct step_env *env)
 {
-	char *file = probe_file_cmd(SYSCTL_CONF, false);
-	char *cmd;
-
 	(void)env;
-	cmd = xasprintf(PROBE_SECTION("values")
-			"for k in net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables "
-			"net.ipv4.ip_forward; do printf '%%s=%%s\\n' \"$k\" \"$(sysctl -n \"$k\" 2>/dev/null)\"; done; "
-			"%s", file);
-	free(file);
-	return cmd;
+	return xstrdup(PROBE_SECTION("values")
+		       "for k in net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables "
+		       "net.ipv4.ip_forward; do printf '%s=%s\\n' \"$k\" \"$(sysctl -n \"$k\" 2>/dev/null)\"; done; ");
+}
+
+static void sysctl_files(const struct step_env *env, struct probe_files *out)
+{
+	(void)env;
+	probe_files_add(out, SYSCTL_CONF, false);
 }
 
 static void sysctl_plan(const struct step_env *env, struct plan *plan)
@@ -64,4 +64,5 @@ const struct step step_sysctl = {
 	.hosts = STEP_MEMBERS,
 	.check = sysctl_check,
 	.plan = sysctl_plan,
+	.files = sysctl_files,
 };
