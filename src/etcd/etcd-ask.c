@@ -178,10 +178,12 @@ static void send_next(struct etcd_ask *a)
 {
 	static const char *const paths[] = { "/health", "/v3/cluster/member/list",
 					     "/v3/maintenance/status" };
-	enum wiz_err rc = http_conn_request(a->http, a->req == ASK_HEALTH ? "GET" : "POST",
-					    paths[a->req], a->req == ASK_HEALTH ? NULL : "{}",
-					    on_http, a);
+	enum wiz_err rc;
 
+	if (a->req >= ASK_DONE)
+		return;
+	rc = http_conn_request(a->http, a->req == ASK_HEALTH ? "GET" : "POST", paths[a->req],
+			       a->req == ASK_HEALTH ? NULL : "{}", on_http, a);
 	if (rc != WIZ_ERR_OK)
 		finish(a, WIZ_ERR_OK, "%s", wiz_err_name(rc));
 }

@@ -314,10 +314,12 @@ static void on_http(struct http_conn *c, enum wiz_err rc, const struct http_resp
 static void chan_tick(struct loop_timer *t, void *ud)
 {
 	struct poll_chan *ch = ud;
+	struct http_conn *c = ch->http;
 
-	if (ch->http == NULL || ch->req == REQ_NONE)
+	if (c == NULL || ch->req == REQ_NONE)
 		return;
-	http_conn_progress(ch->http);
+	http_conn_progress(c);
+	/* The answer may have come, and the connection gone with it. */
 	if (ch->http != NULL && ch->req != REQ_NONE)
 		loop_timer_arm_in(t, CHAN_TICK_MS);
 }
