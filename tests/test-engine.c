@@ -224,6 +224,7 @@ struct fake {
 	 * (~0u: never healthy); ask_gone: the session fails instead. */
 	unsigned unhealthy_for[N_HOSTS];
 	bool ask_gone[N_HOSTS];
+	bool ask_gone_once[N_HOSTS];	/* the next ask finds the session gone */
 	unsigned asks[N_HOSTS];
 	unsigned execs_at_first_ask[N_HOSTS];
 	unsigned cancels;
@@ -407,7 +408,8 @@ static void *fake_ask_etcd(void *self, size_t i, const struct transport_ask *q, 
 	if (f->asks[i]++ == 0)
 		f->execs_at_first_ask[i] = f->execs[i];
 	rep->acb = cb;
-	if (f->ask_gone[i]) {
+	if (f->ask_gone[i] || f->ask_gone_once[i]) {
+		f->ask_gone_once[i] = false;
 		f->lost[i] = true;
 		rep->r.code = WIZ_ERR_UNREACHABLE;
 		snprintf(rep->r.err.msg, sizeof rep->r.err.msg, "host%zu: connection reset", i + 1);
@@ -867,6 +869,27 @@ static void test_ask_bounded_and_unreachable(void **state)
 	assert_non_null(strstr(out.msg[2], "connection reset"));
 }
 
+/* A session that died while idle takes the ask started beside the checks
+ * with it: the engine connects again, and the step asks again rather than
+ * reporting the old failure. */
+static void test_ask_after_reconnect(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	steps_in_use = ask_steps;
+	f->drop_next_exec[1] = true;
+	f->ask_gone_once[1] = true;
+	run_engine(f, false, &out);
+	steps_in_use = test_steps;
+	assert_true(out.ok);
+	assert_int_equal(f->connects[1], 2);
+	assert_int_equal(f->asks[1], 2);
+	assert_int_equal(out.results[1][HOST_UNREACHABLE], 0);
+	assert_true(ask_seen[1].healthy);
+}
+
 /* An engine freed while it asks cancels the ask: nothing calls back. */
 static void test_ask_cancelled_with_the_engine(void **state)
 {
@@ -898,6 +921,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_ask_when_planning, setup, te
 	       cmocka_unit_test_setup_teardown(test_ask_waits_until_healthy, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_bounded_and_unreachable, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_cancelled_with_the_engine, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_ask_after_reconnect, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_command_exit_4, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_lost_session_reconnects_once, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_lost_during_bundle_not_repeated, setup, teardown),

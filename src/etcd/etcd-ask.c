@@ -220,6 +220,11 @@ static void on_channel(struct ssh_op *op, struct ssh_result *r, void *ud)
 	(void)op;
 	a->opening = NULL;
 	a->starting = false;	/* ran inside ssh_tunnel_open: nothing to keep */
+	if ((a->cancelled || a->finished) && r->stream != NULL) {
+		/* Opened after all (the cancel came too late): not wanted. */
+		ssh_stream_close(r->stream);
+		r->stream = NULL;
+	}
 	if (a->cancelled) {
 		ask_free(a);
 		return;

@@ -588,6 +588,15 @@ static bool retry_lost(struct engine_host *h, const struct ssh_result *r)
 		return false;
 	h->retried = true;
 	h->retry_phase = h->phase;
+	/* An ask started beside the checks went with the lost session:
+	 * the step asks again once the host is there. */
+	if (h->ask != NULL) {
+		e->t.ops->cancel_ask(e->t.self, h->ask);
+		h->ask = NULL;
+	}
+	if (h->ask_timer != NULL)
+		loop_timer_disarm(h->ask_timer);
+	h->ask_step = SIZE_MAX;
 	journal(e, "%s: the connection was lost; connecting again", h->host->name);
 	h->phase = PH_CONNECT;
 	e->t.ops->connect(e->t.self, h->conn, reconnected, request_new(h));

@@ -247,8 +247,10 @@ char *probe_files_cmd(const struct probe_files *l)
 		 * reads both alike (the echo after cat ends a last line). */
 		append_fmt(&cmd, "echo '@@dir:%s'; test -d %s && echo present || echo absent; ", path, qp);
 		if (!l->items[i].secret)
-			append_fmt(&cmd, "[ -e %s ] && { echo '@@file:%s'; cat -- %s 2>/dev/null; echo; }; ",
-				   q, path, q);
+			/* -L too: a dangling link has a stat (probe_file
+			 * says it exists) and reads as empty, as before. */
+			append_fmt(&cmd, "{ [ -e %s ] || [ -L %s ]; } && { echo '@@file:%s'; cat -- %s 2>/dev/null; echo; }; ",
+				   q, q, path, q);
 		free(qp);
 		free(parent);
 		free(q);

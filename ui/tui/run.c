@@ -410,10 +410,11 @@ unsigned wz_run_next(struct wizard *w, struct wz_run *r)
 		size_t n = r->n_unhealthy;
 
 		wz_run_start(w, r, true);
-		wz_message(w, false,
-			   P_("Nothing to change, but %zu member is not healthy: waiting up to %s for it.",
-			      "Nothing to change, but %zu members are not healthy: waiting up to %s for them.", n),
-			   n, bound);
+		if (r->state == RUN_APPLYING)	/* else its error stays shown */
+			wz_message(w, false,
+				   P_("Nothing to change, but %zu member is not healthy: waiting up to %s for it.",
+				      "Nothing to change, but %zu members are not healthy: waiting up to %s for them.", n),
+				   n, bound);
 		free(bound);
 		return WZ_HANDLED;
 	}
