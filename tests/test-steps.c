@@ -686,6 +686,31 @@ static const char *first_finding(const struct plan *p, const char *name)
 	return NULL;
 }
 
+/* What sh prints running script (through the environment, not argv),
+ * with path_first (may be NULL) ahead of PATH; *status (may be NULL) is
+ * pclose's. Caller frees. */
+static char *run_script(const char *path_first, const char *script, int *status)
+{
+	char *cmd = path_first ? xasprintf("PATH=%s:$PATH sh -c \"$SCRIPT\"", path_first)
+			       : xstrdup("sh -c \"$SCRIPT\"");
+	char *out = xmalloc(65536);
+	size_t n;
+	FILE *p;
+	int rc;
+
+	setenv("SCRIPT", script, 1);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, 65535, p);
+	out[n] = '\0';
+	rc = pclose(p);
+	if (status != NULL)
+		*status = rc;
+	unsetenv("SCRIPT");
+	free(cmd);
+	return out;
+}
+
 static size_t count_of(const char *s, const char *what)
 {
 	size_t n = 0;
@@ -704,9 +729,9 @@ static void test_declared_files_block(void **state)
 	char dir[] = "/tmp/etcdwiz-test-files.XXXXXX";
 	struct probe_files files = { 0 };
 	struct remote_file f;
-	char *plain, *secret, *missing, *nodir, *cmd, *sh, *out;
+	char *plain, *secret, *missing, *nodir, *cmd, *out;
 	FILE *fp;
-	size_t n;
+	int status;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -735,15 +760,8 @@ static void test_declared_files_block(void **state)
 	assert_int_equal(count_of(cmd, "sha256sum"), 1);
 	assert_int_equal(count_of(cmd, "| awk"), 1);
 	assert_int_equal(count_of(cmd, "cat -- "), 2);
-	sh = xasprintf("sh -c %s", "\"$FILES\"");
-	setenv("FILES", cmd, 1);
-	fp = popen(sh, "r");
-	assert_non_null(fp);
-	out = xmalloc(65536);
-	n = fread(out, 1, 65535, fp);
-	out[n] = '\0';
-	assert_int_equal(pclose(fp), 0);
-	unsetenv("FILES");
+	out = run_script(NULL, cmd, &status);
+	assert_int_equal(status, 0);
 
 	probe_file(out, plain, &f);
 	assert_true(f.exists && f.parent_exists);
@@ -766,7 +784,6 @@ static void test_declared_files_block(void **state)
 	remote_file_free(&f);
 
 	free(out);
-	free(sh);
 	free(cmd);
 	probe_files_free(&files);
 	unlink(plain);
@@ -939,9 +956,8 @@ static void test_packages_check_dpkg_states(void **state)
 	char dir[] = "/tmp/etcdwiz-test-dpkg-XXXXXX";
 	struct cluster c;
 	struct step_env env = { 0 };
-	char *check, *fake, *cmd, *out = NULL, *installed, *held;
-	FILE *f, *p;
-	size_t n;
+	char *check, *fake, *out, *installed, *held;
+	FILE *f;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -956,15 +972,7 @@ static void test_packages_check_dpkg_states(void **state)
 	env.cluster = &c;
 	env.host = &c.members[0];
 	check = step_find("packages")->check(&env);
-	cmd = xasprintf("PATH=%s:$PATH sh -c %s", dir, "\"$CHECK\"");
-	setenv("CHECK", check, 1);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	out = xmalloc(65536);
-	n = fread(out, 1, 65535, p);
-	out[n] = '\0';
-	pclose(p);
-	unsetenv("CHECK");
+	out = run_script(dir, check, NULL);
 	installed = probe_section(out, "installed");
 	held = probe_section(out, "held");
 	assert_non_null(installed);
@@ -974,7 +982,6 @@ static void test_packages_check_dpkg_states(void **state)
 	free(installed);
 	free(held);
 	free(out);
-	free(cmd);
 	free(check);
 	unlink(fake);
 	rmdir(dir);

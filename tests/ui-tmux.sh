@@ -74,6 +74,17 @@ step_screen() {
 	return 1
 }
 
+# to_prerequisites: from Welcome (the cluster loaded) through Hosts and
+# Connect (every host connected) to Prerequisites.
+to_prerequisites() {
+	keys F3
+	wait_screen 30 "$(title 2)" || return 1
+	keys F3
+	wait_screen 60 "$(title 3)" || return 1
+	wait_screen 120 "$(F3 '%zu of %zu hosts connected.')" || return 1
+	keys F3
+}
+
 # flow NAME COLSxROWS ENV...: the whole wizard; the last screen in $TAP_TMP/NAME.summary.
 flow() {
 	local name=$1 size=$2
@@ -90,12 +101,7 @@ flow() {
 		screen | grep -qF "$(T 'The lab could not be brought up; see the log above.')" && { screen | sed 's/^/# /'; return 1; }
 		sleep 1
 	done
-	keys F3
-	wait_screen 30 "$(title 2)" || return 1
-	keys F3
-	wait_screen 60 "$(title 3)" || return 1
-	wait_screen 120 "$(F3 '%zu of %zu hosts connected.')" || return 1
-	keys F3
+	to_prerequisites || return 1
 	step_screen 4 && step_screen 5 || return 1
 	wait_screen 30 "$(title 6)" || return 1
 	keys g
@@ -162,12 +168,7 @@ deploy_waits() {
 	tmux -L "$SOCK" -f /dev/null new-session -d -s wiz -x 100 -y 30 \
 		"env TERM=xterm-256color LC_ALL=C.UTF-8 ASAN_OPTIONS=log_path=$TAP_TMP/asan UBSAN_OPTIONS=log_path=$TAP_TMP/ubsan XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' ETCDWIZ_LAB_PATH='$ETCDWIZ_LAB_PATH' '$ETCDWIZ' wizard --lab; echo WIZARD-EXIT=\$?; sleep 600" || return 1
 	wait_screen 60 "$(T 'cluster %s%s' | sed 's/%s%s.*/lab/')" || return 1
-	keys F3
-	wait_screen 30 "$(title 2)" || return 1
-	keys F3
-	wait_screen 60 "$(title 3)" || return 1
-	wait_screen 120 "$(F3 '%zu of %zu hosts connected.')" || return 1
-	keys F3
+	to_prerequisites || return 1
 	step_screen 4 && step_screen 5 && step_screen 6 || return 1
 	t7=$(title 7)
 	wait_screen 30 "$t7" || return 1

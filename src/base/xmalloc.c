@@ -67,6 +67,20 @@ char *xvasprintf(const char *fmt, va_list ap)
 	return p;
 }
 
+void xasprintf_append(char **s, const char *fmt, ...)
+{
+	va_list ap;
+	char *part, *next;
+
+	va_start(ap, fmt);
+	part = xvasprintf(fmt, ap);
+	va_end(ap);
+	next = xasprintf("%s%s", *s ? *s : "", part);
+	free(*s);
+	free(part);
+	*s = next;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;

@@ -16,6 +16,9 @@ char *xasprintf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), malloc, returns_nonnull));
 char *xvasprintf(const char *fmt, va_list ap)
 	__attribute__((format(printf, 1, 0), malloc, returns_nonnull));
+/* Appends the formatted text to *s (NULL counts as ""), which it replaces:
+ * the scripts built a piece at a time (bundles, probes). */
+void xasprintf_append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Overwrite then free: for passwords, passphrases and private keys. */
 void wiz_free_secret(void *ptr, size_t len);
 

@@ -4,7 +4,6 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,21 +12,6 @@
 #include "base/xmalloc.h"
 #include "install/probe.h"
 
-static void append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void append(char **s, const char *fmt, ...)
-{
-	va_list ap;
-	char *part, *next;
-
-	va_start(ap, fmt);
-	part = xvasprintf(fmt, ap);
-	va_end(ap);
-	next = xasprintf("%s%s", *s ? *s : "", part);
-	free(*s);
-	free(part);
-	*s = next;
-}
 
 void bundle_token(char out[BUNDLE_TOKEN_LEN + 1])
 {
@@ -56,9 +40,9 @@ static void add_unchanged_checks(char **s, const struct plan *p)
 			continue;
 		q = sh_quote(a->path);
 		if (!a->old_exists)
-			append(s, "[ ! -e %s ] || fail %d %s\n", q, BUNDLE_STATUS_CHANGED, q);
+			xasprintf_append(s, "[ ! -e %s ] || fail %d %s\n", q, BUNDLE_STATUS_CHANGED, q);
 		else if (a->old_sha256[0] != '\0')
-			append(s, "[ \"$(sha256sum 2>/dev/null < %s | cut -c1-64)\" = %s ] || fail %d %s\n",
+			xasprintf_append(s, "[ \"$(sha256sum 2>/dev/null < %s | cut -c1-64)\" = %s ] || fail %d %s\n",
 			       q, a->old_sha256, BUNDLE_STATUS_CHANGED, q);
 		free(q);
 	}
@@ -77,7 +61,7 @@ static void add_file(char **s, const struct action *a)
 	/* The temp file starts with a dot (kubelet and most watchers skip
 	 * those) and replaces the target only once its bytes are checked:
 	 * a stream cut short never lands. */
-	append(s,
+	xasprintf_append(s,
 	       "[ -d %s ] || fail %d %s\n"
 	       "t=$(mktemp %s/.%s.XXXXXX) || exit 1\n"
 	       "head -c %zu > \"$t\"\n"
@@ -100,7 +84,7 @@ void bundle_build(const struct plan *p, const char *token, const char *probe_tai
 	size_t total = 0;
 
 	memset(b, 0, sizeof *b);
-	append(&s,
+	xasprintf_append(&s,
 	       "umask 077\n"
 	       "t=\n"
 	       "trap 'rm -f -- \"$t\"' EXIT\n"
@@ -110,17 +94,17 @@ void bundle_build(const struct plan *p, const char *token, const char *probe_tai
 	for (size_t i = 0; i < p->n_actions; i++) {
 		const struct action *a = &p->actions[i];
 
-		append(&s, "echo '@@=%s action %zu'\n", token, i + 1);
+		xasprintf_append(&s, "echo '@@=%s action %zu'\n", token, i + 1);
 		if (a->kind == ACTION_FILE) {
 			add_file(&s, a);
 			total += a->len;
 		} else {
 			/* Stdin closed: a command must not eat the next file's bytes. */
-			append(&s, "( %s\n) < /dev/null || exit $?\n", a->command);
+			xasprintf_append(&s, "( %s\n) < /dev/null || exit $?\n", a->command);
 		}
 	}
 	/* The checks after it only report: their statuses are not the bundle's. */
-	append(&s, "sync\necho '@@=%s probe'\n%s\nexit 0\n", token, probe_tail ? probe_tail : "");
+	xasprintf_append(&s, "sync\necho '@@=%s probe'\n%s\nexit 0\n", token, probe_tail ? probe_tail : "");
 	b->script = s;
 	b->input = xmalloc(total + 1);
 	for (size_t i = 0; i < p->n_actions; i++) {
@@ -190,7 +174,7 @@ const char *bundle_probe_output(const char *out, const char *token)
 
 void probe_batch_add(char **cmd, const char *token, const char *step, const char *body)
 {
-	append(cmd, "echo '@@=%s step %s'\n(\n%s\n) < /dev/null\n", token, step, body);
+	xasprintf_append(cmd, "echo '@@=%s step %s'\n(\n%s\n) < /dev/null\n", token, step, body);
 }
 
 char *probe_batch_slice(const char *out, const char *token, const char *step)

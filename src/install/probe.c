@@ -5,7 +5,6 @@
 
 #include "install/probe.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,21 +175,6 @@ void probe_files_free(struct probe_files *l)
 	l->n = 0;
 }
 
-static void append_fmt(char **cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void append_fmt(char **cmd, const char *fmt, ...)
-{
-	va_list ap;
-	char *part, *next;
-
-	va_start(ap, fmt);
-	part = xvasprintf(fmt, ap);
-	va_end(ap);
-	next = xasprintf("%s%s", *cmd, part);
-	free(part);
-	free(*cmd);
-	*cmd = next;
-}
 
 char *probe_files_cmd(const struct probe_files *l)
 {
@@ -203,33 +187,33 @@ char *probe_files_cmd(const struct probe_files *l)
 	 * awk prints every @@stat and @@sha256 section. Then the directories
 	 * (shell builtins) and the contents: one cat per file that exists.
 	 * (The paths are etcdwiz's own: no '|' or newline in them.) */
-	append_fmt(&cmd, "{ printf '%%s\\n'");
+	xasprintf_append(&cmd, "{ printf '%%s\\n'");
 	for (size_t i = 0; i < l->n; i++) {
 		char *line = xasprintf("%c %s", l->items[i].secret ? 's' : 'p', l->items[i].path);
 		char *q = sh_quote(line);
 
-		append_fmt(&cmd, " %s", q);
+		xasprintf_append(&cmd, " %s", q);
 		free(q);
 		free(line);
 	}
-	append_fmt(&cmd, "; echo '|@@'; stat -c '%%n|%%a %%U:%%G' --");
+	xasprintf_append(&cmd, "; echo '|@@'; stat -c '%%n|%%a %%U:%%G' --");
 	for (size_t i = 0; i < l->n; i++) {
 		char *q = sh_quote(l->items[i].path);
 
-		append_fmt(&cmd, " %s", q);
+		xasprintf_append(&cmd, " %s", q);
 		free(q);
 	}
-	append_fmt(&cmd, " 2>/dev/null; echo '|@@'; sha256sum --");
+	xasprintf_append(&cmd, " 2>/dev/null; echo '|@@'; sha256sum --");
 	for (size_t i = 0; i < l->n; i++) {
 		char *q;
 
 		if (!l->items[i].secret)
 			continue;
 		q = sh_quote(l->items[i].path);
-		append_fmt(&cmd, " %s", q);
+		xasprintf_append(&cmd, " %s", q);
 		free(q);
 	}
-	append_fmt(&cmd, " /dev/null 2>/dev/null; } | awk '"
+	xasprintf_append(&cmd, " /dev/null 2>/dev/null; } | awk '"
 		   "$0 == \"|@@\" { part++; next } "
 		   "part == 0 { n++; kind[n] = substr($0, 1, 1); path[n] = substr($0, 3); next } "
 		   "part == 1 { i = index($0, \"|\"); st[substr($0, 1, i - 1)] = substr($0, i + 1); next } "
@@ -245,16 +229,16 @@ char *probe_files_cmd(const struct probe_files *l)
 
 		/* The same sections as probe_file_cmd prints, so probe_file
 		 * reads both alike (the echo after cat ends a last line). */
-		append_fmt(&cmd, "echo '@@dir:%s'; test -d %s && echo present || echo absent; ", path, qp);
+		xasprintf_append(&cmd, "echo '@@dir:%s'; test -d %s && echo present || echo absent; ", path, qp);
 		if (!l->items[i].secret)
 			/* -L too: a dangling link has a stat (probe_file
 			 * says it exists) and reads as empty, as before. */
-			append_fmt(&cmd, "{ [ -e %s ] || [ -L %s ]; } && { echo '@@file:%s'; cat -- %s 2>/dev/null; echo; }; ",
+			xasprintf_append(&cmd, "{ [ -e %s ] || [ -L %s ]; } && { echo '@@file:%s'; cat -- %s 2>/dev/null; echo; }; ",
 				   q, q, path, q);
 		free(qp);
 		free(parent);
 		free(q);
 	}
-	append_fmt(&cmd, ":; ");
+	xasprintf_append(&cmd, ":; ");
 	return cmd;
 }
