@@ -4,11 +4,16 @@
 # port_free PORT [ADDR]: nothing listens there.
 port_free() { ! (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
 
-# free_port [TAKEN...]: a free port on 127.0.0.1 that is none of TAKEN.
+# free_port [TAKEN...]: a free port on 127.0.0.1 that is none of TAKEN,
+# below the kernel's ephemeral range: a port there can be taken by any
+# outgoing connection between this check and the server's bind (seen once
+# in CI: etcd's metrics port, "bind: address already in use").
 free_port() {
-	local p t ok
+	local p t ok low
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	[ "$low" -gt 21000 ] 2>/dev/null || low=32768
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % (low - 20000)))
 		ok=1
 		for t in "$@"; do [ "$p" != "$t" ] || ok=0; done
 		[ "$ok" = 1 ] && port_free "$p" && { echo "$p"; return 0; }
