@@ -41,19 +41,14 @@ static char *host_path(const struct step_env *env, const char *rel)
 
 /* ---- the test's steps ---- */
 
-/* The file and secret steps declare their files (the engine reads them in
- * one block); the cmd step prints its own section. */
-static char *file_check(const struct step_env *env)
-{
-	(void)env;
-	return xstrdup(":");
-}
+/* The file and secret steps declare files (the engine reads them in one
+ * block); the others declare named items. */
 
-static void file_files(const struct step_env *env, struct probe_files *out)
+static void file_reads(const struct step_env *env, struct probe_request *out)
 {
 	char *p = host_path(env, "etc/app.conf");
 
-	probe_files_add(out, p, false);
+	probe_read_file(out, p, false);
 	free(p);
 }
 
@@ -70,19 +65,17 @@ static void file_plan(const struct step_env *env, struct plan *plan)
 	free(p);
 }
 
-static char *cmd_check(const struct step_env *env)
+static void cmd_reads(const struct step_env *env, struct probe_request *out)
 {
-	char *p = host_path(env, "marker"), *q = sh_quote(p);
-	char *cmd = xasprintf(PROBE_SECTION("marker") "cat %s 2>/dev/null; ", q);
+	char *p = host_path(env, "marker");
 
-	free(q);
+	probe_item_arg(probe_read_item(out, PROBE_SHELL, "marker", "cat \"$1\" 2>/dev/null"), p);
 	free(p);
-	return cmd;
 }
 
 static void cmd_plan(const struct step_env *env, struct plan *plan)
 {
-	char *marker = probe_section(env->probe, "marker");
+	const char *marker = probe_section(env->probe, "marker");
 
 	if (marker == NULL || strstr(marker, "done") == NULL) {
 		char *p = host_path(env, "marker"), *q = sh_quote(p);
@@ -98,20 +91,14 @@ static void cmd_plan(const struct step_env *env, struct plan *plan)
 		free(q);
 		free(p);
 	}
-	free(marker);
 }
 
-static char *secret_check(const struct step_env *env)
-{
-	(void)env;
-	return xstrdup(":");
-}
 
-static void secret_files(const struct step_env *env, struct probe_files *out)
+static void secret_reads(const struct step_env *env, struct probe_request *out)
 {
 	char *p = host_path(env, "etc/key.pem");
 
-	probe_files_add(out, p, true);
+	probe_read_file(out, p, true);
 	free(p);
 }
 
@@ -127,36 +114,32 @@ static void secret_plan(const struct step_env *env, struct plan *plan)
 	free(p);
 }
 
-static char *gate_check(const struct step_env *env)
+static void gate_reads(const struct step_env *env, struct probe_request *out)
 {
-	char *q = sh_quote(root);
-	char *cmd = xasprintf(PROBE_SECTION("seen") "cat %s/*/marker 2>/dev/null | grep -c done; ", q);
-
 	(void)env;
-	free(q);
-	return cmd;
+	probe_item_arg(probe_read_item(out, PROBE_SHELL, "seen",
+				       "cat \"$1\"/*/marker 2>/dev/null | grep -c done"), root);
 }
 
 static void gate_plan(const struct step_env *env, struct plan *plan)
 {
-	char *seen = probe_section(env->probe, "seen");
+	const char *seen = probe_section(env->probe, "seen");
 
 	(void)plan;
 	if (env->applying) {
 		gate_ran[env->member_index] = true;
 		gate_seen[env->member_index] = seen ? strtoul(seen, NULL, 10) : 0;
 	}
-	free(seen);
 }
 
 static const struct step s_file = { .name = "file", .title = "file", .hosts = STEP_MEMBERS,
-				    .check = file_check, .plan = file_plan, .files = file_files };
+				    .reads = file_reads, .plan = file_plan };
 static const struct step s_cmd = { .name = "cmd", .title = "cmd", .hosts = STEP_MEMBERS,
-				   .check = cmd_check, .plan = cmd_plan };
+				   .reads = cmd_reads, .plan = cmd_plan };
 static const struct step s_secret = { .name = "secret", .title = "secret", .hosts = STEP_MEMBERS,
-				      .check = secret_check, .plan = secret_plan, .files = secret_files };
+				      .reads = secret_reads, .plan = secret_plan };
 static const struct step s_gate = { .name = "gate", .title = "gate", .hosts = STEP_MEMBERS,
-				    .check = gate_check, .plan = gate_plan, .barrier = true };
+				    .reads = gate_reads, .plan = gate_plan, .barrier = true };
 static const struct step *const test_steps[] = { &s_file, &s_cmd, &s_secret, &s_gate, NULL };
 
 /* A step that asks etcd, as verify does: its plan reads env->etcd and its
@@ -165,14 +148,15 @@ static struct etcd_member_view ask_seen[N_HOSTS];
 static bool ask_planned[N_HOSTS];
 static bool ask_had_probe_log[N_HOSTS];
 
-static char *ask_check(const struct step_env *env)
+static void ask_reads(const struct step_env *env, struct probe_request *out)
 {
-	return xasprintf(PROBE_SECTION("podlog") "echo 'log of %s'; ", env->host->name);
+	probe_item_arg(probe_read_item(out, PROBE_SHELL, "podlog", "echo \"log of $1\""),
+		       env->host->name);
 }
 
 static void ask_plan(const struct step_env *env, struct plan *plan)
 {
-	char *log = probe_section(env->probe, "podlog");
+	const char *log = probe_section(env->probe, "podlog");
 	size_t i = env->member_index;
 
 	ask_planned[i] = true;
@@ -182,11 +166,10 @@ static void ask_plan(const struct step_env *env, struct plan *plan)
 	if (env->etcd == NULL || !env->etcd->healthy)
 		plan_finding(plan, env->applying, "Health", "etcd on %s: %s", env->host->name,
 			     env->etcd ? env->etcd->detail : "not asked");
-	free(log);
 }
 
 static const struct step s_ask = { .name = "ask", .title = "ask", .hosts = STEP_MEMBERS,
-				   .check = ask_check, .plan = ask_plan, .barrier = true,
+				   .reads = ask_reads, .plan = ask_plan, .barrier = true,
 				   .health_gate = true, .asks_etcd = true };
 static const struct step *const ask_steps[] = { &s_file, &s_ask, NULL };
 static const struct step *const *steps_in_use = test_steps;

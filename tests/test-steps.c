@@ -24,6 +24,41 @@ static char *fixture_text(const char *rel)
 	return data;
 }
 
+/* The probe a test gives a plan, parsed as the engine parses it. */
+static struct probe *test_probe;
+
+static void free_test_probe(void)
+{
+	probe_free(test_probe);
+	test_probe = NULL;
+}
+
+static void use_probe(struct step_env *env, const char *text)
+{
+	if (test_probe == NULL)
+		atexit(free_test_probe);
+	probe_free(test_probe);
+	test_probe = probe_parse(text);
+	env->probe = test_probe;
+}
+
+/* A step's reads as the engine runs them on a host: its files block,
+ * then its items. Caller frees. */
+static char *reads_cmd(const struct step *s, const struct step_env *env)
+{
+	struct probe_request r = { 0 };
+	char *files, *items, *cmd;
+
+	s->reads(env, &r);
+	files = probe_files_cmd(&r);
+	items = probe_items_cmd(&r);
+	cmd = xasprintf("%s%s", files, items);
+	free(items);
+	free(files);
+	probe_request_free(&r);
+	return cmd;
+}
+
 static void load_cluster(const char *rel, struct cluster *c)
 {
 	struct diag_list d;
@@ -109,26 +144,43 @@ static void test_os_release(void **state)
 
 static void test_probe_sections(void **state)
 {
-	const char *probe = "@@a\nx=1\ny=2\n@@stat:/etc/f\n644 root:root\n@@file:/etc/f\nline1\nline2\n\n@@b\n";
+	const char *text = "before any section\n"
+			   "@@a\nx=1\ny=2\nx=3\n/var/lib/e=tc=700 root:root\n@@stat:/etc/f\n644 root:root\n"
+			   "@@file:/etc/f\nline1\nx=9\n\n@@b\n@@a\nx=4\n";
+	struct probe *p = probe_parse(text);
 	struct remote_file f;
-	char *s;
 
 	(void)state;
-	s = probe_section(probe, "a");
-	assert_string_equal(s, "x=1\ny=2\n");
-	free(s);
-	s = probe_value(probe, "a", "y");
-	assert_string_equal(s, "2");
-	free(s);
-	assert_null(probe_section(probe, "missing"));
-	probe_file(probe, "/etc/f", &f);
+	assert_int_equal(p->n, 5);
+	assert_string_equal(probe_section(p, "a"), "x=1\ny=2\nx=3\n/var/lib/e=tc=700 root:root\n");
+	assert_string_equal(probe_value(p, "a", "y"), "2");
+	assert_string_equal(probe_value(p, "a", "x"), "1");	/* the first wins */
+	/* A key may hold '=' (a path). */
+	assert_string_equal(probe_value(p, "a", "/var/lib/e=tc"), "700 root:root");
+	assert_null(probe_value(p, "a", "z"));
+	assert_null(probe_value(p, "file:/etc/f", "x"));	/* contents are not values */
+	assert_true(probe_has_line(p, "a", "y=2"));
+	assert_false(probe_has_line(p, "a", "y"));
+	assert_string_equal(probe_section(p, "b"), "");
+	assert_null(probe_section(p, "missing"));
+	assert_null(probe_value(p, "missing", "x"));
+	probe_file(p, "/etc/f", &f);
 	assert_true(f.exists);
 	assert_int_equal(f.mode, 0644);
 	assert_string_equal(f.owner, "root:root");
-	assert_string_equal(f.content, "line1\nline2\n");
+	assert_string_equal(f.content, "line1\nx=9\n");
 	remote_file_free(&f);
-	probe_file("@@stat:/etc/g\nabsent\n", "/etc/g", &f);
+	probe_free(p);
+	p = probe_parse("@@stat:/etc/g\nabsent\n");
+	probe_file(p, "/etc/g", &f);
 	assert_false(f.exists);
+	probe_free(p);
+	/* No text: an empty probe. */
+	p = probe_parse(NULL);
+	assert_int_equal(p->n, 0);
+	assert_null(probe_section(p, "a"));
+	probe_free(p);
+	assert_null(probe_section(NULL, "a"));
 }
 
 static void test_swap_fstab(void **state)
@@ -171,7 +223,7 @@ static void packages_golden(const char *os_file, const char *golden)
 	env.host = &c.members[0];
 	env.is_member = true;
 	env.os = &os;
-	env.probe = "@@installed\n@@held\n@@binaries\n@@keyrings\n";
+	use_probe(&env, "@@installed\n@@held\n@@binaries\n@@keyrings\n");
 	text = plan_text(step_find("packages"), &env);
 	assert_golden(text, golden);
 	free(text);
@@ -223,12 +275,12 @@ static void test_packages_mirror_and_verify_only(void **state)
 	env.cluster = &c;
 	env.host = &c.members[0];
 	env.os = &os;
-	env.probe = "@@binaries\nkubelet=\ncrio=\n";
+	use_probe(&env, "@@binaries\nkubelet=\ncrio=\n");
 	text = plan_text(step_find("packages"), &env);
 	assert_non_null(strstr(text, "[ERROR KubeletInstalled]"));
 	assert_null(strstr(text, "apt-get"));
 	free(text);
-	env.probe = "@@binaries\nkubelet=/usr/bin/kubelet\nkubelet_version=v1.33.0\ncrio=\n";
+	use_probe(&env, "@@binaries\nkubelet=/usr/bin/kubelet\nkubelet_version=v1.33.0\ncrio=\n");
 	text = plan_text(step_find("packages"), &env);
 	assert_null(strstr(text, "ERROR"));
 	assert_null(strstr(text, "apt-get"));
@@ -401,7 +453,7 @@ static void test_kubelet_config(void **state)
 	load_cluster("cluster/valid-seed.yaml", &c);
 	env.cluster = &c;
 	env.host = &c.members[0];
-	env.probe = "@@kubelet\n";
+	use_probe(&env, "@@kubelet\n");
 	plan_init(&plan);
 	step_find("kubelet")->plan(&env, &plan);
 	assert_int_equal(plan.actions[0].kind, ACTION_FILE);
@@ -443,7 +495,7 @@ static void test_etcdctl_binary_upload(void **state)
 	env.cluster = &c;
 	env.host = &c.members[0];
 	env.os = &os;
-	env.probe = "@@etcdctl\n";
+	use_probe(&env, "@@etcdctl\n");
 	/* RHEL without a binary to upload: a clear error. */
 	plan_init(&plan);
 	step_find("etcdctl")->plan(&env, &plan);
@@ -489,7 +541,7 @@ static void test_preflight(void **state)
 	probe = xasprintf("@@os-release\n%s@@facts\narch=x86_64\ncpus=2\nmem_kib=4000000\nntp=yes\nsystemd=yes\n"
 			  "datadir=absent\nowner=\n@@ports\n2379=free\n2380=busy\n2381=free\n@@addresses\n127.0.0.1\n10.107.88.15\n",
 			  "ID=debian\nVERSION_ID=12\n");
-	env.probe = probe;
+	use_probe(&env, probe);
 	text = plan_text(step_find("preflight"), &env);
 	assert_non_null(strstr(text, "[ERROR Port-2380]"));
 	assert_null(strstr(text, "Port-2379"));
@@ -507,7 +559,7 @@ static void test_preflight(void **state)
 	free(probe);
 	probe = xasprintf("@@os-release\nID=alpine\nVERSION_ID=3.20\n@@facts\narch=riscv64\ncpus=1\nmem_kib=500000\n"
 			  "systemd=no\ndatadir=3\nowner=other\n@@ports\n");
-	env.probe = probe;
+	use_probe(&env, probe);
 	env.host = &c.members[0];
 	env.ignore_preflight = NULL;
 	text = plan_text(step_find("preflight"), &env);
@@ -544,7 +596,7 @@ static void test_converged_is_empty(void **state)
 	}
 	probe = xasprintf("@@effect\noverlay=yes\nbr_netfilter=yes\n@@stat:/etc/modules-load.d/k8s.conf\n644 root:root\n"
 			  "@@file:/etc/modules-load.d/k8s.conf\n%s\n", mods);
-	env.probe = probe;
+	use_probe(&env, probe);
 	plan_init(&plan);
 	step_find("modules")->plan(&env, &plan);
 	assert_int_equal(plan.n_actions, 0);
@@ -553,7 +605,7 @@ static void test_converged_is_empty(void **state)
 	/* Wrong mode: one file action. */
 	probe = xasprintf("@@effect\noverlay=yes\nbr_netfilter=yes\n@@stat:/etc/modules-load.d/k8s.conf\n600 root:root\n"
 			  "@@file:/etc/modules-load.d/k8s.conf\n%s\n", mods);
-	env.probe = probe;
+	use_probe(&env, probe);
 	plan_init(&plan);
 	step_find("modules")->plan(&env, &plan);
 	assert_int_equal(plan.n_actions, 1);
@@ -573,7 +625,7 @@ static void test_kubeadm_init_only_when_asked(void **state)
 	load_cluster("cluster/valid-seed.yaml", &c);
 	env.cluster = &c;
 	env.host = &c.control_plane.hosts[0];
-	env.probe = "@@kubeadm\nkubeadm=/usr/bin/kubeadm\n";
+	use_probe(&env, "@@kubeadm\nkubeadm=/usr/bin/kubeadm\n");
 	text = plan_text(step_find("kubernetes"), &env);
 	assert_null(strstr(text, "kubeadm init"));
 	free(text);
@@ -581,11 +633,11 @@ static void test_kubeadm_init_only_when_asked(void **state)
 	text = plan_text(step_find("kubernetes"), &env);
 	assert_non_null(strstr(text, "$ kubeadm init --config /etc/kubernetes/kubeadm-config.yaml --upload-certs"));
 	free(text);
-	env.probe = "@@kubeadm\ninitialized=yes\nkubeadm=/usr/bin/kubeadm\n";
+	use_probe(&env, "@@kubeadm\ninitialized=yes\nkubeadm=/usr/bin/kubeadm\n");
 	text = plan_text(step_find("kubernetes"), &env);
 	assert_null(strstr(text, "kubeadm init"));
 	free(text);
-	env.probe = "@@kubeadm\nkubeadm=\n";
+	use_probe(&env, "@@kubeadm\nkubeadm=\n");
 	text = plan_text(step_find("kubernetes"), &env);
 	assert_non_null(strstr(text, "[ERROR Kubeadm]"));
 	free(text);
@@ -622,20 +674,14 @@ static void test_missing_directories(void **state)
 	env.cluster = &c;
 	env.host = &c.members[0];
 	env.is_member = true;
-	{
-		struct probe_files files = { 0 };
-
-		step_find("kubelet")->files(&env, &files);
-		check = probe_files_cmd(&files);
-		probe_files_free(&files);
-	}
+	check = reads_cmd(step_find("kubelet"), &env);
 	assert_non_null(strstr(check, "@@dir:/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf"));
 	free(check);
-	env.probe = "@@kubelet\nactive=inactive\nenabled=disabled\nloaded=0\n"
+	use_probe(&env, "@@kubelet\nactive=inactive\nenabled=disabled\nloaded=0\n"
 		    "@@stat:/etc/kubernetes/kubelet-etcd.yaml\nabsent\n"
 		    "@@dir:/etc/kubernetes/kubelet-etcd.yaml\nabsent\n"
 		    "@@stat:/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf\nabsent\n"
-		    "@@dir:/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf\nabsent\n";
+		    "@@dir:/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf\nabsent\n");
 	plan_init(&plan);
 	step_find("kubelet")->plan(&env, &plan);
 	dir = action_index(&plan, "install -d -m 0755 -o root -g root /etc/kubernetes", NULL);
@@ -648,9 +694,9 @@ static void test_missing_directories(void **state)
 	plan_free(&plan);
 
 	/* The directory is there: no directory action. */
-	env.probe = "@@kubelet\nactive=inactive\nenabled=disabled\nloaded=0\n"
+	use_probe(&env, "@@kubelet\nactive=inactive\nenabled=disabled\nloaded=0\n"
 		    "@@stat:/etc/kubernetes/kubelet-etcd.yaml\nabsent\n"
-		    "@@dir:/etc/kubernetes/kubelet-etcd.yaml\npresent\n";
+		    "@@dir:/etc/kubernetes/kubelet-etcd.yaml\npresent\n");
 	plan_init(&plan);
 	step_find("kubelet")->plan(&env, &plan);
 	assert_int_equal(action_index(&plan, "install -d -m 0755 -o root -g root /etc/kubernetes", NULL),
@@ -658,9 +704,9 @@ static void test_missing_directories(void **state)
 	plan_free(&plan);
 
 	/* The manifests directory the step makes 0700 itself is not made twice. */
-	env.probe = "@@dirs\nmanifests=\ndata=700\n"
+	use_probe(&env, "@@dirs\n/var/lib/etcd=700 root:root\n"
 		    "@@stat:/etc/kubernetes/manifests/etcd.yaml\nabsent\n"
-		    "@@dir:/etc/kubernetes/manifests/etcd.yaml\nabsent\n";
+		    "@@dir:/etc/kubernetes/manifests/etcd.yaml\nabsent\n");
 	env.cluster_token = "t";
 	plan_init(&plan);
 	step_find("manifest")->plan(&env, &plan);
@@ -727,8 +773,9 @@ static size_t count_of(const char *s, const char *what)
 static void test_declared_files_block(void **state)
 {
 	char dir[] = "/tmp/etcdwiz-test-files.XXXXXX";
-	struct probe_files files = { 0 };
+	struct probe_request files = { 0 };
 	struct remote_file f;
+	struct probe *p;
 	char *plain, *secret, *missing, *nodir, *cmd, *out;
 	FILE *fp;
 	int status;
@@ -747,12 +794,12 @@ static void test_declared_files_block(void **state)
 	fclose(fp);
 	assert_int_equal(chmod(plain, 0640), 0);
 	assert_int_equal(chmod(secret, 0600), 0);
-	probe_files_add(&files, plain, false);
-	probe_files_add(&files, secret, false);
-	probe_files_add(&files, secret, true);	/* a secret wins */
-	probe_files_add(&files, missing, false);
-	probe_files_add(&files, nodir, true);
-	assert_int_equal(files.n, 4);
+	probe_read_file(&files, plain, false);
+	probe_read_file(&files, secret, false);
+	probe_read_file(&files, secret, true);	/* a secret wins */
+	probe_read_file(&files, missing, false);
+	probe_read_file(&files, nodir, true);
+	assert_int_equal(files.n_files, 4);
 	cmd = probe_files_cmd(&files);
 	/* One stat, one sha256sum and one awk for all of them; a cat for
 	 * each file whose content is read, run only when it exists. */
@@ -762,30 +809,32 @@ static void test_declared_files_block(void **state)
 	assert_int_equal(count_of(cmd, "cat -- "), 2);
 	out = run_script(NULL, cmd, &status);
 	assert_int_equal(status, 0);
+	p = probe_parse(out);
 
-	probe_file(out, plain, &f);
+	probe_file(p, plain, &f);
 	assert_true(f.exists && f.parent_exists);
 	assert_int_equal(f.mode, 0640);
 	assert_string_equal(f.content, "a=1\nno final newline");
 	remote_file_free(&f);
-	probe_file(out, secret, &f);
+	probe_file(p, secret, &f);
 	assert_true(f.exists);
 	assert_int_equal(f.mode, 0600);
 	assert_null(f.content);		/* only its hash */
 	assert_string_equal(f.sha256, "b37e50cedcd3e3f1ff64f4afc0422084ae694253cf399326868e07a35f4a45fb");
 	remote_file_free(&f);
-	probe_file(out, missing, &f);
+	probe_file(p, missing, &f);
 	assert_false(f.exists);
 	assert_true(f.parent_exists);
 	remote_file_free(&f);
-	probe_file(out, nodir, &f);
+	probe_file(p, nodir, &f);
 	assert_false(f.exists);
 	assert_false(f.parent_exists);
 	remote_file_free(&f);
 
+	probe_free(p);
 	free(out);
 	free(cmd);
-	probe_files_free(&files);
+	probe_request_free(&files);
 	unlink(plain);
 	unlink(secret);
 	rmdir(dir);
@@ -815,7 +864,7 @@ static void test_verify_reports(void **state)
 	env.applying = true;
 	env.health_timeout_s = 45;
 	assert_true(step_find("verify")->asks_etcd);
-	check = step_find("verify")->check(&env);
+	check = reads_cmd(step_find("verify"), &env);
 	assert_non_null(strstr(check, "/var/log/pods/kube-system_etcd"));
 	assert_null(strstr(check, "etcdctl"));	/* etcd is asked from here */
 	free(check);
@@ -824,7 +873,7 @@ static void test_verify_reports(void **state)
 	env.etcd = &v;
 	env.etcd_waited_s = 45;
 	snprintf(v.detail, sizeof v.detail, "cannot reach 10.107.88.16:2379 on its host: connection refused");
-	env.probe = "@@podlog\n/var/log/pods/kube-system_etcd_1/etcd/3.log\nfirst\netcd: cannot start\n";
+	use_probe(&env, "@@podlog\n/var/log/pods/kube-system_etcd_1/etcd/3.log\nfirst\netcd: cannot start\n");
 	plan_init(&plan);
 	step_find("verify")->plan(&env, &plan);
 	assert_int_equal(plan_errors(&plan), 1);
@@ -838,7 +887,7 @@ static void test_verify_reports(void **state)
 	/* It answers but is unhealthy (no quorum): etcd's reason. */
 	v.answered = true;
 	snprintf(v.detail, sizeof v.detail, "RAFT NO LEADER");
-	env.probe = "@@podlog\n";
+	use_probe(&env, "@@podlog\n");
 	plan_init(&plan);
 	step_find("verify")->plan(&env, &plan);
 	msg = first_finding(&plan, "Health");
@@ -892,16 +941,16 @@ static void test_probe_bounds(void **state)
 	env.cluster = &c;
 	env.host = &c.members[0];
 	env.os = &os;
-	check = step_find("packages")->check(&env);
+	check = reads_cmd(step_find("packages"), &env);
 	assert_non_null(strstr(check, "timeout -k 2 10 kubelet --version"));
-	assert_non_null(strstr(check, "timeout -k 2 10 systemctl show -p ActiveState -p UnitFileState crio"));
+	assert_non_null(strstr(check, "timeout -k 2 10 systemctl show -p ActiveState -p UnitFileState -p DropInPaths -- \"$1\""));
 	assert_null(strstr(check, "$(systemctl"));	/* every systemctl is bounded */
 	free(check);
-	check = step_find("kubelet")->check(&env);
+	check = reads_cmd(step_find("kubelet"), &env);
 	assert_null(strstr(check, "$(systemctl"));	/* every systemctl is bounded */
 	free(check);
 	c.runtime.install = false;
-	env.probe = "@@binaries\nkubelet=/opt/bin/kubelet\nkubelet_version_timeout=yes\nkubelet_version=\ncrio=/usr/bin/crio\n";
+	use_probe(&env, "@@binaries\nkubelet=/opt/bin/kubelet\nkubelet_version_timeout=yes\nkubelet_version=\ncrio=/usr/bin/crio\n");
 	text = plan_text(step_find("packages"), &env);
 	assert_non_null(strstr(text, "[WARNING KubeletVersion]: `/opt/bin/kubelet --version` did not finish within 10 s"));
 	free(text);
@@ -930,22 +979,117 @@ static void test_pki_store_missing(void **state)
 	env.host = &c.members[0];
 	env.is_member = true;
 	env.read_local = no_local;
-	env.probe = "@@dirs\n";
+	use_probe(&env, "@@dirs\n");
 	plan_init(&plan);
 	step_find("certificates")->plan(&env, &plan);
 	assert_int_equal(plan.n_findings, 0);
 	assert_int_equal(plan.n_notes, 1);
 	assert_non_null(strstr(plan.notes[0], "not in the local certificate store yet"));
 	plan_free(&plan);
-	env.probe = "@@dirs\n@@stat:/etc/kubernetes/pki/etcd/ca.crt\n644 root:root\n@@sha256:/etc/kubernetes/pki/etcd/ca.crt\n"
+	use_probe(&env, "@@dirs\n@@stat:/etc/kubernetes/pki/etcd/ca.crt\n644 root:root\n@@sha256:/etc/kubernetes/pki/etcd/ca.crt\n"
 		    "0000000000000000000000000000000000000000000000000000000000000000\n"
-		    "@@stat:/etc/kubernetes/pki/etcd/server.key\n600 root:root\n";
+		    "@@stat:/etc/kubernetes/pki/etcd/server.key\n600 root:root\n");
 	plan_init(&plan);
 	step_find("certificates")->plan(&env, &plan);
 	assert_int_equal(plan_errors(&plan), 1);
 	assert_non_null(strstr(first_finding(&plan, "CertificatesElsewhere"), "/etc/kubernetes/pki/etcd/ca.crt"));
 	plan_free(&plan);
 	cluster_free(&c);
+}
+
+/* A step's declared reads, run here (stand-ins for systemctl and sysctl
+ * first in PATH), parse into what its plan reads: a unit's three answers,
+ * kernel parameters, and the modes of directories whose paths are passed
+ * as arguments, quotes and spaces intact. */
+static void write_tool(const char *dir, const char *name, const char *body)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s", body);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+	free(path);
+}
+
+static void test_reads_run_and_parse(void **state)
+{
+	char dir[] = "/tmp/etcdwiz-test-reads.XXXXXX";
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct probe *p;
+	char *cmd, *out, *data, *text;
+	const char *v;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_tool(dir, "systemctl",
+		   "[ \"$1\" = show ] || exit 1\n"
+		   "printf 'ActiveState=active\\nUnitFileState=enabled\\n"
+		   "DropInPaths=/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf /x.conf\\n'\n");
+	write_tool(dir, "sysctl", "case $2 in net.ipv4.ip_forward) echo 0;; *) echo 1;; esac\n");
+	load_cluster("cluster/valid-seed.yaml", &c);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	env.is_member = true;
+
+	/* kubelet: one systemctl, read into three values. */
+	cmd = reads_cmd(step_find("kubelet"), &env);
+	out = run_script(dir, cmd, NULL);
+	p = probe_parse(out);
+	assert_string_equal(probe_value(p, "kubelet", "active"), "active");
+	assert_string_equal(probe_value(p, "kubelet", "enabled"), "enabled");
+	assert_non_null(strstr(probe_value(p, "kubelet", "dropins"), "20-etcd-service-manager.conf"));
+	env.probe = p;
+	text = plan_text(step_find("kubelet"), &env);
+	assert_null(strstr(text, "systemctl enable kubelet"));	/* it is enabled */
+	free(text);
+	probe_free(p);
+	free(out);
+	free(cmd);
+
+	/* sysctl: every key read; one not set makes the plan apply the file. */
+	cmd = reads_cmd(step_find("sysctl"), &env);
+	out = run_script(dir, cmd, NULL);
+	p = probe_parse(out);
+	assert_string_equal(probe_value(p, "values", "net.bridge.bridge-nf-call-iptables"), "1");
+	assert_string_equal(probe_value(p, "values", "net.ipv4.ip_forward"), "0");
+	env.probe = p;
+	text = plan_text(step_find("sysctl"), &env);
+	assert_non_null(strstr(text, "sysctl -p /etc/sysctl.d/k8s.conf"));
+	free(text);
+	probe_free(p);
+	free(out);
+	free(cmd);
+
+	/* manifest: the data directory's path is an argument, not shell. */
+	data = xasprintf("%s/it's a $(dir)", dir);
+	assert_int_equal(mkdir(data, 0700), 0);
+	free(c.etcd.data_dir);
+	c.etcd.data_dir = xstrdup(data);
+	cmd = reads_cmd(step_find("manifest"), &env);
+	assert_null(strstr(cmd, "it's"));	/* quoted, never raw */
+	out = run_script(dir, cmd, NULL);
+	p = probe_parse(out);
+	v = probe_value(p, "dirs", data);
+	assert_non_null(v);
+	assert_int_equal(strncmp(v, "700 ", 4), 0);
+	env.probe = p;
+	env.cluster_token = "t";
+	text = plan_text(step_find("manifest"), &env);
+	assert_null(strstr(text, "create the etcd data directory"));
+	free(text);
+	probe_free(p);
+	free(out);
+	free(cmd);
+	rmdir(data);
+	free(data);
+
+	cluster_free(&c);
+	text = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(text), 0);
+	free(text);
 }
 
 /* The packages check's own shell, run here against a stand-in dpkg-query:
@@ -956,7 +1100,9 @@ static void test_packages_check_dpkg_states(void **state)
 	char dir[] = "/tmp/etcdwiz-test-dpkg-XXXXXX";
 	struct cluster c;
 	struct step_env env = { 0 };
-	char *check, *fake, *out, *installed, *held;
+	char *check, *fake, *out;
+	const char *installed, *held;
+	struct probe *p;
 	FILE *f;
 
 	(void)state;
@@ -971,16 +1117,16 @@ static void test_packages_check_dpkg_states(void **state)
 	load_cluster("cluster/valid-seed.yaml", &c);
 	env.cluster = &c;
 	env.host = &c.members[0];
-	check = step_find("packages")->check(&env);
+	check = reads_cmd(step_find("packages"), &env);
 	out = run_script(dir, check, NULL);
-	installed = probe_section(out, "installed");
-	held = probe_section(out, "held");
+	p = probe_parse(out);
+	installed = probe_section(p, "installed");
+	held = probe_section(p, "held");
 	assert_non_null(installed);
 	assert_non_null(held);
 	assert_string_equal(installed, "iproute2=6.1.0-3\nkubelet=1.33.1-1.1\nkubeadm=1.33.1-1.1\n");
 	assert_string_equal(held, "kubelet\n");
-	free(installed);
-	free(held);
+	probe_free(p);
 	free(out);
 	free(check);
 	unlink(fake);
@@ -991,6 +1137,7 @@ static void test_packages_check_dpkg_states(void **state)
 
 WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_packages_check_dpkg_states),
+	       cmocka_unit_test(test_reads_run_and_parse),
 	       cmocka_unit_test(test_probe_sections),
 	       cmocka_unit_test(test_swap_fstab),
 	       cmocka_unit_test(test_text_diff),

@@ -58,7 +58,8 @@ struct engine_host {
 	bool selected;		/* in --limit */
 	bool dead;		/* failed or unreachable: later steps skip it */
 	size_t step;		/* the step it is at (or about to start) */
-	char **probes;		/* per step: what its check printed, or NULL */
+	char **probes;		/* per step: what its reads printed, or NULL */
+	struct probe **parsed;	/* the same, parsed once (what its plan reads) */
 	struct os_info os;
 	struct plan plan;
 	size_t reported;	/* bundle actions announced to the sink */
@@ -235,6 +236,15 @@ static char *read_local_thunk(const struct step_env *env, const char *rel, size_
 	return e->opts.read_local(h->host, h->is_member, rel, len, e->opts.read_local_ud);
 }
 
+/* Step k's findings on h become text (owned), parsed once. */
+static void set_probe(struct engine_host *h, size_t k, char *text)
+{
+	free(h->probes[k]);
+	probe_free(h->parsed[k]);
+	h->probes[k] = text;
+	h->parsed[k] = text ? probe_parse(text) : NULL;
+}
+
 static void fill_env(struct engine_host *h, size_t k, struct step_env *env)
 {
 	struct engine *e = h->engine;
@@ -244,7 +254,7 @@ static void fill_env(struct engine_host *h, size_t k, struct step_env *env)
 	env->host = h->host;
 	env->is_member = h->is_member;
 	env->member_index = h->index;
-	env->probe = h->probes[k];
+	env->probe = h->parsed[k];
 	env->os = &h->os;
 	env->cluster_token = e->opts.cluster_token ? e->opts.cluster_token : "";
 	env->ignore_preflight = e->opts.ignore_preflight;
@@ -443,47 +453,61 @@ static char *checks_command(struct engine_host *h, size_t k, enum checks_scope s
 	/* The echo ends os-release's last line even without a newline. */
 	char *cmd = xstrdup("echo '@@os-release'; cat /etc/os-release 2>/dev/null; echo\n");
 
-	struct probe_files files = { 0 };
+	struct probe_request files = { 0 };
+	char *steps = xstrdup("");
 
 	*timeout_s = PROBE_EXEC_TIMEOUT_S;
-	/* The files of every step in scope first, in one block. */
-	for (size_t j = k; j < e->n_steps; j = next_taken(h, j + 1)) {
-		struct step_env env;
-
-		if (!in_scope(h, k, j, scope) || e->steps[j]->files == NULL)
-			continue;
-		fill_env(h, j, &env);
-		e->steps[j]->files(&env, &files);
-	}
-	if (files.n > 0) {
-		char *body = probe_files_cmd(&files);
-
-		probe_batch_add(&cmd, e->token, FILES_SLICE, body);
-		free(body);
-	}
-	probe_files_free(&files);
+	/* The files of every step in scope first, in one block; then each
+	 * step's items in its own slice. */
 	for (size_t j = k; j < e->n_steps; j = next_taken(h, j + 1)) {
 		const struct step *s = e->steps[j];
+		struct probe_request req = { 0 };
 		struct step_env env;
 		char *body;
 
 		if (!in_scope(h, k, j, scope))
 			continue;
 		fill_env(h, j, &env);
-		body = s->check(&env);
-		probe_batch_add(&cmd, e->token, s->name, body);
+		s->reads(&env, &req);
+		probe_request_take_files(&files, &req);
+		body = probe_items_cmd(&req);
+		probe_batch_add(&steps, e->token, s->name, body);
 		free(body);
+		probe_request_free(&req);
 		if (s->check_timeout_s)
 			*timeout_s += s->check_timeout_s(&env);
 	}
+	if (files.n_files > 0) {
+		char *body = probe_files_cmd(&files);
+
+		probe_batch_add(&cmd, e->token, FILES_SLICE, body);
+		free(body);
+	}
+	probe_request_free(&files);
+	xasprintf_append(&cmd, "%s", steps);
+	free(steps);
 	return cmd;
+}
+
+/* The text of the "@@os-release" block that opens a checks_command's
+ * output (up to the first step's marker), or NULL. */
+static char *os_release_of(const char *out)
+{
+	static const char marker[] = "@@os-release\n";
+	const char *end;
+
+	if (out == NULL || strncmp(out, marker, sizeof marker - 1) != 0)
+		return NULL;
+	out += sizeof marker - 1;
+	end = strstr(out, "\n@@");
+	return xstrndup(out, end ? (size_t)(end + 1 - out) : strlen(out));
 }
 
 /* Files the output of a checks_command under each step's name. */
 static void store_checks(struct engine_host *h, size_t k, enum checks_scope scope, const char *out)
 {
 	struct engine *e = h->engine;
-	char *osr = probe_section(out, "os-release");
+	char *osr = os_release_of(out);
 	char *files;
 
 	os_info_parse(osr, &h->os);
@@ -497,21 +521,19 @@ static void store_checks(struct engine_host *h, size_t k, enum checks_scope scop
 	files = probe_batch_slice(out, e->token, FILES_SLICE);
 	for (size_t j = k; j < e->n_steps; j = next_taken(h, j + 1)) {
 		const struct step *s = e->steps[j];
+		char *text;
 
 		if (!in_scope(h, k, j, scope))
 			continue;
-		free(h->probes[j]);
-		h->probes[j] = probe_batch_slice(out, e->token, s->name);
-		/* A step that declares files reads their sections in its own
-		 * probe (the block holds every step's; each reads its own). */
-		if (s->files != NULL && h->probes[j] != NULL && files != NULL) {
-			size_t n = strlen(h->probes[j]);
-			char *both = xasprintf("%s%s%s", h->probes[j],
-					       n > 0 && h->probes[j][n - 1] != '\n' ? "\n" : "", files);
+		text = probe_batch_slice(out, e->token, s->name);
+		/* Each step sees the files block beside its own items (the block
+		 * holds every step's files; a plan reads its own). */
+		if (text != NULL && files != NULL) {
+			size_t n = strlen(text);
 
-			free(h->probes[j]);
-			h->probes[j] = both;
+			xasprintf_append(&text, "%s%s", n > 0 && text[n - 1] != '\n' ? "\n" : "", files);
 		}
+		set_probe(h, j, text);
 		if (e->opts.checks && h->phase == PH_PROBE && h->probes[j] && !s->barrier)
 			cache_put(e->opts.checks, h->host->name, s->name, h->probes[j]);
 	}
@@ -532,7 +554,7 @@ static bool reuse_checks(struct engine_host *h)
 		if (!e->steps[j]->barrier && cache_find(cc, h->host->name, e->steps[j]->name) == NULL)
 			return false;
 	{
-		char *text = probe_section(osr->text, "os-release");
+		char *text = os_release_of(osr->text);
 
 		os_info_parse(text, &h->os);
 		free(text);
@@ -540,8 +562,7 @@ static bool reuse_checks(struct engine_host *h)
 	for (size_t j = h->step; j < e->n_steps; j = next_taken(h, j + 1)) {
 		if (e->steps[j]->barrier)
 			continue;
-		free(h->probes[j]);
-		h->probes[j] = xstrdup(cache_find(cc, h->host->name, e->steps[j]->name)->text);
+		set_probe(h, j, xstrdup(cache_find(cc, h->host->name, e->steps[j]->name)->text));
 	}
 	cache_drop_host(cc, h->host->name);
 	journal(e, "%s starts from the plan's checks", h->host->name);
@@ -776,7 +797,7 @@ static void ask_finished(struct engine_host *h)
 		return;
 	}
 	if (h->probes[k] == NULL)
-		h->probes[k] = xstrdup("");
+		set_probe(h, k, xstrdup(""));
 	plan_step(h, true);
 }
 
@@ -1056,6 +1077,7 @@ struct engine *engine_new(struct loop *loop, const struct transport *t, const st
 		h->host = h->is_member ? &c->members[i] : &c->control_plane.hosts[i - c->n_members];
 		h->selected = in_list(opts->limit, h->host->name);
 		h->probes = xcalloc(e->n_steps + 1, sizeof *h->probes);
+		h->parsed = xcalloc(e->n_steps + 1, sizeof *h->parsed);
 		h->ask_step = SIZE_MAX;
 		plan_init(&h->plan);
 	}
@@ -1090,8 +1112,9 @@ void engine_free(struct engine *e)
 		loop_timer_del(h->ask_timer);
 		plan_free(&h->plan);
 		for (size_t k = 0; k < e->n_steps; k++)
-			free(h->probes[k]);
+			set_probe(h, k, NULL);
 		free(h->probes);
+		free(h->parsed);
 	}
 	free(e->hosts);
 	http_tls_creds_free(e->creds);

@@ -1,6 +1,6 @@
-/* Reading what a check printed: "@@section" blocks, files with mode,
- * owner and content (or only a SHA-256 for secrets), and the shell text
- * that prints them. Pure text in, values out. */
+/* What steps read on a host: the declared files and items, the shell text
+ * that reads them, and its output parsed once into sections, lines and
+ * files. Pure: text in, values out. */
 #include "config.h"
 
 #include "install/probe.h"
@@ -12,49 +12,102 @@
 #include "base/shquote.h"
 #include "base/xmalloc.h"
 
-char *probe_section(const char *probe, const char *name)
+static bool is_marker(const char *text, const char *at)
 {
-	size_t nlen = strlen(name);
-	const char *p = probe;
+	return strncmp(at, "@@", 2) == 0 && (at == text || at[-1] == '\n');
+}
 
-	if (probe == NULL)
-		return NULL;
-	while ((p = strstr(p, "@@")) != NULL) {
-		if ((p == probe || p[-1] == '\n') && strncmp(p + 2, name, nlen) == 0 &&
-		    (p[2 + nlen] == '\n' || p[2 + nlen] == '\0')) {
-			const char *start = p + 2 + nlen, *end;
+static void split_lines(struct probe_part *part)
+{
+	for (const char *line = part->text; *line;) {
+		size_t n = strcspn(line, "\n");
 
-			if (*start == '\n')
-				start++;
-			end = start;
-			while (*end && !(strncmp(end, "@@", 2) == 0 && (end == probe || end[-1] == '\n')))
-				end++;
-			return xstrndup(start, (size_t)(end - start));
-		}
-		p += 2;
+		part->lines = xreallocarray(part->lines, part->n_lines + 1, sizeof *part->lines);
+		part->lines[part->n_lines++] = xstrndup(line, n);
+		line += n + (line[n] == '\n');
 	}
+}
+
+struct probe *probe_parse(const char *text)
+{
+	struct probe *p = xcalloc(1, sizeof *p);
+	const char *at = text;
+
+	if (text == NULL)
+		return p;
+	/* Anything before the first marker belongs to no section. */
+	while (*at && !is_marker(text, at))
+		at = strchr(at, '\n') ? strchr(at, '\n') + 1 : at + strlen(at);
+	while (*at) {
+		const char *name = at + 2, *start = name + strcspn(name, "\n"), *end;
+		struct probe_part part = { 0 };
+
+		part.name = xstrndup(name, (size_t)(start - name));
+		if (*start == '\n')
+			start++;
+		for (end = start; *end && !is_marker(text, end);)
+			end = strchr(end, '\n') ? strchr(end, '\n') + 1 : end + strlen(end);
+		part.text = xstrndup(start, (size_t)(end - start));
+		if (strncmp(part.name, "file:", 5) != 0)
+			split_lines(&part);
+		p->parts = xreallocarray(p->parts, p->n + 1, sizeof *p->parts);
+		p->parts[p->n++] = part;
+		at = end;
+	}
+	return p;
+}
+
+void probe_free(struct probe *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		for (size_t j = 0; j < p->parts[i].n_lines; j++)
+			free(p->parts[i].lines[j]);
+		free(p->parts[i].lines);
+		free(p->parts[i].text);
+		free(p->parts[i].name);
+	}
+	free(p->parts);
+	free(p);
+}
+
+static const struct probe_part *find_part(const struct probe *p, const char *name)
+{
+	if (p == NULL)
+		return NULL;
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->parts[i].name, name) == 0)
+			return &p->parts[i];
 	return NULL;
 }
 
-char *probe_value(const char *probe, const char *section, const char *key)
+const char *probe_section(const struct probe *p, const char *name)
 {
-	char *text = probe_section(probe, section);
+	const struct probe_part *part = find_part(p, name);
+
+	return part ? part->text : NULL;
+}
+
+const char *probe_value(const struct probe *p, const char *section, const char *key)
+{
+	const struct probe_part *part = find_part(p, section);
 	size_t klen = strlen(key);
-	char *value = NULL;
 
-	for (char *line = text; line && *line;) {
-		char *nl = strchr(line, '\n');
+	for (size_t i = 0; part && i < part->n_lines; i++)
+		if (strncmp(part->lines[i], key, klen) == 0 && part->lines[i][klen] == '=')
+			return part->lines[i] + klen + 1;
+	return NULL;
+}
 
-		if (nl)
-			*nl = '\0';
-		if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
-			value = xstrdup(line + klen + 1);
-			break;
-		}
-		line = nl ? nl + 1 : line + strlen(line);
-	}
-	free(text);
-	return value;
+bool probe_has_line(const struct probe *p, const char *section, const char *line)
+{
+	const struct probe_part *part = find_part(p, section);
+
+	for (size_t i = 0; part && i < part->n_lines; i++)
+		if (strcmp(part->lines[i], line) == 0)
+			return true;
+	return false;
 }
 
 char *parent_dir(const char *path)
@@ -68,46 +121,25 @@ char *parent_dir(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
-char *probe_file_cmd(const char *path, bool secret)
+/* The section "<kind>:<path>". */
+static const char *file_part(const struct probe *p, const char *kind, const char *path)
 {
-	char *q = sh_quote(path);
-	char *parent = parent_dir(path);
-	char *qp = sh_quote(parent);
-	char *cmd;
+	char *name = xasprintf("%s:%s", kind, path);
+	const char *text = probe_section(p, name);
 
-	/* The echo after cat ends a last line without a newline; probe_file
-	 * takes exactly that one newline off again. The parent directory is
-	 * probed too: a host as the packages leave it may not have it. */
-	if (secret)
-		cmd = xasprintf("echo '@@stat:%s'; stat -c '%%a %%U:%%G' -- %s 2>/dev/null || echo absent; "
-				"echo '@@dir:%s'; test -d %s && echo present || echo absent; "
-				"echo '@@sha256:%s'; sha256sum < %s 2>/dev/null | cut -c1-64; ",
-				path, q, path, qp, path, q);
-	else
-		cmd = xasprintf("echo '@@stat:%s'; stat -c '%%a %%U:%%G' -- %s 2>/dev/null || echo absent; "
-				"echo '@@dir:%s'; test -d %s && echo present || echo absent; "
-				"echo '@@file:%s'; cat -- %s 2>/dev/null; echo; ",
-				path, q, path, qp, path, q);
-	free(qp);
-	free(parent);
-	free(q);
-	return cmd;
+	free(name);
+	return text;
 }
 
-void probe_file(const char *probe, const char *path, struct remote_file *f)
+void probe_file(const struct probe *p, const char *path, struct remote_file *f)
 {
-	char *name = xasprintf("stat:%s", path);
-	char *st = probe_section(probe, name);
-	char *dir;
+	const char *st = file_part(p, "stat", path);
+	/* No @@dir section (a probe that did not ask) claims nothing. */
+	const char *dir = file_part(p, "dir", path);
+	const char *text;
 
 	memset(f, 0, sizeof *f);
-	free(name);
-	/* No @@dir section (a probe that did not ask) claims nothing. */
-	name = xasprintf("dir:%s", path);
-	dir = probe_section(probe, name);
-	free(name);
 	f->parent_exists = dir == NULL || strncmp(dir, "absent", 6) != 0;
-	free(dir);
 	if (st != NULL && strncmp(st, "absent", 6) != 0 && st[0] != '\0') {
 		char *end;
 		unsigned long mode = strtoul(st, &end, 8);
@@ -118,23 +150,17 @@ void probe_file(const char *probe, const char *path, struct remote_file *f)
 			snprintf(f->owner, sizeof f->owner, "%.*s", (int)strcspn(end + 1, " \n"), end + 1);
 		}
 	}
-	free(st);
 	if (!f->exists)
 		return;
-	name = xasprintf("file:%s", path);
-	f->content = probe_section(probe, name);
-	free(name);
-	if (f->content != NULL) {
-		f->len = strlen(f->content);
-		if (f->len > 0 && f->content[f->len - 1] == '\n')
-			f->content[--f->len] = '\0';
+	if ((text = file_part(p, "file", path)) != NULL) {
+		/* The echo after cat ended a last line; that one newline goes. */
+		f->len = strlen(text);
+		if (f->len > 0 && text[f->len - 1] == '\n')
+			f->len--;
+		f->content = xstrndup(text, f->len);
 	}
-	name = xasprintf("sha256:%s", path);
-	st = probe_section(probe, name);
-	free(name);
-	if (st != NULL)
-		snprintf(f->sha256, sizeof f->sha256, "%.64s", st);
-	free(st);
+	if ((text = file_part(p, "sha256", path)) != NULL)
+		snprintf(f->sha256, sizeof f->sha256, "%.64s", text);
 }
 
 void remote_file_free(struct remote_file *f)
@@ -143,44 +169,128 @@ void remote_file_free(struct remote_file *f)
 	memset(f, 0, sizeof *f);
 }
 
-void probe_files_add(struct probe_files *l, const char *path, bool secret)
+void probe_read_file(struct probe_request *r, const char *path, bool secret)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->items[i].path, path) == 0) {
-			l->items[i].secret |= secret;
+	for (size_t i = 0; i < r->n_files; i++)
+		if (strcmp(r->files[i].path, path) == 0) {
+			r->files[i].secret |= secret;
 			return;
 		}
-	l->items = xreallocarray(l->items, l->n + 1, sizeof *l->items);
-	l->items[l->n].path = xstrdup(path);
-	l->items[l->n].secret = secret;
-	l->n++;
+	r->files = xreallocarray(r->files, r->n_files + 1, sizeof *r->files);
+	r->files[r->n_files].path = xstrdup(path);
+	r->files[r->n_files].secret = secret;
+	r->n_files++;
 }
 
-void probe_files_add_pki(struct probe_files *l, const char *const rels[])
+void probe_read_pki(struct probe_request *r, const char *const rels[])
 {
 	for (size_t i = 0; rels[i]; i++) {
 		char *path = xasprintf("/etc/kubernetes/pki/%s", rels[i]);
 
-		probe_files_add(l, path, true);
+		probe_read_file(r, path, true);
 		free(path);
 	}
 }
 
-void probe_files_free(struct probe_files *l)
+struct probe_item *probe_read_item(struct probe_request *r, enum probe_item_kind kind,
+				   const char *section, const char *text)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->items[i].path);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
+	struct probe_item *item;
+
+	r->items = xreallocarray(r->items, r->n_items + 1, sizeof *r->items);
+	item = &r->items[r->n_items++];
+	memset(item, 0, sizeof *item);
+	item->kind = kind;
+	item->section = xstrdup(section);
+	item->text = text;
+	return item;
 }
 
-
-char *probe_files_cmd(const struct probe_files *l)
+void probe_item_arg(struct probe_item *item, const char *arg)
 {
+	item->args = xreallocarray(item->args, item->n_args + 1, sizeof *item->args);
+	item->args[item->n_args++] = xstrdup(arg);
+}
+
+void probe_item_args(struct probe_item *item, const char *const args[])
+{
+	for (size_t i = 0; args[i]; i++)
+		probe_item_arg(item, args[i]);
+}
+
+void probe_request_take_files(struct probe_request *all, struct probe_request *r)
+{
+	for (size_t i = 0; i < r->n_files; i++) {
+		probe_read_file(all, r->files[i].path, r->files[i].secret);
+		free(r->files[i].path);
+	}
+	free(r->files);
+	r->files = NULL;
+	r->n_files = 0;
+}
+
+void probe_request_free(struct probe_request *r)
+{
+	for (size_t i = 0; i < r->n_files; i++)
+		free(r->files[i].path);
+	free(r->files);
+	for (size_t i = 0; i < r->n_items; i++) {
+		for (size_t j = 0; j < r->items[i].n_args; j++)
+			free(r->items[i].args[j]);
+		free(r->items[i].args);
+		free(r->items[i].section);
+	}
+	free(r->items);
+	memset(r, 0, sizeof *r);
+}
+
+/* The shell text of the typed items: each reads its arguments ("$@"). */
+static const char *const item_text[] = {
+	[PROBE_UNIT] =
+		/* One systemctl (a D-Bus round trip each) for the three
+		 * answers, read by builtins (a sed per value cost a fork). */
+		"u=$(" PROBE_BOUNDED "systemctl show -p ActiveState -p UnitFileState -p DropInPaths -- \"$1\" 2>/dev/null)\n"
+		"ActiveState=; UnitFileState=; DropInPaths=\n"
+		"while IFS='=' read -r k v; do case $k in ActiveState|UnitFileState|DropInPaths) "
+		"eval \"$k=\\$v\";; esac; done <<EOF\n$u\nEOF\n"
+		"echo active=$ActiveState; echo enabled=$UnitFileState; echo dropins=$DropInPaths",
+	[PROBE_SYSCTL] =
+		"for k; do printf '%s=%s\\n' \"$k\" \"$(sysctl -n \"$k\" 2>/dev/null)\"; done",
+	[PROBE_MODES] =
+		/* One stat for all; an absent path prints nothing. */
+		"stat -c '%n=%a %U:%G' -- \"$@\" 2>/dev/null",
+};
+
+char *probe_items_cmd(const struct probe_request *r)
+{
+	/* A step with files only still needs a command in its slice. */
+	char *cmd = xstrdup(r->n_items == 0 ? ":\n" : "");
+
+	for (size_t i = 0; i < r->n_items; i++) {
+		const struct probe_item *item = &r->items[i];
+		char *marker = xasprintf("@@%s", item->section);
+		char *q = sh_quote(marker);
+
+		xasprintf_append(&cmd, "echo %s\nset --", q);
+		free(q);
+		free(marker);
+		for (size_t j = 0; j < item->n_args; j++) {
+			q = sh_quote(item->args[j]);
+			xasprintf_append(&cmd, " %s", q);
+			free(q);
+		}
+		xasprintf_append(&cmd, "\n%s\n", item->kind == PROBE_SHELL ? item->text : item_text[item->kind]);
+	}
+	return cmd;
+}
+
+char *probe_files_cmd(const struct probe_request *r)
+{
+	const struct probe_file_req *files = r->files;
+	size_t n_files = r->n_files;
 	char *cmd = xstrdup("");
 
-	if (l->n == 0)
+	if (n_files == 0)
 		return cmd;
 	/* One stream into one awk: the paths wanted ("s PATH" for a secret),
 	 * then one stat for all of them, then one sha256sum for the secrets;
@@ -188,8 +298,8 @@ char *probe_files_cmd(const struct probe_files *l)
 	 * (shell builtins) and the contents: one cat per file that exists.
 	 * (The paths are etcdwiz's own: no '|' or newline in them.) */
 	xasprintf_append(&cmd, "{ printf '%%s\\n'");
-	for (size_t i = 0; i < l->n; i++) {
-		char *line = xasprintf("%c %s", l->items[i].secret ? 's' : 'p', l->items[i].path);
+	for (size_t i = 0; i < n_files; i++) {
+		char *line = xasprintf("%c %s", files[i].secret ? 's' : 'p', files[i].path);
 		char *q = sh_quote(line);
 
 		xasprintf_append(&cmd, " %s", q);
@@ -197,19 +307,19 @@ char *probe_files_cmd(const struct probe_files *l)
 		free(line);
 	}
 	xasprintf_append(&cmd, "; echo '|@@'; stat -c '%%n|%%a %%U:%%G' --");
-	for (size_t i = 0; i < l->n; i++) {
-		char *q = sh_quote(l->items[i].path);
+	for (size_t i = 0; i < n_files; i++) {
+		char *q = sh_quote(files[i].path);
 
 		xasprintf_append(&cmd, " %s", q);
 		free(q);
 	}
 	xasprintf_append(&cmd, " 2>/dev/null; echo '|@@'; sha256sum --");
-	for (size_t i = 0; i < l->n; i++) {
+	for (size_t i = 0; i < n_files; i++) {
 		char *q;
 
-		if (!l->items[i].secret)
+		if (!files[i].secret)
 			continue;
-		q = sh_quote(l->items[i].path);
+		q = sh_quote(files[i].path);
 		xasprintf_append(&cmd, " %s", q);
 		free(q);
 	}
@@ -221,8 +331,8 @@ char *probe_files_cmd(const struct probe_files *l)
 		   "END { for (i = 1; i <= n; i++) { print \"@@stat:\" path[i]; "
 		   "print (path[i] in st) ? st[path[i]] : \"absent\"; "
 		   "if (kind[i] == \"s\") { print \"@@sha256:\" path[i]; if (path[i] in sum) print sum[path[i]] } } }'; ");
-	for (size_t i = 0; i < l->n; i++) {
-		const char *path = l->items[i].path;
+	for (size_t i = 0; i < n_files; i++) {
+		const char *path = files[i].path;
 		char *q = sh_quote(path);
 		char *parent = parent_dir(path);
 		char *qp = sh_quote(parent);
@@ -230,7 +340,7 @@ char *probe_files_cmd(const struct probe_files *l)
 		/* The same sections as probe_file_cmd prints, so probe_file
 		 * reads both alike (the echo after cat ends a last line). */
 		xasprintf_append(&cmd, "echo '@@dir:%s'; test -d %s && echo present || echo absent; ", path, qp);
-		if (!l->items[i].secret)
+		if (!files[i].secret)
 			/* -L too: a dangling link has a stat (probe_file
 			 * says it exists) and reads as empty, as before. */
 			xasprintf_append(&cmd, "{ [ -e %s ] || [ -L %s ]; } && { echo '@@file:%s'; cat -- %s 2>/dev/null; echo; }; ",

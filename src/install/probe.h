@@ -1,16 +1,12 @@
-/* What a step's read-only check prints, and reading it back: "@@section"
- * blocks, and files on a host with mode, owner, content (or only the
- * SHA-256 of a secret) and whether their directory exists. Files are
- * declared (probe_files) and read for all steps at once; probe_file_cmd
- * reads one on its own. */
+/* What a step reads on a host, declared (files and named items), the shell
+ * that reads it, and the output parsed once: "@@section" blocks, key=value
+ * lines, and files with mode, owner, content (or only the SHA-256 of a
+ * secret) and whether their directory exists. */
 #ifndef WIZ_PROBE_H
 #define WIZ_PROBE_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-/* Shared shell fragments for checks. */
-#define PROBE_SECTION(name) "echo '@@" name "'; "
 
 /* A whole check, every command in it bounded on its own (PROBE_TIMEOUT_S). */
 #define PROBE_EXEC_TIMEOUT_S 120
@@ -21,19 +17,31 @@
 #define PROBE_STR(x) PROBE_STR_(x)
 #define PROBE_BOUNDED "timeout -k 2 " PROBE_STR(PROBE_TIMEOUT_S) " "
 
-/* Reads the ActiveState, UnitFileState and DropInPaths lines of $u (what
- * `systemctl show -p ...` printed) into shell variables of those names,
- * with builtins only (a sed per value cost a fork each). */
-#define PROBE_READ_UNIT                                                            \
-	"ActiveState=; UnitFileState=; DropInPaths=; "                             \
-	"while IFS='=' read -r k v; do case $k in ActiveState|UnitFileState|DropInPaths) " \
-	"eval \"$k=\\$v\";; esac; done <<EOF\n$u\nEOF\n"
+/* ---- a check's output, parsed once ----
+ * "@@name" lines start sections (the first of a name wins); a section's
+ * "key=value" lines are its values (the first of a key wins; a key may
+ * hold '=', a path for one). Plans read the structure, not the text. */
+struct probe_part {
+	char *name;
+	char *text;		/* without the marker line */
+	char **lines;		/* split once; not for file contents ("file:...") */
+	size_t n_lines;
+};
 
-/* The text of "@@name" in a probe's output (without the marker line), or
- * NULL when the section is absent. Caller frees. */
-char *probe_section(const char *probe, const char *name);
-/* The value of "key=value" lines in a section (first match), or NULL. */
-char *probe_value(const char *probe, const char *section, const char *key);
+struct probe {
+	struct probe_part *parts;
+	size_t n;
+};
+
+/* text NULL: an empty probe (every lookup NULL). Never NULL. */
+struct probe *probe_parse(const char *text);
+void probe_free(struct probe *p);
+/* The text of section name, or NULL when the section is absent. */
+const char *probe_section(const struct probe *p, const char *name);
+/* The value of key in section, or NULL. */
+const char *probe_value(const struct probe *p, const char *section, const char *key);
+/* section has a line that is exactly line. */
+bool probe_has_line(const struct probe *p, const char *section, const char *line);
 
 /* ---- files on a host, as a check sees them ---- */
 struct remote_file {
@@ -49,35 +57,63 @@ struct remote_file {
 /* "/a/b/c" -> "/a/b". Caller frees. */
 char *parent_dir(const char *path);
 
-/* Shell text that prints a file's mode, owner and content (or, for a
- * secret, only its SHA-256) in sections a later probe_file finds. */
-char *probe_file_cmd(const char *path, bool secret);
-void probe_file(const char *probe, const char *path, struct remote_file *f);
+/* A file as the files block printed it (probe_files_cmd). */
+void probe_file(const struct probe *p, const char *path, struct remote_file *f);
 void remote_file_free(struct remote_file *f);
 
-/* ---- the files a step reads, declared (struct step's files) ----
- * The engine reads the files of every step of a host in one block of the
- * one exec: one stat and one sha256sum for all of them, one cat per file
- * whose content is read, and gives each step's plan the sections
- * probe_file reads. */
+/* ---- what a step reads on a host, declared (struct step's reads) ----
+ * Files (mode, owner, content or only the SHA-256 of a secret) and named
+ * items whose output becomes a section of that name. The engine reads the
+ * files of every step of a host in one block of the one exec (one stat,
+ * one sha256sum, one cat per file whose content is read) and runs the
+ * items of each step after it; every shell text is a string literal here
+ * or in the step, and what varies (paths, keys, names) is passed to it as
+ * quoted arguments ("$1" ...), never formatted into shell. */
 struct probe_file_req {
 	char *path;
 	bool secret;		/* only its SHA-256 is read (keys, binaries) */
 };
 
-struct probe_files {
-	struct probe_file_req *items;
-	size_t n;
+enum probe_item_kind {
+	PROBE_SHELL,	/* a named command: its text, with the arguments as "$@" */
+	PROBE_UNIT,	/* a systemd unit (one argument): active=, enabled=, dropins= */
+	PROBE_SYSCTL,	/* kernel parameters: KEY=VALUE, empty when unknown */
+	PROBE_MODES,	/* paths: PATH=MODE OWNER:GROUP, empty when absent */
+};
+
+struct probe_item {
+	enum probe_item_kind kind;
+	char *section;
+	const char *text;	/* PROBE_SHELL: a string literal */
+	char **args;
+	size_t n_args;
+};
+
+struct probe_request {
+	struct probe_file_req *files;
+	size_t n_files;
+	struct probe_item *items;
+	size_t n_items;
 };
 
 /* Adds path unless it is there already (a secret wins). */
-void probe_files_add(struct probe_files *l, const char *path, bool secret);
+void probe_read_file(struct probe_request *r, const char *path, bool secret);
 /* Files under /etc/kubernetes/pki (rels NULL-terminated), as secrets:
  * they include keys. */
-void probe_files_add_pki(struct probe_files *l, const char *const rels[]);
-void probe_files_free(struct probe_files *l);
-/* Shell text printing, for every file of l, the sections probe_file reads
- * ("" for an empty list). Caller frees. */
-char *probe_files_cmd(const struct probe_files *l);
+void probe_read_pki(struct probe_request *r, const char *const rels[]);
+/* A named item; add its arguments with probe_item_arg. */
+struct probe_item *probe_read_item(struct probe_request *r, enum probe_item_kind kind,
+				   const char *section, const char *text);
+void probe_item_arg(struct probe_item *item, const char *arg);
+/* args NULL-terminated. */
+void probe_item_args(struct probe_item *item, const char *const args[]);
+/* Moves r's files into all (deduplicated); r keeps its items. */
+void probe_request_take_files(struct probe_request *all, struct probe_request *r);
+void probe_request_free(struct probe_request *r);
+/* Shell text printing, for every file of r, the sections probe_file reads
+ * ("" without files). Caller frees. */
+char *probe_files_cmd(const struct probe_request *r);
+/* Shell text running r's items, each in its section. Caller frees. */
+char *probe_items_cmd(const struct probe_request *r);
 
 #endif

@@ -1,10 +1,9 @@
-/* A step of the install is a table entry (src/install/steps/<name>.c): a read-only
- * check that runs on a host and prints what it finds in named sections, and
- * a pure plan function that turns those findings into the exact files and
- * commands the step would apply there; the files it reads are declared
- * (files) and read for all steps at once. The engine runs the checks of all
- * steps on a host in one exec, plans, shows or applies the plan, then
- * checks again: a step is done on a host when its plan there is empty. */
+/* A step of the install is a table entry (src/install/steps/<name>.c): what
+ * it reads on a host, declared (files and named items: probe.h), and a pure
+ * plan function that turns the parsed findings into the exact files and
+ * commands the step would apply there. The engine reads for all steps of a
+ * host in one exec, plans, shows or applies the plan, then reads again: a
+ * step is done on a host when its plan there is empty. */
 #ifndef WIZ_STEP_H
 #define WIZ_STEP_H
 
@@ -23,7 +22,7 @@ struct step_env {
 	const struct host *host;
 	bool is_member;
 	size_t member_index;
-	const char *probe;	/* the check's output (NULL before the check ran) */
+	const struct probe *probe;	/* what its reads found (NULL before they ran) */
 	int probe_status;	/* the check's exit status */
 	const struct os_info *os;	/* from the preflight probe */
 	const char *cluster_token;	/* etcd.clusterToken or the generated one */
@@ -46,15 +45,12 @@ struct step {
 	const char *name;	/* for --steps and the journal */
 	const char *title;	/* N_() */
 	unsigned hosts;		/* STEP_MEMBERS | STEP_CONTROL_PLANE */
-	/* Shell text of a read-only probe printing "@@section" lines followed by
-	 * that section's content. Caller frees. */
-	char *(*check)(const struct step_env *env);
+	/* What its plan reads on the host: files (probe_read_file, read with
+	 * every other step's in one block) and named items (probe_read_item),
+	 * all read-only. */
+	void (*reads)(const struct step_env *env, struct probe_request *out);
 	/* Pure: findings and actions from env->probe. */
 	void (*plan)(const struct step_env *env, struct plan *plan);
-	/* Optional: the files its plan reads with probe_file. The engine
-	 * reads them with every other step's in one block (probe_files_cmd)
-	 * and adds their sections to this step's probe. */
-	void (*files)(const struct step_env *env, struct probe_files *out);
 	/* Optional: the whole check's bound in seconds, for checks that wait
 	 * (default PROBE_EXEC_TIMEOUT_S). */
 	unsigned (*check_timeout_s)(const struct step_env *env);

@@ -30,25 +30,27 @@ static bool gets_ca_key(const struct step_env *env)
 	return env->is_member && strlist_contains(&env->cluster->pki.ca_key_on, env->host->name);
 }
 
-static char *certificates_check(const struct step_env *env)
+static const char *const pki_dirs[] = { PKI_DIR, PKI_DIR "/etcd", NULL };
+
+static void certificates_reads(const struct step_env *env, struct probe_request *out)
 {
 	(void)env;
-	return xstrdup(PROBE_SECTION("dirs") "stat -c '%n %a %U:%G' " PKI_DIR " " PKI_DIR "/etcd 2>/dev/null; ");
+	probe_read_pki(out, member_files);
+	probe_item_args(probe_read_item(out, PROBE_MODES, "dirs", NULL), pki_dirs);
 }
 
-static void certificates_files(const struct step_env *env, struct probe_files *out)
+static bool dir_is_755_root(const struct step_env *env, const char *dir)
 {
-	(void)env;
-	probe_files_add_pki(out, member_files);
+	const char *mode = probe_value(env->probe, "dirs", dir);
+
+	return mode != NULL && strcmp(mode, "755 root:root") == 0;
 }
 
 static void certificates_plan(const struct step_env *env, struct plan *plan)
 {
-	char *dirs = probe_section(env->probe, "dirs");
 	struct remote_file stray;
 
-	if (dirs == NULL || strstr(dirs, PKI_DIR " 755 root:root") == NULL ||
-	    strstr(dirs, PKI_DIR "/etcd 755 root:root") == NULL) {
+	if (!dir_is_755_root(env, PKI_DIR) || !dir_is_755_root(env, PKI_DIR "/etcd")) {
 		plan_directory(plan, PKI_DIR, 0755);
 		plan_directory(plan, PKI_DIR "/etcd", 0755);
 	}
@@ -63,14 +65,12 @@ static void certificates_plan(const struct step_env *env, struct plan *plan)
 				     _("remove etcd/ca.key (this host is not in pki.caKeyOn)"));
 		remote_file_free(&stray);
 	}
-	free(dirs);
 }
 
 const struct step step_certificates = {
 	.name = "certificates",
 	.title = N_("Certificates"),
 	.hosts = STEP_MEMBERS,
-	.check = certificates_check,
+	.reads = certificates_reads,
 	.plan = certificates_plan,
-	.files = certificates_files,
 };

@@ -16,26 +16,24 @@
 #define WRAPPER "/usr/local/bin/etcdctl"
 #define UPLOADED "/usr/local/lib/etcdwiz/etcdctl"
 
-static char *etcdctl_check(const struct step_env *env)
+static void etcdctl_reads(const struct step_env *env, struct probe_request *out)
 {
-	(void)env;
-	return xstrdup(PROBE_SECTION("etcdctl")
-		       "for p in " UPLOADED " /usr/bin/etcdctl; do "
-		       "test -x \"$p\" && { echo real=$p; break; }; done; ");
-}
+	static const char *const candidates[] = { UPLOADED, "/usr/bin/etcdctl", NULL };
 
-static void etcdctl_files(const struct step_env *env, struct probe_files *out)
-{
-	probe_files_add(out, ENV_FILE, false);
-	probe_files_add(out, WRAPPER, false);
+	probe_read_file(out, ENV_FILE, false);
+	probe_read_file(out, WRAPPER, false);
 	/* An uploaded binary is compared by hash, never read back as text. */
 	if (env->cluster->etcd.etcdctl_binary)
-		probe_files_add(out, UPLOADED, true);
+		probe_read_file(out, UPLOADED, true);
+	probe_item_args(probe_read_item(out, PROBE_SHELL, "etcdctl",
+					"for p; do test -x \"$p\" && { echo real=$p; break; }; done"),
+			candidates);
 }
 
 static void etcdctl_plan(const struct step_env *env, struct plan *plan)
 {
-	char *real = probe_value(env->probe, "etcdctl", "real");
+	const char *found = probe_value(env->probe, "etcdctl", "real");
+	char *real = found ? xstrdup(found) : NULL;
 	struct template_vars v;
 	struct remote_file have_env, have_wrapper;
 	struct wiz_error err;
@@ -109,7 +107,6 @@ const struct step step_etcdctl = {
 	.name = "etcdctl",
 	.title = N_("etcdctl"),
 	.hosts = STEP_MEMBERS,
-	.check = etcdctl_check,
+	.reads = etcdctl_reads,
 	.plan = etcdctl_plan,
-	.files = etcdctl_files,
 };

@@ -19,22 +19,12 @@
 #define STATIC_POD_PATH "/etc/kubernetes/manifests"
 #define CRIO_SOCKET "unix:///var/run/crio/crio.sock"
 
-static char *kubelet_check(const struct step_env *env)
+static void kubelet_reads(const struct step_env *env, struct probe_request *out)
 {
 	(void)env;
-	return xstrdup(PROBE_SECTION("kubelet")
-		       /* One systemctl (a D-Bus round trip each) for the three answers. */
-		       "u=$(" PROBE_BOUNDED "systemctl show -p ActiveState -p UnitFileState -p DropInPaths kubelet 2>/dev/null); "
-		       PROBE_READ_UNIT
-		       "echo active=$ActiveState; echo enabled=$UnitFileState; "
-		       "case $DropInPaths in *20-etcd-service-manager*) echo loaded=1;; *) echo loaded=0;; esac; ");
-}
-
-static void kubelet_files(const struct step_env *env, struct probe_files *out)
-{
-	(void)env;
-	probe_files_add(out, KUBELET_CONFIG, false);
-	probe_files_add(out, KUBELET_DROPIN, false);
+	probe_read_file(out, KUBELET_CONFIG, false);
+	probe_read_file(out, KUBELET_DROPIN, false);
+	probe_item_arg(probe_read_item(out, PROBE_UNIT, "kubelet", NULL), "kubelet");
 }
 
 static void kubelet_plan(const struct step_env *env, struct plan *plan)
@@ -43,9 +33,11 @@ static void kubelet_plan(const struct step_env *env, struct plan *plan)
 	struct remote_file cfg, dropin;
 	struct wiz_error err;
 	char *yaml = NULL, *unit = NULL;
-	char *active = probe_value(env->probe, "kubelet", "active");
-	char *enabled = probe_value(env->probe, "kubelet", "enabled");
-	char *loaded = probe_value(env->probe, "kubelet", "loaded");
+	const char *active = probe_value(env->probe, "kubelet", "active");
+	const char *enabled = probe_value(env->probe, "kubelet", "enabled");
+	const char *dropins = probe_value(env->probe, "kubelet", "dropins");
+	/* systemd has read our drop-in (a daemon-reload after writing it). */
+	bool loaded = dropins != NULL && strstr(dropins, "20-etcd-service-manager") != NULL;
 
 	template_vars_init(&v);
 	template_set(&v, "cgroup_driver", "systemd");
@@ -63,7 +55,7 @@ static void kubelet_plan(const struct step_env *env, struct plan *plan)
 			 _("write kubelet's standalone configuration"));
 	plan_ensure_file(plan, &dropin, KUBELET_DROPIN, unit, strlen(unit), 0644, "root:root", false,
 			 _("make kubelet a static-pod manager for etcd (systemd drop-in)"));
-	if (plan->n_actions > 0 || loaded == NULL || strcmp(loaded, "1") != 0)
+	if (plan->n_actions > 0 || !loaded)
 		plan_command(plan, "systemctl daemon-reload", _("reload systemd units"));
 	if (enabled == NULL || strcmp(enabled, "enabled") != 0)
 		plan_command(plan, "systemctl enable kubelet", _("enable kubelet at boot"));
@@ -72,9 +64,6 @@ static void kubelet_plan(const struct step_env *env, struct plan *plan)
 out:
 	free(yaml);
 	free(unit);
-	free(active);
-	free(enabled);
-	free(loaded);
 	remote_file_free(&cfg);
 	remote_file_free(&dropin);
 	template_vars_free(&v);
@@ -84,7 +73,6 @@ const struct step step_kubelet = {
 	.name = "kubelet",
 	.title = N_("kubelet as etcd's manager"),
 	.hosts = STEP_MEMBERS,
-	.check = kubelet_check,
+	.reads = kubelet_reads,
 	.plan = kubelet_plan,
-	.files = kubelet_files,
 };

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "base/i18n.h"
-#include "base/shquote.h"
 #include "base/xmalloc.h"
 #include "install/step.h"
 #include "install/steps/steps.h"
@@ -53,36 +52,29 @@ char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err)
 	return out;
 }
 
-static void kubernetes_files(const struct step_env *env, struct probe_files *out)
+static void kubernetes_reads(const struct step_env *env, struct probe_request *out)
 {
-	(void)env;
-	probe_files_add_pki(out, cp_files);
-	probe_files_add(out, KUBEADM_CONFIG, false);
-}
+	struct probe_item *versions;
 
-static char *kubernetes_check(const struct step_env *env)
-{
-	char *cmd = xstrdup(PROBE_SECTION("kubeadm")
-			    "test -e /etc/kubernetes/admin.conf && echo initialized=yes; "
-			    "echo kubeadm=$(command -v kubeadm); "
-			    PROBE_SECTION("version"));
-
+	probe_read_pki(out, cp_files);
+	probe_read_file(out, KUBEADM_CONFIG, false);
+	probe_read_item(out, PROBE_SHELL, "kubeadm",
+			"test -e /etc/kubernetes/admin.conf && echo initialized=yes\n"
+			"echo kubeadm=$(command -v kubeadm)");
+	/* Pairs of member name and /version URL. */
+	versions = probe_read_item(out, PROBE_SHELL, "version",
+				   "while [ $# -ge 2 ]; do echo \"$1=$(curl -sS --max-time 10 --cacert " PKI_DIR "/etcd/ca.crt "
+				   "--cert " PKI_DIR "/apiserver-etcd-client.crt --key " PKI_DIR "/apiserver-etcd-client.key "
+				   "\"$2\" 2>&1 | tr -d '\\n')\"; shift 2; done");
 	for (size_t i = 0; i < env->cluster->n_members; i++) {
 		char *u = url_for("https", env->cluster->members[i].address, 2379);
 		char *url = xasprintf("%s/version", u);
-		char *q = sh_quote(url);
-		char *next = xasprintf(
-			"%secho %s=$(curl -sS --max-time 10 --cacert " PKI_DIR "/etcd/ca.crt "
-			"--cert " PKI_DIR "/apiserver-etcd-client.crt --key " PKI_DIR "/apiserver-etcd-client.key "
-			"%s 2>&1 | tr -d '\\n'); ", cmd, env->cluster->members[i].name, q);
 
-		free(cmd);
-		free(u);
+		probe_item_arg(versions, env->cluster->members[i].name);
+		probe_item_arg(versions, url);
 		free(url);
-		free(q);
-		cmd = next;
+		free(u);
 	}
-	return cmd;
 }
 
 static void kubernetes_plan(const struct step_env *env, struct plan *plan)
@@ -103,8 +95,8 @@ static void kubernetes_plan(const struct step_env *env, struct plan *plan)
 	remote_file_free(&have);
 	/* kubeadm init only when asked, once, on the first control-plane host. */
 	if (env->kubeadm_init && env->member_index == 0) {
-		char *done = probe_value(env->probe, "kubeadm", "initialized");
-		char *bin = probe_value(env->probe, "kubeadm", "kubeadm");
+		const char *done = probe_value(env->probe, "kubeadm", "initialized");
+		const char *bin = probe_value(env->probe, "kubeadm", "kubeadm");
 
 		if (done == NULL && (bin == NULL || bin[0] == '\0'))
 			plan_finding(plan, true, "Kubeadm", _("kubeadm is not installed on %s; install it or run without --kubeadm-init"),
@@ -112,21 +104,18 @@ static void kubernetes_plan(const struct step_env *env, struct plan *plan)
 		else if (done == NULL)
 			plan_command(plan, "kubeadm init --config " KUBEADM_CONFIG " --upload-certs",
 				     _("initialise the control plane (kubeadm init)"));
-		free(done);
-		free(bin);
 	}
 	/* The proof only means something once the files are in place. */
 	if (env->applying && (plan->n_actions == 0 ||
 			      (plan->n_actions == 1 && plan->actions[0].kind == ACTION_COMMAND &&
 			       strstr(plan->actions[0].command, "kubeadm init") != NULL))) {
 		for (size_t i = 0; i < env->cluster->n_members; i++) {
-			char *v = probe_value(env->probe, "version", env->cluster->members[i].name);
+			const char *v = probe_value(env->probe, "version", env->cluster->members[i].name);
 
 			if (v == NULL || strstr(v, "\"etcdserver\"") == NULL)
 				plan_finding(plan, true, "ExternalEtcdVersion",
 					     _("cannot read /version of %s from this host with the client certificate: %s"),
 					     env->cluster->members[i].name, v ? v : "");
-			free(v);
 		}
 	}
 	free(yaml);
@@ -136,8 +125,7 @@ const struct step step_kubernetes = {
 	.name = "kubernetes",
 	.title = N_("Kubernetes control plane files"),
 	.hosts = STEP_CONTROL_PLANE,
-	.check = kubernetes_check,
+	.reads = kubernetes_reads,
 	.plan = kubernetes_plan,
-	.files = kubernetes_files,
 	.barrier = true,
 };

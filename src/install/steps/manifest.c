@@ -152,23 +152,14 @@ char *manifest_render(const struct cluster *c, const struct host *h, const char 
 	return out;
 }
 
-static char *manifest_check(const struct step_env *env)
+static void manifest_reads(const struct step_env *env, struct probe_request *out)
 {
-	char *dir = sh_quote(env->cluster->etcd.data_dir);
-	char *cmd = xasprintf(PROBE_SECTION("dirs")
-			      "echo manifests=$(stat -c '%%a %%U:%%G' " MANIFEST_DIR " 2>/dev/null); "
-			      "echo data=$(stat -c '%%a' %s 2>/dev/null); ",
-			      dir);
+	struct probe_item *dirs = probe_read_item(out, PROBE_MODES, "dirs", NULL);
 
-	free(dir);
-	return cmd;
-}
-
-static void manifest_files(const struct step_env *env, struct probe_files *out)
-{
-	(void)env;
-	probe_files_add(out, MANIFEST, false);
-	probe_files_add(out, OWNER_MARKER, false);
+	probe_read_file(out, MANIFEST, false);
+	probe_read_file(out, OWNER_MARKER, false);
+	probe_item_arg(dirs, MANIFEST_DIR);
+	probe_item_arg(dirs, env->cluster->etcd.data_dir);
 }
 
 static void manifest_plan(const struct step_env *env, struct plan *plan)
@@ -176,8 +167,9 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 	struct wiz_error err;
 	struct remote_file have, owner;
 	char *yaml = manifest_render(env->cluster, env->host, env->cluster_token, &err);
-	char *dirs = probe_value(env->probe, "dirs", "manifests");
-	char *data = probe_value(env->probe, "dirs", "data");
+	const char *dirs = probe_value(env->probe, "dirs", MANIFEST_DIR);
+	/* Its mode only: etcd may run as another owner. */
+	const char *data = probe_value(env->probe, "dirs", env->cluster->etcd.data_dir);
 	char *marker = xasprintf("%s\n", env->cluster->name);
 
 	probe_file(env->probe, MANIFEST, &have);
@@ -188,7 +180,7 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 	}
 	if (dirs == NULL || strcmp(dirs, "700 root:root") != 0)
 		plan_directory(plan, MANIFEST_DIR, dir_mode_for(MANIFEST_DIR));
-	if (data == NULL || strcmp(data, "700") != 0) {
+	if (data == NULL || strncmp(data, "700 ", 4) != 0) {
 		char *q = sh_quote(env->cluster->etcd.data_dir);
 		char *cmd = xasprintf("install -d -m 0700 %s && chmod 0700 %s", q, q);
 
@@ -202,8 +194,6 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 			 _("write the etcd static pod manifest"));
 out:
 	free(yaml);
-	free(dirs);
-	free(data);
 	free(marker);
 	remote_file_free(&have);
 	remote_file_free(&owner);
@@ -213,7 +203,6 @@ const struct step step_manifest = {
 	.name = "manifest",
 	.title = N_("etcd static pod"),
 	.hosts = STEP_MEMBERS,
-	.check = manifest_check,
+	.reads = manifest_reads,
 	.plan = manifest_plan,
-	.files = manifest_files,
 };

@@ -13,25 +13,21 @@
 
 #define MODULES_CONF "/etc/modules-load.d/k8s.conf"
 
-static char *modules_check(const struct step_env *env)
+static void modules_reads(const struct step_env *env, struct probe_request *out)
 {
 	(void)env;
-	return xstrdup(PROBE_SECTION("effect")
-		       "grep -qw overlay /proc/filesystems && echo overlay=yes || echo overlay=no; "
-		       "test -d /proc/sys/net/bridge && echo br_netfilter=yes || echo br_netfilter=no; ");
-}
-
-static void modules_files(const struct step_env *env, struct probe_files *out)
-{
-	(void)env;
-	probe_files_add(out, MODULES_CONF, false);
+	probe_read_file(out, MODULES_CONF, false);
+	/* What the modules do, whether built in or loaded. */
+	probe_read_item(out, PROBE_SHELL, "effect",
+			"grep -qw overlay /proc/filesystems && echo overlay=yes || echo overlay=no\n"
+			"test -d /proc/sys/net/bridge && echo br_netfilter=yes || echo br_netfilter=no");
 }
 
 static void modules_plan(const struct step_env *env, struct plan *plan)
 {
 	struct remote_file conf;
-	char *overlay = probe_value(env->probe, "effect", "overlay");
-	char *bridge = probe_value(env->probe, "effect", "br_netfilter");
+	const char *overlay = probe_value(env->probe, "effect", "overlay");
+	const char *bridge = probe_value(env->probe, "effect", "br_netfilter");
 	size_t len;
 	const char *content = template_source("k8s-modules.conf", &len);
 
@@ -42,8 +38,6 @@ static void modules_plan(const struct step_env *env, struct plan *plan)
 		plan_command(plan, "modprobe overlay", _("load the overlay module"));
 	if (bridge == NULL || strcmp(bridge, "yes") != 0)
 		plan_command(plan, "modprobe br_netfilter", _("load the br_netfilter module"));
-	free(overlay);
-	free(bridge);
 	remote_file_free(&conf);
 }
 
@@ -51,7 +45,6 @@ const struct step step_modules = {
 	.name = "modules",
 	.title = N_("Kernel modules"),
 	.hosts = STEP_MEMBERS,
-	.check = modules_check,
+	.reads = modules_reads,
 	.plan = modules_plan,
-	.files = modules_files,
 };

@@ -56,75 +56,49 @@ char *packages_repo_url(const struct cluster *c, bool crio, enum os_family fam)
 
 static const char *const k8s_packages[] = { "kubelet", "kubeadm", "kubectl", NULL };
 
-static void packages_files(const struct step_env *env, struct probe_files *out)
+static void packages_reads(const struct step_env *env, struct probe_request *out)
 {
 	static const char *const files[] = { APT_K8S_LIST, APT_CRIO_LIST, YUM_K8S_REPO,
 					     YUM_CRIO_REPO, CRIO_DROPIN, NULL };
 
 	(void)env;
 	for (size_t i = 0; files[i]; i++)
-		probe_files_add(out, files[i], false);
+		probe_read_file(out, files[i], false);
+	/* dpkg's status abbreviation is the wanted action, then the state:
+	 * "ii" installed, "hi" installed and held (apt-mark hold), so one
+	 * dpkg-query (kept in $q for "held", the next item) gives both
+	 * sections; apt-mark would load the whole package cache. */
+	probe_read_item(out, PROBE_SHELL, "installed",
+			"q=''; if command -v dpkg-query >/dev/null; then "
+			"q=$(dpkg-query -W -f='${Package}=${Version} ${db:Status-Abbrev}\\n' iproute2 cri-o kubelet kubeadm kubectl 2>/dev/null); fi\n"
+			"if [ -n \"$q\" ]; then printf '%s\\n' \"$q\" | awk '$2 ~ /^.i/ {print $1}'; "
+			"elif command -v rpm >/dev/null; then "
+			"rpm -q --qf '%{NAME}=%{VERSION}-%{RELEASE}\\n' iproute-tc cri-o kubelet kubeadm kubectl 2>/dev/null | grep -v 'not installed'; fi");
+	probe_read_item(out, PROBE_SHELL, "held",
+			"printf '%s\\n' \"$q\" | awk '$2 ~ /^h/ {sub(/=.*/, \"\", $1); print $1}'");
+	probe_read_item(out, PROBE_SHELL, "binaries",
+			"echo kubelet=$(command -v kubelet); echo crio=$(command -v crio)\n"
+			"if command -v kubelet >/dev/null; then kv=$(" PROBE_BOUNDED "kubelet --version 2>/dev/null)\n"
+			"rc=$?; { [ $rc -eq 124 ] || [ $rc -eq 137 ]; } && echo kubelet_version_timeout=yes\n"
+			"read -r _ v _ <<EOF\n$kv\nEOF\necho kubelet_version=$v; fi");
+	probe_item_arg(probe_read_item(out, PROBE_UNIT, "crio", NULL), "crio");
+	probe_item_args(probe_read_item(out, PROBE_SHELL, "keyrings",
+					"test -s \"$1\" && echo kubernetes=yes; test -s \"$2\" && echo crio=yes"),
+			(const char *const[]){ K8S_KEYRING, CRIO_KEYRING, NULL });
 }
 
-static char *packages_check(const struct step_env *env)
+/* pkg is installed ("pkg=VERSION" in "installed"). */
+static bool installed(const struct step_env *env, const char *pkg)
 {
-	(void)env;
-	return xstrdup(
-		/* dpkg's status abbreviation is the wanted action, then the state:
-		 * "ii" installed, "hi" installed and held (apt-mark hold), so
-		 * one dpkg-query gives both sections (apt-mark would load the
-		 * whole package cache for the second). */
-		"q=''; if command -v dpkg-query >/dev/null; then "
-		"q=$(dpkg-query -W -f='${Package}=${Version} ${db:Status-Abbrev}\\n' iproute2 cri-o kubelet kubeadm kubectl 2>/dev/null); fi; "
-		PROBE_SECTION("installed")
-		"if [ -n \"$q\" ]; then printf '%s\\n' \"$q\" | awk '$2 ~ /^.i/ {print $1}'; "
-		"elif command -v rpm >/dev/null; then "
-		"rpm -q --qf '%{NAME}=%{VERSION}-%{RELEASE}\\n' iproute-tc cri-o kubelet kubeadm kubectl 2>/dev/null | grep -v 'not installed'; fi; "
-		PROBE_SECTION("held") "printf '%s\\n' \"$q\" | awk '$2 ~ /^h/ {sub(/=.*/, \"\", $1); print $1}'; "
-		PROBE_SECTION("binaries")
-		"echo kubelet=$(command -v kubelet); echo crio=$(command -v crio); "
-		"if command -v kubelet >/dev/null; then kv=$(" PROBE_BOUNDED "kubelet --version 2>/dev/null); "
-		"rc=$?; { [ $rc -eq 124 ] || [ $rc -eq 137 ]; } && echo kubelet_version_timeout=yes; "
-		"read -r _ v _ <<EOF\n$kv\nEOF\necho kubelet_version=$v; fi; "
-		"u=$(" PROBE_BOUNDED "systemctl show -p ActiveState -p UnitFileState crio 2>/dev/null); "
-		PROBE_READ_UNIT
-		"echo crio_active=$ActiveState; echo crio_enabled=$UnitFileState; "
-		PROBE_SECTION("keyrings")
-		"test -s " K8S_KEYRING " && echo kubernetes=yes; test -s " CRIO_KEYRING " && echo crio=yes; ");
-}
-
-static bool installed(const char *list, const char *pkg)
-{
-	size_t n = strlen(pkg);
-
-	for (const char *p = list; p && *p;) {
-		if (strncmp(p, pkg, n) == 0 && p[n] == '=')
-			return true;
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
-	}
-	return false;
-}
-
-static bool in_lines(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = list; p && *p;) {
-		if (strncmp(p, word, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
-			return true;
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
-	}
-	return false;
+	return probe_value(env->probe, "installed", pkg) != NULL;
 }
 
 /* Verify-only mode: report what is missing, change nothing. */
 static void packages_verify(const struct step_env *env, struct plan *plan)
 {
-	char *kubelet = probe_value(env->probe, "binaries", "kubelet");
-	char *crio = probe_value(env->probe, "binaries", "crio");
-	char *version = probe_value(env->probe, "binaries", "kubelet_version");
+	const char *kubelet = probe_value(env->probe, "binaries", "kubelet");
+	const char *crio = probe_value(env->probe, "binaries", "crio");
+	const char *version = probe_value(env->probe, "binaries", "kubelet_version");
 	char *minor = k8s_minor(env->cluster->kubernetes_version);
 
 	if (kubelet == NULL || kubelet[0] == '\0')
@@ -143,9 +117,6 @@ static void packages_verify(const struct step_env *env, struct plan *plan)
 		plan_finding(plan, false, "CRIOInstalled",
 			     _("CRI-O is not installed on %s; kubelet needs a container runtime to run etcd"),
 			     env->host->name);
-	free(kubelet);
-	free(crio);
-	free(version);
 	free(minor);
 }
 
@@ -198,52 +169,47 @@ static void add_keyring_fetch(const struct cluster *c, struct plan *plan, bool c
 
 static void packages_plan(const struct step_env *env, struct plan *plan)
 {
-	char *have = probe_section(env->probe, "installed");
-	char *held = probe_section(env->probe, "held");
-	char *keyrings = probe_section(env->probe, "keyrings");
-	char *crio_active = probe_value(env->probe, "binaries", "crio_active");
-	char *crio_enabled = probe_value(env->probe, "binaries", "crio_enabled");
+	const char *crio_active = probe_value(env->probe, "crio", "active");
+	const char *crio_enabled = probe_value(env->probe, "crio", "enabled");
 	const struct cluster *c = env->cluster;
 	bool debian = env->os && env->os->family == OS_DEBIAN;
 	const char *full = c->kubernetes_version[0] == 'v' ? c->kubernetes_version + 1
 							   : c->kubernetes_version;
 	bool patch = strchr(strchr(full, '.') + 1, '.') != NULL;
-	char *hung = probe_value(env->probe, "binaries", "kubelet_version_timeout");
+	const char *hung = probe_value(env->probe, "binaries", "kubelet_version_timeout");
 
 	if (hung != NULL && strcmp(hung, "yes") == 0) {
-		char *path = probe_value(env->probe, "binaries", "kubelet");
+		const char *path = probe_value(env->probe, "binaries", "kubelet");
 
 		plan_finding(plan, false, "KubeletVersion",
 			     _("`%s --version` did not finish within %d s on %s, so kubelet's version is unknown; check that binary (a wrapper that waits, or a broken build?)"),
 			     path ? path : "kubelet", PROBE_TIMEOUT_S, env->host->name);
-		free(path);
 	}
-	free(hung);
 	if (!c->runtime.install) {
 		packages_verify(env, plan);
-		goto out;
+		return;
 	}
 	if (env->os == NULL || env->os->family == OS_UNKNOWN) {
 		plan_finding(plan, true, "OS", _("unknown OS family; run the preflight step first"));
-		goto out;
+		return;
 	}
 	if (debian) {
 		bool need = false;
 
-		if (!installed(have, "iproute2"))
+		if (!installed(env, "iproute2"))
 			plan_command(plan, "DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2",
 				     _("install iproute2 (tc)"));
-		if (keyrings == NULL || strstr(keyrings, "kubernetes=yes") == NULL)
+		if (probe_value(env->probe, "keyrings", "kubernetes") == NULL)
 			add_keyring_fetch(c, plan, false, K8S_KEYRING,
 					  _("fetch the Kubernetes repository signing key"));
-		if (keyrings == NULL || strstr(keyrings, "crio=yes") == NULL)
+		if (probe_value(env->probe, "keyrings", "crio") == NULL)
 			add_keyring_fetch(c, plan, true, CRIO_KEYRING,
 					  _("fetch the CRI-O repository signing key"));
 		add_repo_file(env, plan, false, APT_K8S_LIST, "apt-kubernetes.list", K8S_KEYRING);
 		add_repo_file(env, plan, true, APT_CRIO_LIST, "apt-crio.list", CRIO_KEYRING);
-		need = !installed(have, "cri-o");
+		need = !installed(env, "cri-o");
 		for (size_t i = 0; k8s_packages[i]; i++)
-			need |= !installed(have, k8s_packages[i]);
+			need |= !installed(env, k8s_packages[i]);
 		if (need) {
 			char *cmd = patch
 				? xasprintf("apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
@@ -255,19 +221,19 @@ static void packages_plan(const struct step_env *env, struct plan *plan)
 			plan_command(plan, cmd, _("install CRI-O, kubelet, kubeadm and kubectl"));
 			free(cmd);
 		}
-		if (need || !in_lines(held, "kubelet") || !in_lines(held, "kubeadm") ||
-		    !in_lines(held, "kubectl") || !in_lines(held, "cri-o"))
+		if (need || !probe_has_line(env->probe, "held", "kubelet") || !probe_has_line(env->probe, "held", "kubeadm") ||
+		    !probe_has_line(env->probe, "held", "kubectl") || !probe_has_line(env->probe, "held", "cri-o"))
 			plan_command(plan, "apt-mark hold cri-o kubelet kubeadm kubectl",
 				     _("hold the versions (apt-mark hold)"));
 	} else {
-		bool need = !installed(have, "cri-o");
+		bool need = !installed(env, "cri-o");
 
-		if (!installed(have, "iproute-tc"))
+		if (!installed(env, "iproute-tc"))
 			plan_command(plan, "dnf install -y iproute-tc", _("install iproute-tc"));
 		add_repo_file(env, plan, false, YUM_K8S_REPO, "yum-kubernetes.repo", NULL);
 		add_repo_file(env, plan, true, YUM_CRIO_REPO, "yum-crio.repo", NULL);
 		for (size_t i = 0; k8s_packages[i]; i++)
-			need |= !installed(have, k8s_packages[i]);
+			need |= !installed(env, k8s_packages[i]);
 		if (need) {
 			/* The repo's exclude= line is the hold; this install lifts it once. */
 			char *cmd = patch
@@ -294,19 +260,12 @@ static void packages_plan(const struct step_env *env, struct plan *plan)
 				     _("enable and start CRI-O"));
 		remote_file_free(&dropin);
 	}
-out:
-	free(have);
-	free(held);
-	free(keyrings);
-	free(crio_active);
-	free(crio_enabled);
 }
 
 const struct step step_packages = {
 	.name = "packages",
 	.title = N_("Runtime and Kubernetes packages"),
 	.hosts = STEP_MEMBERS,
-	.check = packages_check,
+	.reads = packages_reads,
 	.plan = packages_plan,
-	.files = packages_files,
 };

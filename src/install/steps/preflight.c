@@ -9,7 +9,6 @@
 #include <strings.h>
 
 #include "base/i18n.h"
-#include "base/shquote.h"
 #include "base/xmalloc.h"
 #include "install/step.h"
 #include "install/steps/steps.h"
@@ -17,28 +16,25 @@
 /* The marker the manifest step leaves: which cluster owns this host's etcd. */
 #define OWNER_MARKER "/etc/kubernetes/etcdwiz-cluster"
 
-static char *preflight_check(const struct step_env *env)
+static void preflight_reads(const struct step_env *env, struct probe_request *out)
 {
-	char *dir = sh_quote(env->cluster->etcd.data_dir);
-	char *cmd = xasprintf(
-		PROBE_SECTION("os-release") "cat /etc/os-release 2>/dev/null; "
-		PROBE_SECTION("facts")
-		"echo arch=$(uname -m); echo cpus=$(nproc 2>/dev/null || echo 0); "
-		"echo mem_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo); "
-		"echo ntp=$(" PROBE_BOUNDED "timedatectl show -p NTPSynchronized --value 2>/dev/null || echo unknown); "
-		"echo systemd=$(test -d /run/systemd/system && echo yes || echo no); "
-		"if [ -d %s ]; then echo datadir=$(ls -A %s | wc -l); else echo datadir=absent; fi; "
-		"echo owner=$(cat " OWNER_MARKER " 2>/dev/null); "
-		/* One ss for the three ports: -p walks every process's fds. */
-		PROBE_SECTION("ports")
-		"ls=$(ss -Htlnp 2>/dev/null); for p in 2379 2380 2381; do "
-		"l=$(printf '%%s\\n' \"$ls\" | awk -v p=\":$p\" 'substr($4, length($4) - length(p) + 1) == p' | head -n 1); "
-		"case \"$l\" in '') echo \"$p=free\";; *'\"etcd\"'*) echo \"$p=etcd\";; *) echo \"$p=busy\";; esac; done; "
-		PROBE_SECTION("addresses") "ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; ",
-		dir, dir);
-
-	free(dir);
-	return cmd;
+	probe_read_item(out, PROBE_SHELL, "os-release", "cat /etc/os-release 2>/dev/null");
+	probe_item_args(probe_read_item(out, PROBE_SHELL, "facts",
+		"echo arch=$(uname -m); echo cpus=$(nproc 2>/dev/null || echo 0)\n"
+		"echo mem_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)\n"
+		"echo ntp=$(" PROBE_BOUNDED "timedatectl show -p NTPSynchronized --value 2>/dev/null || echo unknown)\n"
+		"echo systemd=$(test -d /run/systemd/system && echo yes || echo no)\n"
+		"if [ -d \"$1\" ]; then echo datadir=$(ls -A \"$1\" | wc -l); else echo datadir=absent; fi\n"
+		"echo owner=$(cat \"$2\" 2>/dev/null)"),
+		(const char *const[]){ env->cluster->etcd.data_dir, OWNER_MARKER, NULL });
+	/* One ss for the three ports: -p walks every process's fds. */
+	probe_item_args(probe_read_item(out, PROBE_SHELL, "ports",
+		"ls=$(ss -Htlnp 2>/dev/null); for p; do "
+		"l=$(printf '%s\\n' \"$ls\" | awk -v p=\":$p\" 'substr($4, length($4) - length(p) + 1) == p' | head -n 1); "
+		"case \"$l\" in '') echo \"$p=free\";; *'\"etcd\"'*) echo \"$p=etcd\";; *) echo \"$p=busy\";; esac; done"),
+		(const char *const[]){ "2379", "2380", "2381", NULL });
+	probe_read_item(out, PROBE_SHELL, "addresses",
+			"ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1");
 }
 
 static bool ignored(const struct step_env *env, const char *name)
@@ -73,15 +69,14 @@ static const char *const supported_arches[] = { "x86_64", "aarch64", "ppc64le", 
 
 static void preflight_plan(const struct step_env *env, struct plan *plan)
 {
-	char *osr = probe_section(env->probe, "os-release");
-	char *arch = probe_value(env->probe, "facts", "arch");
-	char *cpus = probe_value(env->probe, "facts", "cpus");
-	char *mem = probe_value(env->probe, "facts", "mem_kib");
-	char *ntp = probe_value(env->probe, "facts", "ntp");
-	char *systemd = probe_value(env->probe, "facts", "systemd");
-	char *datadir = probe_value(env->probe, "facts", "datadir");
-	char *owner = probe_value(env->probe, "facts", "owner");
-	char *addresses = probe_section(env->probe, "addresses");
+	const char *osr = probe_section(env->probe, "os-release");
+	const char *arch = probe_value(env->probe, "facts", "arch");
+	const char *cpus = probe_value(env->probe, "facts", "cpus");
+	const char *mem = probe_value(env->probe, "facts", "mem_kib");
+	const char *ntp = probe_value(env->probe, "facts", "ntp");
+	const char *systemd = probe_value(env->probe, "facts", "systemd");
+	const char *datadir = probe_value(env->probe, "facts", "datadir");
+	const char *owner = probe_value(env->probe, "facts", "owner");
 	struct os_info os;
 	bool arch_ok = false;
 	bool ours = owner != NULL && env->cluster->name != NULL &&
@@ -109,7 +104,7 @@ static void preflight_plan(const struct step_env *env, struct plan *plan)
 		CHECK_WARNING("ClockSync", _("the clock is not synchronised (timedatectl); etcd members and certificates need agreeing clocks"));
 	for (int port = 2379; port <= 2381; port++) {
 		char key[8], name[16];
-		char *state;
+		const char *state;
 
 		snprintf(key, sizeof key, "%d", port);
 		snprintf(name, sizeof name, "Port-%d", port);
@@ -119,7 +114,6 @@ static void preflight_plan(const struct step_env *env, struct plan *plan)
 		else if (state != NULL && strcmp(state, "etcd") == 0 && !ours)
 			CHECK_ERROR(name, _("port %d is in use by an etcd that etcdwiz did not set up for cluster %s"),
 				    port, env->cluster->name);
-		free(state);
 	}
 	if (datadir != NULL && strcmp(datadir, "absent") != 0 && strcmp(datadir, "0") != 0 && !ours) {
 		char name[256];
@@ -134,32 +128,18 @@ static void preflight_plan(const struct step_env *env, struct plan *plan)
 		CHECK_ERROR(name, _("%s is not empty and does not belong to cluster %s; move its contents away or pick another etcd.dataDir"),
 			    env->cluster->etcd.data_dir, env->cluster->name);
 	}
-	if (addresses != NULL && env->host->address != NULL) {
-		bool found = false;
-		char *save = NULL;
-
-		for (char *a = strtok_r(addresses, "\n", &save); a; a = strtok_r(NULL, "\n", &save))
-			found |= strcmp(a, env->host->address) == 0;
-		if (!found)
+	if (probe_section(env->probe, "addresses") != NULL && env->host->address != NULL) {
+		if (!probe_has_line(env->probe, "addresses", env->host->address))
 			CHECK_ERROR("AdvertiseAddress",
 				    _("%s is not an address of this host; check members[].address of %s in the cluster file (it must be an IP of the host itself)"),
 				    env->host->address, env->host->name);
 	}
-	free(osr);
-	free(arch);
-	free(cpus);
-	free(mem);
-	free(ntp);
-	free(systemd);
-	free(datadir);
-	free(owner);
-	free(addresses);
 }
 
 const struct step step_preflight = {
 	.name = "preflight",
 	.title = N_("Preflight checks"),
 	.hosts = STEP_MEMBERS,
-	.check = preflight_check,
+	.reads = preflight_reads,
 	.plan = preflight_plan,
 };

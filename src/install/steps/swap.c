@@ -13,18 +13,6 @@
 
 #define FSTAB "/etc/fstab"
 
-static char *swap_check(const struct step_env *env)
-{
-	(void)env;
-	return xstrdup(PROBE_SECTION("swaps") "tail -n +2 /proc/swaps 2>/dev/null; ");
-}
-
-static void swap_files(const struct step_env *env, struct probe_files *out)
-{
-	(void)env;
-	probe_files_add(out, FSTAB, false);
-}
-
 /* Is this fstab line an active swap entry (third field "swap")? */
 static bool is_swap_line(const char *line, size_t len)
 {
@@ -79,9 +67,16 @@ char *swap_fstab_disabled(const char *fstab)
 	return out;
 }
 
+static void swap_reads(const struct step_env *env, struct probe_request *out)
+{
+	(void)env;
+	probe_read_file(out, FSTAB, false);
+	probe_read_item(out, PROBE_SHELL, "swaps", "tail -n +2 /proc/swaps 2>/dev/null");
+}
+
 static void swap_plan(const struct step_env *env, struct plan *plan)
 {
-	char *swaps = probe_section(env->probe, "swaps");
+	const char *swaps = probe_section(env->probe, "swaps");
 	struct remote_file fstab;
 	char *disabled;
 
@@ -101,7 +96,6 @@ static void swap_plan(const struct step_env *env, struct plan *plan)
 			  _("comment out swap entries in /etc/fstab"));
 	}
 	free(disabled);
-	free(swaps);
 	remote_file_free(&fstab);
 }
 
@@ -109,7 +103,6 @@ const struct step step_swap = {
 	.name = "swap",
 	.title = N_("Swap off"),
 	.hosts = STEP_MEMBERS,
-	.check = swap_check,
+	.reads = swap_reads,
 	.plan = swap_plan,
-	.files = swap_files,
 };

@@ -21,18 +21,11 @@ static const char *const sysctl_keys[] = {
 	NULL,
 };
 
-static char *sysctl_check(const struct step_env *env)
+static void sysctl_reads(const struct step_env *env, struct probe_request *out)
 {
 	(void)env;
-	return xstrdup(PROBE_SECTION("values")
-		       "for k in net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables "
-		       "net.ipv4.ip_forward; do printf '%s=%s\\n' \"$k\" \"$(sysctl -n \"$k\" 2>/dev/null)\"; done; ");
-}
-
-static void sysctl_files(const struct step_env *env, struct probe_files *out)
-{
-	(void)env;
-	probe_files_add(out, SYSCTL_CONF, false);
+	probe_read_file(out, SYSCTL_CONF, false);
+	probe_item_args(probe_read_item(out, PROBE_SYSCTL, "values", NULL), sysctl_keys);
 }
 
 static void sysctl_plan(const struct step_env *env, struct plan *plan)
@@ -46,11 +39,10 @@ static void sysctl_plan(const struct step_env *env, struct plan *plan)
 	plan_ensure_file(plan, &conf, SYSCTL_CONF, content, len, 0644, "root:root", false,
 			 _("set bridge netfilter and IP forwarding at boot"));
 	for (size_t i = 0; sysctl_keys[i]; i++) {
-		char *v = probe_value(env->probe, "values", sysctl_keys[i]);
+		const char *v = probe_value(env->probe, "values", sysctl_keys[i]);
 
 		if (v == NULL || strcmp(v, "1") != 0)
 			all_set = false;
-		free(v);
 	}
 	if (!all_set || plan->n_actions > 0)
 		plan_command(plan, "sysctl -p " SYSCTL_CONF,
@@ -62,7 +54,6 @@ const struct step step_sysctl = {
 	.name = "sysctl",
 	.title = N_("Kernel parameters"),
 	.hosts = STEP_MEMBERS,
-	.check = sysctl_check,
+	.reads = sysctl_reads,
 	.plan = sysctl_plan,
-	.files = sysctl_files,
 };

@@ -25,14 +25,13 @@ static unsigned health_timeout(const struct step_env *env)
 	return env->health_timeout_s ? env->health_timeout_s : VERIFY_DEFAULT_TIMEOUT_S;
 }
 
-static char *verify_check(const struct step_env *env)
+static void verify_reads(const struct step_env *env, struct probe_request *out)
 {
 	(void)env;
 	/* What etcd cannot say from here: the last lines of its pod's log. */
-	return xasprintf(PROBE_SECTION("podlog")
-			 "f=$(ls -t /var/log/pods/kube-system_etcd*_*/etcd/*.log 2>/dev/null | head -n 1); "
-			 "[ -n \"$f\" ] && { echo \"$f\"; tail -n %d \"$f\" | cut -c1-240; }; ",
-			 POD_LOG_LINES);
+	probe_read_item(out, PROBE_SHELL, "podlog",
+			"f=$(ls -t /var/log/pods/kube-system_etcd*_*/etcd/*.log 2>/dev/null | head -n 1)\n"
+			"[ -n \"$f\" ] && { echo \"$f\"; tail -n " PROBE_STR(POD_LOG_LINES) " \"$f\" | cut -c1-240; }");
 }
 
 /* "FILE\nline\nline\n" -> "line | line" (in place), "" without a log. */
@@ -56,7 +55,8 @@ static const char *pod_log_summary(char *log, const char **file)
 static void verify_plan(const struct step_env *env, struct plan *plan)
 {
 	const struct etcd_member_view *v = env->etcd;
-	char *podlog = probe_section(env->probe, "podlog");
+	const char *found = probe_section(env->probe, "podlog");
+	char *podlog = found ? xstrdup(found) : NULL;
 	char *bound = duration_format(health_timeout(env));
 	const char *log_file, *log = pod_log_summary(podlog, &log_file);
 	char *why;
@@ -107,7 +107,7 @@ const struct step step_verify = {
 	.name = "verify",
 	.title = N_("Cluster health"),
 	.hosts = STEP_MEMBERS,
-	.check = verify_check,
+	.reads = verify_reads,
 	.plan = verify_plan,
 	.barrier = true,
 	.health_gate = true,
