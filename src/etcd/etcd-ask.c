@@ -18,7 +18,6 @@
 
 enum ask_req { ASK_HEALTH, ASK_MEMBERS, ASK_STATUS, ASK_DONE };
 
-#define ASK_TICK_MS 100
 
 struct etcd_ask {
 	struct etcd_ask_opts o;
@@ -26,7 +25,6 @@ struct etcd_ask {
 	etcd_ask_fn cb;
 	void *ud;
 	struct loop_timer *timer;	/* the deadline, then the delivery */
-	struct loop_timer *tick;	/* progress while a request waits */
 	struct ssh_op *opening;		/* the channel being opened */
 	struct ssh_stream *stream;
 	struct http_conn *http;
@@ -47,7 +45,6 @@ static void ask_free(struct etcd_ask *a)
 	if (a->stream != NULL)
 		ssh_stream_close(a->stream);
 	loop_timer_del(a->timer);
-	loop_timer_del(a->tick);
 	free(a->address);
 	free(a->name);
 	free(a);
@@ -188,20 +185,6 @@ static void send_next(struct etcd_ask *a)
 		finish(a, WIZ_ERR_OK, "%s", wiz_err_name(rc));
 }
 
-/* The stream's notify is the way bytes reach us; this tick is the fallback
- * that never lets a request wait on a missed one (seen on the lab: one
- * member's answer sat unread for a second right after a fresh apply). */
-static void on_tick(struct loop_timer *t, void *ud)
-{
-	struct etcd_ask *a = ud;
-
-	if (a->finished || a->http == NULL)
-		return;
-	http_conn_progress(a->http);
-	if (!a->finished)
-		loop_timer_arm_in(t, ASK_TICK_MS);
-}
-
 static void on_stream(struct ssh_stream *st, void *ud)
 {
 	struct etcd_ask *a = ud;
@@ -255,7 +238,6 @@ static void on_channel(struct ssh_op *op, struct ssh_result *r, void *ud)
 	ho.max_body = ETCD_JSON_MAX;
 	ho.log_name = a->name;
 	a->http = http_conn_new(&ho);
-	loop_timer_arm_in(a->tick, ASK_TICK_MS);
 	send_next(a);
 }
 
@@ -276,7 +258,6 @@ struct etcd_ask *etcd_ask_member(const struct etcd_ask_opts *o, etcd_ask_fn cb, 
 	a->cb = cb;
 	a->ud = ud;
 	a->timer = loop_timer_add(o->loop, on_timer, a);
-	a->tick = loop_timer_add(o->loop, on_tick, a);
 	loop_timer_arm_in(a->timer, a->o.timeout_ms);
 	a->starting = true;
 	op = ssh_tunnel_open(o->session, a->address, a->o.port, on_channel, a);

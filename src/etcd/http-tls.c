@@ -126,6 +126,8 @@ struct http_conn {
 	enum http_state state;
 	bool peer_eof;
 	bool in_progress, free_pending;
+	bool pull_blocked;		/* the last TLS read ended on the stream's EAGAIN */
+	unsigned tls_rereads;		/* TLS said "again" with bytes at hand, in a row */
 
 	/* The request. */
 	bool pending;			/* a request waits to be sent or answered */
@@ -192,8 +194,10 @@ static ssize_t tls_pull(gnutls_transport_ptr_t p, void *data, size_t len)
 	struct http_conn *c = p;
 	ssize_t n = c->stream.ops->read(c->stream.ctx, data, len);
 
-	if (n < 0)
+	if (n < 0) {
+		c->pull_blocked = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 		gnutls_transport_set_errno(c->tls, errno);
+	}
 	return n;
 }
 
@@ -585,18 +589,35 @@ static void tls_failed(struct http_conn *c, int rc)
 	}
 }
 
+/* A bound on reading again at once (each such read consumes a record). */
+#define TLS_REREADS_MAX 64
+
 /* One read from TLS or the stream: >0, 0 EOF, -1 would block, -2 failed
- * (already reported). */
+ * (already reported), -3 read again now. */
 static ssize_t conn_read(struct http_conn *c, char *buf, size_t len)
 {
 	ssize_t n;
 
 	if (c->tls) {
+		c->pull_blocked = false;
 		n = gnutls_record_recv(c->tls, buf, len);
-		if (n >= 0)
+		if (n >= 0) {
+			c->tls_rereads = 0;
 			return n;
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+		}
+		/* After a post-handshake message (TLS 1.3's session ticket)
+		 * GnuTLS says "again" although the bytes behind it may be here
+		 * already, read from the stream with it: no more will come to
+		 * wake us for them, so read on now, unless the stream itself
+		 * had nothing. */
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			if (!c->pull_blocked && c->tls_rereads < TLS_REREADS_MAX) {
+				c->tls_rereads++;
+				return -3;
+			}
+			c->tls_rereads = 0;
 			return -1;
+		}
 		if (n == GNUTLS_E_PREMATURE_TERMINATION)
 			return 0;
 		tls_failed(c, (int)n);
@@ -674,6 +695,8 @@ static bool step(struct http_conn *c)
 		int rc;
 
 		n = conn_read(c, tmp, sizeof tmp);
+		if (n == -3)
+			return true;
 		if (n == -1 || n == -2)
 			return false;
 		if (n == 0)

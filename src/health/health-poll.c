@@ -49,14 +49,7 @@ struct poll_chan {
 
 	enum poll_req req;		/* outstanding, or queued until connected */
 	uint64_t t_sent;
-	struct loop_timer *tick;	/* progress while a request waits (SSH) */
 };
-
-/* A request over an SSH channel is moved on by the stream's notify; this
- * tick is the fallback that keeps an answer from waiting on a missed one
- * (the lab showed about one status in 25 with a member "down" for want of
- * it, its answer unread until the deadline). */
-#define CHAN_TICK_MS 100
 
 struct poll_member {
 	struct health_poll *p;
@@ -311,19 +304,6 @@ static void on_http(struct http_conn *c, enum wiz_err rc, const struct http_resp
 	chan_send(ch);
 }
 
-static void chan_tick(struct loop_timer *t, void *ud)
-{
-	struct poll_chan *ch = ud;
-	struct http_conn *c = ch->http;
-
-	if (c == NULL || ch->req == REQ_NONE)
-		return;
-	http_conn_progress(c);
-	/* The answer may have come, and the connection gone with it. */
-	if (ch->http != NULL && ch->req != REQ_NONE)
-		loop_timer_arm_in(t, CHAN_TICK_MS);
-}
-
 static void chan_stream_notify(struct ssh_stream *st, void *ud)
 {
 	struct poll_chan *ch = ud;
@@ -460,11 +440,6 @@ static void chan_send(struct poll_chan *ch)
 	default: break;
 	}
 	ch->t_sent = loop_now();
-	if (ch->stream != NULL) {
-		if (ch->tick == NULL)
-			ch->tick = loop_timer_add(m->p->o.loop, chan_tick, ch);
-		loop_timer_arm_in(ch->tick, CHAN_TICK_MS);
-	}
 	rc = http_conn_request(ch->http, body ? "POST" : "GET", req_path(ch->req), body, on_http,
 			       ch);
 	if (rc != WIZ_ERR_OK) {
@@ -1060,8 +1035,6 @@ void health_poll_free(struct health_poll *p)
 		}
 		chan_drop(&m->client);
 		chan_drop(&m->metrics);
-		loop_timer_del(m->client.tick);
-		loop_timer_del(m->metrics.tick);
 		if (m->session != NULL && !m->borrowed)
 			ssh_session_free(m->session);
 		if (m->next)

@@ -70,6 +70,10 @@ struct ssh_session {
 	/* Bytes moved by operations and streams: a drive that moved none
 	 * drives again only after SSH_REDRIVE_IDLE_MS (see session_drive). */
 	uint64_t io_count;
+	/* Calls into a stream's channel (read or write). Each reads the socket
+	 * for every channel, so an operation's reply (a channel opened, an
+	 * exit status, a close) may sit in libssh2 after one, unannounced. */
+	uint64_t stream_calls;
 
 	/* Host key. */
 	char *hk_type, *hk_fp;

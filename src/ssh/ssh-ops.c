@@ -1054,6 +1054,7 @@ ssize_t ssh_stream_read(struct ssh_stream *st, void *buf, size_t len)
 		return -1;
 	}
 	n = libssh2_channel_read_ex(st->ch, 0, buf, len);
+	st->s->stream_calls++;
 	st->want_read = n == LIBSSH2_ERROR_EAGAIN;
 	if (n > 0)
 		st->s->io_count++;
@@ -1089,6 +1090,7 @@ ssize_t ssh_stream_write(struct ssh_stream *st, const void *buf, size_t len)
 		return -1;
 	}
 	n = libssh2_channel_write_ex(st->ch, 0, buf, len);
+	st->s->stream_calls++;
 	if (st->s->ops != NULL && st->s->in_drive == 0)
 		ssh_session_kick(st->s);
 	if (n > 0)

@@ -1108,8 +1108,17 @@ static void session_drive(struct ssh_session *s)
 		check_deadlines(s, now);
 		if (s->state == SSH_S_READY)
 			keepalive(s, now);
-		if (s->state == SSH_S_READY)
+		if (s->state == SSH_S_READY) {
+			uint64_t calls = s->stream_calls;
+
 			ssh_streams_notify(s);
+			/* The streams read the socket for every channel: an
+			 * operation's reply may be queued now, and only a drive of
+			 * the operations sees it (once: no loop on idle streams). */
+			if (s->ops != NULL && s->stream_calls != calls)
+				while (s->state == SSH_S_READY && ssh_ops_drive(s))
+					s->io_count++;
+		}
 		ssh_ops_run_callbacks(s);
 	} while (s->redrive && !s->free_pending);
 	s->in_drive--;
