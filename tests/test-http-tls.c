@@ -211,6 +211,7 @@ static void server_step(struct server *s)
 struct pki_files {
 	char dir[64];
 	char ca[128], cert[128], key[128], foreign_cert[128], foreign_key[128];
+	char rsa_cert[128], rsa_key[128];
 	struct pki_pair ca_pair, server;
 };
 
@@ -242,7 +243,7 @@ static int setup(void **state)
 {
 	struct host h;
 	struct pki_sans sans;
-	struct pki_pair client, other_ca, foreign;
+	struct pki_pair client, other_ca, foreign, rsa_client;
 	struct wiz_error e;
 	time_t now = time(NULL);
 
@@ -254,6 +255,8 @@ static int setup(void **state)
 	snprintf(pf.key, sizeof pf.key, "%s/healthcheck-client.key", pf.dir);
 	snprintf(pf.foreign_cert, sizeof pf.foreign_cert, "%s/foreign.crt", pf.dir);
 	snprintf(pf.foreign_key, sizeof pf.foreign_key, "%s/foreign.key", pf.dir);
+	snprintf(pf.rsa_cert, sizeof pf.rsa_cert, "%s/rsa-client.crt", pf.dir);
+	snprintf(pf.rsa_key, sizeof pf.rsa_key, "%s/rsa-client.key", pf.dir);
 	memset(&h, 0, sizeof h);
 	h.name = xstrdup("etcd01");
 	h.address = xstrdup("10.0.0.1");
@@ -270,12 +273,18 @@ static int setup(void **state)
 						NULL, &e), 0);
 		assert_int_equal(pki_leaf_issue(&s2, PKI_ALG_ECDSA_P256, &other_ca, now, &foreign,
 						NULL, &e), 0);
+		/* kubeadm's default: RSA-2048 client keys. */
+		assert_int_equal(pki_leaf_issue(&s2, PKI_ALG_RSA_2048, &pf.ca_pair, now, &rsa_client,
+						NULL, &e), 0);
 	}
 	write_crt(pf.ca, pf.ca_pair.crt);
 	write_crt(pf.cert, client.crt);
 	write_key(pf.key, client.key);
 	write_crt(pf.foreign_cert, foreign.crt);
 	write_key(pf.foreign_key, foreign.key);
+	write_crt(pf.rsa_cert, rsa_client.crt);
+	write_key(pf.rsa_key, rsa_client.key);
+	pki_pair_free(&rsa_client);
 	pki_pair_free(&client);
 	pki_pair_free(&foreign);
 	pki_pair_free(&other_ca);
@@ -293,6 +302,8 @@ static int teardown(void **state)
 	unlink(pf.key);
 	unlink(pf.foreign_cert);
 	unlink(pf.foreign_key);
+	unlink(pf.rsa_cert);
+	unlink(pf.rsa_key);
 	rmdir(pf.dir);
 	pki_pair_free(&pf.server);
 	pki_pair_free(&pf.ca_pair);
@@ -622,6 +633,31 @@ static void test_answer_behind_session_ticket(void **state)
 	gnutls_free(key.data);
 }
 
+/* etcd 3.5 built with a newer Go asks in TLS 1.3 for RSA-PSS and ECDSA
+ * signatures only (no PKCS#1 v1.5): the RSA client certificate kubeadm's
+ * defaults make must still be sent (GnuTLS picked none by itself, and the
+ * lab's etcd 3.5.30 refused every connection: "certificate required"). */
+static void test_rsa_client_to_pss_only_server(void **state)
+{
+	static const char *const responses[] = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n{\"health\":true}", NULL,
+	};
+	struct rig r;
+	const char *pos = NULL;
+
+	(void)state;
+	rig_init(&r, true, pf.rsa_cert, pf.rsa_key, "etcd01", responses);
+	assert_int_equal(gnutls_priority_set_direct(r.srv.s,
+		"NORMAL:-VERS-ALL:+VERS-TLS1.3:-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA256:"
+		"+SIGN-RSA-PSS-RSAE-SHA384:+SIGN-ECDSA-SECP256R1-SHA256", &pos), 0);
+	rig_run(&r, "GET", "/health", NULL);
+	assert_int_equal(r.rc, WIZ_ERR_OK);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.srv.hs_ret, 0);
+	assert_int_equal(gnutls_certificate_get_peers(r.srv.s, &(unsigned){ 0 }) != NULL, 1);
+	rig_free(&r);
+}
+
 static void test_fd_stream(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -679,4 +715,5 @@ WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_get_post_keepalive_chunked, 
 	       cmocka_unit_test_setup_teardown(test_broken_responses, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_fd_stream, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_answer_behind_session_ticket, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_rsa_client_to_pss_only_server, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_creds_errors, setup, teardown))

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -53,7 +54,69 @@ const struct byte_stream_ops byte_stream_ssh_ops = { ssh_read, ssh_write };
 
 struct http_tls_creds {
 	gnutls_certificate_credentials_t x509;
+	/* The client certificate, given whatever the server asks: GnuTLS
+	 * picks none by itself when a TLS 1.3 server (etcd 3.5 built with a
+	 * newer Go) lists only RSA-PSS signatures, though an RSA key signs
+	 * those; Go's and curl's clients send theirs regardless too. */
+	gnutls_pcert_st pcert[4];
+	unsigned n_pcert;
+	gnutls_privkey_t key;
 };
+
+/* GnuTLS asks for our certificate (the server sent CertificateRequest). */
+static int retrieve_client_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
+				int nreqs, const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+				gnutls_pcert_st **pcert, unsigned int *pcert_length,
+				gnutls_privkey_t *privkey)
+{
+	const struct http_tls_creds *c = gnutls_session_get_ptr(session);
+
+	(void)req_ca_rdn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+	if (c == NULL || c->key == NULL) {
+		*pcert_length = 0;
+		return 0;
+	}
+	*pcert = (gnutls_pcert_st *)c->pcert;
+	*pcert_length = c->n_pcert;
+	*privkey = c->key;
+	return 0;
+}
+
+static enum wiz_err load_client_pair(struct http_tls_creds *c, const char *cert_file,
+				     const char *key_file, struct wiz_error *err)
+{
+	gnutls_datum_t key = { NULL, 0 };
+	int rc;
+
+	c->n_pcert = sizeof c->pcert / sizeof c->pcert[0];
+	rc = gnutls_pcert_list_import_x509_file(c->pcert, &c->n_pcert, cert_file, GNUTLS_X509_FMT_PEM,
+						NULL, NULL, 0);
+	if (rc < 0) {
+		c->n_pcert = 0;
+		return wiz_error_set(err, WIZ_ERR_TLS, _("client certificate %s: %s"), cert_file,
+				     gnutls_strerror(rc));
+	}
+	rc = gnutls_load_file(key_file, &key);
+	if (rc == 0)
+		rc = gnutls_privkey_init(&c->key);
+	if (rc == 0)
+		rc = gnutls_privkey_import_x509_raw(c->key, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (key.data != NULL) {
+		gnutls_memset(key.data, 0, key.size);
+		gnutls_free(key.data);
+	}
+	if (rc < 0) {
+		if (c->key != NULL)
+			gnutls_privkey_deinit(c->key);
+		c->key = NULL;
+		return wiz_error_set(err, WIZ_ERR_TLS, _("client key %s: %s"), key_file,
+				     gnutls_strerror(rc));
+	}
+	return WIZ_ERR_OK;
+}
 
 enum wiz_err http_tls_creds_load(const char *ca_file, const char *cert_file,
 				 const char *key_file, struct http_tls_creds **out,
@@ -76,6 +139,7 @@ enum wiz_err http_tls_creds_load(const char *ca_file, const char *cert_file,
 				     rc < 0 ? gnutls_strerror(rc) : _("no certificate in the file"));
 	}
 	if (cert_file != NULL) {
+		/* Loaded once the ordinary way too: that checks the pair matches. */
 		rc = gnutls_certificate_set_x509_key_file(c->x509, cert_file, key_file,
 							  GNUTLS_X509_FMT_PEM);
 		if (rc < 0) {
@@ -84,6 +148,11 @@ enum wiz_err http_tls_creds_load(const char *ca_file, const char *cert_file,
 					     _("client certificate %s with key %s: %s"), cert_file,
 					     key_file, gnutls_strerror(rc));
 		}
+		if (load_client_pair(c, cert_file, key_file, err) != WIZ_ERR_OK) {
+			http_tls_creds_free(c);
+			return err->code;
+		}
+		gnutls_certificate_set_retrieve_function2(c->x509, retrieve_client_cert);
 	}
 	*out = c;
 	return WIZ_ERR_OK;
@@ -94,6 +163,10 @@ void http_tls_creds_free(struct http_tls_creds *c)
 	if (c == NULL)
 		return;
 	gnutls_certificate_free_credentials(c->x509);
+	for (unsigned i = 0; i < c->n_pcert; i++)
+		gnutls_pcert_deinit(&c->pcert[i]);
+	if (c->key != NULL)
+		gnutls_privkey_deinit(c->key);
 	free(c);
 }
 
@@ -230,6 +303,8 @@ struct http_conn *http_conn_new(const struct http_conn_opts *o)
 			rc = gnutls_set_default_priority(c->tls);
 		if (rc == 0)
 			rc = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, o->creds->x509);
+		if (rc == 0)
+			gnutls_session_set_ptr(c->tls, (void *)o->creds);
 		/* SNI carries DNS names only (RFC 6066 §3); the check below
 		 * accepts an IP against the certificate's IP SANs. */
 		if (rc == 0 && !str_is_ip(sn))
