@@ -13,8 +13,15 @@
  *   - watches staticPodPath (polling once a second), ignoring files whose
  *     names start with a dot;
  *   - runs each pod's containers' command + args as plain processes on the
- *     host: hostNetwork, hostPath volumes are the host's own paths, the
- *     image is ignored (`etcd` runs /usr/bin/etcd, Debian's etcd 3.4.23);
+ *     host: hostNetwork, hostPath volumes are the host's own paths; the
+ *     image's tag picks the etcd binary from the lab's cache of Debian's
+ *     etcd packages (registry.k8s.io/etcd:3.5.16-0 runs
+ *     LAB_ETCD_HOST_DIR/3.5.16/etcd), and a tag the cache does not have
+ *     fails the container as a missing image does (ErrImagePull), never
+ *     running another version instead;
+ *   - writes each container's status (state, reason, restarts, last exit
+ *     code) to STATE_DIR/status/NS_NAME_CONTAINER, as `crictl ps` and the
+ *     pod status would show it;
  *   - restarts a container with kubelet's back-off (10 s doubling to 5 min,
  *     reset after 10 min of running) when it exits or when its startupProbe
  *     or livenessProbe fails failureThreshold times (httpGet over HTTP,
@@ -47,6 +54,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <yaml.h>
+
+#include "lab/lab.h"
 
 #define STANDIN_VERSION "Kubernetes v1.33.0 (etcdwiz lab kubelet stand-in; not kubelet)"
 #define STATE_DIR "/run/kubelet-standin"
@@ -86,6 +95,9 @@ struct container {
 	double kill_at;
 	bool done;		/* restartPolicy says: do not start again */
 	bool failed;		/* why done */
+	char *image;
+	char *image_error;	/* the image cannot be had: it never starts */
+	int last_exit;		/* the last run's exit code (128+signal), -1: none yet */
 };
 
 struct pod {
@@ -105,6 +117,10 @@ struct pod {
 
 static struct pod *pods;
 static const char *manifest_dir;
+
+static char *status_path(const struct pod *p, const struct container *c, const char *suffix);
+static void status_write(const struct pod *p, const struct container *c, const char *state,
+			 const char *reason, const char *message);
 static volatile sig_atomic_t quit;
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -136,6 +152,15 @@ static char *xdup(const char *s)
 	char *p = xalloc(strlen(s) + 1);
 
 	strcpy(p, s);
+	return p;
+}
+
+static char *xdup_n(const char *s, size_t n)
+{
+	char *p = xalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
 	return p;
 }
 
@@ -354,12 +379,31 @@ static void parse_probe(yaml_document_t *d, yaml_node_t *n, struct probe *pr,
 	}
 }
 
+/* Another pod of p's namespace and name runs on: its manifest changed
+ * (that pod's status stays), rather than went away. */
+static bool replaced(const struct pod *p)
+{
+	for (const struct pod *q = pods; q != NULL; q = q->next)
+		if (q != p && !q->terminating && q->name && q->ns && strcmp(q->name, p->name) == 0 &&
+		    strcmp(q->ns, p->ns) == 0)
+			return true;
+	return false;
+}
+
 static void pod_free(struct pod *p)
 {
 	for (size_t i = 0; i < p->nc; i++) {
 		struct container *c = &p->c[i];
 
+		if (p->terminating && p->name != NULL && !replaced(p)) {
+			char *path = status_path(p, c, "");
+
+			unlink(path);
+			free(path);
+		}
 		free(c->name);
+		free(c->image);
+		free(c->image_error);
 		strv_free(c->argv);
 		strv_free(c->env);
 		free(c->workdir);
@@ -436,6 +480,52 @@ static void check_mounts(yaml_document_t *d, yaml_node_t *spec, yaml_node_t *cn,
 	}
 }
 
+/* The version an image's tag names: "registry.k8s.io/etcd:3.5.16-0" ->
+ * "3.5.16" (kubeadm's tags add "-N"), or NULL without a tag. */
+static char *image_version(const char *image)
+{
+	const char *slash = strrchr(image, '/');
+	const char *colon = strrchr(slash ? slash : image, ':');
+	const char *v;
+	size_t n;
+
+	if (colon == NULL || colon[1] == '\0')
+		return NULL;
+	v = colon[1] == 'v' ? colon + 2 : colon + 1;
+	n = strcspn(v, "-@");
+	if (n == 0 || strspn(v, "0123456789.") != n)
+		return NULL;
+	return xdup_n(v, n);
+}
+
+/* The cached binary for image's version, or NULL when the lab has none. */
+static char *image_binary(const char *image, const char *program)
+{
+	char *v = image_version(image);
+	char *path = NULL;
+
+	if (v != NULL) {
+		path = xalloc(strlen(LAB_ETCD_HOST_DIR) + strlen(v) + strlen(program) + 3);
+		sprintf(path, "%s/%s/%s", LAB_ETCD_HOST_DIR, v, program);
+		if (access(path, X_OK) != 0) {
+			free(path);
+			path = NULL;
+		}
+	}
+	free(v);
+	return path;
+}
+
+static char *image_missing(const char *image)
+{
+	const char *fmt = "Failed to pull image \"%s\": not in the lab's etcd cache (%s has "
+			  "the versions `etcdwiz lab up` fetched from Debian's packages): ErrImagePull";
+	char *msg = xalloc(strlen(fmt) + strlen(image) + strlen(LAB_ETCD_HOST_DIR) + 1);
+
+	sprintf(msg, fmt, image, LAB_ETCD_HOST_DIR);
+	return msg;
+}
+
 static struct pod *pod_parse(const char *file, char *content, size_t len)
 {
 	struct pod *p = xalloc(sizeof *p);
@@ -492,9 +582,17 @@ static struct pod *pod_parse(const char *file, char *content, size_t len)
 		yaml_node_t *env = ynode(&d, cn, "env");
 
 		c->name = xdup(ystr(&d, cn, "name") ? ystr(&d, cn, "name") : "main");
-		for (size_t k = 0; cmd && cmd[k]; k++)
-			c->argv = strv_push(c->argv, k == 0 && strcmp(cmd[k], "etcd") == 0
-							     ? "/usr/bin/etcd" : cmd[k]);
+		c->image = xdup(ystr(&d, cn, "image") ? ystr(&d, cn, "image") : "");
+		c->last_exit = -1;
+		for (size_t k = 0; cmd && cmd[k]; k++) {
+			char *bin = NULL;
+
+			if (k == 0 && strcmp(cmd[k], "etcd") == 0 &&
+			    (bin = image_binary(c->image, cmd[k])) == NULL)
+				c->image_error = image_missing(c->image);
+			c->argv = strv_push(c->argv, bin ? bin : cmd[k]);
+			free(bin);
+		}
 		for (size_t k = 0; args && args[k]; k++)
 			c->argv = strv_push(c->argv, args[k]);
 		strv_free(cmd);
@@ -503,6 +601,11 @@ static struct pod *pod_parse(const char *file, char *content, size_t len)
 			logf_("pod %s: container %s has no command: the stand-in has no images "
 			      "to take an entrypoint from; it will not run", p->name, c->name);
 			c->done = c->failed = true;
+		}
+		if (c->image_error != NULL) {
+			logf_("pod %s/%s: container %s: %s", p->ns, p->name, c->name, c->image_error);
+			c->done = c->failed = true;
+			status_write(p, c, "waiting", "ErrImagePull", c->image_error);
 		}
 		if (env && env->type == YAML_SEQUENCE_NODE)
 			for (yaml_node_item_t *e = env->data.sequence.items.start;
@@ -571,6 +674,37 @@ static void state_clear(const struct pod *p, const struct container *c)
 	free(path);
 }
 
+static char *status_path(const struct pod *p, const struct container *c, const char *suffix)
+{
+	char *path = xalloc(strlen(STATE_DIR) + strlen(p->ns) + strlen(p->name) + strlen(c->name) +
+			    strlen(suffix) + 16);
+
+	sprintf(path, "%s/status/%s_%s_%s%s", STATE_DIR, p->ns, p->name, c->name, suffix);
+	return path;
+}
+
+/* What kubelet's pod status and `crictl ps` say of a container. */
+static void status_write(const struct pod *p, const struct container *c, const char *state,
+			 const char *reason, const char *message)
+{
+	char *path = status_path(p, c, "");
+	char *tmp = status_path(p, c, ".tmp");
+	FILE *f;
+
+	mkdir_p(STATE_DIR "/status", 0755);
+	f = fopen(tmp, "we");
+	if (f) {
+		fprintf(f, "state=%s\nreason=%s\nrestarts=%d\nlast_exit=%d\nimage=%s\nmessage=%s\n",
+			state, reason ? reason : "", c->restarts, c->last_exit,
+			c->image ? c->image : "", message ? message : "");
+		if (fclose(f) == 0)
+			rename(tmp, path);
+	}
+	unlink(tmp);
+	free(tmp);
+	free(path);
+}
+
 static void container_start(struct pod *p, struct container *c)
 {
 	char logdir[1024], logfile[1100];
@@ -627,6 +761,7 @@ static void container_start(struct pod *p, struct container *c)
 			(c->startup_done ? c->liveness.initial_delay : c->startup.initial_delay);
 	c->stopping = false;
 	state_write(p, c);
+	status_write(p, c, "running", "", "");
 	logf_("pod %s/%s (%s): started container %s, pid %d, restart %d, log %s", p->ns,
 	      p->name, p->file, c->name, (int)pid, c->restarts, logfile);
 }
@@ -665,11 +800,14 @@ static void container_exited(struct pod *p, struct container *c, int status)
 		kill(c->probe_pid, SIGKILL);
 	}
 	state_clear(p, c);
+	c->last_exit = WIFEXITED(status) ? WEXITSTATUS(status)
+				       : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
 	if (p->terminating)
 		return;
 	if (strcmp(p->restart_policy, "Never") == 0 ||
 	    (strcmp(p->restart_policy, "OnFailure") == 0 && ok)) {
 		c->done = true;
+		status_write(p, c, "terminated", ok ? "Completed" : "Error", "");
 		return;
 	}
 	if (ran >= BACKOFF_RESET)
@@ -679,6 +817,7 @@ static void container_exited(struct pod *p, struct container *c, int status)
 	      c->backoff, c->name);
 	c->backoff = c->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : c->backoff * 2;
 	c->restarts++;
+	status_write(p, c, "waiting", "CrashLoopBackOff", ok ? "exited 0" : "exited with an error");
 }
 
 /* ---- probes (each one a short-lived child, so nothing here blocks) ------- */
@@ -821,6 +960,7 @@ static void adopt(struct pod *p, struct container *c)
 		c->next_probe = now() + c->liveness.period;
 		logf_("pod %s/%s: adopted running container %s (pid %d)", p->ns, p->name,
 		      c->name, pid);
+		status_write(p, c, "running", "", "");
 	}
 	if (f)
 		fclose(f);
@@ -842,7 +982,7 @@ static void stop_stale(void)
 		int pid = 0;
 		bool kept = false;
 
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || e->d_type == DT_DIR)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", STATE_DIR, e->d_name);
 		f = fopen(path, "re");

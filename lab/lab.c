@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "lab/lab.h"
+#include "lab/lab-internal.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -66,6 +67,7 @@ struct lab_state {
 	bool control_plane;
 	bool netns_dir_was_mounted;
 	bool nspawn_dir_existed;
+	char etcd[32];		/* the etcd version in the cluster file */
 };
 
 struct lab_run {
@@ -81,6 +83,8 @@ static const char *const tool_packages[][2] = {
 	{ "ssh-keygen", "openssh-client" },
 	{ "chroot", "coreutils" },
 	{ "debootstrap", "debootstrap" },
+	{ "apt-get", "apt" },
+	{ "dpkg-deb", "dpkg" },
 };
 
 static void progress(const struct lab_options *opt, const char *fmt, ...)
@@ -183,7 +187,7 @@ static char *argv_join(const char *const argv[])
 /* Run argv without a shell. Output (stdout and stderr together) goes to
  * out_fd when >= 0, else is captured into *out (when out != NULL) or
  * dropped. Returns the exit status, 128+signal, or -1 when it cannot run. */
-static int run_argv(const char *const argv[], int out_fd, char **out)
+int lab_run_argv(const char *const argv[], const char *cwd, int out_fd, char **out)
 {
 	int pipefd[2] = { -1, -1 };
 	int status = 0;
@@ -212,6 +216,10 @@ static int run_argv(const char *const argv[], int out_fd, char **out)
 		dup2(to, 1);
 		dup2(to, 2);
 		close_fds_from(3);
+		if (cwd != NULL && chdir(cwd) != 0) {
+			dprintf(2, "%s: %s\n", cwd, strerror(errno));
+			_exit(127);
+		}
 		execvp(argv[0], (char *const *)argv);
 		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -253,11 +261,11 @@ static int run_argv(const char *const argv[], int out_fd, char **out)
 
 /* run_argv that turns a non-zero exit into an error naming the command
  * and quoting (the end of) its output. */
-static enum wiz_err run_checked(const char *const argv[], int out_fd,
-				struct wiz_error *err)
+enum wiz_err lab_run_checked(const char *const argv[], const char *cwd, int out_fd,
+			     struct wiz_error *err)
 {
 	char *out = NULL;
-	int rc = run_argv(argv, out_fd, out_fd >= 0 ? NULL : &out);
+	int rc = lab_run_argv(argv, cwd, out_fd, out_fd >= 0 ? NULL : &out);
 	enum wiz_err ret = WIZ_ERR_OK;
 
 	if (rc != 0) {
@@ -283,13 +291,23 @@ static enum wiz_err run_checked(const char *const argv[], int out_fd,
 	return ret;
 }
 
+static int run_argv(const char *const argv[], int out_fd, char **out)
+{
+	return lab_run_argv(argv, NULL, out_fd, out);
+}
+
+static enum wiz_err run_checked(const char *const argv[], int out_fd, struct wiz_error *err)
+{
+	return lab_run_checked(argv, NULL, out_fd, err);
+}
+
 #define RUN(err, ...)                                                       \
 	run_checked((const char *const[]){ __VA_ARGS__, NULL }, -1, (err))
 #define RUN_QUIET(...) run_argv((const char *const[]){ __VA_ARGS__, NULL }, -1, NULL)
 
 /* ---- small file-system helpers ------------------------------------------- */
 
-static bool is_dir(const char *path)
+bool lab_is_dir(const char *path)
 {
 	struct stat st;
 
@@ -395,7 +413,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag,
 }
 
 /* rm -rf that never crosses into another file system. */
-static void rm_rf(const char *path)
+void lab_rm_rf(const char *path)
 {
 	struct stat st;
 
@@ -524,7 +542,9 @@ static void state_load(struct lab_state *st)
 			continue;
 		*eq = '\0';
 		v = (int)strtol(eq + 1, NULL, 10);
-		if (strcmp(line, "members") == 0)
+		if (strcmp(line, "etcd") == 0)
+			snprintf(st->etcd, sizeof st->etcd, "%s", eq + 1);
+		else if (strcmp(line, "members") == 0)
 			st->members = v;
 		else if (strcmp(line, "control_plane") == 0)
 			st->control_plane = v != 0;
@@ -536,15 +556,30 @@ static void state_load(struct lab_state *st)
 	free(data);
 }
 
+/* Write path only when its content changes, so a second `lab up` leaves
+ * every file (and its mtime) alone. */
+static enum wiz_err write_if_changed(const char *path, const char *data, size_t len,
+				     mode_t mode, struct wiz_error *err)
+{
+	char *old = NULL;
+	size_t oldlen = 0;
+	bool same = wiz_read_file(path, 1 << 20, &old, &oldlen, NULL) == WIZ_ERR_OK &&
+		    oldlen == len && memcmp(old, data, len) == 0;
+
+	free(old);
+	return same ? WIZ_ERR_OK : wiz_write_file_atomic(path, data, len, mode, err);
+}
+
 static enum wiz_err state_save(const struct lab_state *st, struct wiz_error *err)
 {
 	char *s = xasprintf("# etcdwiz lab state: what `etcdwiz lab up` made\n"
 			    "members=%d\ncontrol_plane=%d\n"
-			    "netns_dir_was_mounted=%d\nnspawn_dir_existed=%d\n",
+			    "netns_dir_was_mounted=%d\nnspawn_dir_existed=%d\netcd=%s\n",
 			    st->members, st->control_plane ? 1 : 0,
 			    st->netns_dir_was_mounted ? 1 : 0,
-			    st->nspawn_dir_existed ? 1 : 0);
-	enum wiz_err rc = write_string(STATE_FILE, s, 0644, err);
+			    st->nspawn_dir_existed ? 1 : 0, st->etcd);
+	/* Unchanged, it is not rewritten: a second `lab up` touches nothing. */
+	enum wiz_err rc = write_if_changed(STATE_FILE, s, strlen(s), 0644, err);
 
 	free(s);
 	return rc;
@@ -652,7 +687,7 @@ static bool word_in(const char *list, const char *word)
 /* The Debian archive this machine already uses: the first http(s) URI of a
  * `deb` entry for bookworm in /etc/apt/sources.list{,.d/}; one-line and
  * deb822 formats. $ETCDWIZ_LAB_MIRROR overrides. */
-static char *lab_mirror(void)
+char *lab_mirror(void)
 {
 	const char *env = getenv("ETCDWIZ_LAB_MIRROR");
 	char *found = NULL;
@@ -761,7 +796,7 @@ static enum wiz_err base_build(const struct lab_options *opt, struct wiz_error *
 				     "./lab next to etcdwiz and %s)"), PKGLIBEXECDIR);
 		goto out;
 	}
-	rm_rf(tmp);
+	lab_rm_rf(tmp);
 	logfd = open(LAB_DIR "/base-build.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (logfd < 0) {
 		rc = wiz_error_set(err, WIZ_ERR_IO, _("cannot create %s: %s"),
@@ -794,7 +829,7 @@ static enum wiz_err base_build(const struct lab_options *opt, struct wiz_error *
 	free(stamp);
 	if (rc != WIZ_ERR_OK)
 		goto out;
-	rm_rf(LAB_DIR "/base");
+	lab_rm_rf(LAB_DIR "/base");
 	if (rename(tmp, LAB_DIR "/base") != 0) {
 		rc = wiz_error_set(err, WIZ_ERR_IO, _("cannot rename %s: %s"), tmp,
 				   strerror(errno));
@@ -803,7 +838,7 @@ static enum wiz_err base_build(const struct lab_options *opt, struct wiz_error *
 	progress(opt, _("base tree ready in %.0f s"), now_seconds() - t0);
 out:
 	if (rc != WIZ_ERR_OK)
-		rm_rf(tmp);
+		lab_rm_rf(tmp);
 	if (logfd >= 0)
 		close(logfd);
 	free(setup);
@@ -1137,7 +1172,7 @@ static void cgroups_remove(void)
 		char *top = xasprintf("%s/etcdwiz-lab", roots[i]);
 
 		/* cgroup directories go with rmdir alone, depth first. */
-		if (is_dir(top))
+		if (lab_is_dir(top))
 			nftw(top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 		free(top);
 		free(roots[i]);
@@ -1150,6 +1185,7 @@ static enum wiz_err container_start(struct lab_host *h, struct wiz_error *err)
 	char *pidpath = xasprintf("%s/nspawn.pid", h->dir);
 	char *nsopt = xasprintf("--network-namespace-path=/run/netns/%s", h->netns);
 	char *machine = xasprintf("--machine=%s", h->name);
+	const char *etcd_bind = "--bind-ro=" LAB_ETCD_DIR ":" LAB_ETCD_HOST_DIR;
 	char *roots[2], *procs[2] = { NULL, NULL };
 	size_t nroots = cgroup_roots(roots);
 	char pidtxt[32];
@@ -1181,8 +1217,8 @@ static enum wiz_err container_start(struct lab_host *h, struct wiz_error *err)
 		const char *const argv[] = { "systemd-nspawn", "--boot", "--register=no",
 				       "--keep-unit", "--capability=CAP_NET_ADMIN", nsopt,
 				       machine, "--link-journal=no", "--console=read-only",
-				       "--resolv-conf=off", "--timezone=off", "-D", h->root,
-				       NULL };
+				       "--resolv-conf=off", "--timezone=off", etcd_bind,
+				       "-D", h->root, NULL };
 		int devnull = open("/dev/null", O_RDONLY);
 
 		setsid();
@@ -1440,20 +1476,6 @@ static void host_set(struct host *dst, const struct lab_host *h)
 	dst->ssh.sudo = -1;
 }
 
-/* Write path only when its content changes, so a second `lab up` leaves
- * every file (and its mtime) alone. */
-static enum wiz_err write_if_changed(const char *path, const char *data, size_t len,
-				     mode_t mode, struct wiz_error *err)
-{
-	char *old = NULL;
-	size_t oldlen = 0;
-	bool same = wiz_read_file(path, 1 << 20, &old, &oldlen, NULL) == WIZ_ERR_OK &&
-		    oldlen == len && memcmp(old, data, len) == 0;
-
-	free(old);
-	return same ? WIZ_ERR_OK : wiz_write_file_atomic(path, data, len, mode, err);
-}
-
 static enum wiz_err write_cluster_files(const struct lab_run *r, struct wiz_error *err)
 {
 	struct cluster c;
@@ -1466,7 +1488,7 @@ static enum wiz_err write_cluster_files(const struct lab_run *r, struct wiz_erro
 	free(c.kubernetes_version);
 	c.kubernetes_version = xstrdup(LAB_KUBERNETES_VERSION);
 	free(c.etcd.version);
-	c.etcd.version = xstrdup(LAB_ETCD_VERSION);
+	c.etcd.version = xstrdup(r->st.etcd);
 	c.runtime.install = false;
 	free(c.ssh.user);
 	c.ssh.user = xstrdup("root");
@@ -1714,8 +1736,8 @@ static void remove_run_leftovers(const struct lab_state *st)
 		umount2("/run/netns", MNT_DETACH);
 		rmdir("/run/netns");
 	}
-	if (!st->nspawn_dir_existed && is_dir("/run/systemd/nspawn"))
-		rm_rf("/run/systemd/nspawn");
+	if (!st->nspawn_dir_existed && lab_is_dir("/run/systemd/nspawn"))
+		lab_rm_rf("/run/systemd/nspawn");
 }
 
 static void teardown(const struct lab_state *st, bool purge, struct down_counts *dc,
@@ -1727,11 +1749,11 @@ static void teardown(const struct lab_state *st, bool purge, struct down_counts 
 	cgroups_remove();
 	remove_run_leftovers(st);
 	if (purge) {
-		rm_rf(LAB_DIR);
+		lab_rm_rf(LAB_DIR);
 		return;
 	}
-	rm_rf(LAB_DIR "/hosts");
-	rm_rf(LAB_DIR "/base.tmp");
+	lab_rm_rf(LAB_DIR "/hosts");
+	lab_rm_rf(LAB_DIR "/base.tmp");
 	unlink(LAB_DIR "/known_hosts");
 	unlink(lab_cluster_file());
 	unlink(STATE_FILE);
@@ -1741,13 +1763,13 @@ enum wiz_err lab_down(bool purge, FILE *out, struct wiz_error *err)
 {
 	struct lab_state st;
 	struct down_counts dc = { 0, 0, 0, 0, 0, 0 };
-	struct lab_options opt = { 0, false, 0, out };
+	struct lab_options opt = { 0, false, 0, out, NULL };
 	int lockfd = -1;
 	enum wiz_err rc = lab_check_prerequisites(false, err);
 
 	if (rc != WIZ_ERR_OK)
 		return rc;
-	if (is_dir(LAB_DIR)) {
+	if (lab_is_dir(LAB_DIR)) {
 		lockfd = lock_lab(err);
 		if (lockfd < 0)
 			return WIZ_ERR_IO;
@@ -1873,6 +1895,29 @@ static enum wiz_err up_steps(struct lab_run *r, struct wiz_error *err)
 	return rc;
 }
 
+/* The etcd version the cluster file names: --etcd, else the lab's own
+ * from before, else the newest 3.5; always one in the cache. */
+static enum wiz_err choose_etcd(const struct lab_options *opt, struct lab_state *st,
+				struct wiz_error *err)
+{
+	const char *want = opt->etcd_version ? opt->etcd_version : st->present && st->etcd[0] ? st->etcd : NULL;
+	char *pick = want ? xstrdup(want) : lab_etcd_default_version();
+	enum wiz_err rc = WIZ_ERR_OK;
+
+	if (pick == NULL || !lab_etcd_cached(pick)) {
+		char *have = lab_etcd_cached_list();
+
+		rc = wiz_error_set(err, WIZ_ERR_NOTFOUND,
+				   _("the lab has no etcd %s; it has: %s (from Debian's packages, in %s)"),
+				   pick ? pick : "3.5", have[0] ? have : _("none"), LAB_ETCD_DIR);
+		free(have);
+	} else {
+		snprintf(st->etcd, sizeof st->etcd, "%s", pick);
+	}
+	free(pick);
+	return rc;
+}
+
 enum wiz_err lab_up(const struct lab_options *opt, FILE *out, struct wiz_error *err)
 {
 	struct lab_run r;
@@ -1917,6 +1962,12 @@ enum wiz_err lab_up(const struct lab_options *opt, FILE *out, struct wiz_error *
 		if (rc != WIZ_ERR_OK)
 			goto out;
 	}
+	rc = lab_etcd_cache_fill(opt->progress, err);
+	if (rc != WIZ_ERR_OK)
+		goto out;
+	rc = choose_etcd(opt, &r.st, err);
+	if (rc != WIZ_ERR_OK)
+		goto out;
 	if (!r.st.present) {
 		/* Before anything is made: remember what existed, so `down`
 		 * removes only what the lab added. */
@@ -1924,11 +1975,11 @@ enum wiz_err lab_up(const struct lab_options *opt, FILE *out, struct wiz_error *
 		r.st.members = opt->members;
 		r.st.control_plane = opt->control_plane;
 		r.st.netns_dir_was_mounted = is_mount_point("/run/netns");
-		r.st.nspawn_dir_existed = is_dir("/run/systemd/nspawn");
-		rc = state_save(&r.st, err);
-		if (rc != WIZ_ERR_OK)
-			goto out;
+		r.st.nspawn_dir_existed = lab_is_dir("/run/systemd/nspawn");
 	}
+	rc = state_save(&r.st, err);
+	if (rc != WIZ_ERR_OK)
+		goto out;
 	hosts_init(&r, opt->members, opt->control_plane);
 	rc = up_steps(&r, err);
 	if (rc != WIZ_ERR_OK) {
@@ -1944,7 +1995,7 @@ enum wiz_err lab_up(const struct lab_options *opt, FILE *out, struct wiz_error *
 				r.n_hosts),
 			r.n_hosts, LAB_SUBNET, now_seconds() - t0);
 		print_hosts(&r, out, false);
-		fprintf(out, _("Cluster file: %s\n"), lab_cluster_file());
+		fprintf(out, _("Cluster file: %s (etcd %s)\n"), lab_cluster_file(), r.st.etcd);
 		fprintf(out, _("Log in:       ssh -i %s -o UserKnownHostsFile=%s root@%s\n"),
 			LAB_DIR "/id_ed25519", LAB_DIR "/known_hosts", r.hosts[0].addr);
 	}

@@ -41,7 +41,10 @@
 #define LAB_ROUTE_METRIC "4242"
 #define LAB_FIRST_HOST_OCTET 11
 #define LAB_CLUSTER_NAME "lab"
-#define LAB_ETCD_VERSION "3.4.23"	/* etcd-server in Debian 12 */
+/* The cache of etcd versions (etcd-cache.c), and where each host sees it
+ * (read-only): the kubelet stand-in runs the version a pod's image names. */
+#define LAB_ETCD_DIR LAB_DIR "/etcd"
+#define LAB_ETCD_HOST_DIR "/opt/etcdwiz-lab/etcd"
 #define LAB_KUBERNETES_VERSION "1.33"
 #define LAB_SUITE "bookworm"
 #define LAB_MAX_MEMBERS 7
@@ -51,6 +54,7 @@ struct lab_options {
 	bool control_plane;	/* one more host, cp-1 */
 	int timeout;		/* seconds to wait for every sshd */
 	FILE *progress;		/* progress lines; NULL = quiet */
+	const char *etcd_version;	/* for the cluster file; NULL: as before, or the newest 3.5 */
 };
 
 /* The checks every subcommand starts with: root, and the tools it runs.
@@ -73,6 +77,15 @@ enum wiz_err lab_down(bool purge, FILE *out, struct wiz_error *err);
  * and every host answers, WIZ_ERR_NOTFOUND when there is no lab,
  * WIZ_ERR_UNREACHABLE when some host is down. */
 enum wiz_err lab_status(FILE *out, struct wiz_error *err);
+
+/* The etcd versions of the lab: Debian's packages, fetched once with apt
+ * into LAB_ETCD_DIR/<version>/ (etcd, etcdctl, etcdutl). */
+enum wiz_err lab_etcd_cache_fill(FILE *progress, struct wiz_error *err);
+bool lab_etcd_cached(const char *version);
+/* The newest cached 3.5, or NULL. Caller frees. */
+char *lab_etcd_default_version(void);
+/* "3.4.23, 3.5.16, 3.5.30": the cached ones. Caller frees. */
+char *lab_etcd_cached_list(void);
 
 /* The path of the cluster file `lab up` writes. */
 const char *lab_cluster_file(void);

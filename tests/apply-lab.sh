@@ -148,7 +148,7 @@ tap_is "a second apply is one remote command on each host (all its checks at onc
 	"$(remote_commands "$(ls -t "$JOURNALS"/*-plan.log | head -n 1)" | tr '\n' ' ' | sed 's/ $//')"
 
 # CIS Kubernetes Benchmark, etcd section 2.1-2.6 and files 1.1.7, 1.1.11, 1.1.19-1.1.21.
-lab_ssh 198.51.100.11 'ps -eo args | grep -E "^(/usr/bin/)?etcd " | head -n 1' >"$TAP_TMP/args"
+lab_ssh 198.51.100.11 'ps -eo args | grep -E "^([^ ]*/)?etcd " | head -n 1' >"$TAP_TMP/args"
 cis_flags() {
 	grep -q -- '--cert-file=' "$1" && grep -q -- '--key-file=' "$1" &&
 	grep -q -- '--client-cert-auth=true' "$1" && ! grep -q -- '--auto-tls=true' "$1" &&
@@ -170,13 +170,11 @@ root:root
 # A member whose etcd cannot start: apply does not end in success, and
 # says which member and what its pod logged (its host is reachable, so it
 # is failed, not unreachable).
-lab_ssh 198.51.100.13 'mv /usr/bin/etcd /usr/bin/etcd.real &&
-	printf "#!/bin/sh\necho \"etcd: broken for this test\" >&2\nexit 1\n" >/usr/bin/etcd &&
-	chmod 0755 /usr/bin/etcd && pkill -f "^/usr/bin/etcd "; true' >/dev/null 2>&1
+break_etcd 198.51.100.13
 "$ETCDWIZ" apply --yes -f "$CF" --health-timeout 15s >"$TAP_TMP/broken" 2>&1
 tap_is "apply on a converged cluster with a member's etcd broken exits 1" 1 $?
-tap_grep "it names the member, the timeout and the pod's log" \
-	'etcd-3 verify: failed: \[ERROR Health\]: etcd on etcd-3 did not answer within 15s \(cannot reach 198\.51\.100\.13:2379 on its host: .*\); the last lines of its pod.s log .*broken for this test' \
+tap_grep "it names the member, the timeout, the pod's state (from the stand-in's status) and its log" \
+	'etcd-3 verify: failed: \[ERROR Health\]: etcd on etcd-3 did not answer within 15s \(cannot reach 198\.51\.100\.13:2379 on its host: .*\); its pod is waiting: CrashLoopBackOff: exited with an error; the last lines of its pod.s log .*broken for this test' \
 	"$TAP_TMP/broken"
 tap_grep "the recap: etcd-3 failed (not unreachable), the others ok" \
 	'etcd-3 +: ok=0 changed=0 unreachable=0 failed=1' "$TAP_TMP/broken"
@@ -198,7 +196,7 @@ echo "# apply ended $took s after etcd-3 was killed during verify (health timeou
 tap_grep "etcd-3 is reported unreachable" 'etcd-3 +: .*unreachable=1' "$TAP_TMP/verify-kill"
 restart_etcd3
 # A new kubelet (stand-in) starts the pod at once, without the back-off.
-lab_ssh 198.51.100.13 'mv -f /usr/bin/etcd.real /usr/bin/etcd && systemctl restart kubelet' >/dev/null 2>&1
+mend_etcd 198.51.100.13
 "$ETCDWIZ" apply --yes -f "$CF" >"$TAP_TMP/healed" 2>&1
 tap_is "with etcd-3 mended, apply ends healthy" 0 $?
 

@@ -6,6 +6,7 @@
 command -v systemd-nspawn >/dev/null || tap_skip_all "systemd-nspawn missing: apt-get install systemd-container"
 command -v ssh >/dev/null || tap_skip_all "ssh missing: apt-get install openssh-client"
 LAB=/var/lib/etcdwiz-lab
+LAB_ETCD_HOST_DIR=/opt/etcdwiz-lab/etcd	# the cached etcd versions, as a host sees them
 if [ ! -e "$LAB/base/etc/etcdwiz-lab-base" ] && ! command -v debootstrap >/dev/null; then
 	tap_skip_all "no cached lab base tree and no debootstrap: apt-get install debootstrap"
 fi
@@ -22,4 +23,18 @@ lab_ssh() {
 	shift
 	timeout 60 ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$LAB/known_hosts" \
 		-o ConnectTimeout=10 -o LogLevel=ERROR -i "$LAB/id_ed25519" "root@$to" "$@"
+}
+
+# break_etcd ADDR / mend_etcd ADDR: the host's etcd cannot start (every
+# cached etcd binary, read-only in the host, is covered by a script that
+# says so and exits 1), then can again (kubelet restarted: no back-off).
+break_etcd() {
+	lab_ssh "$1" 'printf "#!/bin/sh\necho \"etcd: broken for this test\" >&2\nexit 1\n" >/run/broken-etcd &&
+		chmod 0755 /run/broken-etcd &&
+		for f in '"$LAB_ETCD_HOST_DIR"'/*/etcd; do mountpoint -q "$f" || mount --bind /run/broken-etcd "$f"; done &&
+		pkill -x etcd; true' >/dev/null 2>&1
+}
+mend_etcd() {
+	lab_ssh "$1" 'for f in '"$LAB_ETCD_HOST_DIR"'/*/etcd; do while mountpoint -q "$f"; do umount "$f"; done; done;
+		rm -f /run/broken-etcd; systemctl restart kubelet' >/dev/null 2>&1
 }

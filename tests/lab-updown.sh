@@ -23,7 +23,7 @@ fi
 ETCDWIZ_LAB_PATH="${TOP_BUILDDIR:-.}/lab:${TOP_SRCDIR:-.}/lab"
 export ETCDWIZ_LAB_PATH
 
-tap_plan 34
+tap_plan 43
 
 # Everything the lab could leave behind, ignoring what is not ours to judge:
 # zombies waiting for the host's init, and other pid namespaces that
@@ -104,7 +104,16 @@ rc=$?
 tap_is "lab up -n 3 exits 0 (took $(($(date +%s) - start)) s)" 0 "$rc"
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$TAP_TMP/up.err" "$TAP_TMP/up.out"
 tap_grep "lab up prints the hosts" '^  etcd-3  +198\.51\.100\.13 ' "$TAP_TMP/up.out"
-tap_grep "lab up prints the cluster file path" "^Cluster file: $LAB/cluster.yaml\$" "$TAP_TMP/up.out"
+tap_grep "lab up prints the cluster file path and its etcd" "^Cluster file: $LAB/cluster.yaml \\(etcd 3\.5\.30\\)\$" "$TAP_TMP/up.out"
+# The etcd versions: Debian's packages, unpacked once; this machine's apt
+# lists untouched (the lab's apt has its own under $LAB/apt).
+tap_is "the etcd cache holds 3.4.23, 3.5.16 and 3.5.30, each its own version" \
+	"3.4.23 3.5.16 3.5.30" \
+	"$(for v in 3.4.23 3.5.16 3.5.30; do "$LAB/etcd/$v/etcd" --version 2>/dev/null | sed -n 's/^etcd Version: //p'; done | tr '\n' ' ' | sed 's/ $//')"
+tap_check "3.5 comes with etcdutl and etcdctl" test -x "$LAB/etcd/3.5.16/etcdutl" -a -x "$LAB/etcd/3.5.30/etcdctl"
+tap_is "this machine's apt lists hold no trixie or sid index" 0 \
+	"$(ls /var/lib/apt/lists 2>/dev/null | grep -cE '_(trixie|sid)_')"
+tap_grep "the cluster file names etcd 3.5.30 (the newest 3.5)" '^  version: "?3\.5\.30"?$' "$LAB/cluster.yaml"
 tap_check "the cluster file validates" "$ETCDWIZ" validate -f "$LAB/cluster.yaml"
 tap_grep "the cluster file pins host keys" '^    etcd-2: SHA256:' "$LAB/cluster.yaml"
 
@@ -202,6 +211,27 @@ tap_check "the pod is restarted after it exits (10 s back-off)" \
 lab_ssh $H mv /etc/kubernetes/manifests/sleeper.yaml /root/
 tap_check "the pod stops when its manifest is moved away" \
 	wait_for 10 lab_ssh $H "! pgrep -f 'sleep 123[4]'"
+# An etcd image the lab does not have fails as a missing image does: no
+# other version runs in its place, and its status says why.
+ghost='apiVersion: v1
+kind: Pod
+metadata:
+  name: ghost
+  namespace: kube-system
+spec:
+  hostNetwork: true
+  containers:
+  - name: etcd
+    image: registry.k8s.io/etcd:3.5.21-0
+    command: ["etcd", "--name=ghost", "--data-dir=/tmp/ghost", "--listen-client-urls=http://127.0.0.1:23790", "--advertise-client-urls=http://127.0.0.1:23790", "--listen-peer-urls=http://127.0.0.1:23800"]
+'
+printf '%s' "$ghost" | lab_ssh $H 'cat >/etc/kubernetes/manifests/ghost.yaml'
+ghost_status() { lab_ssh $H cat /run/kubelet-standin/status/kube-system_ghost_etcd >"$TAP_TMP/ghost" 2>/dev/null; }
+tap_check "a pod whose etcd image is not in the cache gets a status" wait_for 10 ghost_status
+tap_grep "... waiting, ErrImagePull, naming the image" \
+	'^message=Failed to pull image "registry.k8s.io/etcd:3.5.21-0".*ErrImagePull' "$TAP_TMP/ghost"
+tap_is "... and nothing runs in its place" 0 "$(lab_ssh $H "pgrep -fc 'name=ghos[t]'")"
+lab_ssh $H rm -f /etc/kubernetes/manifests/ghost.yaml
 
 # Idempotent: a second up changes nothing.
 stat -c '%Y %n' "$LAB"/cluster.yaml "$LAB"/known_hosts "$LAB"/state "$LAB"/hosts/*/nspawn.pid \
@@ -217,6 +247,9 @@ stat -c '%Y %n' "$LAB"/cluster.yaml "$LAB"/known_hosts "$LAB"/state "$LAB"/hosts
 cat "$LAB"/hosts/*/nspawn.pid >>"$TAP_TMP/m2"
 cat "$TAP_TMP/p1" >>"$TAP_TMP/m1"
 tap_check "a second lab up changes no file and no container" diff "$TAP_TMP/m1" "$TAP_TMP/m2"
+"$ETCDWIZ" lab up -n 3 --etcd 3.9.9 >"$TAP_TMP/up-ghost.out" 2>&1
+tap_is "lab up --etcd with a version the lab lacks exits 1" 1 $?
+tap_grep "... naming the versions it has" 'no etcd 3\.9\.9; it has: 3\.4\.23, 3\.5\.16, 3\.5\.30' "$TAP_TMP/up-ghost.out"
 "$ETCDWIZ" lab up -n 5 >"$TAP_TMP/up5.out" 2>&1
 tap_grep "lab up -n 5 over a 3-host lab says to run down first" 'lab down' "$TAP_TMP/up5.out"
 tap_check "lab status exits 0 with every host up" "$ETCDWIZ" lab status

@@ -884,6 +884,16 @@ static void test_verify_reports(void **state)
 	assert_non_null(strstr(msg, "first|etcd: cannot start"));
 	plan_free(&plan);
 
+	/* A pod that never started (its image cannot be had) says so. */
+	use_probe(&env, "@@podstatus\nstate=waiting\nreason=ErrImagePull\nrestarts=0\n"
+			"message=Failed to pull image \"registry.k8s.io/etcd:3.5.21-0\"\n@@podlog\n");
+	plan_init(&plan);
+	step_find("verify")->plan(&env, &plan);
+	msg = first_finding(&plan, "Health");
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "its pod is waiting: ErrImagePull: Failed to pull image \"registry.k8s.io/etcd:3.5.21-0\""));
+	plan_free(&plan);
+
 	/* It answers but is unhealthy (no quorum): etcd's reason. */
 	v.answered = true;
 	snprintf(v.detail, sizeof v.detail, "RAFT NO LEADER");

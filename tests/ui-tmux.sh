@@ -162,9 +162,7 @@ deploy_waits() {
 	local t7 nothing applied i s
 	tmux -L "$SOCK" kill-server >/dev/null 2>&1
 	rm -rf "$XDG_STATE_HOME"
-	lab_ssh 198.51.100.13 'mv /usr/bin/etcd /usr/bin/etcd.real &&
-		printf "#!/bin/sh\necho \"etcd: broken for this test\" >&2\nexit 1\n" >/usr/bin/etcd &&
-		chmod 0755 /usr/bin/etcd && pkill -f "^/usr/bin/etcd.real "; pkill -f "^/usr/bin/etcd "; true' >/dev/null 2>&1
+	break_etcd 198.51.100.13
 	tmux -L "$SOCK" -f /dev/null new-session -d -s wiz -x 100 -y 30 \
 		"env TERM=xterm-256color LC_ALL=C.UTF-8 ASAN_OPTIONS=log_path=$TAP_TMP/asan UBSAN_OPTIONS=log_path=$TAP_TMP/ubsan XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' ETCDWIZ_LAB_PATH='$ETCDWIZ_LAB_PATH' '$ETCDWIZ' wizard --lab; echo WIZARD-EXIT=\$?; sleep 600" || return 1
 	wait_screen 60 "$(T 'cluster %s%s' | sed 's/%s%s.*/lab/')" || return 1
@@ -181,7 +179,7 @@ deploy_waits() {
 	sleep 2
 	# Still on Deploy, still waiting: then etcd-3 is mended.
 	screen | grep -qF "$t7" || { echo "# left Deploy while a member was not healthy"; return 1; }
-	lab_ssh 198.51.100.13 'mv -f /usr/bin/etcd.real /usr/bin/etcd && systemctl restart kubelet' >/dev/null 2>&1
+	mend_etcd 198.51.100.13
 	applied=$(T 'Applied on every host.')
 	wait_screen 120 "$applied" || return 1
 	keys F3
@@ -193,7 +191,7 @@ deploy_waits() {
 }
 deploy_waits
 rc=$?
-lab_ssh 198.51.100.13 '[ -e /usr/bin/etcd.real ] && mv -f /usr/bin/etcd.real /usr/bin/etcd && systemctl restart kubelet; true' >/dev/null 2>&1
+mend_etcd 198.51.100.13
 tap_is "Deploy with a member not healthy waits for it, and goes on once it is mended" 0 $rc
 show_reports
 tap_grep "Deploy said which wait it is: 1 member, the 3m bound" \

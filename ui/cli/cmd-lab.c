@@ -25,20 +25,24 @@ static int lab_up_exec(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "members", required_argument, NULL, 'n' },
 		{ "control-plane", no_argument, NULL, 'c' },
+		{ "etcd", required_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct lab_options o = { 3, false, 120, stderr };
+	struct lab_options o = { 3, false, 120, stderr, NULL };
 	struct wiz_error err;
 	char *end;
 	long v;
 	int c;
 
 	wiz_error_clear(&err);
-	while ((c = getopt_long(argc, argv, "+n:ct:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+n:ce:t:qh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'e':
+			o.etcd_version = optarg;
+			break;
 		case 'n':
 			v = strtol(optarg, &end, 10);
 			if (*end != '\0' || v < 1 || v > LAB_MAX_MEMBERS)
@@ -175,7 +179,7 @@ static int cmd_lab_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_lab_entry = {
 	.name = "lab",
-	.args = "up [-n 3|5|7] [--control-plane] | status | down [--purge]",
+	.args = "up [-n 3|5|7] [--control-plane] [--etcd VERSION] | status | down [--purge]",
 	.summary = N_("run a lab of Debian 12 hosts (systemd-nspawn containers) on this machine"),
 	.help = N_(
 		"Commands (root only):\n"
@@ -189,15 +193,22 @@ const struct cmd_entry cmd_lab_entry = {
 		"Options:\n"
 		"  -n, --members N     etcd hosts for up: 3, 5 or 7 (default 3)\n"
 		"  -c, --control-plane one more host, cp-1, for the Kubernetes step\n"
+		"  -e, --etcd VERSION  the etcd the cluster file names: 3.4.23, 3.5.16 or\n"
+		"                      3.5.30 (default: as before, else the newest 3.5)\n"
 		"  -t, --timeout SECS  wait this long for every sshd (default 120)\n"
 		"  -q, --quiet         no progress lines from up\n"
 		"      --purge         down: also delete the cached base tree and keys\n"
 		"  -h, --help          show this help and exit\n\n"
 		"Hosts: etcd-1 .. etcd-N at 198.51.100.11 and up, cp-1 after them, on\n"
 		"bridge ewlab0 (198.51.100.1/24). Each host is Debian 12 booted by\n"
-		"systemd-nspawn: systemd, sshd, sudo, and etcd 3.4.23 from Debian,\n"
-		"with its own network namespace and overlay root. kubelet is a stand-in\n"
-		"that runs static pods as plain processes; there is no container runtime.\n\n"
+		"systemd-nspawn: systemd, sshd, sudo, with its own network namespace\n"
+		"and overlay root. kubelet is a stand-in that runs static pods as plain\n"
+		"processes; there is no container runtime. It runs the etcd a pod's\n"
+		"image names (registry.k8s.io/etcd:3.5.16-0: 3.5.16) from the lab's\n"
+		"cache of Debian's etcd packages: 3.4.23 (Debian 12), 3.5.16 (Debian\n"
+		"13) and 3.5.30 (unstable), fetched once with apt into\n"
+		"/var/lib/etcdwiz-lab/etcd (own sources list and state; this machine's\n"
+		"apt configuration is not changed). An image not there fails its pod.\n\n"
 		"Accounts on every host (SSH key: /var/lib/etcdwiz-lab/id_ed25519):\n"
 		"  root    the lab key only\n"
 		"  wiz     the lab key or password etcdwiz-lab; sudo without a password\n"

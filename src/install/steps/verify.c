@@ -29,6 +29,12 @@ static void verify_reads(const struct step_env *env, struct probe_request *out)
 {
 	(void)env;
 	/* What etcd cannot say from here: the last lines of its pod's log. */
+	/* The pod's state as kubelet reports it (the lab's stand-in writes
+	 * it to a file; absent elsewhere): a pod that never started, an image
+	 * that cannot be had, leaves no log to read. */
+	probe_read_item(out, PROBE_SHELL, "podstatus",
+			"for f in /run/kubelet-standin/status/kube-system_etcd*_etcd; do "
+			"[ -f \"$f\" ] && cat -- \"$f\"; break; done");
 	probe_read_item(out, PROBE_SHELL, "podlog",
 			"f=$(ls -t /var/log/pods/kube-system_etcd*_*/etcd/*.log 2>/dev/null | head -n 1)\n"
 			"[ -n \"$f\" ] && { echo \"$f\"; tail -n " PROBE_STR(POD_LOG_LINES) " \"$f\" | cut -c1-240; }");
@@ -91,6 +97,19 @@ static void verify_plan(const struct step_env *env, struct plan *plan)
 	else
 		why = xasprintf(_("etcd on %s is healthy but is not started under that name in its member list"),
 				env->host->name);
+	{
+		const char *state = probe_value(env->probe, "podstatus", "state");
+		const char *reason = probe_value(env->probe, "podstatus", "reason");
+		const char *message = probe_value(env->probe, "podstatus", "message");
+
+		if (state != NULL && strcmp(state, "running") != 0 && reason != NULL && reason[0]) {
+			char *more = xasprintf(_("%s; its pod is %s: %s%s%s"), why, state, reason,
+					       message && message[0] ? ": " : "", message ? message : "");
+
+			free(why);
+			why = more;
+		}
+	}
 	/* Before apply a cluster that is not up yet is expected: only a warning. */
 	if (log[0] != '\0')
 		plan_finding(plan, env->applying, "Health", _("%s; the last lines of its pod's log (%s): %s"),
