@@ -12,16 +12,23 @@
  *     --pod-manifest-path works too, as in old kubelet drop-ins);
  *   - watches staticPodPath (polling once a second), ignoring files whose
  *     names start with a dot;
- *   - runs each pod's containers' command + args as plain processes on the
- *     host: hostNetwork, hostPath volumes are the host's own paths; the
- *     image's tag picks the etcd binary from the lab's cache of Debian's
- *     etcd packages (registry.k8s.io/etcd:3.5.16-0 runs
- *     LAB_ETCD_HOST_DIR/3.5.16/etcd), and a tag the cache does not have
- *     fails the container as a missing image does (ErrImagePull), never
- *     running another version instead;
- *   - writes each container's status (state, reason, restarts, last exit
- *     code) to STATE_DIR/status/NS_NAME_CONTAINER, as `crictl ps` and the
- *     pod status would show it;
+ *   - runs each pod's containers' command + args as processes on the host
+ *     network (hostNetwork); the image's tag picks the etcd binary from the
+ *     lab's cache of Debian's etcd packages (registry.k8s.io/etcd:3.5.16-0
+ *     runs LAB_ETCD_HOST_DIR/3.5.16/etcd), and a tag the cache does not
+ *     have fails the container as a missing image does (ErrImagePull),
+ *     never running another version instead;
+ *   - runs an etcd image's container in a mount namespace of its own whose
+ *     root holds only the image (etcd at IMAGE_BIN, glibc), /dev, /proc and
+ *     the pod's hostPath volumes at their mountPaths (read-only where the
+ *     manifest says so), so a manifest that forgets a volume fails here as
+ *     under kubelet (other images, which the lab does not have, run on the
+ *     host's filesystem);
+ *   - writes each container's status (state, ready, reason, restarts, last
+ *     exit code) to STATE_DIR/status/NS_NAME_CONTAINER, as `crictl ps` and
+ *     the pod status would show it; readiness comes from the
+ *     readinessProbe (after startup; failureThreshold failures make it not
+ *     ready, without a restart);
  *   - restarts a container with kubelet's back-off (10 s doubling to 5 min,
  *     reset after 10 min of running) when it exits or when its startupProbe
  *     or livenessProbe fails failureThreshold times (httpGet over HTTP,
@@ -48,6 +55,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -59,6 +68,10 @@
 
 #define STANDIN_VERSION "Kubernetes v1.33.0 (etcdwiz lab kubelet stand-in; not kubelet)"
 #define STATE_DIR "/run/kubelet-standin"
+/* Where a container's own root is made (in its mount namespace only), and
+ * where its image's programs are in it. */
+#define POD_ROOT STATE_DIR "/pod-root"
+#define IMAGE_BIN "/usr/local/bin"
 #define BACKOFF_INITIAL 10.0
 #define BACKOFF_MAX 300.0
 #define BACKOFF_RESET 600.0
@@ -81,7 +94,7 @@ struct container {
 	char **argv;
 	char **env;
 	char *workdir;
-	struct probe liveness, startup;
+	struct probe liveness, startup, readiness;
 
 	pid_t pid;		/* running process (group leader), 0 = none */
 	bool adopted;		/* not our child: watched with kill(pid, 0) */
@@ -91,12 +104,23 @@ struct container {
 	int failures;
 	pid_t probe_pid;
 	double next_probe, probe_deadline;
+	/* Readiness, as kubelet reports it (no restarts): its own probe. */
+	bool ready;
+	int ready_failures;
+	pid_t ready_pid;
+	double next_ready, ready_deadline;
 	bool stopping;
 	double kill_at;
 	bool done;		/* restartPolicy says: do not start again */
 	bool failed;		/* why done */
 	char *image;
 	char *image_error;	/* the image cannot be had: it never starts */
+	char *image_dir;	/* the cached image's files (its etcd), or NULL */
+	struct vmount {
+		char *host, *path;
+		bool ro;
+	} *mounts;		/* its volumeMounts, resolved to hostPaths */
+	size_t nmounts;
 	int last_exit;		/* the last run's exit code (128+signal), -1: none yet */
 };
 
@@ -404,11 +428,18 @@ static void pod_free(struct pod *p)
 		free(c->name);
 		free(c->image);
 		free(c->image_error);
+		free(c->image_dir);
+		for (size_t k = 0; k < c->nmounts; k++) {
+			free(c->mounts[k].host);
+			free(c->mounts[k].path);
+		}
+		free(c->mounts);
 		strv_free(c->argv);
 		strv_free(c->env);
 		free(c->workdir);
 		strv_free(c->liveness.exec_argv);
 		strv_free(c->startup.exec_argv);
+		strv_free(c->readiness.exec_argv);
 	}
 	free(p->c);
 	free(p->file);
@@ -476,6 +507,44 @@ static void check_mounts(yaml_document_t *d, yaml_node_t *spec, yaml_node_t *cn,
 				logf_("pod %s: volume %s: mountPath %s differs from hostPath %s; "
 				      "the stand-in runs on the host, so the process sees the "
 				      "host's %s", pod, name, mp, hp, mp);
+		}
+	}
+}
+
+/* The container's volumeMounts as host path -> mountPath pairs. */
+static void resolve_mounts(yaml_document_t *d, yaml_node_t *spec, yaml_node_t *cn,
+			   struct container *c)
+{
+	yaml_node_t *vols = ynode(d, spec, "volumes");
+	yaml_node_t *mounts = ynode(d, cn, "volumeMounts");
+
+	if (mounts == NULL || mounts->type != YAML_SEQUENCE_NODE || vols == NULL ||
+	    vols->type != YAML_SEQUENCE_NODE)
+		return;
+	for (yaml_node_item_t *i = mounts->data.sequence.items.start;
+	     i < mounts->data.sequence.items.top; i++) {
+		yaml_node_t *m = yaml_document_get_node(d, *i);
+		const char *name = ystr(d, m, "name"), *mp = ystr(d, m, "mountPath");
+		const char *ro = ystr(d, m, "readOnly");
+
+		for (yaml_node_item_t *j = vols->data.sequence.items.start;
+		     name && mp && mp[0] == '/' && j < vols->data.sequence.items.top; j++) {
+			yaml_node_t *v = yaml_document_get_node(d, *j);
+			const char *vn = ystr(d, v, "name");
+			const char *hp = ystr(d, ynode(d, v, "hostPath"), "path");
+
+			if (vn && hp && strcmp(vn, name) == 0) {
+				c->mounts = realloc(c->mounts, (c->nmounts + 1) * sizeof *c->mounts);
+				if (c->mounts == NULL) {
+					fputs("kubelet-standin: out of memory\n", stderr);
+					exit(1);
+				}
+				c->mounts[c->nmounts].host = xdup(hp);
+				c->mounts[c->nmounts].path = xdup(mp);
+				c->mounts[c->nmounts].ro = ro && strcmp(ro, "true") == 0;
+				c->nmounts++;
+				break;
+			}
 		}
 	}
 }
@@ -590,6 +659,13 @@ static struct pod *pod_parse(const char *file, char *content, size_t len)
 			if (k == 0 && strcmp(cmd[k], "etcd") == 0 &&
 			    (bin = image_binary(c->image, cmd[k])) == NULL)
 				c->image_error = image_missing(c->image);
+			if (bin != NULL) {
+				/* The image's files, bound at IMAGE_BIN in its root. */
+				c->image_dir = xdup_n(bin, (size_t)(strrchr(bin, '/') - bin));
+				free(bin);
+				bin = xalloc(strlen(IMAGE_BIN) + strlen(cmd[k]) + 2);
+				sprintf(bin, "%s/%s", IMAGE_BIN, cmd[k]);
+			}
 			c->argv = strv_push(c->argv, bin ? bin : cmd[k]);
 			free(bin);
 		}
@@ -625,9 +701,11 @@ static struct pod *pod_parse(const char *file, char *content, size_t len)
 			c->workdir = xdup(ystr(&d, cn, "workingDir"));
 		parse_probe(&d, ynode(&d, cn, "livenessProbe"), &c->liveness, cn);
 		parse_probe(&d, ynode(&d, cn, "startupProbe"), &c->startup, cn);
+		parse_probe(&d, ynode(&d, cn, "readinessProbe"), &c->readiness, cn);
 		c->startup_done = c->startup.kind == PROBE_NONE;
 		c->backoff = BACKOFF_INITIAL;
 		check_mounts(&d, spec, cn, p->name);
+		resolve_mounts(&d, spec, cn, c);
 	}
 out:
 	yaml_document_delete(&d);
@@ -635,6 +713,93 @@ out:
 }
 
 /* ---- processes ----------------------------------------------------------- */
+
+/* A bind mount of from at root+to (made first: a directory, or an empty
+ * file for a file), read-only when asked. */
+static bool bind_into(const char *root, const char *from, const char *to, bool ro)
+{
+	char *at = xalloc(strlen(root) + strlen(to) + 1);
+	struct stat st;
+	bool ok = false;
+
+	sprintf(at, "%s%s", root, to);
+	if (stat(from, &st) != 0) {
+		fprintf(stderr, "kubelet-standin: volume %s: %s\n", from, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		mkdir_p(at, 0755);
+	} else {
+		char *dir = xdup(at);
+		int fd;
+
+		*strrchr(dir, '/') = '\0';
+		mkdir_p(dir, 0755);
+		free(dir);
+		if ((fd = open(at, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
+			close(fd);
+	}
+	if (mount(from, at, NULL, MS_BIND | MS_REC, NULL) != 0 ||
+	    (ro && mount(NULL, at, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0)) {
+		fprintf(stderr, "kubelet-standin: mount %s at %s: %s\n", from, to, strerror(errno));
+		goto out;
+	}
+	ok = true;
+out:
+	free(at);
+	return ok;
+}
+
+/* In the child, before exec: the container sees what a container of its
+ * image would, in a mount namespace of its own: a fresh root holding the
+ * image (its etcd at IMAGE_BIN, and the C library it is linked with: the
+ * lab's "image" is Debian's etcd, which needs glibc, as distroless/base
+ * provides), /dev, /proc, and exactly its volumeMounts at their
+ * mountPaths. A mount the manifest forgets is missing here, as under a
+ * real kubelet. The network is the host's (hostNetwork). */
+static bool enter_pod_root(const struct container *c)
+{
+	static const char *const image_libs[] = { "/usr/lib/x86_64-linux-gnu", "/usr/lib64",
+						  "/usr/lib/aarch64-linux-gnu", NULL };
+	const char *root = POD_ROOT;
+	char path[4096];
+
+	mkdir_p(root, 0755);
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("tmpfs", root, "tmpfs", MS_NOSUID, "mode=0755") != 0) {
+		fprintf(stderr, "kubelet-standin: cannot make the pod's root: %s\n", strerror(errno));
+		return false;
+	}
+	if (!bind_into(root, c->image_dir, IMAGE_BIN, true))
+		return false;
+	for (size_t i = 0; image_libs[i]; i++)
+		if (access(image_libs[i], F_OK) == 0 && !bind_into(root, image_libs[i], image_libs[i], true))
+			return false;
+	snprintf(path, sizeof path, "%s/lib", root);
+	if (symlink("usr/lib", path) != 0)
+		return false;
+	snprintf(path, sizeof path, "%s/lib64", root);
+	if (symlink("usr/lib64", path) != 0)
+		return false;
+	snprintf(path, sizeof path, "%s/tmp", root);
+	mkdir_p(path, 01777);
+	if (!bind_into(root, "/dev", "/dev", false))
+		return false;
+	snprintf(path, sizeof path, "%s/proc", root);
+	mkdir_p(path, 0555);
+	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+		fprintf(stderr, "kubelet-standin: mount /proc: %s\n", strerror(errno));
+		return false;
+	}
+	for (size_t i = 0; i < c->nmounts; i++)
+		if (!bind_into(root, c->mounts[i].host, c->mounts[i].path, c->mounts[i].ro))
+			return false;
+	if (chdir(root) != 0 || chroot(".") != 0 || chdir("/") != 0) {
+		fprintf(stderr, "kubelet-standin: cannot enter the pod's root: %s\n", strerror(errno));
+		return false;
+	}
+	return true;
+}
 
 static void close_fds(void)
 {
@@ -694,8 +859,9 @@ static void status_write(const struct pod *p, const struct container *c, const c
 	mkdir_p(STATE_DIR "/status", 0755);
 	f = fopen(tmp, "we");
 	if (f) {
-		fprintf(f, "state=%s\nreason=%s\nrestarts=%d\nlast_exit=%d\nimage=%s\nmessage=%s\n",
-			state, reason ? reason : "", c->restarts, c->last_exit,
+		fprintf(f, "state=%s\nready=%s\nreason=%s\nrestarts=%d\nlast_exit=%d\nimage=%s\nmessage=%s\n",
+			state, c->ready && strcmp(state, "running") == 0 ? "true" : "false",
+			reason ? reason : "", c->restarts, c->last_exit,
 			c->image ? c->image : "", message ? message : "");
 		if (fclose(f) == 0)
 			rename(tmp, path);
@@ -735,6 +901,8 @@ static void container_start(struct pod *p, struct container *c)
 			dup2(out, 2);
 		}
 		close_fds();
+		if (c->image_dir != NULL && !enter_pod_root(c))
+			_exit(126);
 		clearenv();
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 		setenv("HOME", "/root", 1);
@@ -760,6 +928,9 @@ static void container_start(struct pod *p, struct container *c)
 	c->next_probe = c->started_at +
 			(c->startup_done ? c->liveness.initial_delay : c->startup.initial_delay);
 	c->stopping = false;
+	c->ready = false;
+	c->ready_failures = 0;
+	c->next_ready = c->started_at + c->readiness.initial_delay;
 	state_write(p, c);
 	status_write(p, c, "running", "", "");
 	logf_("pod %s/%s (%s): started container %s, pid %d, restart %d, log %s", p->ns,
@@ -799,6 +970,9 @@ static void container_exited(struct pod *p, struct container *c, int status)
 	if (c->probe_pid > 0) {
 		kill(c->probe_pid, SIGKILL);
 	}
+	if (c->ready_pid > 0)
+		kill(c->ready_pid, SIGKILL);
+	c->ready = false;
 	state_clear(p, c);
 	c->last_exit = WIFEXITED(status) ? WEXITSTATUS(status)
 				       : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
@@ -926,6 +1100,51 @@ static void probe_result(struct pod *p, struct container *c, bool ok)
 	if (c->failures >= pr->failure_threshold)
 		container_stop(p, c, c->startup_done ? "liveness probe failed, will be restarted"
 						     : "startup probe failed, will be restarted");
+}
+
+/* Ready: after startup, when the readiness probe (if any) passes; not
+ * ready after failureThreshold failures. Only the status changes. */
+static void ready_set(struct pod *p, struct container *c, bool ready)
+{
+	if (c->ready == ready)
+		return;
+	c->ready = ready;
+	logf_("pod %s/%s: container %s is %s", p->ns, p->name, c->name, ready ? "ready" : "not ready");
+	status_write(p, c, "running", ready ? "" : "NotReady", "");
+}
+
+static void readiness_start(struct pod *p, struct container *c)
+{
+	pid_t pid;
+
+	if (c->readiness.kind == PROBE_NONE) {
+		ready_set(p, c, true);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGALRM, SIG_DFL);
+		probe_child(&c->readiness);
+		_exit(1);
+	}
+	if (pid > 0) {
+		c->ready_pid = pid;
+		c->ready_deadline = now() + c->readiness.timeout + 1;
+	}
+	c->next_ready = now() + c->readiness.period;
+}
+
+static void readiness_result(struct pod *p, struct container *c, bool ok)
+{
+	c->ready_pid = 0;
+	if (c->pid <= 0 || c->stopping)
+		return;
+	if (ok) {
+		c->ready_failures = 0;
+		ready_set(p, c, true);
+	} else if (++c->ready_failures >= c->readiness.failure_threshold) {
+		ready_set(p, c, false);
+	}
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -1091,6 +1310,8 @@ static void reap(void)
 					container_exited(p, c, status);
 				else if (c->probe_pid == pid)
 					probe_result(p, c, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+				else if (c->ready_pid == pid)
+					readiness_result(p, c, WIFEXITED(status) && WEXITSTATUS(status) == 0);
 			}
 	}
 	/* adopted processes are not our children: poll them */
@@ -1124,8 +1345,13 @@ static void tick(void)
 				   t >= c->next_probe) {
 				probe_start(c);
 			}
+			if (c->pid > 0 && !c->stopping && c->startup_done && c->ready_pid == 0 &&
+			    t >= c->next_ready)
+				readiness_start(p, c);
 			if (c->probe_pid > 0 && t > c->probe_deadline)
 				kill(c->probe_pid, SIGKILL);
+			if (c->ready_pid > 0 && t > c->ready_deadline)
+				kill(c->ready_pid, SIGKILL);
 			if (c->pid > 0 && c->stopping && t >= c->kill_at) {
 				logf_("pod %s/%s: container %s did not stop in %d s: SIGKILL", p->ns,
 				      p->name, c->name, p->grace);
@@ -1133,7 +1359,7 @@ static void tick(void)
 				kill(c->pid, SIGKILL);
 				c->kill_at = t + 5;
 			}
-			if (c->pid > 0 || c->probe_pid > 0)
+			if (c->pid > 0 || c->probe_pid > 0 || c->ready_pid > 0)
 				alive = true;
 		}
 		if (p->terminating && !alive) {

@@ -7,6 +7,8 @@ command -v systemd-nspawn >/dev/null || tap_skip_all "systemd-nspawn missing: ap
 command -v ssh >/dev/null || tap_skip_all "ssh missing: apt-get install openssh-client"
 LAB=/var/lib/etcdwiz-lab
 LAB_ETCD_HOST_DIR=/opt/etcdwiz-lab/etcd	# the cached etcd versions, as a host sees them
+# Debian's etcdctl 3.5 (from the lab's cache, once lab up has filled it).
+ETCDCTL35="$LAB/etcd/3.5.30/etcdctl"
 if [ ! -e "$LAB/base/etc/etcdwiz-lab-base" ] && ! command -v debootstrap >/dev/null; then
 	tap_skip_all "no cached lab base tree and no debootstrap: apt-get install debootstrap"
 fi
@@ -25,16 +27,15 @@ lab_ssh() {
 		-o ConnectTimeout=10 -o LogLevel=ERROR -i "$LAB/id_ed25519" "root@$to" "$@"
 }
 
-# break_etcd ADDR / mend_etcd ADDR: the host's etcd cannot start (every
-# cached etcd binary, read-only in the host, is covered by a script that
-# says so and exits 1), then can again (kubelet restarted: no back-off).
+# break_etcd ADDR / mend_etcd ADDR: the host's etcd cannot start (its data
+# directory's member/ is moved aside and a file put in its place: etcd
+# exits with "not a directory"), then can again (member/ back, kubelet
+# restarted: no back-off).
 break_etcd() {
-	lab_ssh "$1" 'printf "#!/bin/sh\necho \"etcd: broken for this test\" >&2\nexit 1\n" >/run/broken-etcd &&
-		chmod 0755 /run/broken-etcd &&
-		for f in '"$LAB_ETCD_HOST_DIR"'/*/etcd; do mountpoint -q "$f" || mount --bind /run/broken-etcd "$f"; done &&
-		pkill -x etcd; true' >/dev/null 2>&1
+	lab_ssh "$1" 'd=/var/lib/etcd; [ -d $d/member ] && mv $d/member $d/member.away;
+		rm -rf $d/member; echo "broken for this test" >$d/member; pkill -x etcd; true' >/dev/null 2>&1
 }
 mend_etcd() {
-	lab_ssh "$1" 'for f in '"$LAB_ETCD_HOST_DIR"'/*/etcd; do while mountpoint -q "$f"; do umount "$f"; done; done;
-		rm -f /run/broken-etcd; systemctl restart kubelet' >/dev/null 2>&1
+	lab_ssh "$1" 'd=/var/lib/etcd; if [ -f $d/member ]; then rm -f $d/member;
+		[ -d $d/member.away ] && mv $d/member.away $d/member; fi; systemctl restart kubelet' >/dev/null 2>&1
 }

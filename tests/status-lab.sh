@@ -13,7 +13,7 @@ command -v jq >/dev/null || tap_skip_all "jq missing: apt-get install jq"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 export XDG_DATA_HOME="$TAP_TMP/xdg"
 
-tap_plan 33
+tap_plan 39
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 CG=/sys/fs/cgroup/unified/etcdwiz-lab
 tap_on_exit "echo 0 > $CG/etcd-3/cgroup.freeze 2>/dev/null"
@@ -127,10 +127,18 @@ done
 wait_for 60 is_badge NO_QUORUM
 once_json
 tap_is "two members away: NO QUORUM, exit 2" "2 NO_QUORUM" "$? $(badge)"
+# The member left has no quorum: the manifest's /readyz readiness probe
+# (3.5.11+) fails, and the stand-in reports its pod not ready, as kubelet
+# would; it is not restarted for it.
+ready_is() { lab_ssh 198.51.100.11 'grep -q "^ready='"$1"'$" /run/kubelet-standin/status/kube-system_etcd_etcd'; }
+tap_check "without quorum, the member left is reported not ready (its /readyz probe)" wait_for 90 ready_is false
+tap_is "... and not restarted for it" 0 \
+	"$(lab_ssh 198.51.100.11 'sed -n "s/^restarts=//p" /run/kubelet-standin/status/kube-system_etcd_etcd')"
 for h in 198.51.100.12 198.51.100.13; do
 	lab_ssh $h 'mv /root/etcd.yaml.away /etc/kubernetes/manifests/etcd.yaml'
 done
 tap_check "HEALTHY again with all three back" wait_for 120 is_badge HEALTHY
+tap_check "... and the member is ready again" wait_for 60 ready_is true
 
 # --- the leader killed: a new leader, more leader changes ---
 once_json
@@ -149,6 +157,14 @@ count_up() { once_json; after=$(changes "$follower"); [ "${after%.*}" -gt "${bef
 wait_for 20 count_up
 tap_check "the follower's leader-change count went up ($before -> $after)" test "${after%.*}" -gt "${before%.*}"
 wait_for 120 is_badge HEALTHY || echo "# not HEALTHY again after the leader kill"
+# The host check shows what kubelet says of the killed member's container.
+restarted() { once_json; [ "$(jq -r --arg n "$old" '.members[] | select(.name == $n) | .host.etcd_pod_restarts // 0' "$TAP_TMP/s.json")" -ge 1 ]; }
+tap_check "the killed member's pod: 1 restart, last exit 137 (SIGKILL), in JSON" wait_for 30 restarted
+tap_is "... the exit code" 137 "$(jq -r --arg n "$old" '.members[] | select(.name == $n) | .host.etcd_pod_last_exit' "$TAP_TMP/s.json")"
+# (Not ready until its startup and readiness probes pass again.)
+table_says() { timeout 60 "$ETCDWIZ" status -f "$CF" --once >"$TAP_TMP/table2" 2>&1; grep -qE "$1" "$TAP_TMP/table2"; }
+tap_check "... and in the table's host line, once ready again" \
+	wait_for 60 table_says "^  $old: kubelet active, etcd running \\(1 restarts, last exit 137\\)"
 
 # --- a frozen host does not hold up the others ---
 echo 1 >"$CG/etcd-3/cgroup.freeze"

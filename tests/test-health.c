@@ -811,6 +811,43 @@ static char *pem_with_validity(uint64_t validity, time_t now)
 	return s;
 }
 
+/* kubelet's view of the etcd container (the stand-in's status file, read
+ * by the host check): restarts, the last exit, why it waits, readiness. */
+static void parse_str(const char *out, struct health_host *h)
+{
+	health_host_parse(out, strlen(out), h);
+}
+
+static void test_host_pod_status(void **state)
+{
+	static const char restarting[] = "kubelet active\npod not-running\npodstatus state=waiting\n"
+					 "podstatus ready=false\npodstatus reason=CrashLoopBackOff\n"
+					 "podstatus restarts=5\npodstatus last_exit=1\npodstatus image=x\n";
+	struct health_host h;
+	char buf[96];
+
+	(void)state;
+	parse_str(restarting, &h);
+	assert_int_equal(h.pod_restarts, 5);
+	assert_int_equal(h.pod_last_exit, 1);
+	assert_int_equal(h.pod_ready, 0);
+	assert_string_equal(h.pod_reason, "CrashLoopBackOff");
+	assert_string_equal(health_pod_text(&h, buf, sizeof buf), "restarting (5 restarts, exit 1)");
+	parse_str("pod not-running\npodstatus state=waiting\npodstatus reason=ErrImagePull\n"
+			  "podstatus restarts=0\n", &h);
+	assert_string_equal(health_pod_text(&h, buf, sizeof buf), "not running (ErrImagePull)");
+	parse_str("pod running\npodstatus state=running\npodstatus ready=false\n"
+			  "podstatus restarts=0\npodstatus last_exit=-1\n", &h);
+	assert_string_equal(health_pod_text(&h, buf, sizeof buf), "running, not ready");
+	parse_str("pod running\npodstatus state=running\npodstatus ready=true\n"
+			  "podstatus restarts=2\npodstatus last_exit=137\n", &h);
+	assert_string_equal(health_pod_text(&h, buf, sizeof buf), "running (2 restarts, last exit 137)");
+	/* No status file (a real node without it): as before. */
+	parse_str("pod running\n", &h);
+	assert_int_equal(h.pod_restarts, -1);
+	assert_string_equal(health_pod_text(&h, buf, sizeof buf), "running");
+}
+
 static void test_host_check(void **state)
 {
 	time_t now = time(NULL);
@@ -1184,6 +1221,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_status),
 	       cmocka_unit_test(test_alarm_alerts_and_json),
 	       cmocka_unit_test(test_json_string),
 	       cmocka_unit_test(test_host_check),
+	       cmocka_unit_test(test_host_pod_status),
 	       cmocka_unit_test(test_text_format),
 	       cmocka_unit_test(test_unknown_members),
 	       cmocka_unit_test(test_secret_cache_once),

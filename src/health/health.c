@@ -106,6 +106,28 @@ void health_host_init(struct health_host *h)
 	h->disk_total = NAN;
 	h->disk_avail = NAN;
 	h->pod = POD_UNKNOWN;
+	h->pod_restarts = h->pod_last_exit = h->pod_ready = -1;
+}
+
+const char *health_pod_text(const struct health_host *h, char *buf, size_t size)
+{
+	bool restarting = strcmp(h->pod_reason, "CrashLoopBackOff") == 0;
+
+	if (restarting && h->pod_last_exit >= 0)
+		snprintf(buf, size, _("restarting (%d restarts, exit %d)"), h->pod_restarts, h->pod_last_exit);
+	else if (restarting)
+		snprintf(buf, size, _("restarting (%d restarts)"), h->pod_restarts);
+	else if (h->pod != POD_RUNNING && h->pod_reason[0] != '\0')
+		snprintf(buf, size, _("%s (%s)"), health_pod_label(h->pod), h->pod_reason);
+	else if (h->pod == POD_RUNNING && h->pod_ready == 0 && h->pod_restarts > 0)
+		snprintf(buf, size, _("running, not ready (%d restarts)"), h->pod_restarts);
+	else if (h->pod == POD_RUNNING && h->pod_ready == 0)
+		snprintf(buf, size, "%s", _("running, not ready"));
+	else if (h->pod == POD_RUNNING && h->pod_restarts > 0 && h->pod_last_exit >= 0)
+		snprintf(buf, size, _("running (%d restarts, last exit %d)"), h->pod_restarts, h->pod_last_exit);
+	else
+		snprintf(buf, size, "%s", health_pod_label(h->pod));
+	return buf;
 }
 
 /* notAfter of one PEM certificate, or 0 when it does not parse. */
@@ -155,6 +177,21 @@ void health_host_parse(const char *out, size_t len, struct health_host *h)
 			h->pod = POD_RUNNING;
 		} else if (strcmp(line, "pod not-running") == 0) {
 			h->pod = POD_NOT_RUNNING;
+		} else if (strncmp(line, "podstatus ", 10) == 0) {
+			const char *kv = line + 10, *eq = strchr(kv, '=');
+
+			if (eq == NULL)
+				continue;
+			if (strncmp(kv, "state=", 6) == 0)
+				snprintf(h->pod_state, sizeof h->pod_state, "%s", eq + 1);
+			else if (strncmp(kv, "reason=", 7) == 0)
+				snprintf(h->pod_reason, sizeof h->pod_reason, "%s", eq + 1);
+			else if (strncmp(kv, "restarts=", 9) == 0)
+				h->pod_restarts = atoi(eq + 1);
+			else if (strncmp(kv, "last_exit=", 10) == 0)
+				h->pod_last_exit = atoi(eq + 1);
+			else if (strncmp(kv, "ready=", 6) == 0)
+				h->pod_ready = strcmp(eq + 1, "true") == 0 ? 1 : strcmp(eq + 1, "false") == 0 ? 0 : -1;
 		} else if (strncmp(line, "cert ", 5) == 0) {
 			/* The PEM runs to its END line. */
 			static const char endmark[] = "-----END CERTIFICATE-----";
@@ -883,6 +920,14 @@ static void json_member(FILE *f, const struct health_member *m, enum health_role
 		json_kv_num(f, &hfirst, "disk_avail_bytes", m->host.disk_avail);
 		json_kv_str(f, &hfirst, "kubelet", m->host.kubelet[0] ? m->host.kubelet : NULL);
 		json_kv_str(f, &hfirst, "etcd_pod", health_pod_json(m->host.pod));
+		if (m->host.pod_restarts >= 0)
+			json_kv_num(f, &hfirst, "etcd_pod_restarts", m->host.pod_restarts);
+		if (m->host.pod_last_exit >= 0)
+			json_kv_num(f, &hfirst, "etcd_pod_last_exit", m->host.pod_last_exit);
+		if (m->host.pod_reason[0])
+			json_kv_str(f, &hfirst, "etcd_pod_reason", m->host.pod_reason);
+		if (m->host.pod_ready >= 0)
+			json_kv_str(f, &hfirst, "etcd_pod_ready", m->host.pod_ready ? "true" : "false");
 		if (m->host.cert_expiry != 0) {
 			json_kv_num(f, &hfirst, "cert_expiry_unix", (double)m->host.cert_expiry);
 			json_kv_str(f, &hfirst, "cert_expiry_file", m->host.cert_file);

@@ -104,6 +104,12 @@ struct health_host {
 	double disk_total, disk_avail;	/* bytes; NaN = unknown */
 	char kubelet[24];		/* `systemctl is-active kubelet`, "" = unknown */
 	enum health_pod pod;
+	/* What kubelet reports of the etcd container (the lab's stand-in's
+	 * status file): restarts and last exit code (-1 = unknown), the
+	 * reason it waits (CrashLoopBackOff, ErrImagePull), readiness. */
+	int pod_restarts, pod_last_exit;
+	char pod_state[16], pod_reason[32];
+	int pod_ready;			/* 1, 0, -1 = unknown */
 	int64_t cert_expiry;		/* earliest notAfter (Unix time); 0 = none read */
 	char cert_file[128];		/* the file that expires first */
 };
@@ -227,8 +233,13 @@ char *health_member_unknown_reason(const struct health_member *m);
 /* The member was seen: it answered, or its failure was etcd's own. */
 bool health_member_observed(const struct health_member *m);
 const char *health_pod_json(enum health_pod p);
+/* The etcd pod in words, as `crictl ps` and the pod status would say it:
+ * "running", "running, not ready", "restarting (5 restarts, exit 1)",
+ * "not running (ErrImagePull)". Translated; into buf. */
+const char *health_pod_text(const struct health_host *h, char *buf, size_t size);
 /* Parse the output of the host check (health-poll.c): "disk TOTAL AVAIL",
- * "kubelet STATE", "pod running|not-running", then "cert PATH" lines each
+ * "kubelet STATE", "pod running|not-running", "podstatus KEY=VALUE" lines
+ * (state, ready, reason, restarts, last_exit), then "cert PATH" lines each
  * followed by that file's PEM. Lines it does not know are skipped. */
 void health_host_parse(const char *out, size_t len, struct health_host *h);
 void health_host_init(struct health_host *h);

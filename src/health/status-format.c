@@ -251,7 +251,7 @@ void status_print_table(FILE *f, const char *cluster_name, const struct health_c
 	/* What SSH saw on the hosts. */
 	for (size_t i = 0; i < c->n_members; i++) {
 		const struct health_member *m = &c->members[i];
-		char avail[32], left[32];
+		char avail[32], left[32], pod[96];
 
 		if (!m->have_host)
 			continue;
@@ -262,7 +262,7 @@ void status_print_table(FILE *f, const char *cluster_name, const struct health_c
 			snprintf(left, sizeof left, "-");
 		fprintf(f, _("  %s: kubelet %s, etcd %s, %s free under the data directory, first certificate expiry in %s\n"),
 			status_member_name(c, m), m->host.kubelet[0] ? m->host.kubelet : "?",
-			health_pod_label(m->host.pod), avail, left);
+			health_pod_text(&m->host, pod, sizeof pod), avail, left);
 	}
 	if (e->n_alerts > 0) {
 		fprintf(f, _("Alerts:\n"));

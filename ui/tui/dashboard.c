@@ -336,7 +336,7 @@ static int draw_hosts(const struct health_cluster *c, int y, int x, int h, int w
 	rows++;
 	for (size_t i = 0; i < c->n_members && rows < h; i++) {
 		const struct health_member *m = &c->members[i];
-		char avail[32], left[32];
+		char avail[32], left[32], pod[96];
 		bool bad;
 
 		if (!m->have_host)
@@ -346,11 +346,12 @@ static int draw_hosts(const struct health_cluster *c, int y, int x, int h, int w
 			fmt_left((double)(m->host.cert_expiry - (int64_t)now), left, sizeof left);
 		else
 			snprintf(left, sizeof left, "-");
-		bad = strcmp(m->host.kubelet, "active") != 0 || m->host.pod != POD_RUNNING;
+		bad = strcmp(m->host.kubelet, "active") != 0 || m->host.pod != POD_RUNNING ||
+		      m->host.pod_ready == 0 || m->host.pod_reason[0] != '\0';
 		term_putf(y + rows++, x + 2, w - 2, bad ? TERM_WARN : TERM_NORMAL,
 			  _("%-12s kubelet %-9s etcd %-12s %s free  certificates expire in %s"),
 			  status_member_name(c, m), m->host.kubelet[0] ? m->host.kubelet : "?",
-			  health_pod_label(m->host.pod), avail, left);
+			  health_pod_text(&m->host, pod, sizeof pod), avail, left);
 	}
 	return rows == 1 ? 0 : rows;
 }
@@ -361,7 +362,7 @@ static void draw_detail(struct dashboard *d, const struct health_eval *e, int y,
 	const struct health_cluster *c = d->o.cluster;
 	const struct health_member *m = &c->members[d->selected];
 	const struct etcd_metrics *mx = &m->metrics;
-	char a[32], b[32];
+	char a[32], b[32], pod[96];
 	int r = 0;
 
 #define LINE(...)                                                                    \
@@ -408,7 +409,7 @@ static void draw_detail(struct dashboard *d, const struct health_eval *e, int y,
 		else
 			snprintf(left, sizeof left, "-");
 		LINE(_("host: kubelet %s, etcd %s, %s free of %s"),
-		     m->host.kubelet[0] ? m->host.kubelet : "?", health_pod_label(m->host.pod), a, b);
+		     m->host.kubelet[0] ? m->host.kubelet : "?", health_pod_text(&m->host, pod, sizeof pod), a, b);
 		LINE(_("first certificate to expire: %s in %s"),
 		     m->host.cert_file[0] ? cert_short_name(m->host.cert_file) : "-", left);
 	}
