@@ -483,37 +483,11 @@ static bool prepare_volumes(yaml_document_t *d, yaml_node_t *spec, const char *p
 	return ok;
 }
 
-static void check_mounts(yaml_document_t *d, yaml_node_t *spec, yaml_node_t *cn,
-			 const char *pod)
-{
-	yaml_node_t *vols = ynode(d, spec, "volumes");
-	yaml_node_t *mounts = ynode(d, cn, "volumeMounts");
-
-	if (mounts == NULL || mounts->type != YAML_SEQUENCE_NODE || vols == NULL ||
-	    vols->type != YAML_SEQUENCE_NODE)
-		return;
-	for (yaml_node_item_t *i = mounts->data.sequence.items.start;
-	     i < mounts->data.sequence.items.top; i++) {
-		yaml_node_t *m = yaml_document_get_node(d, *i);
-		const char *name = ystr(d, m, "name"), *mp = ystr(d, m, "mountPath");
-
-		for (yaml_node_item_t *j = vols->data.sequence.items.start;
-		     name && mp && j < vols->data.sequence.items.top; j++) {
-			yaml_node_t *v = yaml_document_get_node(d, *j);
-			const char *vn = ystr(d, v, "name");
-			const char *hp = ystr(d, ynode(d, v, "hostPath"), "path");
-
-			if (vn && hp && strcmp(vn, name) == 0 && strcmp(hp, mp) != 0)
-				logf_("pod %s: volume %s: mountPath %s differs from hostPath %s; "
-				      "the stand-in runs on the host, so the process sees the "
-				      "host's %s", pod, name, mp, hp, mp);
-		}
-	}
-}
-
-/* The container's volumeMounts as host path -> mountPath pairs. */
+/* The container's volumeMounts as host path -> mountPath pairs (a
+ * container without an image of the lab runs on the host's filesystem,
+ * which is said when a mountPath differs from its hostPath). */
 static void resolve_mounts(yaml_document_t *d, yaml_node_t *spec, yaml_node_t *cn,
-			   struct container *c)
+			   struct container *c, const char *pod)
 {
 	yaml_node_t *vols = ynode(d, spec, "volumes");
 	yaml_node_t *mounts = ynode(d, cn, "volumeMounts");
@@ -533,6 +507,11 @@ static void resolve_mounts(yaml_document_t *d, yaml_node_t *spec, yaml_node_t *c
 			const char *vn = ystr(d, v, "name");
 			const char *hp = ystr(d, ynode(d, v, "hostPath"), "path");
 
+			if (vn && hp && strcmp(vn, name) == 0 && strcmp(hp, mp) != 0 &&
+			    c->image_dir == NULL)
+				logf_("pod %s: volume %s: mountPath %s differs from hostPath %s; "
+				      "without an image of the lab the process runs on the host's "
+				      "filesystem and sees the host's %s", pod, name, mp, hp, mp);
 			if (vn && hp && strcmp(vn, name) == 0) {
 				c->mounts = realloc(c->mounts, (c->nmounts + 1) * sizeof *c->mounts);
 				if (c->mounts == NULL) {
@@ -704,8 +683,7 @@ static struct pod *pod_parse(const char *file, char *content, size_t len)
 		parse_probe(&d, ynode(&d, cn, "readinessProbe"), &c->readiness, cn);
 		c->startup_done = c->startup.kind == PROBE_NONE;
 		c->backoff = BACKOFF_INITIAL;
-		check_mounts(&d, spec, cn, p->name);
-		resolve_mounts(&d, spec, cn, c);
+		resolve_mounts(&d, spec, cn, c, p->name);
 	}
 out:
 	yaml_document_delete(&d);
