@@ -24,7 +24,9 @@
 #define APT_DIR LAB_DIR "/apt"
 
 /* Which suite carries which version (the upgrade and restore work needs
- * two 3.5 patches and the 3.4 that Debian 12 ships). */
+ * two 3.5 patches and the 3.4 that Debian 12 ships). A suite that has
+ * moved on gives its new version (said while fetching); LAB_ETCD_DIR/SUITE
+ * links to the version fetched from it. */
 static const struct {
 	const char *suite;
 	const char *version;
@@ -38,15 +40,31 @@ static const struct {
 static bool cached(const char *version)
 {
 	char *path = xasprintf(LAB_ETCD_DIR "/%s/etcd", version);
-	bool ok = access(path, X_OK) == 0;
+	struct stat st;
+	bool ok = stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 
 	free(path);
 	return ok;
 }
 
+/* The version fetched from suite k (its link), or NULL. Caller frees. */
+static char *suite_version(size_t k)
+{
+	char *link = xasprintf(LAB_ETCD_DIR "/%s", etcd_sources[k].suite);
+	char buf[64];
+	ssize_t n = readlink(link, buf, sizeof buf - 1);
+
+	free(link);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return cached(buf) ? xstrdup(buf) : NULL;
+}
+
 bool lab_etcd_cached(const char *version)
 {
-	return version != NULL && strchr(version, '/') == NULL && version[0] != '.' &&
+	return version != NULL && version[0] != '\0' && strchr(version, '/') == NULL &&
+	       strspn(version, "0123456789.") == strlen(version) && version[0] != '.' &&
 	       cached(version);
 }
 
@@ -72,24 +90,32 @@ char *lab_etcd_cached_list(void)
 {
 	char *list = xstrdup("");
 
-	for (size_t i = 0; i < N_SOURCES; i++)
-		if (cached(etcd_sources[i].version))
-			xasprintf_append(&list, "%s%s", list[0] ? ", " : "", etcd_sources[i].version);
+	for (size_t i = 0; i < N_SOURCES; i++) {
+		char *v = suite_version(i);
+
+		if (v != NULL)
+			xasprintf_append(&list, "%s%s", list[0] ? ", " : "", v);
+		free(v);
+	}
 	return list;
 }
 
 char *lab_etcd_default_version(void)
 {
-	const char *best = NULL;
+	char *best = NULL;
 
 	for (size_t i = 0; i < N_SOURCES; i++) {
-		const char *v = etcd_sources[i].version;
+		char *v = suite_version(i);
 
-		if (version_at_least(v, 3, 5, 0) && !version_at_least(v, 3, 6, 0) && cached(v) &&
-		    (best == NULL || version_cmp(v, best) > 0))
+		if (v != NULL && version_at_least(v, 3, 5, 0) && !version_at_least(v, 3, 6, 0) &&
+		    (best == NULL || version_cmp(v, best) > 0)) {
+			free(best);
 			best = v;
+			v = NULL;
+		}
+		free(v);
 	}
-	return best ? xstrdup(best) : NULL;
+	return best;
 }
 
 /* The apt options that point apt at the lab's own files only. */
@@ -217,14 +243,20 @@ static enum wiz_err fetch_one(size_t k, int logfd, struct wiz_error *err)
 	}
 	if (rc != WIZ_ERR_OK)
 		goto out;
-	found = upstream_version(debver ? debver : etcd_sources[k].version);
-	if (strcmp(found, etcd_sources[k].version) != 0) {
-		rc = wiz_error_set(err, WIZ_ERR_INVALID,
-				   _("Debian %s now has etcd %s, not the %s the lab uses; update "
-				     "etcd_sources in lab/etcd-cache.c"),
-				   suite, found, etcd_sources[k].version);
+	if (debver == NULL) {
+		rc = wiz_error_set(err, WIZ_ERR_INVALID, _("cannot read the version of Debian %s's etcd-server package"),
+				   suite);
 		goto out;
 	}
+	found = upstream_version(debver);
+	if (strspn(found, "0123456789.") != strlen(found) || found[0] == '\0' || found[0] == '.') {
+		rc = wiz_error_set(err, WIZ_ERR_INVALID, _("Debian %s's etcd-server has an unexpected version %s"),
+				   suite, debver);
+		goto out;
+	}
+	if (strcmp(found, etcd_sources[k].version) != 0 && logfd >= 0)
+		dprintf(logfd, "etcdwiz: Debian %s now has etcd %s (the lab expected %s)\n", suite, found,
+			etcd_sources[k].version);
 	tmp = xasprintf(LAB_ETCD_DIR "/.%s.tmp", found);
 	dest = xasprintf(LAB_ETCD_DIR "/%s", found);
 	lab_rm_rf(tmp);
@@ -253,10 +285,23 @@ static enum wiz_err fetch_one(size_t k, int logfd, struct wiz_error *err)
 	if (rc == WIZ_ERR_OK) {
 		char *src = xasprintf("%s/SOURCE", tmp);
 
+		lab_rm_rf(dest);
 		if (rename(LAB_ETCD_DIR "/.source-tmp", src) != 0 || rename(tmp, dest) != 0)
 			rc = wiz_error_set(err, WIZ_ERR_IO, _("cannot put etcd %s in place: %s"),
 					   found, strerror(errno));
 		free(src);
+	}
+	if (rc == WIZ_ERR_OK) {
+		char *link = xasprintf(LAB_ETCD_DIR "/%s", suite);
+		char *tmplink = xasprintf(LAB_ETCD_DIR "/.%s.link", suite);
+
+		unlink(tmplink);
+		if (symlink(found, tmplink) != 0 || rename(tmplink, link) != 0)
+			rc = wiz_error_set(err, WIZ_ERR_IO, _("cannot put etcd %s in place: %s"),
+					   found, strerror(errno));
+		unlink(tmplink);
+		free(tmplink);
+		free(link);
 	}
 out:
 	if (tmp)
@@ -273,37 +318,74 @@ out:
 	return rc;
 }
 
+/* Says a fetch that failed; the first failure is kept for the caller. */
+static void fetch_failed(FILE *progress, const char *what, const struct wiz_error *e,
+			 struct wiz_error *first, bool *have_first)
+{
+	if (progress)
+		fprintf(progress, _("etcdwiz lab: no etcd from %s: %s\n"), what, e->msg);
+	if (!*have_first) {
+		*first = *e;
+		*have_first = true;
+	}
+}
+
 enum wiz_err lab_etcd_cache_fill(FILE *progress, struct wiz_error *err)
 {
-	char *mirror = NULL;
+	char *mirror = NULL, *have;
 	size_t missing = 0;
-	enum wiz_err rc = WIZ_ERR_OK;
+	struct wiz_error e, first;
+	bool have_first = false;
 	int logfd = -1;
 
-	for (size_t i = 0; i < N_SOURCES; i++)
-		missing += !cached(etcd_sources[i].version);
+	for (size_t i = 0; i < N_SOURCES; i++) {
+		char *v = suite_version(i);
+
+		missing += v == NULL;
+		free(v);
+	}
 	if (missing == 0)
 		return WIZ_ERR_OK;
 	mirror = lab_mirror();
-	rc = wiz_mkdir_p(LAB_ETCD_DIR, 0755, err);
-	if (rc == WIZ_ERR_OK)
-		rc = apt_setup(mirror, err);
-	if (rc != WIZ_ERR_OK)
+	if (wiz_mkdir_p(LAB_ETCD_DIR, 0755, &e) != WIZ_ERR_OK || apt_setup(mirror, &e) != WIZ_ERR_OK) {
+		fetch_failed(progress, mirror, &e, &first, &have_first);
 		goto out;
+	}
 	logfd = open(LAB_DIR "/etcd-fetch.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (progress)
 		fprintf(progress, _("etcdwiz lab: fetching etcd %zu version(s) from Debian's packages "
 				    "once (%s; log: %s)\n"), missing, mirror, LAB_DIR "/etcd-fetch.log");
-	rc = apt(NULL, (const char *const[]){ "update", NULL }, logfd, err);
-	for (size_t i = 0; i < N_SOURCES && rc == WIZ_ERR_OK; i++)
-		if (!cached(etcd_sources[i].version))
-			rc = fetch_one(i, logfd, err);
-	if (rc != WIZ_ERR_OK)
-		wiz_error_prefix(err, _("fetching etcd for the lab from %s (see %s)"), mirror,
-				 LAB_DIR "/etcd-fetch.log");
+	if (apt(NULL, (const char *const[]){ "update", NULL }, logfd, &e) != WIZ_ERR_OK) {
+		fetch_failed(progress, mirror, &e, &first, &have_first);
+		goto out;
+	}
+	/* A suite that cannot be had is said and skipped: the lab runs with
+	 * the versions it has (choosing one it lacks is refused). */
+	for (size_t i = 0; i < N_SOURCES; i++) {
+		char *v = suite_version(i);
+
+		if (v == NULL && fetch_one(i, logfd, &e) != WIZ_ERR_OK) {
+			char *what = xasprintf("Debian %s", etcd_sources[i].suite);
+
+			fetch_failed(progress, what, &e, &first, &have_first);
+			free(what);
+		}
+		free(v);
+	}
 out:
 	if (logfd >= 0)
 		close(logfd);
+	have = lab_etcd_cached_list();
+	/* Only a lab left with no etcd at all is an error here. */
+	if (have[0] == '\0' && have_first) {
+		*err = first;
+		wiz_error_prefix(err, _("fetching etcd for the lab from %s (see %s)"), mirror,
+				 LAB_DIR "/etcd-fetch.log");
+		free(have);
+		free(mirror);
+		return err->code;
+	}
+	free(have);
 	free(mirror);
-	return rc;
+	return WIZ_ERR_OK;
 }

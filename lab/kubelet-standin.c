@@ -408,7 +408,8 @@ static void parse_probe(yaml_document_t *d, yaml_node_t *n, struct probe *pr,
 static bool replaced(const struct pod *p)
 {
 	for (const struct pod *q = pods; q != NULL; q = q->next)
-		if (q != p && !q->terminating && q->name && q->ns && strcmp(q->name, p->name) == 0 &&
+		if (q != p && !q->terminating && !q->invalid && q->name && q->ns &&
+		    strcmp(q->name, p->name) == 0 &&
 		    strcmp(q->ns, p->ns) == 0)
 			return true;
 	return false;
@@ -541,7 +542,7 @@ static char *image_version(const char *image)
 		return NULL;
 	v = colon[1] == 'v' ? colon + 2 : colon + 1;
 	n = strcspn(v, "-@");
-	if (n == 0 || strspn(v, "0123456789.") != n)
+	if (n == 0 || strspn(v, "0123456789.") != n || v[0] == '.')
 		return NULL;
 	return xdup_n(v, n);
 }
@@ -551,11 +552,12 @@ static char *image_binary(const char *image, const char *program)
 {
 	char *v = image_version(image);
 	char *path = NULL;
+	struct stat st;
 
 	if (v != NULL) {
 		path = xalloc(strlen(LAB_ETCD_HOST_DIR) + strlen(v) + strlen(program) + 3);
 		sprintf(path, "%s/%s/%s", LAB_ETCD_HOST_DIR, v, program);
-		if (access(path, X_OK) != 0) {
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0) {
 			free(path);
 			path = NULL;
 		}
@@ -737,8 +739,8 @@ out:
  * real kubelet. The network is the host's (hostNetwork). */
 static bool enter_pod_root(const struct container *c)
 {
-	static const char *const image_libs[] = { "/usr/lib/x86_64-linux-gnu", "/usr/lib64",
-						  "/usr/lib/aarch64-linux-gnu", NULL };
+	/* The C library and its loader, wherever the architecture keeps them. */
+	static const char *const image_libs[] = { "/usr/lib", "/usr/lib64", NULL };
 	const char *root = POD_ROOT;
 	char path[4096];
 
@@ -754,13 +756,18 @@ static bool enter_pod_root(const struct container *c)
 		if (access(image_libs[i], F_OK) == 0 && !bind_into(root, image_libs[i], image_libs[i], true))
 			return false;
 	snprintf(path, sizeof path, "%s/lib", root);
-	if (symlink("usr/lib", path) != 0)
+	if (symlink("usr/lib", path) != 0) {
+		fprintf(stderr, "kubelet-standin: %s: %s\n", path, strerror(errno));
 		return false;
+	}
 	snprintf(path, sizeof path, "%s/lib64", root);
-	if (symlink("usr/lib64", path) != 0)
+	if (symlink("usr/lib64", path) != 0) {
+		fprintf(stderr, "kubelet-standin: %s: %s\n", path, strerror(errno));
 		return false;
+	}
 	snprintf(path, sizeof path, "%s/tmp", root);
-	mkdir_p(path, 01777);
+	mkdir_p(path, 0755);
+	chmod(path, 01777);
 	if (!bind_into(root, "/dev", "/dev", false))
 		return false;
 	snprintf(path, sizeof path, "%s/proc", root);

@@ -7,8 +7,9 @@ command -v systemd-nspawn >/dev/null || tap_skip_all "systemd-nspawn missing: ap
 command -v ssh >/dev/null || tap_skip_all "ssh missing: apt-get install openssh-client"
 LAB=/var/lib/etcdwiz-lab
 LAB_ETCD_HOST_DIR=/opt/etcdwiz-lab/etcd	# the cached etcd versions, as a host sees them
-# Debian's etcdctl 3.5 (from the lab's cache, once lab up has filled it).
-ETCDCTL35="$LAB/etcd/3.5.30/etcdctl"
+# Debian's etcdctl 3.5 (from the lab's cache, once lab up has filled it):
+# the newest 3.5 there, the one the lab's cluster file names by default.
+etcdctl35_path() { ls -d "$LAB"/etcd/3.5.*/etcdctl 2>/dev/null | sort -V | tail -n 1; }
 if [ ! -e "$LAB/base/etc/etcdwiz-lab-base" ] && ! command -v debootstrap >/dev/null; then
 	tap_skip_all "no cached lab base tree and no debootstrap: apt-get install debootstrap"
 fi
@@ -32,7 +33,7 @@ lab_ssh() {
 # exits with "not a directory"), then can again (member/ back, kubelet
 # restarted: no back-off).
 break_etcd() {
-	lab_ssh "$1" 'd=/var/lib/etcd; [ -d $d/member ] && mv $d/member $d/member.away;
+	lab_ssh "$1" 'd=/var/lib/etcd; [ -d $d/member ] && [ ! -e $d/member.away ] && mv $d/member $d/member.away;
 		rm -rf $d/member; echo "broken for this test" >$d/member; pkill -x etcd; true' >/dev/null 2>&1
 }
 mend_etcd() {

@@ -23,7 +23,7 @@ fi
 ETCDWIZ_LAB_PATH="${TOP_BUILDDIR:-.}/lab:${TOP_SRCDIR:-.}/lab"
 export ETCDWIZ_LAB_PATH
 
-tap_plan 43
+tap_plan 44
 
 # Everything the lab could leave behind, ignoring what is not ours to judge:
 # zombies waiting for the host's init, and other pid namespaces that
@@ -104,16 +104,22 @@ rc=$?
 tap_is "lab up -n 3 exits 0 (took $(($(date +%s) - start)) s)" 0 "$rc"
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$TAP_TMP/up.err" "$TAP_TMP/up.out"
 tap_grep "lab up prints the hosts" '^  etcd-3  +198\.51\.100\.13 ' "$TAP_TMP/up.out"
-tap_grep "lab up prints the cluster file path and its etcd" "^Cluster file: $LAB/cluster.yaml \\(etcd 3\.5\.30\\)\$" "$TAP_TMP/up.out"
-# The etcd versions: Debian's packages, unpacked once; this machine's apt
-# lists untouched (the lab's apt has its own under $LAB/apt).
-tap_is "the etcd cache holds 3.4.23, 3.5.16 and 3.5.30, each its own version" \
-	"3.4.23 3.5.16 3.5.30" \
-	"$(for v in 3.4.23 3.5.16 3.5.30; do "$LAB/etcd/$v/etcd" --version 2>/dev/null | sed -n 's/^etcd Version: //p'; done | tr '\n' ' ' | sed 's/ $//')"
-tap_check "3.5 comes with etcdutl and etcdctl" test -x "$LAB/etcd/3.5.16/etcdutl" -a -x "$LAB/etcd/3.5.30/etcdctl"
+# The etcd versions: Debian's packages, unpacked once, one per suite (a
+# link names the version each gave: 3.4.23, 3.5.16, and unstable's, 3.5.30
+# when this was written); this machine's apt lists untouched (the lab's apt
+# has its own under $LAB/apt).
+SID=$(readlink "$LAB/etcd/sid")
+tap_is "the etcd cache: bookworm 3.4.23, trixie 3.5.16, unstable a newer 3.5 (${SID:-none})" \
+	"3.4.23 3.5.16 yes" \
+	"$(readlink "$LAB/etcd/bookworm") $(readlink "$LAB/etcd/trixie") $(printf '%s\n' 3.5.16 "$SID" | sort -V | tail -n 1 | grep -qvx 3.5.16 && echo yes)"
+tap_is "each binary is the version its directory says" "3.4.23 3.5.16 $SID" \
+	"$(for v in 3.4.23 3.5.16 "$SID"; do "$LAB/etcd/$v/etcd" --version 2>/dev/null | sed -n 's/^etcd Version: //p'; done | tr '\n' ' ' | sed 's/ $//')"
+tap_check "3.5 comes with etcdutl and etcdctl" test -x "$LAB/etcd/3.5.16/etcdutl" -a -x "$LAB/etcd/$SID/etcdctl"
 tap_is "this machine's apt lists hold no trixie or sid index" 0 \
 	"$(ls /var/lib/apt/lists 2>/dev/null | grep -cE '_(trixie|sid)_')"
-tap_grep "the cluster file names etcd 3.5.30 (the newest 3.5)" '^  version: "?3\.5\.30"?$' "$LAB/cluster.yaml"
+tap_grep "lab up prints the cluster file path and its etcd, the newest 3.5" \
+	"^Cluster file: $LAB/cluster.yaml \\(etcd ${SID//./\\.}\\)\$" "$TAP_TMP/up.out"
+tap_grep "the cluster file names it" "^  version: \"?${SID//./\\.}\"?\$" "$LAB/cluster.yaml"
 tap_check "the cluster file validates" "$ETCDWIZ" validate -f "$LAB/cluster.yaml"
 tap_grep "the cluster file pins host keys" '^    etcd-2: SHA256:' "$LAB/cluster.yaml"
 
@@ -230,6 +236,7 @@ ghost_status() { lab_ssh $H cat /run/kubelet-standin/status/kube-system_ghost_et
 tap_check "a pod whose etcd image is not in the cache gets a status" wait_for 10 ghost_status
 tap_grep "... waiting, ErrImagePull, naming the image" \
 	'^message=Failed to pull image "registry.k8s.io/etcd:3.5.21-0".*ErrImagePull' "$TAP_TMP/ghost"
+sleep 3	# three of the stand-in's scans: it would have started by now
 tap_is "... and nothing runs in its place" 0 "$(lab_ssh $H "pgrep -fc 'name=ghos[t]'")"
 lab_ssh $H rm -f /etc/kubernetes/manifests/ghost.yaml
 
@@ -249,7 +256,7 @@ cat "$TAP_TMP/p1" >>"$TAP_TMP/m1"
 tap_check "a second lab up changes no file and no container" diff "$TAP_TMP/m1" "$TAP_TMP/m2"
 "$ETCDWIZ" lab up -n 3 --etcd 3.9.9 >"$TAP_TMP/up-ghost.out" 2>&1
 tap_is "lab up --etcd with a version the lab lacks exits 1" 1 $?
-tap_grep "... naming the versions it has" 'no etcd 3\.9\.9; it has: 3\.4\.23, 3\.5\.16, 3\.5\.30' "$TAP_TMP/up-ghost.out"
+tap_grep "... naming the versions it has" "no etcd 3\\.9\\.9; it has: 3\\.4\\.23, 3\\.5\\.16, ${SID//./\\.}" "$TAP_TMP/up-ghost.out"
 "$ETCDWIZ" lab up -n 5 >"$TAP_TMP/up5.out" 2>&1
 tap_grep "lab up -n 5 over a 3-host lab says to run down first" 'lab down' "$TAP_TMP/up5.out"
 tap_check "lab status exits 0 with every host up" "$ETCDWIZ" lab status

@@ -677,7 +677,7 @@ static void test_missing_directories(void **state)
 	check = reads_cmd(step_find("kubelet"), &env);
 	assert_non_null(strstr(check, "@@dir:/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf"));
 	free(check);
-	use_probe(&env, "@@kubelet\nactive=inactive\nenabled=disabled\nloaded=0\n"
+	use_probe(&env, "@@kubelet\nactive=inactive\nenabled=disabled\ndropins=\n"
 		    "@@stat:/etc/kubernetes/kubelet-etcd.yaml\nabsent\n"
 		    "@@dir:/etc/kubernetes/kubelet-etcd.yaml\nabsent\n"
 		    "@@stat:/etc/systemd/system/kubelet.service.d/20-etcd-service-manager.conf\nabsent\n"
@@ -694,7 +694,7 @@ static void test_missing_directories(void **state)
 	plan_free(&plan);
 
 	/* The directory is there: no directory action. */
-	use_probe(&env, "@@kubelet\nactive=inactive\nenabled=disabled\nloaded=0\n"
+	use_probe(&env, "@@kubelet\nactive=inactive\nenabled=disabled\ndropins=\n"
 		    "@@stat:/etc/kubernetes/kubelet-etcd.yaml\nabsent\n"
 		    "@@dir:/etc/kubernetes/kubelet-etcd.yaml\npresent\n");
 	plan_init(&plan);

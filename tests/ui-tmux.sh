@@ -146,7 +146,7 @@ tap_is "one SSH login per member for the whole flow (Connect, the plans and appl
 	"2 2 2 " "$(logins)"
 
 PKI="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1"
-ETCDCTL_API=3 timeout 30 "$ETCDCTL35" --cacert "$PKI/etcd/ca.crt" --cert "$PKI/etcd/healthcheck-client.crt" \
+ETCDCTL_API=3 timeout 30 "$(etcdctl35_path)" --cacert "$PKI/etcd/ca.crt" --cert "$PKI/etcd/healthcheck-client.crt" \
 	--key "$PKI/etcd/healthcheck-client.key" \
 	--endpoints https://198.51.100.11:2379,https://198.51.100.12:2379,https://198.51.100.13:2379 \
 	endpoint health >"$TAP_TMP/etcdctl" 2>&1

@@ -58,7 +58,7 @@ struct http_tls_creds {
 	 * picks none by itself when a TLS 1.3 server (etcd 3.5 built with a
 	 * newer Go) lists only RSA-PSS signatures, though an RSA key signs
 	 * those; Go's and curl's clients send theirs regardless too. */
-	gnutls_pcert_st pcert[4];
+	gnutls_pcert_st pcert[16];	/* the certificate and its chain */
 	unsigned n_pcert;
 	gnutls_privkey_t key;
 };

@@ -927,7 +927,7 @@ static void json_member(FILE *f, const struct health_member *m, enum health_role
 		if (m->host.pod_reason[0])
 			json_kv_str(f, &hfirst, "etcd_pod_reason", m->host.pod_reason);
 		if (m->host.pod_ready >= 0)
-			json_kv_str(f, &hfirst, "etcd_pod_ready", m->host.pod_ready ? "true" : "false");
+			json_kv_bool(f, &hfirst, "etcd_pod_ready", m->host.pod_ready == 1);
 		if (m->host.cert_expiry != 0) {
 			json_kv_num(f, &hfirst, "cert_expiry_unix", (double)m->host.cert_expiry);
 			json_kv_str(f, &hfirst, "cert_expiry_file", m->host.cert_file);

@@ -489,16 +489,21 @@ static char *checks_command(struct engine_host *h, size_t k, enum checks_scope s
 	return cmd;
 }
 
-/* The text of the "@@os-release" block that opens a checks_command's
- * output (up to the first step's marker), or NULL. */
+/* The text of the "@@os-release" block of a checks_command's output (up
+ * to the next marker), or NULL. */
 static char *os_release_of(const char *out)
 {
 	static const char marker[] = "@@os-release\n";
-	const char *end;
+	const char *end, *at = out;
 
-	if (out == NULL || strncmp(out, marker, sizeof marker - 1) != 0)
+	/* At the start of a line (a noisy shell profile may print first). */
+	while (at != NULL && strncmp(at, marker, sizeof marker - 1) != 0) {
+		at = strstr(at, "\n@@os-release\n");
+		at = at ? at + 1 : NULL;
+	}
+	if (at == NULL)
 		return NULL;
-	out += sizeof marker - 1;
+	out = at + sizeof marker - 1;
 	end = strstr(out, "\n@@");
 	return xstrndup(out, end ? (size_t)(end + 1 - out) : strlen(out));
 }

@@ -1115,7 +1115,7 @@ static void session_drive(struct ssh_session *s)
 			/* The streams read the socket for every channel: an
 			 * operation's reply may be queued now, and only a drive of
 			 * the operations sees it (once: no loop on idle streams). */
-			if (s->ops != NULL && s->stream_calls != calls)
+			if (s->ops != NULL && s->stream_calls != calls && !s->free_pending)
 				while (s->state == SSH_S_READY && ssh_ops_drive(s))
 					s->io_count++;
 		}
