@@ -149,6 +149,15 @@ static int64_t pem_not_after(const char *pem, size_t len)
 	return t;
 }
 
+/* A count or exit code from the host check: -1 when it is not one. */
+static int small_int(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return end != s && *end == '\0' && v >= -1 && v <= 1000000 ? (int)v : -1;
+}
+
 void health_host_parse(const char *out, size_t len, struct health_host *h)
 {
 	const char *p = out, *end = out + len;
@@ -187,9 +196,9 @@ void health_host_parse(const char *out, size_t len, struct health_host *h)
 			else if (strncmp(kv, "reason=", 7) == 0)
 				snprintf(h->pod_reason, sizeof h->pod_reason, "%s", eq + 1);
 			else if (strncmp(kv, "restarts=", 9) == 0)
-				h->pod_restarts = atoi(eq + 1);
+				h->pod_restarts = small_int(eq + 1);
 			else if (strncmp(kv, "last_exit=", 10) == 0)
-				h->pod_last_exit = atoi(eq + 1);
+				h->pod_last_exit = small_int(eq + 1);
 			else if (strncmp(kv, "ready=", 6) == 0)
 				h->pod_ready = strcmp(eq + 1, "true") == 0 ? 1 : strcmp(eq + 1, "false") == 0 ? 0 : -1;
 		} else if (strncmp(line, "cert ", 5) == 0) {

@@ -58,8 +58,12 @@ struct engine_host {
 	bool selected;		/* in --limit */
 	bool dead;		/* failed or unreachable: later steps skip it */
 	size_t step;		/* the step it is at (or about to start) */
-	char **probes;		/* per step: what its reads printed, or NULL */
-	struct probe **parsed;	/* the same, parsed once (what its plan reads) */
+	/* Per step: what its reads printed (NULL: not read yet), and the same
+	 * parsed once (what its plan reads). */
+	struct step_probe {
+		char *text;
+		struct probe *parsed;
+	} *probes;
 	struct os_info os;
 	struct plan plan;
 	size_t reported;	/* bundle actions announced to the sink */
@@ -239,10 +243,10 @@ static char *read_local_thunk(const struct step_env *env, const char *rel, size_
 /* Step k's findings on h become text (owned), parsed once. */
 static void set_probe(struct engine_host *h, size_t k, char *text)
 {
-	free(h->probes[k]);
-	probe_free(h->parsed[k]);
-	h->probes[k] = text;
-	h->parsed[k] = text ? probe_parse(text) : NULL;
+	free(h->probes[k].text);
+	probe_free(h->probes[k].parsed);
+	h->probes[k].text = text;
+	h->probes[k].parsed = text ? probe_parse(text) : NULL;
 }
 
 static void fill_env(struct engine_host *h, size_t k, struct step_env *env)
@@ -254,7 +258,7 @@ static void fill_env(struct engine_host *h, size_t k, struct step_env *env)
 	env->host = h->host;
 	env->is_member = h->is_member;
 	env->member_index = h->index;
-	env->probe = h->parsed[k];
+	env->probe = h->probes[k].parsed;
 	env->os = &h->os;
 	env->cluster_token = e->opts.cluster_token ? e->opts.cluster_token : "";
 	env->ignore_preflight = e->opts.ignore_preflight;
@@ -539,8 +543,8 @@ static void store_checks(struct engine_host *h, size_t k, enum checks_scope scop
 			xasprintf_append(&text, "%s%s", n > 0 && text[n - 1] != '\n' ? "\n" : "", files);
 		}
 		set_probe(h, j, text);
-		if (e->opts.checks && h->phase == PH_PROBE && h->probes[j] && !s->barrier)
-			cache_put(e->opts.checks, h->host->name, s->name, h->probes[j]);
+		if (e->opts.checks && h->phase == PH_PROBE && h->probes[j].text && !s->barrier)
+			cache_put(e->opts.checks, h->host->name, s->name, h->probes[j].text);
 	}
 	free(files);
 }
@@ -796,12 +800,12 @@ static void ask_finished(struct engine_host *h)
 		v->answered && !v->listed ? ", not started under its name" : "",
 		v->leader ? ", leader" : "", v->version[0] ? ", " : "", v->version, h->asks,
 		(double)(loop_now() - h->ask_start) / 1000.0);
-	if (!ok && e->opts.apply && h->probes[k] == NULL) {
+	if (!ok && e->opts.apply && h->probes[k].text == NULL) {
 		/* The shell check only now: what etcd cannot say (its pod's log). */
 		run_checks(h, false);
 		return;
 	}
-	if (h->probes[k] == NULL)
+	if (h->probes[k].text == NULL)
 		set_probe(h, k, xstrdup(""));
 	plan_step(h, true);
 }
@@ -930,7 +934,7 @@ static void plan_step(struct engine_host *h, bool first)
 		ask_etcd(h);
 		return;
 	}
-	if (h->probes[h->step] == NULL) {
+	if (h->probes[h->step].text == NULL) {
 		finish_step(h, HOST_FAILED, _("check failed: the %s check printed nothing"), s->name);
 		return;
 	}
@@ -1082,7 +1086,6 @@ struct engine *engine_new(struct loop *loop, const struct transport *t, const st
 		h->host = h->is_member ? &c->members[i] : &c->control_plane.hosts[i - c->n_members];
 		h->selected = in_list(opts->limit, h->host->name);
 		h->probes = xcalloc(e->n_steps + 1, sizeof *h->probes);
-		h->parsed = xcalloc(e->n_steps + 1, sizeof *h->parsed);
 		h->ask_step = SIZE_MAX;
 		plan_init(&h->plan);
 	}
@@ -1119,7 +1122,6 @@ void engine_free(struct engine *e)
 		for (size_t k = 0; k < e->n_steps; k++)
 			set_probe(h, k, NULL);
 		free(h->probes);
-		free(h->parsed);
 	}
 	free(e->hosts);
 	http_tls_creds_free(e->creds);
