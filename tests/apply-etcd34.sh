@@ -31,11 +31,7 @@ timeout 60 "$ETCDWIZ" status -f "$LAB/cluster.yaml" --once -o json >"$TAP_TMP/s.
 tap_is "status --once on it exits 0" 0 $?
 tap_is "every member reports etcd 3.4.23" "3.4.23 3.4.23 3.4.23" \
 	"$(jq -r '[.members[].version] | join(" ")' "$TAP_TMP/s.json")"
-PKI="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1"
-ETCDCTL_API=3 timeout 30 "$LAB/etcd/3.4.23/etcdctl" --cacert "$PKI/etcd/ca.crt" --cert "$PKI/etcd/healthcheck-client.crt" \
-	--key "$PKI/etcd/healthcheck-client.key" \
-	--endpoints https://198.51.100.11:2379,https://198.51.100.12:2379,https://198.51.100.13:2379 \
-	endpoint health >"$TAP_TMP/health" 2>&1
+lab_etcdctl "$LAB/etcd/3.4.23/etcdctl" endpoint health >"$TAP_TMP/health" 2>&1
 tap_is "Debian 12's etcdctl 3.4.23: 3 healthy endpoints" 3 "$(grep -c 'is healthy' "$TAP_TMP/health")"
 
 # The pod sees only its image and its volumes, as in a container: no

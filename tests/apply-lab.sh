@@ -126,12 +126,7 @@ tap_is "verify asked every member's etcd from here: each healthy and started" 3 
 tap_is "the journals hold no key material" 0 \
 	"$(grep -rlE 'PRIVATE KEY|BEGIN CERT' "$XDG_DATA_HOME/etcdwiz/lab/journal" | wc -l)"
 
-PKI="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1"
-health() {
-	ETCDCTL_API=3 timeout 30 "$(etcdctl35_path)" --cacert "$PKI/etcd/ca.crt" --cert "$PKI/etcd/healthcheck-client.crt" \
-		--key "$PKI/etcd/healthcheck-client.key" \
-		--endpoints https://198.51.100.11:2379,https://198.51.100.12:2379,https://198.51.100.13:2379 "$@"
-}
+health() { lab_etcdctl "$(etcdctl35_path)" "$@"; }
 health endpoint health >"$TAP_TMP/health" 2>&1
 tap_is "Debian's etcdctl 3.5 with our certificates: 3 healthy endpoints" 3 "$(grep -c 'is healthy' "$TAP_TMP/health")"
 health member list >"$TAP_TMP/members" 2>&1

@@ -10,6 +10,15 @@ LAB_ETCD_HOST_DIR=/opt/etcdwiz-lab/etcd	# the cached etcd versions, as a host se
 # Debian's etcdctl 3.5 (from the lab's cache, once lab up has filled it):
 # the newest 3.5 there, the one the lab's cluster file names by default.
 etcdctl35_path() { ls -d "$LAB"/etcd/3.5.*/etcdctl 2>/dev/null | sort -V | tail -n 1; }
+# lab_etcdctl ETCDCTL ARGS...: that etcdctl against the 3-member lab with
+# etcd-1's healthcheck-client pair from the store in $XDG_DATA_HOME.
+lab_etcdctl() {
+	local bin=$1 pki="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1"
+	shift
+	ETCDCTL_API=3 timeout 30 "$bin" --cacert "$pki/etcd/ca.crt" --cert "$pki/etcd/healthcheck-client.crt" \
+		--key "$pki/etcd/healthcheck-client.key" \
+		--endpoints https://198.51.100.11:2379,https://198.51.100.12:2379,https://198.51.100.13:2379 "$@"
+}
 if [ ! -e "$LAB/base/etc/etcdwiz-lab-base" ] && ! command -v debootstrap >/dev/null; then
 	tap_skip_all "no cached lab base tree and no debootstrap: apt-get install debootstrap"
 fi

@@ -145,11 +145,7 @@ logins() {
 tap_is "one SSH login per member for the whole flow (Connect, the plans and applies, the Health dashboard)" \
 	"2 2 2 " "$(logins)"
 
-PKI="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1"
-ETCDCTL_API=3 timeout 30 "$(etcdctl35_path)" --cacert "$PKI/etcd/ca.crt" --cert "$PKI/etcd/healthcheck-client.crt" \
-	--key "$PKI/etcd/healthcheck-client.key" \
-	--endpoints https://198.51.100.11:2379,https://198.51.100.12:2379,https://198.51.100.13:2379 \
-	endpoint health >"$TAP_TMP/etcdctl" 2>&1
+lab_etcdctl "$(etcdctl35_path)" endpoint health >"$TAP_TMP/etcdctl" 2>&1
 tap_is "Debian's etcdctl 3.5 with the wizard's certificates: 3 healthy endpoints" 3 "$(grep -c 'is healthy' "$TAP_TMP/etcdctl")"
 "$ETCDWIZ" apply --yes -f /var/lib/etcdwiz-lab/cluster.yaml >"$TAP_TMP/replay" 2>&1
 tap_is "etcdwiz apply replays the saved cluster file and changes nothing" 3 \
