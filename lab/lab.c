@@ -41,7 +41,8 @@
 #define PKGLIBEXECDIR "/usr/local/libexec/etcdwiz"
 #endif
 
-/* What debootstrap puts into the base tree (Debian 12 package names). */
+/* What debootstrap puts into the base tree (the same names in Debian 12
+ * and 13). */
 #define LAB_PACKAGES                                                        \
 	"systemd,systemd-sysv,dbus,openssh-server,sudo,etcd-server,"        \
 	"etcd-client,iproute2,iputils-ping,kmod,procps,ca-certificates,"    \
@@ -61,10 +62,33 @@ struct lab_host {
 	pid_t started;		/* nspawn we forked in this run, else 0 */
 };
 
+/* The Debian releases a lab host can run: each has its own base tree,
+ * debootstrapped once from this machine's mirror. */
+struct lab_release {
+	const char *suite;	/* bookworm */
+	const char *debian;	/* "12" */
+	const char *base;	/* its base tree */
+	const char *log;	/* debootstrap's log */
+};
+
+static const struct lab_release lab_releases[] = {
+	{ "bookworm", "12", LAB_DIR "/base", LAB_DIR "/base-build.log" },
+	{ "trixie", "13", LAB_DIR "/base-trixie", LAB_DIR "/base-trixie-build.log" },
+};
+
+static const struct lab_release *release_find(const char *suite)
+{
+	for (size_t i = 0; i < sizeof lab_releases / sizeof lab_releases[0]; i++)
+		if (strcmp(lab_releases[i].suite, suite) == 0)
+			return &lab_releases[i];
+	return NULL;
+}
+
 struct lab_state {
 	bool present;
 	int members;
 	bool control_plane;
+	char release[16];	/* bookworm, trixie */
 	bool netns_dir_was_mounted;
 	bool nspawn_dir_existed;
 	char etcd[32];		/* the etcd version in the cluster file */
@@ -73,6 +97,7 @@ struct lab_state {
 struct lab_run {
 	const struct lab_options *opt;
 	struct lab_state st;
+	const struct lab_release *rel;
 	struct lab_host hosts[LAB_MAX_HOSTS];
 	size_t n_hosts;
 };
@@ -544,6 +569,8 @@ static void state_load(struct lab_state *st)
 		v = (int)strtol(eq + 1, NULL, 10);
 		if (strcmp(line, "etcd") == 0)
 			snprintf(st->etcd, sizeof st->etcd, "%s", eq + 1);
+		else if (strcmp(line, "release") == 0)
+			snprintf(st->release, sizeof st->release, "%s", eq + 1);
 		else if (strcmp(line, "members") == 0)
 			st->members = v;
 		else if (strcmp(line, "control_plane") == 0)
@@ -574,10 +601,10 @@ static enum wiz_err state_save(const struct lab_state *st, struct wiz_error *err
 {
 	char *s = xasprintf("# etcdwiz lab state: what `etcdwiz lab up` made\n"
 			    "members=%d\ncontrol_plane=%d\n"
-			    "netns_dir_was_mounted=%d\nnspawn_dir_existed=%d\netcd=%s\n",
+			    "netns_dir_was_mounted=%d\nnspawn_dir_existed=%d\netcd=%s\nrelease=%s\n",
 			    st->members, st->control_plane ? 1 : 0,
 			    st->netns_dir_was_mounted ? 1 : 0,
-			    st->nspawn_dir_existed ? 1 : 0, st->etcd);
+			    st->nspawn_dir_existed ? 1 : 0, st->etcd, st->release);
 	/* Unchanged, it is not rewritten: a second `lab up` touches nothing. */
 	enum wiz_err rc = write_if_changed(STATE_FILE, s, strlen(s), 0644, err);
 
@@ -645,7 +672,7 @@ static void hosts_free(struct lab_run *r)
 
 /* The stamp names the packages and the SHA-256 of base-setup.sh, so a base
  * built by an older setup script is built again rather than reused. */
-static char *base_stamp_text(void)
+static char *base_stamp_text(const struct lab_release *rel)
 {
 	char *setup = lab_find_file("base-setup.sh");
 	char *data = NULL, hex[65] = "none";
@@ -655,16 +682,19 @@ static char *base_stamp_text(void)
 		sha256_hex(data, len, hex);
 	free(data);
 	free(setup);
-	return xasprintf("# etcdwiz lab base tree; packages:\n" LAB_PACKAGES "\nsetup %s\n", hex);
+	return xasprintf("# etcdwiz lab base tree; Debian %s (%s); packages:\n" LAB_PACKAGES
+			 "\nsetup %s\n", rel->debian, rel->suite, hex);
 }
 
-static bool base_ready(void)
+static bool base_ready(const struct lab_release *rel)
 {
-	char *want = base_stamp_text(), *have = NULL;
+	char *want = base_stamp_text(rel), *have = NULL;
+	char *stamp = xasprintf("%s" LAB_BASE_STAMP, rel->base);
 	size_t len = 0;
-	bool same = wiz_read_file(LAB_DIR "/base" LAB_BASE_STAMP, 1 << 16, &have, &len, NULL) ==
-			    WIZ_ERR_OK && strcmp(have, want) == 0;
+	bool same = wiz_read_file(stamp, 1 << 16, &have, &len, NULL) == WIZ_ERR_OK &&
+		    strcmp(have, want) == 0;
 
+	free(stamp);
 	free(want);
 	free(have);
 	return same;
@@ -779,9 +809,12 @@ char *lab_mirror(void)
 	return found ? found : xstrdup(LAB_DEFAULT_MIRROR);
 }
 
-static enum wiz_err base_build(const struct lab_options *opt, struct wiz_error *err)
+static enum wiz_err base_build(const struct lab_options *opt, const struct lab_release *rel,
+				struct wiz_error *err)
 {
-	const char *tmp = LAB_DIR "/base.tmp";
+	char *tmp = xasprintf("%s.tmp", rel->base);
+	char *tmp_setup = xasprintf("%s/base-setup.sh", tmp);
+	char *tmp_stamp = xasprintf("%s" LAB_BASE_STAMP, tmp);
 	const char *include = "--include=" LAB_PACKAGES;
 	char *mirror = lab_mirror();
 	char *setup = lab_find_file("base-setup.sh");
@@ -797,40 +830,38 @@ static enum wiz_err base_build(const struct lab_options *opt, struct wiz_error *
 		goto out;
 	}
 	lab_rm_rf(tmp);
-	logfd = open(LAB_DIR "/base-build.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	logfd = open(rel->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (logfd < 0) {
-		rc = wiz_error_set(err, WIZ_ERR_IO, _("cannot create %s: %s"),
-				   LAB_DIR "/base-build.log", strerror(errno));
+		rc = wiz_error_set(err, WIZ_ERR_IO, _("cannot create %s: %s"), rel->log,
+				   strerror(errno));
 		goto out;
 	}
-	progress(opt, _("building the base tree once with debootstrap from %s "
-			"(a few minutes; log: %s)"), mirror, LAB_DIR "/base-build.log");
+	progress(opt, _("building the Debian %s base tree once with debootstrap from %s "
+			"(a few minutes; log: %s)"), rel->debian, mirror, rel->log);
 	rc = run_checked((const char *const[]){ "debootstrap", "--variant=minbase", include,
-						LAB_SUITE, tmp, mirror, NULL },
+						rel->suite, tmp, mirror, NULL },
 			 logfd, err);
 	if (rc != WIZ_ERR_OK) {
-		wiz_error_prefix(err, _("building the lab base tree (see %s)"),
-				 LAB_DIR "/base-build.log");
+		wiz_error_prefix(err, _("building the lab base tree (see %s)"), rel->log);
 		goto out;
 	}
-	rc = copy_file(setup, LAB_DIR "/base.tmp/base-setup.sh", 0755, err);
+	rc = copy_file(setup, tmp_setup, 0755, err);
 	if (rc == WIZ_ERR_OK)
 		rc = run_checked((const char *const[]){ "chroot", tmp, "/bin/sh",
 						  "/base-setup.sh", NULL },
 				 logfd, err);
-	unlink(LAB_DIR "/base.tmp/base-setup.sh");
+	unlink(tmp_setup);
 	if (rc != WIZ_ERR_OK) {
-		wiz_error_prefix(err, _("setting up the lab base tree (see %s)"),
-				 LAB_DIR "/base-build.log");
+		wiz_error_prefix(err, _("setting up the lab base tree (see %s)"), rel->log);
 		goto out;
 	}
-	stamp = base_stamp_text();
-	rc = write_string(LAB_DIR "/base.tmp" LAB_BASE_STAMP, stamp, 0644, err);
+	stamp = base_stamp_text(rel);
+	rc = write_string(tmp_stamp, stamp, 0644, err);
 	free(stamp);
 	if (rc != WIZ_ERR_OK)
 		goto out;
-	lab_rm_rf(LAB_DIR "/base");
-	if (rename(tmp, LAB_DIR "/base") != 0) {
+	lab_rm_rf(rel->base);
+	if (rename(tmp, rel->base) != 0) {
 		rc = wiz_error_set(err, WIZ_ERR_IO, _("cannot rename %s: %s"), tmp,
 				   strerror(errno));
 		goto out;
@@ -843,6 +874,9 @@ out:
 		close(logfd);
 	free(setup);
 	free(mirror);
+	free(tmp_stamp);
+	free(tmp_setup);
+	free(tmp);
 	return rc;
 }
 
@@ -1436,12 +1470,12 @@ out:
 	return rc;
 }
 
-static enum wiz_err host_root_mount(const struct lab_host *h, struct wiz_error *err)
+static enum wiz_err host_root_mount(const struct lab_host *h, const struct lab_release *rel,
+				     struct wiz_error *err)
 {
 	char *upper = xasprintf("%s/upper", h->dir);
 	char *work = xasprintf("%s/work", h->dir);
-	char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", LAB_DIR "/base",
-			       upper, work);
+	char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", rel->base, upper, work);
 	enum wiz_err rc = WIZ_ERR_OK;
 
 	if (wiz_mkdir_p(upper, 0755, err) != WIZ_ERR_OK ||
@@ -1753,7 +1787,12 @@ static void teardown(const struct lab_state *st, bool purge, struct down_counts 
 		return;
 	}
 	lab_rm_rf(LAB_DIR "/hosts");
-	lab_rm_rf(LAB_DIR "/base.tmp");
+	for (size_t i = 0; i < sizeof lab_releases / sizeof lab_releases[0]; i++) {
+		char *tmp = xasprintf("%s.tmp", lab_releases[i].base);
+
+		lab_rm_rf(tmp);
+		free(tmp);
+	}
 	unlink(LAB_DIR "/known_hosts");
 	unlink(lab_cluster_file());
 	unlink(STATE_FILE);
@@ -1763,7 +1802,7 @@ enum wiz_err lab_down(bool purge, FILE *out, struct wiz_error *err)
 {
 	struct lab_state st;
 	struct down_counts dc = { 0, 0, 0, 0, 0, 0 };
-	struct lab_options opt = { 0, false, 0, out, NULL };
+	struct lab_options opt = { .progress = out };
 	int lockfd = -1;
 	enum wiz_err rc = lab_check_prerequisites(false, err);
 
@@ -1785,7 +1824,7 @@ enum wiz_err lab_down(bool purge, FILE *out, struct wiz_error *err)
 				dc.containers, dc.processes, dc.mounts, dc.netns, dc.links,
 				dc.routes);
 		if (purge)
-			fprintf(out, _("Purged %s (base tree and keys).\n"), LAB_DIR);
+			fprintf(out, _("Purged %s (base trees, etcd cache and keys).\n"), LAB_DIR);
 	}
 	if (lockfd >= 0)
 		close(lockfd);
@@ -1874,7 +1913,7 @@ static enum wiz_err up_steps(struct lab_run *r, struct wiz_error *err)
 
 		rc = net_host_up(h, err);
 		if (rc == WIZ_ERR_OK)
-			rc = host_root_mount(h, err);
+			rc = host_root_mount(h, r->rel, err);
 		if (rc != WIZ_ERR_OK)
 			return rc;
 		if (host_nspawn_pid(h) != 0)
@@ -1930,7 +1969,14 @@ enum wiz_err lab_up(const struct lab_options *opt, FILE *out, struct wiz_error *
 	if (opt->members < 1 || opt->members > LAB_MAX_MEMBERS)
 		return wiz_error_set(err, WIZ_ERR_USAGE, _("a lab has 1 to %d members, not %d"),
 				     LAB_MAX_MEMBERS, opt->members);
-	rc = lab_check_prerequisites(!base_ready(), err);
+	state_load(&r.st);	/* again under the lock below */
+	r.rel = release_find(opt->release ? opt->release
+			     : r.st.present && r.st.release[0] ? r.st.release : LAB_SUITE);
+	if (r.rel == NULL)
+		return wiz_error_set(err, WIZ_ERR_USAGE,
+				     _("the lab has no Debian release '%s'; it has bookworm (12) and trixie (13)"),
+				     opt->release);
+	rc = lab_check_prerequisites(!base_ready(r.rel), err);
 	if (rc != WIZ_ERR_OK)
 		return rc;
 	for (size_t i = 0; i < sizeof lab_files / sizeof lab_files[0]; i++) {
@@ -1948,6 +1994,14 @@ enum wiz_err lab_up(const struct lab_options *opt, FILE *out, struct wiz_error *
 		return WIZ_ERR_IO;
 
 	state_load(&r.st);
+	if (r.st.present && r.st.release[0] == '\0')
+		snprintf(r.st.release, sizeof r.st.release, "%s", LAB_SUITE);	/* older state */
+	if (r.st.present && strcmp(r.st.release, r.rel->suite) != 0) {
+		rc = wiz_error_set(err, WIZ_ERR_EXISTS,
+				   _("a lab of %s hosts already exists; run 'etcdwiz lab down' "
+				     "first to make one of %s hosts"), r.st.release, r.rel->suite);
+		goto out;
+	}
 	if (r.st.present && (r.st.members != opt->members ||
 			     r.st.control_plane != opt->control_plane)) {
 		rc = wiz_error_set(err, WIZ_ERR_EXISTS,
@@ -1957,8 +2011,8 @@ enum wiz_err lab_up(const struct lab_options *opt, FILE *out, struct wiz_error *
 				   opt->members, opt->control_plane ? _(" and a control-plane host") : "");
 		goto out;
 	}
-	if (!base_ready()) {
-		rc = base_build(opt, err);
+	if (!base_ready(r.rel)) {
+		rc = base_build(opt, r.rel, err);
 		if (rc != WIZ_ERR_OK)
 			goto out;
 	}
@@ -1974,6 +2028,7 @@ enum wiz_err lab_up(const struct lab_options *opt, FILE *out, struct wiz_error *
 		r.st.present = true;
 		r.st.members = opt->members;
 		r.st.control_plane = opt->control_plane;
+		snprintf(r.st.release, sizeof r.st.release, "%s", r.rel->suite);
 		r.st.netns_dir_was_mounted = is_mount_point("/run/netns");
 		r.st.nspawn_dir_existed = lab_is_dir("/run/systemd/nspawn");
 	}
@@ -1990,10 +2045,10 @@ enum wiz_err lab_up(const struct lab_options *opt, FILE *out, struct wiz_error *
 		goto out;
 	}
 	if (out) {
-		fprintf(out, P_("Lab up: %zu host (Debian 12, systemd-nspawn) on %s, ready in %.0f s\n",
-				"Lab up: %zu hosts (Debian 12, systemd-nspawn) on %s, ready in %.0f s\n",
+		fprintf(out, P_("Lab up: %zu host (Debian %s, systemd-nspawn) on %s, ready in %.0f s\n",
+				"Lab up: %zu hosts (Debian %s, systemd-nspawn) on %s, ready in %.0f s\n",
 				r.n_hosts),
-			r.n_hosts, LAB_SUBNET, now_seconds() - t0);
+			r.n_hosts, r.rel->debian, LAB_SUBNET, now_seconds() - t0);
 		print_hosts(&r, out, false);
 		fprintf(out, _("Cluster file: %s (etcd %s)\n"), lab_cluster_file(), r.st.etcd);
 		fprintf(out, _("Log in:       ssh -i %s -o UserKnownHostsFile=%s root@%s\n"),
@@ -2028,9 +2083,11 @@ enum wiz_err lab_status(FILE *out, struct wiz_error *err)
 		return WIZ_ERR_NOTFOUND;
 	}
 	hosts_init(&r, r.st.members, r.st.control_plane);
-	fprintf(out, P_("Lab: %zu host on %s (bridge %s); base tree %s\n",
-			"Lab: %zu hosts on %s (bridge %s); base tree %s\n", r.n_hosts),
-		r.n_hosts, LAB_SUBNET, LAB_BRIDGE, LAB_DIR "/base");
+	r.rel = release_find(r.st.release[0] ? r.st.release : LAB_SUITE);
+	fprintf(out, P_("Lab: %zu host on %s (bridge %s); Debian %s, base tree %s\n",
+			"Lab: %zu hosts on %s (bridge %s); Debian %s, base tree %s\n", r.n_hosts),
+		r.n_hosts, LAB_SUBNET, LAB_BRIDGE, r.rel ? r.rel->debian : "?",
+		r.rel ? r.rel->base : "?");
 	print_hosts(&r, out, true);
 	for (size_t i = 0; i < r.n_hosts; i++)
 		if (host_nspawn_pid(&r.hosts[i]) == 0 || !ssh_answers(r.hosts[i].addr, 1000))

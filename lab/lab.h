@@ -1,4 +1,4 @@
-/* The built-in lab: N Debian 12 hosts on this machine, each a
+/* The built-in lab: N Debian 12 (or 13) hosts on this machine, each a
  * systemd-nspawn container (systemd as PID 1, a real sshd) in its own
  * network namespace on a lab bridge, with its own overlay root over one
  * cached debootstrap tree. `etcdwiz lab up|status|down`; root only.
@@ -6,7 +6,8 @@
  * Everything the lab makes is found again by name, so `lab down` works
  * without (or with a stale) state file:
  *   /var/lib/etcdwiz-lab/            LAB_DIR
- *     base/                          debootstrap tree, the shared lower layer
+ *     base/                          Debian 12's debootstrap tree, the shared
+ *                                    lower layer (base-trixie/: Debian 13's)
  *     base.tmp/, base-build.log      while (and after) building it
  *     id_ed25519, id_ed25519.pub     the lab's SSH client key pair
  *     hostkeys/HOST/ssh_host_ed25519_key{,.pub}
@@ -55,6 +56,7 @@ struct lab_options {
 	int timeout;		/* seconds to wait for every sshd */
 	FILE *progress;		/* progress lines; NULL = quiet */
 	const char *etcd_version;	/* for the cluster file; NULL: as before, or the newest 3.5 */
+	const char *release;	/* bookworm or trixie; NULL: as before, or bookworm */
 };
 
 /* The checks every subcommand starts with: root, and the tools it runs.

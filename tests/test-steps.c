@@ -131,6 +131,12 @@ static void test_os_release(void **state)
 	os_info_parse(t, &os);
 	free(t);
 	assert_true(os.supported);
+	t = fixture_text("os-release/debian-13");
+	os_info_parse(t, &os);
+	free(t);
+	assert_int_equal(os.family, OS_DEBIAN);
+	assert_string_equal(os.version_id, "13");
+	assert_true(os.supported);
 	t = fixture_text("os-release/debian-11");
 	os_info_parse(t, &os);
 	free(t);
@@ -235,6 +241,12 @@ static void test_packages_debian12(void **state)
 {
 	(void)state;
 	packages_golden("os-release/debian-12", "plan/packages-debian-12.golden");
+}
+
+static void test_packages_debian13(void **state)
+{
+	(void)state;
+	packages_golden("os-release/debian-13", "plan/packages-debian-13.golden");
 }
 
 static void test_packages_ubuntu2404(void **state)
@@ -1152,6 +1164,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_swap_fstab),
 	       cmocka_unit_test(test_text_diff),
 	       cmocka_unit_test(test_packages_debian12),
+	       cmocka_unit_test(test_packages_debian13),
 	       cmocka_unit_test(test_packages_ubuntu2404),
 	       cmocka_unit_test(test_packages_rhel9),
 	       cmocka_unit_test(test_packages_mirror_and_verify_only),

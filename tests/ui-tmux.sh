@@ -1,9 +1,11 @@
 #!/bin/bash
 # The real binary in a real terminal (a detached tmux, as tmux's own
-# regress tests do) through the whole wizard on a 3-host lab: Welcome (the
-# lab brought up from the wizard), Hosts, Connect, Prerequisites, Runtime,
-# Certificates, Deploy, Health, Kubernetes, Summary with every host at
-# failed=0; then Debian's etcdctl finds the cluster healthy. The same flow
+# regress tests do) through the whole wizard on the wizard's default lab (3
+# members and a control-plane host): Welcome (the lab brought up from the
+# wizard), Hosts, Connect, Prerequisites, Runtime, Certificates, Deploy,
+# Health, Kubernetes (the control plane's files and the /version proof),
+# Summary with every host at failed=0; then Debian's etcdctl finds the
+# cluster healthy and Debian's curl reads /version from the control plane. The same flow
 # again at 80x24 with NO_COLOR and TERM=vt100, and once with LANGUAGE=zh_TW.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
@@ -11,7 +13,7 @@ command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
-tap_plan 17
+tap_plan 20
 export XDG_DATA_HOME="$TAP_TMP/xdg" XDG_STATE_HOME="$TAP_TMP/state"
 SOCK="etcdwiz-ui-$$"
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
@@ -23,10 +25,10 @@ mkdir -p "$LOCALEDIR/zh_TW/LC_MESSAGES"
 msgfmt -o "$LOCALEDIR/zh_TW/LC_MESSAGES/etcdwiz.mo" "$TOP_SRCDIR/po/zh_TW.po" || echo "# msgfmt failed"
 # T MSGID: the text the wizard shows for MSGID in the language under test.
 T() { LANGUAGE=${WIZ_LANG:-} TEXTDOMAINDIR=${LOCALEDIR:-/usr/local/share/locale} gettext -d etcdwiz "$1"; }
-# N MSGID PLURAL: the plural message's text after its number (n = 2).
-N() { LANGUAGE=${WIZ_LANG:-} TEXTDOMAINDIR=${LOCALEDIR:-/usr/local/share/locale} ngettext -d etcdwiz "$1" "$2" 2 | sed 's/^.*%zu//'; }
-# F3 MSGID: a "%zu of %zu ..." message with both numbers 3.
-F3() { T "$1" | sed 's/%zu/3/g'; }
+# N MSGID PLURAL [COUNT]: the plural message's text after its number (n = 2, or COUNT).
+N() { LANGUAGE=${WIZ_LANG:-} TEXTDOMAINDIR=${LOCALEDIR:-/usr/local/share/locale} ngettext -d etcdwiz "$1" "$2" "${3:-2}" | sed 's/^.*%zu//'; }
+# F4 MSGID: a "%zu of %zu ..." message with both numbers 4 (hosts).
+F4() { T "$1" | sed 's/%zu/4/g'; }
 title() { T 'etcdwiz %zu/%zu: %s' | sed "s|%zu/%zu.*|$1/10|"; }
 screen() { tmux -L "$SOCK" capture-pane -p -t wiz 2>/dev/null; }
 keys() { tmux -L "$SOCK" send-keys -t wiz "$@"; }
@@ -47,10 +49,12 @@ wait_screen() {
 # it lists, and go on. Fails when a check or an apply fails.
 step_screen() {
 	local n=$1 i
-	local t review errs applied confirm bad1 bad2
+	local t review review1 errs applied confirm bad1 bad2
 	t=$(title "$n")
 	review=$(N 'Checked: %zu step would change a host. Review, then F3 to apply.' \
 		'Checked: %zu host steps would change. Review, then F3 to apply.')
+	review1=$(N 'Checked: %zu step would change a host. Review, then F3 to apply.' \
+		'Checked: %zu host steps would change. Review, then F3 to apply.' 1)
 	errs=$(N '%zu error found; see [ERROR ...] in the plans.' '%zu errors found; see [ERROR ...] in the plans.')
 	applied=$(T 'Applied on every host.')
 	confirm=$(T 'Apply these changes?')
@@ -64,9 +68,9 @@ step_screen() {
 		*) return 0 ;;
 		esac
 		case $s in
-		*"$applied"*) keys F3 ;;
+		*"$applied"*) echo "$s" >"$TAP_TMP/applied.$n"; keys F3 ;;
 		*"$confirm"*) keys y ;;
-		*"$review"*) keys F3 ;;
+		*"$review"* | *"$review1"*) keys F3 ;;
 		*"$errs"* | *"$bad1"* | *"$bad2"*) echo "# screen $n failed:"; echo "$s" | sed 's/^/# /'; return 1 ;;
 		esac
 		sleep 1
@@ -81,7 +85,7 @@ to_prerequisites() {
 	wait_screen 30 "$(title 2)" || return 1
 	keys F3
 	wait_screen 60 "$(title 3)" || return 1
-	wait_screen 120 "$(F3 '%zu of %zu hosts connected.')" || return 1
+	wait_screen 120 "$(F4 '%zu of %zu hosts connected.')" || return 1
 	keys F3
 }
 
@@ -112,8 +116,9 @@ flow() {
 	wait_screen 10 "$(T 'HEALTHY')" || return 1
 	screen >"$TAP_TMP/$name.health"
 	keys F3
-	wait_screen 30 "$(title 9)" || return 1
-	keys F3
+	# Kubernetes: cp-1's files and the /version proof, applied as any screen.
+	step_screen 9 || return 1
+	cp "$TAP_TMP/applied.9" "$TAP_TMP/$name.kubernetes" 2>/dev/null
 	wait_screen 30 "$(title 10)" || return 1
 	sleep 1
 	screen >"$TAP_TMP/$name.summary"
@@ -126,29 +131,41 @@ show_reports() { cat "$TAP_TMP"/asan.* "$TAP_TMP"/ubsan.* 2>/dev/null | head -60
 flow utf8 100x30 TERM=xterm-256color LC_ALL=C.UTF-8
 tap_is "the whole flow reaches the Summary and exits 0 (100x30, colour, UTF-8)" 0 $?
 show_reports
-tap_is "Summary: three hosts, every one failed=0 unreachable=0" 3 \
-	"$(grep -cE '^ etcd-[123] +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/utf8.summary")"
+tap_is "Summary: four hosts (3 members, cp-1), every one failed=0 unreachable=0" 4 \
+	"$(grep -cE '^ (etcd-[123]|cp-1) +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/utf8.summary")"
 tap_grep "Health: the live dashboard shows HEALTHY with 3 of 3 members up" \
 	'HEALTHY +3 of 3 members up, leader etcd-[123]' "$TAP_TMP/utf8.health"
 tap_grep "Summary names the saved cluster file" 'Cluster file saved: /var/lib/etcdwiz-lab/cluster.yaml' "$TAP_TMP/utf8.summary"
 
-# One SSH login per member for the whole wizard: Connect's sessions are the
+# One SSH login per host for the whole wizard: Connect's sessions are the
 # ones every screen's plan and apply and the Health dashboard use (the lab
 # is new, so its sshd's journal holds only the wizard's logins; the second
 # login counted is this query's own).
 logins() {
 	local a
-	for a in 11 12 13; do
+	for a in 11 12 13 14; do
 		lab_ssh "198.51.100.$a" 'journalctl -u ssh --no-pager | grep -c "Accepted publickey"'
 	done | tr '\n' ' '
 }
-tap_is "one SSH login per member for the whole flow (Connect, the plans and applies, the Health dashboard)" \
-	"2 2 2 " "$(logins)"
+tap_is "one SSH login per host for the whole flow (Connect, the plans and applies, the Health dashboard)" \
+	"2 2 2 2 " "$(logins)"
+
+# The seed's last part from the first command: cp-1 holds kubeadm's
+# etcd.external files, and Debian's curl there reads every member's
+# /version with them (what kube-apiserver and kubeadm's preflight do).
+CP=198.51.100.14
+tap_check "cp-1 has etcd/ca.crt, apiserver-etcd-client.crt/.key and kubeadm-config.yaml" \
+	lab_ssh "$CP" 'test -s /etc/kubernetes/pki/etcd/ca.crt && test -s /etc/kubernetes/pki/apiserver-etcd-client.crt && test -s /etc/kubernetes/pki/apiserver-etcd-client.key && grep -q "external:" /etc/kubernetes/kubeadm-config.yaml'
+lab_ssh "$CP" 'for a in 11 12 13; do curl -sS --max-time 5 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/apiserver-etcd-client.crt --key /etc/kubernetes/pki/apiserver-etcd-client.key https://198.51.100.$a:2379/version; echo; done' >"$TAP_TMP/cp-version" 2>&1
+tap_is "Debian's curl on cp-1 reads /version of all 3 members with the client files" 3 \
+	"$(grep -c '"etcdcluster":"3\.5\.0"' "$TAP_TMP/cp-version")"
+tap_grep "the wizard's Kubernetes screen applied on cp-1 (files and the /version proof): its line says done" \
+	"^ cp-1 +$(T 'done')" "$TAP_TMP/utf8.kubernetes"
 
 lab_etcdctl "$(etcdctl35_path)" endpoint health >"$TAP_TMP/etcdctl" 2>&1
 tap_is "Debian's etcdctl 3.5 with the wizard's certificates: 3 healthy endpoints" 3 "$(grep -c 'is healthy' "$TAP_TMP/etcdctl")"
 "$ETCDWIZ" apply --yes -f /var/lib/etcdwiz-lab/cluster.yaml >"$TAP_TMP/replay" 2>&1
-tap_is "etcdwiz apply replays the saved cluster file and changes nothing" 3 \
+tap_is "etcdwiz apply replays the saved cluster file and changes nothing (4 hosts)" 4 \
 	"$(grep -cE ' : ok=[0-9]+ changed=0 unreachable=0 failed=0' "$TAP_TMP/replay")"
 
 # Deploy with nothing to change but a member not healthy waits for it (as
@@ -197,15 +214,15 @@ tap_grep "Deploy said which wait it is: 1 member, the 3m bound" \
 WIZ_ARGS=--lab flow vt100 80x24 TERM=vt100 NO_COLOR=1 LC_ALL=C.UTF-8
 tap_is "the flow again from 'etcdwiz wizard --lab' at 80x24 with NO_COLOR and TERM=vt100" 0 $?
 show_reports
-tap_is "vt100 Summary: every host failed=0" 3 \
-	"$(grep -cE '^ etcd-[123] +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/vt100.summary")"
+tap_is "vt100 Summary: every host failed=0" 4 \
+	"$(grep -cE '^ (etcd-[123]|cp-1) +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/vt100.summary")"
 tap_is "vt100: nothing outside ASCII on the screen" 0 "$(LC_ALL=C grep -c $'[\x80-\xff]' "$TAP_TMP/vt100.summary")"
 
 WIZ_LANG=zh_TW flow zh 80x24 TERM=xterm LC_ALL=C.UTF-8 LANGUAGE=zh_TW
 tap_is "the flow once in zh_TW" 0 $?
 show_reports
-tap_is "zh_TW Summary: every host failed=0" 3 \
-	"$(grep -cE '^ etcd-[123] +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/zh.summary")"
+tap_is "zh_TW Summary: every host failed=0" 4 \
+	"$(grep -cE '^ (etcd-[123]|cp-1) +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/zh.summary")"
 # T in zh_TW (WIZ_LANG was set for the flow only).
 zhT() { WIZ_LANG=zh_TW T "$1"; }
 tap_check "zh_TW: the catalogue is used (Summary is not English)" test "$(zhT 'Summary')" != "Summary"

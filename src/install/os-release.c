@@ -44,7 +44,8 @@ void os_info_parse(const char *os_release, struct os_info *os)
 
 	if (strcmp(os->id, "debian") == 0) {
 		os->family = OS_DEBIAN;
-		os->supported = strcmp(os->version_id, "12") == 0;
+		os->supported = strcmp(os->version_id, "12") == 0 ||
+				strcmp(os->version_id, "13") == 0;
 	} else if (strcmp(os->id, "ubuntu") == 0) {
 		os->family = OS_DEBIAN;
 		os->supported = strcmp(os->version_id, "22.04") == 0 ||

@@ -14,7 +14,7 @@ struct os_info {
 	bool supported;
 };
 
-/* Parse /etc/os-release text. Supported: Debian 12, Ubuntu 22.04 and 24.04,
+/* Parse /etc/os-release text. Supported: Debian 12 and 13, Ubuntu 22.04 and 24.04,
  * RHEL-family 8 and 9 (rhel, rocky, almalinux, centos stream, ol). */
 void os_info_parse(const char *os_release, struct os_info *os);
 

@@ -1,4 +1,4 @@
-/* etcdwiz lab up|status|down: the built-in lab of Debian 12 hosts in
+/* etcdwiz lab up|status|down: the built-in lab of Debian 12 or 13 hosts in
  * systemd-nspawn containers (see lab.h). */
 #include "config.h"
 
@@ -26,22 +26,30 @@ static int lab_up_exec(int argc, char **argv)
 		{ "members", required_argument, NULL, 'n' },
 		{ "control-plane", no_argument, NULL, 'c' },
 		{ "etcd", required_argument, NULL, 'e' },
+		{ "release", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct lab_options o = { 3, false, 120, stderr, NULL };
+	struct lab_options o = { .members = 3, .timeout = 120, .progress = stderr };
 	struct wiz_error err;
 	char *end;
 	long v;
 	int c;
 
 	wiz_error_clear(&err);
-	while ((c = getopt_long(argc, argv, "+n:ce:t:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+n:ce:r:t:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			o.etcd_version = optarg;
+			break;
+		case 'r':
+			if (strcmp(optarg, "bookworm") != 0 && strcmp(optarg, "trixie") != 0)
+				return cmd_usage_error(&cmd_lab_entry,
+						       _("--release wants bookworm (Debian 12) or trixie (Debian 13), not '%s'"),
+						       optarg);
+			o.release = optarg;
 			break;
 		case 'n':
 			v = strtol(optarg, &end, 10);
@@ -179,8 +187,8 @@ static int cmd_lab_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_lab_entry = {
 	.name = "lab",
-	.args = "up [-n 3|5|7] [--control-plane] [--etcd VERSION] | status | down [--purge]",
-	.summary = N_("run a lab of Debian 12 hosts (systemd-nspawn containers) on this machine"),
+	.args = "up [-n 3|5|7] [--control-plane] [--etcd VERSION] [--release bookworm|trixie] | status | down [--purge]",
+	.summary = N_("run a lab of Debian 12 or 13 hosts (systemd-nspawn containers) on this machine"),
 	.help = N_(
 		"Commands (root only):\n"
 		"  up      create the lab, or complete it; a second run changes nothing.\n"
@@ -195,15 +203,20 @@ const struct cmd_entry cmd_lab_entry = {
 		"  -c, --control-plane one more host, cp-1, for the Kubernetes step\n"
 		"  -e, --etcd VERSION  the etcd the cluster file names: 3.4.23, 3.5.16 or\n"
 		"                      3.5.30 (default: as before, else the newest 3.5)\n"
+		"  -r, --release NAME  the hosts' Debian: bookworm (12) or trixie (13)\n"
+		"                      (default: as before, else bookworm); each has its\n"
+		"                      own base tree, debootstrapped once\n"
 		"  -t, --timeout SECS  wait this long for every sshd (default 120)\n"
 		"  -q, --quiet         no progress lines from up\n"
-		"      --purge         down: also delete the cached base tree and keys\n"
+		"      --purge         down: also delete the cached base trees, the etcd\n"
+		"                      cache and the keys\n"
 		"  -h, --help          show this help and exit\n\n"
 		"Hosts: etcd-1 .. etcd-N at 198.51.100.11 and up, cp-1 after them, on\n"
-		"bridge ewlab0 (198.51.100.1/24). Each host is Debian 12 booted by\n"
+		"bridge ewlab0 (198.51.100.1/24). Each host is Debian 12 (or 13) booted by\n"
 		"systemd-nspawn: systemd, sshd, sudo, with its own network namespace\n"
-		"and overlay root. kubelet is a stand-in that runs static pods as plain\n"
-		"processes; there is no container runtime. It runs the etcd a pod's\n"
+		"and overlay root. kubelet is a stand-in that runs each static pod in\n"
+		"its own mount namespace (the image's files and the pod's volumes\n"
+		"only); there is no container runtime. It runs the etcd a pod's\n"
 		"image names (registry.k8s.io/etcd:3.5.16-0: 3.5.16) from the lab's\n"
 		"cache of Debian's etcd packages: 3.4.23 (Debian 12), 3.5.16 (Debian\n"
 		"13) and 3.5.30 (unstable), fetched once with apt into\n"
@@ -213,8 +226,9 @@ const struct cmd_entry cmd_lab_entry = {
 		"  root    the lab key only\n"
 		"  wiz     the lab key or password etcdwiz-lab; sudo without a password\n"
 		"  wizpw   the lab key or password etcdwiz-lab; sudo asks for it\n\n"
-		"The first `up` builds the base tree with debootstrap from this machine's\n"
-		"Debian archive (a few minutes; needs debootstrap and systemd-container).\n"
+		"The first `up` of a release builds its base tree with debootstrap from\n"
+		"this machine's Debian archive (a few minutes; needs debootstrap and\n"
+		"systemd-container).\n"
 		"Files live in /var/lib/etcdwiz-lab; $ETCDWIZ_LAB_MIRROR overrides the\n"
 		"archive, $ETCDWIZ_LAB_PATH where the kubelet stand-in is looked for.\n\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n"),

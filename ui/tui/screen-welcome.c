@@ -133,7 +133,10 @@ static void start_lab(struct wizard *w)
 {
 	posix_spawn_file_actions_t fa;
 	int p[2];
-	char *argv[] = { (char *)PACKAGE, (char *)"lab", (char *)"up", (char *)"-n", (char *)"3", NULL };
+	/* Three members and a control-plane host: the seed's whole procedure,
+	 * the kubeadm files and their /version proof included. */
+	char *argv[] = { (char *)PACKAGE, (char *)"lab", (char *)"up", (char *)"-n", (char *)"3",
+			 (char *)"--control-plane", NULL };
 	int rc;
 
 	if (S.lab_pid > 0)
@@ -158,7 +161,7 @@ static void start_lab(struct wizard *w)
 	S.fd = p[0];
 	fcntl(S.fd, F_SETFL, fcntl(S.fd, F_GETFL) | O_NONBLOCK);
 	S.io = loop_io_add(w->loop, S.fd, POLLIN, on_lab_output, w);
-	wz_log(w, "%s", _("$ etcdwiz lab up -n 3"));
+	wz_log(w, "%s", _("$ etcdwiz lab up -n 3 --control-plane"));
 	wz_message(w, false, "%s", _("Bringing the lab up (the first time takes a few minutes)..."));
 }
 
@@ -216,7 +219,7 @@ static void draw(struct wizard *w, int top, int rows)
 	items[ITEM_LANG] = lang;
 	items[ITEM_OPEN] = _("Open an existing cluster file");
 	items[ITEM_NEW] = _("Start a new cluster");
-	items[ITEM_LAB] = _("Use the built-in lab (3 Debian 12 hosts on this machine)");
+	items[ITEM_LAB] = _("Use the built-in lab (3 etcd hosts, 1 control plane, on this machine)");
 	term_put(y++, 2, cols - 4, TERM_HEADING, _("Welcome to etcdwiz"));
 	term_put(y++, 2, cols - 4, TERM_NORMAL,
 		 _("This wizard builds a TLS-secured external etcd cluster for Kubernetes,"));

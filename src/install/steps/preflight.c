@@ -84,7 +84,7 @@ static void preflight_plan(const struct step_env *env, struct plan *plan)
 
 	os_info_parse(osr, &os);
 	if (!os.supported)
-		CHECK_ERROR("OS", _("%s is not supported; etcdwiz supports Debian 12, Ubuntu 22.04 and 24.04, and RHEL-family 8 and 9"),
+		CHECK_ERROR("OS", _("%s is not supported; etcdwiz supports Debian 12 and 13, Ubuntu 22.04 and 24.04, and RHEL-family 8 and 9"),
 			    os.pretty);
 	for (size_t i = 0; arch && supported_arches[i]; i++)
 		arch_ok |= strcmp(arch, supported_arches[i]) == 0;
