@@ -172,6 +172,36 @@ static const struct step s_ask = { .name = "ask", .title = "ask", .hosts = STEP_
 				   .reads = ask_reads, .plan = ask_plan, .barrier = true,
 				   .health_gate = true, .asks_etcd = true };
 static const struct step *const ask_steps[] = { &s_file, &s_ask, NULL };
+/* A step whose change restarts a running etcd (as the manifest's does on a
+ * member with data): etc/etcd.yaml present means "running". */
+static void roll_reads(const struct step_env *env, struct probe_request *out)
+{
+	char *p = host_path(env, "etc/etcd.yaml");
+
+	probe_read_file(out, p, false);
+	free(p);
+}
+
+static char roll_want[32] = "v2";
+
+static void roll_plan(const struct step_env *env, struct plan *plan)
+{
+	char *p = host_path(env, "etc/etcd.yaml");
+	char *text = xasprintf("%s %s\n", env->host->name, roll_want);
+	struct remote_file have;
+	size_t before = plan->n_actions;
+
+	probe_file(env->probe, p, &have);
+	plan_ensure_file(plan, &have, p, text, strlen(text), 0644, owner, false, "write etcd.yaml");
+	plan->restarts_etcd = plan->n_actions > before && have.exists;
+	remote_file_free(&have);
+	free(text);
+	free(p);
+}
+
+static const struct step s_roll = { .name = "roll", .title = "roll", .hosts = STEP_MEMBERS,
+				    .reads = roll_reads, .plan = roll_plan };
+static const struct step *const roll_steps[] = { &s_file, &s_roll, NULL };
 static const struct step *const *steps_in_use = test_steps;
 static unsigned health_timeout_s;
 
@@ -212,6 +242,10 @@ struct fake {
 	unsigned execs_at_first_ask[N_HOSTS];
 	unsigned cancels;
 	struct fake_reply *pending;
+	/* Every bundle and ask in order ("b2" bundle on host2, "a1" ask of
+	 * host1), and how many asks each host had when its bundle ran. */
+	char events[512];
+	unsigned asks_at_bundle[N_HOSTS];
 };
 
 static void reply_fire(struct loop_timer *t, void *ud)
@@ -347,6 +381,10 @@ static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const str
 		run_sh(f->before_bundle[i], NULL, 0, &ignored);
 		ssh_result_free(&ignored);
 	}
+	if (strstr(cmd, " action 1'") != NULL) {
+		snprintf(f->events + strlen(f->events), sizeof f->events - strlen(f->events), "b%zu ", i + 1);
+		f->asks_at_bundle[i] = f->asks[i];
+	}
 	run_sh(cmd, o->input, o->input_len, &rep->r);
 	if (f->drop_during_bundle[i] && strstr(cmd, " action 1'") != NULL) {
 		f->drop_during_bundle[i] = false;
@@ -390,6 +428,7 @@ static void *fake_ask_etcd(void *self, size_t i, const struct transport_ask *q, 
 	assert_true(q->timeout_ms >= 1000 && q->timeout_ms <= ETCD_ASK_TRY_MS);
 	if (f->asks[i]++ == 0)
 		f->execs_at_first_ask[i] = f->execs[i];
+	snprintf(f->events + strlen(f->events), sizeof f->events - strlen(f->events), "a%zu ", i + 1);
 	rep->acb = cb;
 	if (f->ask_gone[i] || f->ask_gone_once[i]) {
 		f->ask_gone_once[i] = false;
@@ -463,6 +502,7 @@ static void run_engine(struct fake *f, bool apply, struct outcome *out)
 	memset(f->connects, 0, sizeof f->connects);
 	memset(gate_ran, 0, sizeof gate_ran);
 	memset(f->asks, 0, sizeof f->asks);
+	f->events[0] = '\0';
 	memset(ask_seen, 0, sizeof ask_seen);
 	memset(ask_planned, 0, sizeof ask_planned);
 	memset(ask_had_probe_log, 0, sizeof ask_had_probe_log);
@@ -900,7 +940,83 @@ static void test_ask_cancelled_with_the_engine(void **state)
 	assert_true(f->cancels <= 1);
 }
 
-WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_ask_when_planning, setup, teardown),
+/* Running members whose change restarts etcd: one at a time, followers
+ * first (host1 is the leader), every member asked before each restart and
+ * the restarted one asked until healthy before the next goes. */
+static void test_rolling_one_at_a_time(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+	char *cmd;
+
+	make_hosts();
+	free(cluster.etcd.version);
+	cluster.etcd.version = xstrdup("3.5.16");	/* what the fake member reports */
+	steps_in_use = roll_steps;
+	snprintf(roll_want, sizeof roll_want, "v1");
+	run_engine(f, true, &out);	/* fresh: nothing runs, all at once */
+	assert_true(out.ok);
+	assert_string_equal(f->events, "b1 b2 b3 b1 b2 b3 ");	/* file, then roll: no asks */
+	snprintf(roll_want, sizeof roll_want, "v2");
+	f->unhealthy_for[1] = 2;	/* host2 takes a while to be healthy again */
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	/* The gate asks all three (host2's first answer is its unhealthy one:
+	 * a member may restart itself, only the others must be healthy),
+	 * host2 restarts and is asked until healthy, then the gate again,
+	 * host3, then host1, the leader. */
+	assert_string_equal(f->events, "a1 a2 a3 b2 a2 a2 a1 a2 a3 b3 a3 a1 a2 a3 b1 a1 ");
+	for (size_t i = 0; i < N_HOSTS; i++) {
+		char *text = read_host_file(cluster.members[i].name, "etc/etcd.yaml");
+		char *want = xasprintf("host%zu v2\n", i + 1);
+
+		assert_string_equal(text, want);
+		free(text);
+		free(want);
+	}
+	/* host3 is not healthy: the roll stops before anything restarts. */
+	snprintf(roll_want, sizeof roll_want, "v3");
+	f->unhealthy_for[1] = 0;
+	f->unhealthy_for[2] = ~0u;
+	run_engine(f, true, &out);
+	assert_false(out.ok);
+	assert_null(strchr(f->events, 'b'));
+	for (size_t i = 0; i < N_HOSTS; i++)
+		assert_int_equal(out.results[i][HOST_FAILED], 1);
+	assert_non_null(strstr(out.msg[0], "host3 is not healthy (no leader)"));
+	cmd = read_host_file("host1", "etc/etcd.yaml");
+	assert_string_equal(cmd, "host1 v2\n");
+	free(cmd);
+	f->unhealthy_for[2] = 0;
+	steps_in_use = test_steps;
+}
+
+/* A member that comes back on another version stops the roll there. */
+static void test_rolling_wrong_version(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	steps_in_use = roll_steps;
+	snprintf(roll_want, sizeof roll_want, "v1");
+	run_engine(f, true, &out);
+	snprintf(roll_want, sizeof roll_want, "v2");
+	health_timeout_s = 1;
+	run_engine(f, true, &out);	/* the file wants 3.5.21, the fake runs 3.5.16 */
+	health_timeout_s = 0;
+	steps_in_use = test_steps;
+	assert_false(out.ok);
+	assert_non_null(strstr(out.msg[1], "came back as version 3.5.16, not 3.5.21"));
+	assert_int_equal(out.results[1][HOST_FAILED], 1);
+	/* host3 and host1 were not restarted. */
+	assert_non_null(strstr(out.msg[2], "not restarted, nothing changed here"));
+	assert_non_null(strstr(out.msg[0], "not restarted, nothing changed here"));
+}
+
+WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_rolling_one_at_a_time, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_rolling_wrong_version, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_ask_when_planning, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_waits_until_healthy, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_bounded_and_unreachable, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_cancelled_with_the_engine, setup, teardown),

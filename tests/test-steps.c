@@ -337,7 +337,7 @@ static void test_manifest(void **state)
 
 	(void)state;
 	load_cluster("cluster/valid-seed.yaml", &c);
-	yaml = manifest_render(&c, &c.members[1], "tok-123", &err);
+	yaml = manifest_render(&c, &c.members[1], "tok-123", NULL, &err);
 	assert_non_null(yaml);
 	load_yaml(yaml, &doc);
 	root = yaml_document_get_root_node(&doc);
@@ -379,7 +379,7 @@ static void test_manifest(void **state)
 	/* etcd 3.4.23 (the lab's): plain /health, no readiness probe. */
 	free(c.etcd.version);
 	c.etcd.version = xstrdup("3.4.23");
-	yaml = manifest_render(&c, &c.members[0], "tok", &err);
+	yaml = manifest_render(&c, &c.members[0], "tok", NULL, &err);
 	load_yaml(yaml, &doc);
 	root = yaml_document_get_root_node(&doc);
 	container = yaml_document_get_node(&doc, *yaml_get(&doc, yaml_get(&doc, root, "spec"), "containers")->data.sequence.items.start);
@@ -393,7 +393,7 @@ static void test_manifest(void **state)
 	/* etcd 3.6: the feature gate and the new flag name. */
 	free(c.etcd.version);
 	c.etcd.version = xstrdup("3.6.5");
-	yaml = manifest_render(&c, &c.members[0], "tok", &err);
+	yaml = manifest_render(&c, &c.members[0], "tok", NULL, &err);
 	assert_non_null(strstr(yaml, "--feature-gates=InitialCorruptCheck=true"));
 	assert_non_null(strstr(yaml, "--watch-progress-notify-interval=5s"));
 	assert_null(strstr(yaml, "experimental"));
@@ -409,7 +409,7 @@ static void test_manifest_golden(void **state)
 
 	(void)state;
 	load_cluster("cluster/valid-seed.yaml", &c);
-	yaml = manifest_render(&c, &c.members[0], "etcdwiz-golden-token", &err);
+	yaml = manifest_render(&c, &c.members[0], "etcdwiz-golden-token", NULL, &err);
 	assert_golden(yaml, "plan/etcd-manifest.golden");
 	free(yaml);
 	cluster_free(&c);

@@ -36,6 +36,8 @@ enum host_phase {
 	PH_CHECK,	/* a barrier step's own check */
 	PH_BUNDLE,	/* a step's changes, in one exec */
 	PH_ASK,		/* asking its etcd member from here */
+	PH_ROLL,	/* its plan restarts a running etcd: waiting for its turn */
+	PH_ROLL_AFTER,	/* restarted: asking its etcd until healthy again */
 	PH_DONE,
 };
 
@@ -69,6 +71,7 @@ struct engine_host {
 	size_t reported;	/* bundle actions announced to the sink */
 	bool changed;
 	struct request *req;
+	bool connected;		/* its session is up (it may have failed since) */
 	bool retried;		/* connected again once after a lost session */
 	enum host_phase retry_phase;
 	unsigned execs;
@@ -85,6 +88,13 @@ struct engine_host {
 	struct loop_timer *ask_timer;	/* the next try */
 	uint64_t ask_start, ask_deadline;
 	unsigned asks;
+	/* Rolling (a restart of a running member, one at a time): the gate's
+	 * own ask of this member, apart from the step's. */
+	void *roll_ask;
+	struct loop_timer *roll_timer;
+	struct etcd_member_view roll_view;
+	char roll_msg[256];	/* why it was not asked (session, --limit) */
+	uint64_t roll_start, roll_deadline;
 };
 
 struct engine {
@@ -105,6 +115,11 @@ struct engine {
 	struct http_tls_creds *creds;
 	bool creds_loaded;
 	struct wiz_error creds_err;
+	/* Rolling: the member restarting now, the gate's answers still out,
+	 * and, once a gate failed, why no member restarts after it. */
+	struct engine_host *roller;
+	size_t roll_asking;
+	char *roll_stop;
 };
 
 static void journal(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -361,6 +376,7 @@ static void exec_on(struct engine_host *h, enum host_phase phase, const char *cm
 
 static void host_goto(struct engine_host *h, size_t from);
 static void check_barriers(struct engine *e);
+static void roll_next(struct engine *e);
 
 static void report(struct engine_host *h, size_t k, enum host_result r, const char *msg)
 {
@@ -407,6 +423,12 @@ static void finish_step(struct engine_host *h, enum host_result r, const char *f
 	}
 	plan_free(&h->plan);
 	report(h, k, r, msg);
+	if (e->roller == h) {
+		e->roller = NULL;
+		if ((r == HOST_FAILED || r == HOST_UNREACHABLE) && e->roll_stop == NULL)
+			e->roll_stop = xasprintf(_("%s did not finish its restart: %s"), h->host->name,
+						 msg ? msg : host_result_name(r));
+	}
 	free(msg);
 	if (r == HOST_FAILED || r == HOST_UNREACHABLE) {
 		h->dead = true;
@@ -415,6 +437,7 @@ static void finish_step(struct engine_host *h, enum host_result r, const char *f
 		h->step = e->n_steps;
 		h->phase = PH_DONE;
 		check_barriers(e);
+		roll_next(e);
 		maybe_done(e);
 		return;
 	}
@@ -422,6 +445,7 @@ static void finish_step(struct engine_host *h, enum host_result r, const char *f
 }
 
 static void bundle_progress(const char *out, size_t len, void *ud);
+static void roll_after(struct engine_host *h);
 
 /* ---- checks ---- */
 
@@ -755,6 +779,10 @@ static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 	}
 	probe = bundle_probe_output(r->out, e->token);
 	store_checks(h, h->step, CHECKS_NEXT, probe ? probe : "");
+	if (e->roller == h) {
+		roll_after(h);
+		return;
+	}
 	plan_step(h, false);
 }
 
@@ -835,6 +863,17 @@ static void ask_answered(enum wiz_err code, const struct etcd_member_view *v, co
 		ask_finished(h);
 }
 
+/* The client certificate asks use, loaded once; false when there is none. */
+static bool load_creds(struct engine *e)
+{
+	if (!e->creds_loaded && e->opts.etcd_creds != NULL) {
+		e->creds_loaded = true;
+		if (e->opts.etcd_creds(e->opts.etcd_creds_ud, &e->creds, &e->creds_err) != WIZ_ERR_OK)
+			journal(e, "cannot load the etcd client certificate: %s", e->creds_err.msg);
+	}
+	return e->opts.etcd_creds == NULL || e->creds != NULL;
+}
+
 /* One try. */
 static void ask_try(struct engine_host *h)
 {
@@ -842,12 +881,7 @@ static void ask_try(struct engine_host *h)
 	struct transport_ask q = { .name = h->host->name, .address = h->host->address };
 	uint64_t now = loop_now(), left;
 
-	if (!e->creds_loaded && e->opts.etcd_creds != NULL) {
-		e->creds_loaded = true;
-		if (e->opts.etcd_creds(e->opts.etcd_creds_ud, &e->creds, &e->creds_err) != WIZ_ERR_OK)
-			journal(e, "cannot load the etcd client certificate: %s", e->creds_err.msg);
-	}
-	if (e->opts.etcd_creds != NULL && e->creds == NULL) {
+	if (!load_creds(e)) {
 		memset(&h->view, 0, sizeof h->view);
 		/* Before the first apply the store has no certificates yet, and
 		 * apply makes them before anything else. */
@@ -920,6 +954,221 @@ static void ask_early(struct engine_host *h)
 		}
 }
 
+/* ---- rolling: a running member's restart, one member at a time ----
+ *
+ * A plan that restarts a running etcd (restarts_etcd: a manifest change
+ * on a member with data) waits for its turn. A turn starts with the gate:
+ * every member is asked from here at once; the next member is a follower
+ * while one waits, the leader last; it goes only when every other member
+ * is healthy, so quorum holds while it restarts. Its bundle writes the
+ * manifest and waits on the host for the new etcd process; then it is
+ * asked until healthy again on the cluster's version, within the health
+ * bound. A gate that fails stops the roll there: the members not yet
+ * restarted are left as they were, each told why. */
+
+static bool view_ok(const struct etcd_member_view *v)
+{
+	return v->answered && v->healthy && v->listed;
+}
+
+static const char *view_why(const struct engine_host *g)
+{
+	const struct etcd_member_view *v = &g->roll_view;
+
+	if (g->roll_msg[0])
+		return g->roll_msg;
+	if (!v->answered)
+		return v->detail[0] ? v->detail : _("no answer");
+	if (!v->healthy)
+		return v->detail[0] ? v->detail : _("not healthy");
+	if (!v->listed)
+		return _("not started under its name in the member list");
+	return "";
+}
+
+static void roll_stop_all(struct engine *e)
+{
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		struct engine_host *g = &e->hosts[i];
+
+		if (g->phase == PH_ROLL)
+			finish_step(g, HOST_FAILED,
+				    _("not restarted, nothing changed here: the rolling change stopped: %s"),
+				    e->roll_stop);
+	}
+}
+
+static void roll_choose(struct engine *e)
+{
+	struct engine_host *pick = NULL;
+	size_t members = 0;
+
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		struct engine_host *g = &e->hosts[i];
+
+		if (g->is_member)
+			members++;
+		if (g->phase == PH_ROLL && (pick == NULL || (pick->roll_view.leader && !g->roll_view.leader)))
+			pick = g;
+	}
+	if (pick == NULL)
+		return;
+	for (size_t i = 0; i < e->n_hosts && members > 1; i++) {
+		struct engine_host *g = &e->hosts[i];
+
+		if (g == pick || !g->is_member || view_ok(&g->roll_view))
+			continue;
+		e->roll_stop = xasprintf(_("%s is not healthy (%s); every other member must be healthy before %s restarts, so that quorum holds"),
+					 g->host->name, view_why(g), pick->host->name);
+		journal(e, "roll: stopped before %s: %s", pick->host->name, e->roll_stop);
+		roll_stop_all(e);
+		return;
+	}
+	e->roller = pick;
+	journal(e, "roll: restarting etcd on %s%s", pick->host->name,
+		pick->roll_view.leader ? " (the leader, last)" : "");
+	run_bundle(pick);
+}
+
+static void roll_gate_answered(enum wiz_err code, const struct etcd_member_view *v, const char *msg, void *ud)
+{
+	struct engine_host *g = ud;
+	struct engine *e = g->engine;
+
+	g->roll_ask = NULL;
+	if (code != WIZ_ERR_OK)
+		snprintf(g->roll_msg, sizeof g->roll_msg, "%s", msg && msg[0] ? msg : wiz_err_name(code));
+	else
+		g->roll_view = *v;
+	if (--e->roll_asking == 0 && e->roller == NULL)
+		roll_choose(e);
+}
+
+/* The gate: once every live member has reached the step (so that the
+ * leader can go last), ask every member once. Called whenever a host moves
+ * on, arrives or ends. */
+static void roll_next(struct engine *e)
+{
+	size_t k = SIZE_MAX;
+
+	if (e->roller != NULL || e->roll_asking > 0)
+		return;
+	for (size_t i = 0; i < e->n_hosts; i++)
+		if (e->hosts[i].phase == PH_ROLL && e->hosts[i].step < k)
+			k = e->hosts[i].step;
+	if (k == SIZE_MAX)
+		return;
+	for (size_t i = 0; i < e->n_hosts && e->roll_stop == NULL; i++) {
+		const struct engine_host *g = &e->hosts[i];
+
+		/* Still before the step, or at it and not yet waiting. */
+		if (g->is_member && g->selected && !g->dead && g->phase != PH_DONE &&
+		    (g->step < k || (g->step == k && g->phase != PH_ROLL)))
+			return;
+	}
+	if (e->roll_stop != NULL) {
+		roll_stop_all(e);
+		return;
+	}
+	if (!load_creds(e)) {
+		e->roll_stop = xasprintf(_("its members cannot be asked from here: %s"), e->creds_err.msg);
+		roll_stop_all(e);
+		return;
+	}
+	e->roll_asking = 1;	/* held until every ask is out */
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		struct engine_host *g = &e->hosts[i];
+		struct transport_ask q = { .name = g->host->name, .address = g->host->address,
+					   .creds = e->creds, .timeout_ms = ETCD_ASK_TRY_MS };
+
+		if (!g->is_member)
+			continue;
+		memset(&g->roll_view, 0, sizeof g->roll_view);
+		g->roll_msg[0] = '\0';
+		if (!g->selected)
+			snprintf(g->roll_msg, sizeof g->roll_msg, "%s",
+				 _("not in --limit, so not connected: its health is unknown"));
+		else if (g->dead || !g->connected)
+			snprintf(g->roll_msg, sizeof g->roll_msg, "%s", _("its host is not connected"));
+		if (g->roll_msg[0])
+			continue;
+		e->roll_asking++;
+		g->roll_ask = e->t.ops->ask_etcd(e->t.self, g->conn, &q, roll_gate_answered, g);
+	}
+	if (--e->roll_asking == 0 && e->roller == NULL)
+		roll_choose(e);
+}
+
+static void roll_after_try(struct engine_host *h);
+
+static void roll_after_again(struct loop_timer *t, void *ud)
+{
+	(void)t;
+	roll_after_try(ud);
+}
+
+static void roll_after_answered(enum wiz_err code, const struct etcd_member_view *v, const char *msg, void *ud)
+{
+	struct engine_host *h = ud;
+	struct engine *e = h->engine;
+	const char *want = e->c->etcd.version;
+	bool on_version;
+
+	h->roll_ask = NULL;
+	if (code != WIZ_ERR_OK) {
+		finish_step(h, result_for_error(h, code), _("asking etcd after its restart: %s"),
+			    msg && msg[0] ? msg : wiz_err_name(code));
+		return;
+	}
+	h->roll_view = *v;
+	on_version = want == NULL || want[0] == '\0' || v->version[0] == '\0' ||
+		     strcmp(v->version, want[0] == 'v' ? want + 1 : want) == 0;
+	if (view_ok(v) && on_version) {
+		journal(e, "roll: %s healthy again%s%s after %.1f s", h->host->name,
+			v->version[0] ? " on etcd " : "", v->version,
+			(double)(loop_now() - h->roll_start) / 1000.0);
+		plan_step(h, false);	/* the proof; its end lets the next member go */
+		return;
+	}
+	if (loop_now() + ETCD_ASK_INTERVAL_MS >= h->roll_deadline) {
+		if (view_ok(v))
+			finish_step(h, HOST_FAILED,
+				    _("etcd on %s came back as version %s, not %s; the members not yet restarted were left as they were"),
+				    h->host->name, v->version, want);
+		else
+			finish_step(h, HOST_FAILED,
+				    _("etcd on %s was not healthy again within %.0f s of its restart (%s); the members not yet restarted were left as they were"),
+				    h->host->name, (double)(loop_now() - h->roll_start) / 1000.0, view_why(h));
+		return;
+	}
+	if (h->roll_timer == NULL)
+		h->roll_timer = loop_timer_add(e->loop, roll_after_again, h);
+	loop_timer_arm_in(h->roll_timer, ETCD_ASK_INTERVAL_MS);
+}
+
+static void roll_after_try(struct engine_host *h)
+{
+	struct engine *e = h->engine;
+	struct transport_ask q = { .name = h->host->name, .address = h->host->address,
+				   .creds = e->creds, .timeout_ms = ETCD_ASK_TRY_MS };
+
+	h->roll_msg[0] = '\0';
+	h->roll_ask = e->t.ops->ask_etcd(e->t.self, h->conn, &q, roll_after_answered, h);
+}
+
+/* The roller's bundle is done (etcd runs from the new manifest): ask it
+ * until healthy again, within the health bound. */
+static void roll_after(struct engine_host *h)
+{
+	struct engine *e = h->engine;
+	unsigned bound = e->opts.health_timeout_s ? e->opts.health_timeout_s : VERIFY_DEFAULT_TIMEOUT_S;
+
+	h->phase = PH_ROLL_AFTER;
+	h->roll_start = loop_now();
+	h->roll_deadline = h->roll_start + (uint64_t)bound * 1000;
+	roll_after_try(h);
+}
+
 /* ---- planning a step ---- */
 
 /* first: the plan from the check before any change (shown to the sink);
@@ -966,6 +1215,11 @@ static void plan_step(struct engine_host *h, bool first)
 		finish_step(h, HOST_CHANGED, NULL);	/* would change */
 		return;
 	}
+	if (h->plan.restarts_etcd && h->is_member) {
+		h->phase = PH_ROLL;
+		roll_next(e);
+		return;
+	}
 	run_bundle(h);
 }
 
@@ -978,6 +1232,7 @@ static void host_goto(struct engine_host *h, size_t from)
 
 	h->step = k;
 	h->changed = false;
+	roll_next(e);	/* a member waiting for its restart may go now */
 	if (k == e->n_steps) {
 		h->phase = PH_DONE;
 		check_barriers(e);
@@ -1046,6 +1301,7 @@ static void connected(void *ud, enum wiz_err code, const char *msg)
 		finish_step(h, r, "%s", msg ? msg : "");
 		return;
 	}
+	h->connected = true;
 	{
 		const char *type = NULL, *fp = e->t.ops->hostkey(e->t.self, h->conn, &type);
 
@@ -1117,13 +1373,17 @@ void engine_free(struct engine *e)
 		}
 		if (h->ask != NULL)
 			e->t.ops->cancel_ask(e->t.self, h->ask);
+		if (h->roll_ask != NULL)
+			e->t.ops->cancel_ask(e->t.self, h->roll_ask);
 		loop_timer_del(h->ask_timer);
+		loop_timer_del(h->roll_timer);
 		plan_free(&h->plan);
 		for (size_t k = 0; k < e->n_steps; k++)
 			set_probe(h, k, NULL);
 		free(h->probes);
 	}
 	free(e->hosts);
+	free(e->roll_stop);
 	http_tls_creds_free(e->creds);
 	if (e->journal)
 		fclose(e->journal);

@@ -48,6 +48,9 @@ struct plan {
 	size_t n_findings;
 	char **notes;		/* what a check found worth telling (leader, timings) */
 	size_t n_notes;
+	/* Applying it restarts a running etcd member: the engine applies
+	 * such plans one member at a time, with health gates (engine-roll). */
+	bool restarts_etcd;
 };
 
 void plan_init(struct plan *p);

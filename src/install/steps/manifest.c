@@ -3,7 +3,15 @@
  * requests, annotation), with the full initial cluster, state "new" and the
  * cluster token. 0600 in a 0700 directory (CIS 1.1.7); the upload's temp
  * file starts with a dot, so kubelet never runs half a manifest. The data
- * directory is created 0700 (CIS 1.1.11). */
+ * directory is created 0700 (CIS 1.1.11).
+ *
+ * On a member whose etcd has data already, the bootstrap flags
+ * (--initial-cluster, -state, -token) are what its manifest says: etcd
+ * reads them only when it bootstraps, so rewriting them would only restart
+ * it. A change to such a member's manifest restarts its etcd: the plan
+ * says so (restarts_etcd), the engine rolls those members one at a time
+ * (engine-roll.c), and the plan waits on the host until kubelet runs the
+ * new manifest, so the health asked afterwards is the new process's. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -46,12 +54,38 @@ static void flag_set(struct flag **flags, size_t *n, const char *name, const cha
 	(*n)++;
 }
 
-/* Render the manifest for one member; NULL and err on failure. */
-char *manifest_render(const struct cluster *c, const struct host *h, const char *token,
-		      struct wiz_error *err);
-char *manifest_render(const struct cluster *c, const struct host *h, const char *token,
-		      struct wiz_error *err)
+/* The value of "    - --NAME=VALUE" in a manifest's command, or NULL. */
+static char *manifest_flag(const char *yaml, const char *name)
 {
+	char *needle = xasprintf("- --%s=", name);
+	const char *p = yaml;
+	char *found = NULL;
+
+	while (p != NULL && (p = strstr(p, needle)) != NULL) {
+		const char *line = p;
+
+		while (line > yaml && line[-1] == ' ')
+			line--;
+		if (line == yaml || line[-1] == '\n') {
+			const char *v = p + strlen(needle);
+
+			found = xstrndup(v, strcspn(v, "\r\n"));
+			break;
+		}
+		p += strlen(needle);
+	}
+	free(needle);
+	return found;
+}
+
+/* Render the manifest for one member; NULL and err on failure. existing:
+ * the member's manifest when its etcd has data (its bootstrap flags are
+ * kept), else NULL. */
+char *manifest_render(const struct cluster *c, const struct host *h, const char *token,
+		      const char *existing, struct wiz_error *err)
+{
+	static const char *const bootstrap[] = { "initial-cluster", "initial-cluster-state",
+						 "initial-cluster-token", NULL };
 	struct template_vars v;
 	struct flag *flags = NULL;
 	size_t n = 0;
@@ -102,6 +136,13 @@ char *manifest_render(const struct cluster *c, const struct host *h, const char 
 	flag_set(&flags, &n, "trusted-ca-file", PKI_ETCD "/ca.crt");
 	for (size_t i = 0; i < c->etcd.extra_args.n; i++)
 		flag_set(&flags, &n, c->etcd.extra_args.items[i].key, c->etcd.extra_args.items[i].value);
+	for (size_t i = 0; existing != NULL && bootstrap[i]; i++) {
+		char *kept = manifest_flag(existing, bootstrap[i]);
+
+		if (kept != NULL)
+			flag_set(&flags, &n, bootstrap[i], kept);
+		free(kept);
+	}
 	qsort(flags, n, sizeof *flags, flag_cmp);
 
 	template_vars_init(&v);
@@ -160,13 +201,34 @@ static void manifest_reads(const struct step_env *env, struct probe_request *out
 	probe_read_file(out, OWNER_MARKER, false);
 	probe_item_arg(dirs, MANIFEST_DIR);
 	probe_item_arg(dirs, env->cluster->etcd.data_dir);
+	/* Has this member's etcd data (it bootstrapped), and does it run? */
+	probe_item_arg(probe_read_item(out, PROBE_SHELL, "etcd",
+				       "test -d \"$1/member\" && echo data=yes; pgrep -x etcd >/dev/null && echo running=yes"),
+		       env->cluster->etcd.data_dir);
 }
+
+/* After the new manifest is written: wait on the host (bounded) until
+ * kubelet runs etcd again from a process started after the write, so that
+ * the member's health is asked of the new etcd, not of the old one that
+ * kubelet has not stopped yet. */
+static const char restart_wait[] =
+	"m=$(date +%s -r " MANIFEST ") i=0\n"
+	"while [ $i -lt 180 ]; do\n"
+	"  p=$(pgrep -xo etcd) && e=$(ps -o etimes= -p \"$p\") &&\n"
+	"    [ $(($(date +%s) - e)) -ge \"$m\" ] && exit 0\n"
+	"  sleep 0.5; i=$((i + 1))\n"
+	"done\n"
+	"echo \"kubelet did not start etcd from the new manifest within 90 s\" >&2; exit 1";
 
 static void manifest_plan(const struct step_env *env, struct plan *plan)
 {
 	struct wiz_error err;
 	struct remote_file have, owner;
-	char *yaml = manifest_render(env->cluster, env->host, env->cluster_token, &err);
+	const char *data_yes = probe_value(env->probe, "etcd", "data");
+	const char *running_yes = probe_value(env->probe, "etcd", "running");
+	bool has_data = data_yes != NULL && strcmp(data_yes, "yes") == 0;
+	bool running = running_yes != NULL && strcmp(running_yes, "yes") == 0;
+	char *yaml;
 	const char *dirs = probe_value(env->probe, "dirs", MANIFEST_DIR);
 	/* Its mode only: etcd may run as another owner. */
 	const char *data = probe_value(env->probe, "dirs", env->cluster->etcd.data_dir);
@@ -174,6 +236,8 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 
 	probe_file(env->probe, MANIFEST, &have);
 	probe_file(env->probe, OWNER_MARKER, &owner);
+	yaml = manifest_render(env->cluster, env->host, env->cluster_token,
+			       has_data && have.exists ? have.content : NULL, &err);
 	if (yaml == NULL) {
 		plan_finding(plan, true, "Manifest", "%s", err.msg);
 		goto out;
@@ -190,8 +254,18 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 	}
 	plan_ensure_file(plan, &owner, OWNER_MARKER, marker, strlen(marker), 0644, "root:root",
 			 false, _("record which cluster owns this etcd"));
-	plan_ensure_file(plan, &have, MANIFEST, yaml, strlen(yaml), 0600, "root:root", false,
-			 _("write the etcd static pod manifest"));
+	{
+		size_t before = plan->n_actions;
+
+		plan_ensure_file(plan, &have, MANIFEST, yaml, strlen(yaml), 0600, "root:root", false,
+				 _("write the etcd static pod manifest"));
+		if (plan->n_actions > before && has_data && running && have.exists) {
+			plan->restarts_etcd = true;
+			plan_command(plan, restart_wait,
+				     _("wait until kubelet runs etcd from the new manifest (at most 90 s)"));
+			plan_note(plan, _("this restarts a running etcd member: applied one member at a time, followers first, the leader last, each healthy again before the next"));
+		}
+	}
 out:
 	free(yaml);
 	free(marker);
