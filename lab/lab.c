@@ -1975,7 +1975,7 @@ enum wiz_err lab_up(const struct lab_options *opt, FILE *out, struct wiz_error *
 	if (r.rel == NULL)
 		return wiz_error_set(err, WIZ_ERR_USAGE,
 				     _("the lab has no Debian release '%s'; it has bookworm (12) and trixie (13)"),
-				     opt->release);
+				     opt->release ? opt->release : r.st.release);
 	rc = lab_check_prerequisites(!base_ready(r.rel), err);
 	if (rc != WIZ_ERR_OK)
 		return rc;
@@ -2009,6 +2009,13 @@ enum wiz_err lab_up(const struct lab_options *opt, FILE *out, struct wiz_error *
 				     "first to make one with %d members%s"),
 				   r.st.members, r.st.control_plane ? _(" and a control-plane host") : "",
 				   opt->members, opt->control_plane ? _(" and a control-plane host") : "");
+		goto out;
+	}
+	if (!base_ready(r.rel) && r.st.present) {
+		/* Its hosts' roots are overlays over that tree: never rebuilt under them. */
+		rc = wiz_error_set(err, WIZ_ERR_EXISTS,
+				   _("the lab's base tree %s is out of date (an older etcdwiz or base-setup.sh made it); run 'etcdwiz lab down', then 'lab up' again"),
+				   r.rel->base);
 		goto out;
 	}
 	if (!base_ready(r.rel)) {

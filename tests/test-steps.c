@@ -243,6 +243,82 @@ static void test_packages_debian12(void **state)
 	packages_golden("os-release/debian-12", "plan/packages-debian-12.golden");
 }
 
+/* A member with data keeps its manifest's bootstrap flags; new content
+ * there restarts etcd (restarts_etcd, the wait on the host); a mode fix
+ * alone or a member without data does not. */
+static void test_manifest_running_member(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct wiz_error err;
+	struct plan plan;
+	char *old, *yaml, *probe;
+	const char *kept = "    - --initial-cluster=etcd01=https://10.0.0.1:2380\n";
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	env.is_member = true;
+	env.cluster_token = "tok";
+	old = manifest_render(&c, &c.members[0], "tok", NULL, &err);
+	assert_non_null(old);
+	/* The running member's file: another --initial-cluster, state new. */
+	{
+		char *at = strstr(old, "    - --initial-cluster=");
+		char *end = strchr(at, '\n') + 1;
+		char *edited = xasprintf("%.*s%s%s", (int)(at - old), old, kept, end);
+
+		free(old);
+		old = edited;
+	}
+	yaml = manifest_render(&c, &c.members[0], "tok", old, &err);
+	assert_non_null(strstr(yaml, kept));
+	assert_non_null(strstr(yaml, "--initial-cluster-state=new"));
+	free(yaml);
+	/* Same file, with data: nothing to do. */
+	probe = xasprintf("@@etcd\ndata=yes\n@@dirs\n/etc/kubernetes/manifests=700 root:root\n%s=700 root:root\n"
+			  "@@stat:/etc/kubernetes/manifests/etcd.yaml\n600 root:root\n@@file:/etc/kubernetes/manifests/etcd.yaml\n%s\n"
+			  "@@stat:/etc/kubernetes/etcdwiz-cluster\n644 root:root\n@@file:/etc/kubernetes/etcdwiz-cluster\n%s\n\n",
+			  c.etcd.data_dir, old, c.name);
+	use_probe(&env, probe);
+	free(probe);
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_int_equal(plan.n_actions, 0);
+	assert_false(plan.restarts_etcd);
+	plan_free(&plan);
+	/* Mode 0644: a fix that restarts nothing. */
+	probe = xasprintf("@@etcd\ndata=yes\n@@dirs\n/etc/kubernetes/manifests=700 root:root\n%s=700 root:root\n"
+			  "@@stat:/etc/kubernetes/manifests/etcd.yaml\n644 root:root\n@@file:/etc/kubernetes/manifests/etcd.yaml\n%s\n"
+			  "@@stat:/etc/kubernetes/etcdwiz-cluster\n644 root:root\n@@file:/etc/kubernetes/etcdwiz-cluster\n%s\n\n",
+			  c.etcd.data_dir, old, c.name);
+	use_probe(&env, probe);
+	free(probe);
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_int_equal(plan.n_actions, 1);
+	assert_false(plan.restarts_etcd);
+	plan_free(&plan);
+	/* New content (an extra flag) on the member with data: a restart. */
+	kvlist_set(&c.etcd.extra_args, "heartbeat-interval", "150");
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_true(plan.restarts_etcd);
+	assert_int_equal(plan.n_actions, 2);	/* the file, then the wait for the new etcd */
+	assert_non_null(strstr(plan.actions[0].content, kept));
+	assert_non_null(strstr(plan.actions[1].command, "pgrep -xo etcd"));
+	plan_free(&plan);
+	/* The same without data (a fresh member): no restart, no wait. */
+	use_probe(&env, "@@etcd\n@@dirs\n");
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_false(plan.restarts_etcd);
+	plan_free(&plan);
+	free(old);
+	cluster_free(&c);
+}
+
 static void test_packages_debian13(void **state)
 {
 	(void)state;
@@ -1165,6 +1241,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_text_diff),
 	       cmocka_unit_test(test_packages_debian12),
 	       cmocka_unit_test(test_packages_debian13),
+	       cmocka_unit_test(test_manifest_running_member),
 	       cmocka_unit_test(test_packages_ubuntu2404),
 	       cmocka_unit_test(test_packages_rhel9),
 	       cmocka_unit_test(test_packages_mirror_and_verify_only),

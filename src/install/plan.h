@@ -49,7 +49,7 @@ struct plan {
 	char **notes;		/* what a check found worth telling (leader, timings) */
 	size_t n_notes;
 	/* Applying it restarts a running etcd member: the engine applies
-	 * such plans one member at a time, with health gates (engine-roll). */
+	 * such plans one member at a time, with health gates (engine.c). */
 	bool restarts_etcd;
 };
 

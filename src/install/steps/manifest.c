@@ -10,7 +10,7 @@
  * reads them only when it bootstraps, so rewriting them would only restart
  * it. A change to such a member's manifest restarts its etcd: the plan
  * says so (restarts_etcd), the engine rolls those members one at a time
- * (engine-roll.c), and the plan waits on the host until kubelet runs the
+ * (engine.c, "rolling"), and the plan waits on the host until kubelet runs the
  * new manifest, so the health asked afterwards is the new process's. */
 #include "config.h"
 
@@ -201,9 +201,8 @@ static void manifest_reads(const struct step_env *env, struct probe_request *out
 	probe_read_file(out, OWNER_MARKER, false);
 	probe_item_arg(dirs, MANIFEST_DIR);
 	probe_item_arg(dirs, env->cluster->etcd.data_dir);
-	/* Has this member's etcd data (it bootstrapped), and does it run? */
-	probe_item_arg(probe_read_item(out, PROBE_SHELL, "etcd",
-				       "test -d \"$1/member\" && echo data=yes; pgrep -x etcd >/dev/null && echo running=yes"),
+	/* Has this member's etcd data (it bootstrapped)? */
+	probe_item_arg(probe_read_item(out, PROBE_SHELL, "etcd", "test -d \"$1/member\" && echo data=yes"),
 		       env->cluster->etcd.data_dir);
 }
 
@@ -212,7 +211,7 @@ static void manifest_reads(const struct step_env *env, struct probe_request *out
  * the member's health is asked of the new etcd, not of the old one that
  * kubelet has not stopped yet. */
 static const char restart_wait[] =
-	"m=$(date +%s -r " MANIFEST ") i=0\n"
+	"m=$(stat -c %Y " MANIFEST ") i=0\n"
 	"while [ $i -lt 180 ]; do\n"
 	"  p=$(pgrep -xo etcd) && e=$(ps -o etimes= -p \"$p\") &&\n"
 	"    [ $(($(date +%s) - e)) -ge \"$m\" ] && exit 0\n"
@@ -225,9 +224,7 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 	struct wiz_error err;
 	struct remote_file have, owner;
 	const char *data_yes = probe_value(env->probe, "etcd", "data");
-	const char *running_yes = probe_value(env->probe, "etcd", "running");
 	bool has_data = data_yes != NULL && strcmp(data_yes, "yes") == 0;
-	bool running = running_yes != NULL && strcmp(running_yes, "yes") == 0;
 	char *yaml;
 	const char *dirs = probe_value(env->probe, "dirs", MANIFEST_DIR);
 	/* Its mode only: etcd may run as another owner. */
@@ -259,7 +256,11 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 
 		plan_ensure_file(plan, &have, MANIFEST, yaml, strlen(yaml), 0600, "root:root", false,
 				 _("write the etcd static pod manifest"));
-		if (plan->n_actions > before && has_data && running && have.exists) {
+		/* New content on a member with data: kubelet restarts its etcd
+		 * (whether it runs at this moment or is between two restarts).
+		 * A mode or owner fix alone restarts nothing. */
+		if (plan->n_actions > before && has_data && have.exists &&
+		    (have.content == NULL || strcmp(have.content, yaml) != 0)) {
 			plan->restarts_etcd = true;
 			plan_command(plan, restart_wait,
 				     _("wait until kubelet runs etcd from the new manifest (at most 90 s)"));
