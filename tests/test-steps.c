@@ -243,6 +243,20 @@ static void test_packages_debian12(void **state)
 	packages_golden("os-release/debian-12", "plan/packages-debian-12.golden");
 }
 
+/* The manifest step's reads on a member with data whose manifest is
+ * manifest, with that mode. */
+static void use_member_probe(struct step_env *env, const struct cluster *c, const char *manifest,
+			     const char *mode)
+{
+	char *probe = xasprintf("@@etcd\ndata=yes\n@@dirs\n/etc/kubernetes/manifests=700 root:root\n%s=700 root:root\n"
+				"@@stat:/etc/kubernetes/manifests/etcd.yaml\n%s root:root\n@@file:/etc/kubernetes/manifests/etcd.yaml\n%s\n"
+				"@@stat:/etc/kubernetes/etcdwiz-cluster\n644 root:root\n@@file:/etc/kubernetes/etcdwiz-cluster\n%s\n\n",
+				c->etcd.data_dir, mode, manifest, c->name);
+
+	use_probe(env, probe);
+	free(probe);
+}
+
 /* A member with data keeps its manifest's bootstrap flags; new content
  * there restarts etcd (restarts_etcd, the wait on the host); a mode fix
  * alone or a member without data does not. */
@@ -252,7 +266,7 @@ static void test_manifest_running_member(void **state)
 	struct step_env env = { 0 };
 	struct wiz_error err;
 	struct plan plan;
-	char *old, *yaml, *probe;
+	char *old, *yaml;
 	const char *kept = "    - --initial-cluster=etcd01=https://10.0.0.1:2380\n";
 
 	(void)state;
@@ -277,24 +291,14 @@ static void test_manifest_running_member(void **state)
 	assert_non_null(strstr(yaml, "--initial-cluster-state=new"));
 	free(yaml);
 	/* Same file, with data: nothing to do. */
-	probe = xasprintf("@@etcd\ndata=yes\n@@dirs\n/etc/kubernetes/manifests=700 root:root\n%s=700 root:root\n"
-			  "@@stat:/etc/kubernetes/manifests/etcd.yaml\n600 root:root\n@@file:/etc/kubernetes/manifests/etcd.yaml\n%s\n"
-			  "@@stat:/etc/kubernetes/etcdwiz-cluster\n644 root:root\n@@file:/etc/kubernetes/etcdwiz-cluster\n%s\n\n",
-			  c.etcd.data_dir, old, c.name);
-	use_probe(&env, probe);
-	free(probe);
+	use_member_probe(&env, &c, old, "600");
 	plan_init(&plan);
 	step_find("manifest")->plan(&env, &plan);
 	assert_int_equal(plan.n_actions, 0);
 	assert_false(plan.restarts_etcd);
 	plan_free(&plan);
 	/* Mode 0644: a fix that restarts nothing. */
-	probe = xasprintf("@@etcd\ndata=yes\n@@dirs\n/etc/kubernetes/manifests=700 root:root\n%s=700 root:root\n"
-			  "@@stat:/etc/kubernetes/manifests/etcd.yaml\n644 root:root\n@@file:/etc/kubernetes/manifests/etcd.yaml\n%s\n"
-			  "@@stat:/etc/kubernetes/etcdwiz-cluster\n644 root:root\n@@file:/etc/kubernetes/etcdwiz-cluster\n%s\n\n",
-			  c.etcd.data_dir, old, c.name);
-	use_probe(&env, probe);
-	free(probe);
+	use_member_probe(&env, &c, old, "644");
 	plan_init(&plan);
 	step_find("manifest")->plan(&env, &plan);
 	assert_int_equal(plan.n_actions, 1);
