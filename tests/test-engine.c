@@ -24,12 +24,14 @@
 #include "install/bundle.h"
 #include "install/engine.h"
 #include "install/fleet.h"
+#include "install/membership.h"
 #include "install/probe.h"
 #include "unit.h"
 
 #define N_HOSTS 3
 
 static char root[256];		/* hosts live in root/<name>/ */
+static struct cluster cluster;
 static char owner[128];		/* user:group as stat prints it */
 static size_t gate_seen[N_HOSTS];	/* markers the barrier's check saw */
 static bool gate_ran[N_HOSTS];
@@ -202,6 +204,31 @@ static void roll_plan(const struct step_env *env, struct plan *plan)
 static const struct step s_roll = { .name = "roll", .title = "roll", .hosts = STEP_MEMBERS,
 				    .reads = roll_reads, .plan = roll_plan };
 static const struct step *const roll_steps[] = { &s_file, &s_roll, NULL };
+
+/* A step that reads the cluster, as the manifest does: a member the live
+ * cluster lacks writes etc/etcd.yaml with the initial cluster it joins. */
+static void join_plan(const struct step_env *env, struct plan *plan)
+{
+	char *p = host_path(env, "etc/etcd.yaml");
+	enum member_change ch = membership_change(env->cluster, env->live, env->member_index, NULL);
+	char *initial = membership_initial_cluster(env->cluster, env->live, env->member_index);
+	char *text = ch == MEMBER_ADD || ch == MEMBER_PROMOTE ? xasprintf("existing %s\n", initial)
+		     : ch == MEMBER_BOOTSTRAP ? xasprintf("new\n") : NULL;
+	struct remote_file have;
+
+	probe_file(env->probe, p, &have);
+	if (text != NULL && !have.exists)
+		plan_ensure_file(plan, &have, p, text, strlen(text), 0644, owner, false, "write etcd.yaml");
+	plan->joins_cluster = ch == MEMBER_ADD || ch == MEMBER_PROMOTE;
+	remote_file_free(&have);
+	free(initial);
+	free(text);
+	free(p);
+}
+
+static const struct step s_join = { .name = "join", .title = "join", .hosts = STEP_MEMBERS,
+				    .reads = roll_reads, .plan = join_plan, .reads_cluster = true };
+static const struct step *const join_steps[] = { &s_file, &s_join, NULL };
 static const struct step *const *steps_in_use = test_steps;
 static unsigned health_timeout_s;
 
@@ -213,6 +240,9 @@ struct fake_reply {
 	ssh_done_fn cb;
 	transport_connect_fn ccb;
 	etcd_ask_fn acb;
+	etcd_call_fn ccall;
+	int status;
+	char *body;
 	struct etcd_member_view view;
 	void *ud;
 	size_t host;
@@ -246,6 +276,14 @@ struct fake {
 	 * host1), and how many asks each host had when its bundle ran. */
 	char events[512];
 	unsigned asks_at_bundle[N_HOSTS];
+	/* A fake etcd cluster (fake_call_etcd), when `cluster` is set: who is
+	 * a member (in_cluster), a learner, started; the next ids; promote
+	 * refused "not in sync" this many times first (~0u: always). */
+	bool cluster;
+	bool in_cluster[N_HOSTS], learner[N_HOSTS], started[N_HOSTS];
+	uint64_t id[N_HOSTS];
+	unsigned not_in_sync_for;
+	unsigned adds, promotes, removes;
 };
 
 static void reply_fire(struct loop_timer *t, void *ud)
@@ -263,8 +301,12 @@ static void reply_fire(struct loop_timer *t, void *ud)
 		rep->cb(NULL, &rep->r, rep->ud);
 	else if (rep->acb)
 		rep->acb(rep->r.code, &rep->view, rep->r.err.msg, rep->ud);
+	else if (rep->ccall)
+		rep->ccall(rep->r.code, rep->status, rep->body, rep->body ? strlen(rep->body) : 0,
+			   rep->r.err.msg, rep->ud);
 	else if (rep->ccb)
 		rep->ccb(rep->ud, rep->r.code, rep->r.code == WIZ_ERR_OK ? NULL : rep->r.err.msg);
+	free(rep->body);
 	ssh_result_free(&rep->r);
 	free(rep);
 }
@@ -384,6 +426,16 @@ static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const str
 	if (strstr(cmd, " action 1'") != NULL) {
 		snprintf(f->events + strlen(f->events), sizeof f->events - strlen(f->events), "b%zu ", i + 1);
 		f->asks_at_bundle[i] = f->asks[i];
+		if (f->cluster && f->in_cluster[i])
+			f->started[i] = true;	/* kubelet started the learner */
+	}
+	/* Setting a failed learner aside moves /etc/kubernetes files: never
+	 * run here, only noted. */
+	if (strstr(cmd, "failed-join") != NULL) {
+		snprintf(f->events + strlen(f->events), sizeof f->events - strlen(f->events), "S%zu ", i + 1);
+		rep->r.out = xstrdup("20261201-000000\n");
+		rep->r.out_len = strlen(rep->r.out);
+		return NULL;
 	}
 	run_sh(cmd, o->input, o->input_len, &rep->r);
 	if (f->drop_during_bundle[i] && strstr(cmd, " action 1'") != NULL) {
@@ -437,6 +489,10 @@ static void *fake_ask_etcd(void *self, size_t i, const struct transport_ask *q, 
 		snprintf(rep->r.err.msg, sizeof rep->r.err.msg, "host%zu: connection reset", i + 1);
 		return rep;
 	}
+	if (f->cluster && !(f->in_cluster[i] && f->started[i])) {
+		snprintf(rep->view.detail, sizeof rep->view.detail, "connection refused");
+		return rep;
+	}
 	rep->view.answered = true;
 	if (f->unhealthy_for[i] > 0) {
 		if (f->unhealthy_for[i] != ~0u)
@@ -450,6 +506,134 @@ static void *fake_ask_etcd(void *self, size_t i, const struct transport_ask *q, 
 	return rep;
 }
 
+
+/* The member list of the fake cluster as the gateway writes it. */
+static char *fake_members_json(const struct fake *f)
+{
+	char *out = xstrdup("{\"header\":{\"cluster_id\":\"1\"},\"members\":[");
+
+	for (size_t i = 0, n = 0; i < N_HOSTS; i++) {
+		char *peer, *next;
+
+		if (!f->in_cluster[i])
+			continue;
+		peer = member_peer_url(&cluster.members[i]);
+		{
+			char name[64] = "";
+
+			if (f->started[i])
+				snprintf(name, sizeof name, "\"name\":\"%s\",", cluster.members[i].name);
+			next = xasprintf("%s%s{\"ID\":\"%llu\",%s\"peerURLs\":[\"%s\"]%s}", out,
+					 n++ ? "," : "", (unsigned long long)f->id[i], name, peer,
+					 f->learner[i] ? ",\"isLearner\":true" : "");
+		}
+		free(out);
+		free(peer);
+		out = next;
+	}
+	{
+		char *next = xasprintf("%s]}", out);
+
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+static size_t fake_host_of_peer(const char *body)
+{
+	for (size_t i = 0; i < N_HOSTS; i++) {
+		char *peer = member_peer_url(&cluster.members[i]);
+		bool in = strstr(body, peer) != NULL;
+
+		free(peer);
+		if (in)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+static size_t fake_host_of_id(const char *body)
+{
+	for (size_t i = 0; i < N_HOSTS; i++) {
+		char want[40];
+
+		snprintf(want, sizeof want, "\"%llu\"", (unsigned long long)i + 101);
+		if (strstr(body, want) != NULL)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+/* etcd's gateway on host i, as far as membership goes. Events: "l1" a
+ * list from host1, "A3" host3 added, "P3"/"p3" promoted/refused, "R3". */
+static void *fake_call_etcd(void *self, size_t i, const struct transport_ask *q, const char *path,
+			    const char *body, etcd_call_fn cb, void *ud)
+{
+	struct fake *f = self;
+	struct fake_reply *rep = reply_later(f, i, ud);
+	char *ev = f->events + strlen(f->events);
+	size_t room = sizeof f->events - strlen(f->events);
+	size_t k;
+
+	(void)q;
+	rep->ccall = cb;
+	if (!f->cluster || !f->in_cluster[i] || !f->started[i]) {
+		snprintf(rep->r.err.msg, sizeof rep->r.err.msg, "connection refused");
+		return rep;
+	}
+	rep->status = 200;
+	if (strcmp(path, "/v3/cluster/member/list") == 0) {
+		snprintf(ev, room, "l%zu ", i + 1);
+	} else if (strcmp(path, "/v3/cluster/member/add") == 0) {
+		k = fake_host_of_peer(body);
+		assert_true(k < N_HOSTS);
+		assert_non_null(strstr(body, "\"isLearner\":true"));
+		snprintf(ev, room, "A%zu ", k + 1);
+		f->adds++;
+		if (f->in_cluster[k]) {
+			rep->status = 400;
+			rep->body = xstrdup("{\"code\":9,\"message\":\"etcdserver: Peer URLs already exists\"}");
+			return rep;
+		}
+		f->in_cluster[k] = f->learner[k] = true;
+		f->id[k] = k + 101;
+		{
+			char *list = fake_members_json(f), *peer = member_peer_url(&cluster.members[k]);
+
+			rep->body = xasprintf("{\"member\":{\"ID\":\"%zu\",\"peerURLs\":[\"%s\"],\"isLearner\":true},%s",
+					      k + 101, peer, list + 1);
+			free(list);
+			free(peer);
+		}
+		return rep;
+	} else if (strcmp(path, "/v3/cluster/member/promote") == 0) {
+		k = fake_host_of_id(body);
+		assert_true(k < N_HOSTS);
+		f->promotes++;
+		if (f->not_in_sync_for > 0 || !f->started[k]) {
+			if (f->not_in_sync_for != ~0u && f->started[k])
+				f->not_in_sync_for--;
+			snprintf(ev, room, "p%zu ", k + 1);
+			rep->status = 400;
+			rep->body = xstrdup("{\"code\":9,\"message\":\"etcdserver: can only promote a learner member which is in sync with leader\"}");
+			return rep;
+		}
+		snprintf(ev, room, "P%zu ", k + 1);
+		f->learner[k] = false;
+	} else if (strcmp(path, "/v3/cluster/member/remove") == 0) {
+		k = fake_host_of_id(body);
+		assert_true(k < N_HOSTS);
+		snprintf(ev, room, "R%zu ", k + 1);
+		f->removes++;
+		f->in_cluster[k] = f->learner[k] = f->started[k] = false;
+	} else {
+		fail_msg("unexpected call %s", path);
+	}
+	rep->body = fake_members_json(f);
+	return rep;
+}
+
 static void fake_cancel_ask(void *self, void *handle)
 {
 	struct fake *f = self;
@@ -457,10 +641,19 @@ static void fake_cancel_ask(void *self, void *handle)
 
 	f->cancels++;
 	rep->acb = NULL;	/* fires, calls nobody */
+	rep->ccall = NULL;
 }
 
-static const struct transport_ops fake_ops = { fake_connect, fake_forget,   fake_exec,      fake_lost,
-					       fake_hostkey, fake_ask_etcd, fake_cancel_ask };
+static const struct transport_ops fake_ops = {
+	.connect = fake_connect,
+	.forget = fake_forget,
+	.exec = fake_exec,
+	.lost = fake_lost,
+	.hostkey = fake_hostkey,
+	.ask_etcd = fake_ask_etcd,
+	.cancel_ask = fake_cancel_ask,
+	.call_etcd = fake_call_etcd,
+};
 
 /* ---- running the engine ---- */
 
@@ -485,15 +678,13 @@ static void on_done(const struct engine_host *h, const struct step *s, enum host
 		snprintf(o->msg[i], sizeof o->msg[i], "%s", msg);
 }
 
-static struct cluster cluster;
-
 static struct check_cache *checks;	/* NULL: no cache */
 
 static void run_engine(struct fake *f, bool apply, struct outcome *out)
 {
 	struct engine_opts o = { .apply = apply, .step_table = steps_in_use, .checks = checks,
 				 .reuse_checks = apply, .health_timeout_s = health_timeout_s };
-	struct engine_sink sink = { NULL, NULL, NULL, on_done, out };
+	struct engine_sink sink = { .host_done = on_done, .ud = out };
 	struct transport t = { &fake_ops, f };
 	struct engine *e;
 
@@ -1014,7 +1205,147 @@ static void test_rolling_wrong_version(void **state)
 	assert_non_null(strstr(out.msg[0], "not restarted, nothing changed here"));
 }
 
+
+/* The fake cluster: host1 and host2 run as voters, host3 is not in it. */
+static void join_setup(struct fake *f)
+{
+	make_hosts();
+	for (size_t i = 0; i < 2; i++) {
+		char *p = xasprintf("%s/host%zu/etc/etcd.yaml", root, i + 1);
+		FILE *fp = fopen(p, "w");
+
+		assert_non_null(fp);
+		fputs("new\n", fp);
+		fclose(fp);
+		free(p);
+		f->in_cluster[i] = f->started[i] = true;
+		f->id[i] = i + 101;
+	}
+	f->cluster = true;
+	free(cluster.etcd.version);
+	cluster.etcd.version = xstrdup("3.5.16");
+	steps_in_use = join_steps;
+}
+
+static void join_teardown(struct fake *f)
+{
+	f->cluster = false;
+	memset(f->in_cluster, 0, sizeof f->in_cluster);
+	memset(f->learner, 0, sizeof f->learner);
+	memset(f->started, 0, sizeof f->started);
+	f->not_in_sync_for = 0;
+	f->adds = f->promotes = f->removes = 0;
+	health_timeout_s = 0;
+	steps_in_use = test_steps;
+}
+
+/* A member the cluster lacks: added as a learner through a voter, its
+ * manifest names etcd's members and itself, promoted once in sync (etcd
+ * says "not in sync" twice first); a second apply adds nobody. */
+static void test_join_adds_a_learner(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+	char *text;
+
+	join_setup(f);
+	f->not_in_sync_for = 2;
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	text = read_host_file("host3", "etc/etcd.yaml");
+	assert_string_equal(text, "existing host1=https://10.107.88.15:2380,host2=https://10.107.88.16:2380,"
+				  "host3=https://10.107.88.17:2380\n");
+	free(text);
+	assert_int_equal(f->adds, 1);
+	assert_int_equal(f->promotes, 3);
+	assert_true(f->in_cluster[2] && f->started[2] && !f->learner[2]);
+	/* Listed from here first, added, written, promoted after two "not in
+	 * sync", then asked until healthy. */
+	assert_non_null(strstr(f->events, "A3 b3 p3 p3 P3 a3 "));
+	assert_int_equal(out.results[2][HOST_FAILED], 0);
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	assert_int_equal(f->adds, 1);
+	assert_null(strchr(f->events, 'A'));
+	assert_null(strchr(f->events, 'P'));
+	join_teardown(f);
+}
+
+/* A run killed after MemberAdd left host3 a learner: found by its peer
+ * URL, not added again; written, promoted. With its etcd running as a
+ * learner already, only the promotion is left. */
+static void test_join_resumes_a_learner(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	join_setup(f);
+	f->in_cluster[2] = f->learner[2] = true;
+	f->id[2] = 103;
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	assert_int_equal(f->adds, 0);
+	if (getenv("TEST_ENGINE_DEBUG")) fprintf(stderr, "# events: %s\n", f->events);
+	assert_non_null(strstr(f->events, "b3 P3 "));
+	assert_true(!f->learner[2]);
+
+	f->learner[2] = true;	/* killed after its start, before the promotion */
+	f->promotes = 0;
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	assert_int_equal(f->adds, 0);
+	assert_int_equal(f->promotes, 1);
+	assert_null(strstr(strstr(f->events, "l1"), "b3"));	/* nothing written */
+	assert_true(!f->learner[2]);
+	join_teardown(f);
+}
+
+/* A learner that never catches up is removed again and set aside. */
+static void test_join_not_caught_up(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	join_setup(f);
+	f->not_in_sync_for = ~0u;
+	health_timeout_s = 1;
+	run_engine(f, true, &out);
+	assert_false(out.ok);
+	assert_int_equal(out.results[2][HOST_FAILED], 1);
+	assert_non_null(strstr(out.msg[2], "host3 did not catch up with the leader within"));
+	assert_non_null(strstr(out.msg[2], "in sync with leader"));
+	assert_non_null(strstr(out.msg[2], "removed from the cluster again"));
+	assert_non_null(strstr(out.msg[2], "etcd.yaml.failed-join-20261201-000000"));
+	assert_int_equal(f->removes, 1);
+	assert_false(f->in_cluster[2]);
+	assert_non_null(strstr(f->events, "R3 S3 "));
+	join_teardown(f);
+}
+
+/* A voter that is not healthy: nobody joins, nothing is added. */
+static void test_join_needs_healthy_voters(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+	char *text;
+
+	join_setup(f);
+	f->unhealthy_for[1] = ~0u;
+	run_engine(f, true, &out);
+	f->unhealthy_for[1] = 0;
+	assert_false(out.ok);
+	assert_int_equal(f->adds, 0);
+	text = read_host_file("host3", "etc/etcd.yaml");
+	assert_null(text);
+	assert_non_null(strstr(out.msg[2], "host2 is not healthy (no leader); every voting member must be healthy before host3 joins"));
+	join_teardown(f);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_rolling_one_at_a_time, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_join_adds_a_learner, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_join_resumes_a_learner, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_join_not_caught_up, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_join_needs_healthy_voters, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_rolling_wrong_version, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_when_planning, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_waits_until_healthy, setup, teardown),

@@ -157,6 +157,61 @@ static void test_member_list(void **state)
 	}
 }
 
+/* MemberAdd's answer (real captures, 3.4.23 and 3.5.30: the new member
+ * has no name, every member is listed with it) and the gateway's errors
+ * (3.5 writes code and message; 3.4 adds "error"). */
+static void test_member_add_and_errors(void **state)
+{
+	static const char *const files[] = { "etcd/member-add-3.4.json", "etcd/member-add-3.5.json" };
+	static const uint64_t ids[] = { 14373902709469804531ULL, 6630613343268621815ULL };
+	struct etcd_member_add a;
+	struct etcd_error e;
+	struct wiz_error err;
+	size_t len;
+	char *t;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		t = fixture_text(files[i], &len);
+		assert_int_equal(etcd_json_parse_member_add(t, len, &a, &err), WIZ_ERR_OK);
+		assert_true(a.member.id == ids[i]);
+		assert_string_equal(a.member.name, "");
+		assert_true(a.member.is_learner);
+		assert_string_equal(a.member.peer_urls.items[0], "http://127.0.0.1:23801");
+		assert_int_equal(a.list.n_members, 2);
+		assert_string_equal(a.list.members[0].name, "a");
+		assert_true(a.list.members[1].id == ids[i] && a.list.members[1].is_learner);
+		assert_true(a.header.member_id == 3319814642761637952ULL);
+		etcd_member_add_free(&a);
+		free(t);
+	}
+	{
+		const char *j = "{\"members\":[]}";
+
+		assert_int_equal(etcd_json_parse_member_add(j, strlen(j), &a, &err), WIZ_ERR_PARSE);
+		assert_non_null(strstr(err.msg, "member"));
+		etcd_member_add_free(&a);
+	}
+	t = fixture_text("etcd/error-promote-3.4.json", &len);
+	assert_int_equal(etcd_json_parse_error(t, len, &e, &err), WIZ_ERR_OK);
+	assert_int_equal(e.code, 9);
+	assert_string_equal(e.message, "etcdserver: can only promote a learner member which is in sync with leader");
+	etcd_error_free(&e);
+	free(t);
+	{
+		const char *j = "{\"code\":5, \"message\":\"etcdserver: member not found\"}";
+
+		assert_int_equal(etcd_json_parse_error(j, strlen(j), &e, &err), WIZ_ERR_OK);
+		assert_int_equal(e.code, 5);
+		assert_string_equal(e.message, "etcdserver: member not found");
+		etcd_error_free(&e);
+		j = "not json {";
+		assert_int_equal(etcd_json_parse_error(j, strlen(j), &e, &err), WIZ_ERR_PARSE);
+		assert_string_equal(e.message, "");
+		etcd_error_free(&e);
+	}
+}
+
 static void test_alarms_version_health(void **state)
 {
 	struct etcd_alarm_list a;
@@ -1209,6 +1264,7 @@ static void test_secret_cache_refused(void **state)
 WIZ_UNIT_TESTS(cmocka_unit_test(test_status),
 	       cmocka_unit_test(test_v3beta_same_shape),
 	       cmocka_unit_test(test_member_list),
+	       cmocka_unit_test(test_member_add_and_errors),
 	       cmocka_unit_test(test_alarms_version_health),
 	       cmocka_unit_test(test_metrics_fixture),
 	       cmocka_unit_test(test_quantile_rules),

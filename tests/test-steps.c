@@ -11,6 +11,7 @@
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
 #include "install/plan.h"
+#include "install/membership.h"
 #include "install/step.h"
 #include "install/steps/steps.h"
 
@@ -257,6 +258,111 @@ static void use_member_probe(struct step_env *env, const struct cluster *c, cons
 	free(probe);
 }
 
+/* The running cluster lists members 1 and 2 (voters, started): member 3
+ * joins with state "existing" and exactly etcd's members and itself;
+ * with data of its own it is refused; under another URL it is a replace,
+ * refused too; a learner already added joins without being added again. */
+static void test_manifest_joins_running_cluster(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct plan plan;
+	struct live_cluster live = { 0 };
+	struct etcd_member_list l;
+	struct wiz_error err;
+	char *json, *p1, *p2, *p3, *old_address;
+	const char *line;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	p1 = member_peer_url(&c.members[0]);
+	p2 = member_peer_url(&c.members[1]);
+	p3 = member_peer_url(&c.members[2]);
+	json = xasprintf("{\"members\":[{\"ID\":\"11\",\"name\":\"%s\",\"peerURLs\":[\"%s\"]},"
+			 "{\"ID\":\"12\",\"name\":\"%s\",\"peerURLs\":[\"%s\"]}]}",
+			 c.members[0].name, p1, c.members[1].name, p2);
+	assert_int_equal(etcd_json_parse_member_list(json, strlen(json), &l, &err), WIZ_ERR_OK);
+	live_cluster_set(&live, &l, c.members[0].name);
+	etcd_member_list_free(&l);
+	free(json);
+	assert_int_equal(membership_change(&c, &live, 0, NULL), MEMBER_KEEP);
+	assert_int_equal(membership_change(&c, &live, 2, NULL), MEMBER_ADD);
+	env.cluster = &c;
+	env.host = &c.members[2];
+	env.member_index = 2;
+	env.is_member = true;
+	env.cluster_token = "tok";
+	env.live = &live;
+	use_probe(&env, "@@etcd\n@@dirs\n");
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_int_equal(plan_errors(&plan), 0);
+	assert_true(plan.joins_cluster);
+	assert_false(plan.restarts_etcd);
+	line = strstr(plan.actions[plan.n_actions - 1].content, "--initial-cluster=");
+	assert_non_null(line);
+	{
+		char *want = xasprintf("--initial-cluster=%s=%s,%s=%s,%s=%s\n", c.members[0].name, p1,
+				       c.members[1].name, p2, c.members[2].name, p3);
+
+		assert_memory_equal(line, want, strlen(want));
+		free(want);
+	}
+	assert_non_null(strstr(plan.actions[plan.n_actions - 1].content, "--initial-cluster-state=existing"));
+	plan_free(&plan);
+	/* With data of its own (another cluster's, or removed before). */
+	use_probe(&env, "@@etcd\ndata=yes\n@@dirs\n");
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_int_equal(plan_errors(&plan), 1);
+	assert_non_null(strstr(plan.findings[0].msg, "does not list it"));
+	assert_int_equal(plan.n_actions, 0);
+	plan_free(&plan);
+	/* Member 2's address changed in the file: a replace, refused. */
+	env.host = &c.members[1];
+	env.member_index = 1;
+	old_address = c.members[1].address;
+	c.members[1].address = xstrdup("10.0.0.99");
+	assert_int_equal(membership_change(&c, &live, 1, NULL), MEMBER_REPLACE);
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_true(plan_has_finding(&plan, "Membership"));
+	assert_non_null(strstr(plan.findings[0].msg, "Replacing a member"));
+	plan_free(&plan);
+	live_cluster_free(&live);
+	free(c.members[1].address);
+	c.members[1].address = old_address;
+	/* Member 3 added as a learner already (never started: no name). */
+	json = xasprintf("{\"members\":[{\"ID\":\"11\",\"name\":\"%s\",\"peerURLs\":[\"%s\"]},"
+			 "{\"ID\":\"12\",\"name\":\"%s\",\"peerURLs\":[\"%s\"]},"
+			 "{\"ID\":\"13\",\"peerURLs\":[\"%s\"],\"isLearner\":true}]}",
+			 c.members[0].name, p1, c.members[1].name, p2, p3);
+	assert_int_equal(etcd_json_parse_member_list(json, strlen(json), &l, &err), WIZ_ERR_OK);
+	live_cluster_set(&live, &l, c.members[0].name);
+	etcd_member_list_free(&l);
+	free(json);
+	env.host = &c.members[2];
+	env.member_index = 2;
+	assert_int_equal(membership_change(&c, &live, 2, NULL), MEMBER_PROMOTE);
+	use_probe(&env, "@@etcd\n@@dirs\n");
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_true(plan.joins_cluster);
+	{
+		char *want = xasprintf("--initial-cluster=%s=%s,%s=%s,%s=%s\n", c.members[0].name, p1,
+				       c.members[1].name, p2, c.members[2].name, p3);
+
+		assert_non_null(strstr(plan.actions[plan.n_actions - 1].content, want));
+		free(want);
+	}
+	plan_free(&plan);
+	live_cluster_free(&live);
+	free(p1);
+	free(p2);
+	free(p3);
+	cluster_free(&c);
+}
+
 /* A member with data keeps its manifest's bootstrap flags; new content
  * there restarts etcd (restarts_etcd, the wait on the host); a mode fix
  * alone or a member without data does not. */
@@ -275,7 +381,7 @@ static void test_manifest_running_member(void **state)
 	env.host = &c.members[0];
 	env.is_member = true;
 	env.cluster_token = "tok";
-	old = manifest_render(&c, &c.members[0], "tok", NULL, &err);
+	old = manifest_render(&c, &c.members[0], "tok", NULL, NULL, &err);
 	assert_non_null(old);
 	/* The running member's file: another --initial-cluster, state new. */
 	{
@@ -286,7 +392,7 @@ static void test_manifest_running_member(void **state)
 		free(old);
 		old = edited;
 	}
-	yaml = manifest_render(&c, &c.members[0], "tok", old, &err);
+	yaml = manifest_render(&c, &c.members[0], "tok", old, NULL, &err);
 	assert_non_null(strstr(yaml, kept));
 	assert_non_null(strstr(yaml, "--initial-cluster-state=new"));
 	free(yaml);
@@ -417,7 +523,7 @@ static void test_manifest(void **state)
 
 	(void)state;
 	load_cluster("cluster/valid-seed.yaml", &c);
-	yaml = manifest_render(&c, &c.members[1], "tok-123", NULL, &err);
+	yaml = manifest_render(&c, &c.members[1], "tok-123", NULL, NULL, &err);
 	assert_non_null(yaml);
 	load_yaml(yaml, &doc);
 	root = yaml_document_get_root_node(&doc);
@@ -459,7 +565,7 @@ static void test_manifest(void **state)
 	/* etcd 3.4.23 (the lab's): plain /health, no readiness probe. */
 	free(c.etcd.version);
 	c.etcd.version = xstrdup("3.4.23");
-	yaml = manifest_render(&c, &c.members[0], "tok", NULL, &err);
+	yaml = manifest_render(&c, &c.members[0], "tok", NULL, NULL, &err);
 	load_yaml(yaml, &doc);
 	root = yaml_document_get_root_node(&doc);
 	container = yaml_document_get_node(&doc, *yaml_get(&doc, yaml_get(&doc, root, "spec"), "containers")->data.sequence.items.start);
@@ -473,7 +579,7 @@ static void test_manifest(void **state)
 	/* etcd 3.6: the feature gate and the new flag name. */
 	free(c.etcd.version);
 	c.etcd.version = xstrdup("3.6.5");
-	yaml = manifest_render(&c, &c.members[0], "tok", NULL, &err);
+	yaml = manifest_render(&c, &c.members[0], "tok", NULL, NULL, &err);
 	assert_non_null(strstr(yaml, "--feature-gates=InitialCorruptCheck=true"));
 	assert_non_null(strstr(yaml, "--watch-progress-notify-interval=5s"));
 	assert_null(strstr(yaml, "experimental"));
@@ -489,7 +595,7 @@ static void test_manifest_golden(void **state)
 
 	(void)state;
 	load_cluster("cluster/valid-seed.yaml", &c);
-	yaml = manifest_render(&c, &c.members[0], "etcdwiz-golden-token", NULL, &err);
+	yaml = manifest_render(&c, &c.members[0], "etcdwiz-golden-token", NULL, NULL, &err);
 	assert_golden(yaml, "plan/etcd-manifest.golden");
 	free(yaml);
 	cluster_free(&c);
@@ -1246,6 +1352,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_packages_debian12),
 	       cmocka_unit_test(test_packages_debian13),
 	       cmocka_unit_test(test_manifest_running_member),
+	       cmocka_unit_test(test_manifest_joins_running_cluster),
 	       cmocka_unit_test(test_packages_ubuntu2404),
 	       cmocka_unit_test(test_packages_rhel9),
 	       cmocka_unit_test(test_packages_mirror_and_verify_only),

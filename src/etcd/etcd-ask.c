@@ -36,6 +36,12 @@ struct etcd_ask {
 	enum wiz_err code;
 	char msg[400];
 	struct etcd_member_view v;
+	/* etcd_call: the one request, and its answer. */
+	char *call_path, *call_body;
+	etcd_call_fn call_cb;
+	int call_status;
+	char *call_resp;
+	size_t call_len;
 };
 
 static void ask_free(struct etcd_ask *a)
@@ -47,6 +53,9 @@ static void ask_free(struct etcd_ask *a)
 	loop_timer_del(a->timer);
 	free(a->address);
 	free(a->name);
+	free(a->call_path);
+	free(a->call_body);
+	free(a->call_resp);
 	free(a);
 }
 
@@ -88,7 +97,11 @@ static void on_timer(struct loop_timer *t, void *ud)
 	}
 	if (a->opening != NULL)
 		return;		/* delivered once the channel's callback ran */
-	a->cb(a->code, &a->v, a->msg, a->ud);
+	if (a->call_cb != NULL)
+		a->call_cb(a->code, a->call_status, a->call_resp, a->call_len,
+			   a->code != WIZ_ERR_OK ? a->msg : a->v.detail, a->ud);
+	else
+		a->cb(a->code, &a->v, a->msg, a->ud);
 	ask_free(a);
 }
 
@@ -105,6 +118,15 @@ static void on_http(struct http_conn *c, enum wiz_err rc, const struct http_resp
 		return;
 	if (rc != WIZ_ERR_OK) {
 		finish(a, WIZ_ERR_OK, "%s", err && err->msg[0] ? err->msg : wiz_err_name(rc));
+		return;
+	}
+	if (a->call_cb != NULL) {
+		a->call_status = r->status;
+		a->call_len = r->body_len;
+		a->call_resp = xmalloc(r->body_len + 1);
+		memcpy(a->call_resp, r->body, r->body_len);
+		a->call_resp[r->body_len] = '\0';
+		finish(a, WIZ_ERR_OK, NULL);
 		return;
 	}
 	/* /health answers 503 with its JSON when the member is unhealthy. */
@@ -177,6 +199,12 @@ static void send_next(struct etcd_ask *a)
 					     "/v3/maintenance/status" };
 	enum wiz_err rc;
 
+	if (a->call_cb != NULL) {
+		rc = http_conn_request(a->http, "POST", a->call_path, a->call_body, on_http, a);
+		if (rc != WIZ_ERR_OK)
+			finish(a, WIZ_ERR_OK, "%s", wiz_err_name(rc));
+		return;
+	}
 	if (a->req >= ASK_DONE)
 		return;
 	rc = http_conn_request(a->http, a->req == ASK_HEALTH ? "GET" : "POST", paths[a->req],
@@ -241,9 +269,31 @@ static void on_channel(struct ssh_op *op, struct ssh_result *r, void *ud)
 	send_next(a);
 }
 
+static struct etcd_ask *ask_start(struct etcd_ask *a, const struct etcd_ask_opts *o);
+
 struct etcd_ask *etcd_ask_member(const struct etcd_ask_opts *o, etcd_ask_fn cb, void *ud)
 {
 	struct etcd_ask *a = xcalloc(1, sizeof *a);
+
+	a->cb = cb;
+	a->ud = ud;
+	return ask_start(a, o);
+}
+
+struct etcd_ask *etcd_call(const struct etcd_ask_opts *o, const char *path, const char *body,
+			   etcd_call_fn cb, void *ud)
+{
+	struct etcd_ask *a = xcalloc(1, sizeof *a);
+
+	a->call_cb = cb;
+	a->call_path = xstrdup(path);
+	a->call_body = xstrdup(body ? body : "{}");
+	a->ud = ud;
+	return ask_start(a, o);
+}
+
+static struct etcd_ask *ask_start(struct etcd_ask *a, const struct etcd_ask_opts *o)
+{
 	struct ssh_op *op;
 
 	a->o = *o;
@@ -252,11 +302,9 @@ struct etcd_ask *etcd_ask_member(const struct etcd_ask_opts *o, etcd_ask_fn cb, 
 	if (a->o.timeout_ms == 0)
 		a->o.timeout_ms = 5000;
 	a->address = xstrdup(o->address);
-	a->name = xstrdup(o->name);
+	a->name = xstrdup(o->name ? o->name : "");
 	a->o.address = a->address;
 	a->o.name = a->name;
-	a->cb = cb;
-	a->ud = ud;
 	a->timer = loop_timer_add(o->loop, on_timer, a);
 	loop_timer_arm_in(a->timer, a->o.timeout_ms);
 	a->starting = true;

@@ -52,6 +52,16 @@ struct etcd_ask_opts {
 struct etcd_ask;
 
 struct etcd_ask *etcd_ask_member(const struct etcd_ask_opts *o, etcd_ask_fn cb, void *ud);
+
+/* One call of the member's v3 JSON gateway (POST path with the JSON body),
+ * the same way: status and body are etcd's answer (body valid during the
+ * callback), status 0 when none came (msg says why: "connection refused",
+ * "no answer within 5 s"); code is not OK only when the session failed.
+ * Cancel it with etcd_ask_cancel. */
+typedef void (*etcd_call_fn)(enum wiz_err code, int status, const char *body, size_t len,
+			     const char *msg, void *ud);
+struct etcd_ask *etcd_call(const struct etcd_ask_opts *o, const char *path, const char *body,
+			   etcd_call_fn cb, void *ud);
 /* The callback will not run. */
 void etcd_ask_cancel(struct etcd_ask *a);
 

@@ -277,28 +277,109 @@ static enum wiz_err walk_array(struct json_ctx *c, yaml_node_t *root, const char
 	return WIZ_ERR_OK;
 }
 
-enum wiz_err etcd_json_parse_member_list(const char *buf, size_t len,
-					 struct etcd_member_list *out,
-					 struct wiz_error *err)
-{
-	struct json_ctx c;
-	yaml_node_t *root = NULL;
-	void *arr = NULL;
-	enum wiz_err rc;
+/* The gateway's error body, as read; "error" is 3.4's copy of message. */
+struct etcd_error_raw {
+	uint64_t code;
+	char *message;
+	char *error;
+};
 
-	memset(out, 0, sizeof *out);
-	rc = load(&c, "/v3/cluster/member/list", buf, len, err, &root);
-	if (rc != WIZ_ERR_OK)
-		return rc;
-	rc = walk(&c, root, list_header_fields, &out->header);
+/* root's header and members[] (names never NULL after). */
+static enum wiz_err walk_members(struct json_ctx *c, yaml_node_t *root, struct etcd_member_list *out)
+{
+	void *arr = NULL;
+	enum wiz_err rc = walk(c, root, list_header_fields, &out->header);
+
 	if (rc == WIZ_ERR_OK)
-		rc = walk_array(&c, root, "members", member_fields, sizeof(struct etcd_member),
+		rc = walk_array(c, root, "members", member_fields, sizeof(struct etcd_member),
 				&arr, &out->n_members);
 	out->members = arr;
 	for (size_t i = 0; out->members != NULL && i < out->n_members; i++)
 		if (out->members[i].name == NULL)
 			out->members[i].name = xstrdup("");
+	return rc;
+}
+
+enum wiz_err etcd_json_parse_members_after(const char *what, const char *buf, size_t len,
+					   struct etcd_member_list *out,
+					   struct wiz_error *err)
+{
+	struct json_ctx c;
+	yaml_node_t *root = NULL;
+	enum wiz_err rc;
+
+	memset(out, 0, sizeof *out);
+	rc = load(&c, what, buf, len, err, &root);
+	if (rc != WIZ_ERR_OK)
+		return rc;
+	rc = walk_members(&c, root, out);
 	yaml_document_delete(&c.doc);
+	return rc;
+}
+
+enum wiz_err etcd_json_parse_member_list(const char *buf, size_t len,
+					 struct etcd_member_list *out,
+					 struct wiz_error *err)
+{
+	return etcd_json_parse_members_after("/v3/cluster/member/list", buf, len, out, err);
+}
+
+enum wiz_err etcd_json_parse_member_add(const char *buf, size_t len,
+					struct etcd_member_add *out,
+					struct wiz_error *err)
+{
+	static const char what[] = "/v3/cluster/member/add";
+	struct json_ctx c;
+	yaml_node_t *root = NULL, *m;
+	enum wiz_err rc;
+
+	memset(out, 0, sizeof *out);
+	rc = load(&c, what, buf, len, err, &root);
+	if (rc != WIZ_ERR_OK)
+		goto out;
+	m = lookup(&c, root, "member");
+	if (m == NULL)
+		rc = wiz_error_set(err, WIZ_ERR_PARSE, _("%s: field \"%s\" is missing"), what, "member");
+	else if (m->type != YAML_MAPPING_NODE)
+		rc = bad(&c, "member", _("an object"));
+	else
+		rc = walk(&c, m, member_fields, &out->member);
+	if (rc == WIZ_ERR_OK)
+		rc = walk_members(&c, root, &out->list);
+	if (rc == WIZ_ERR_OK && out->member.id == 0)
+		rc = wiz_error_set(err, WIZ_ERR_PARSE, _("%s: field \"%s\" is missing"), what, "member.ID");
+	out->header = out->list.header;
+	yaml_document_delete(&c.doc);
+out:
+	if (out->member.name == NULL)
+		out->member.name = xstrdup("");
+	return rc;
+}
+
+enum wiz_err etcd_json_parse_error(const char *buf, size_t len, struct etcd_error *out,
+				   struct wiz_error *err)
+{
+	static const struct json_field error_fields[] = {
+		{ "code", F_U64, offsetof(struct etcd_error_raw, code) },
+		{ "message", F_STR, offsetof(struct etcd_error_raw, message) },
+		{ "error", F_STR, offsetof(struct etcd_error_raw, error) },
+		{ NULL, F_U64, 0 },
+	};
+	struct etcd_error_raw raw = { 0 };
+	struct json_ctx c;
+	yaml_node_t *root = NULL;
+	enum wiz_err rc;
+
+	memset(out, 0, sizeof *out);
+	rc = load(&c, "etcd's error", buf, len, err, &root);
+	if (rc == WIZ_ERR_OK) {
+		rc = walk(&c, root, error_fields, &raw);
+		yaml_document_delete(&c.doc);
+	}
+	out->code = raw.code <= 64 ? (int)raw.code : -1;
+	out->message = xstrdup(raw.message && raw.message[0] ? raw.message : raw.error ? raw.error : "");
+	free(raw.message);
+	free(raw.error);
 	return rc;
 }
 
@@ -437,6 +518,21 @@ void etcd_member_list_free(struct etcd_member_list *l)
 	}
 	free(l->members);
 	memset(l, 0, sizeof *l);
+}
+
+void etcd_member_add_free(struct etcd_member_add *a)
+{
+	free(a->member.name);
+	strlist_free(&a->member.peer_urls);
+	strlist_free(&a->member.client_urls);
+	etcd_member_list_free(&a->list);
+	memset(a, 0, sizeof *a);
+}
+
+void etcd_error_free(struct etcd_error *e)
+{
+	free(e->message);
+	memset(e, 0, sizeof *e);
 }
 
 void etcd_alarm_list_free(struct etcd_alarm_list *l)

@@ -57,6 +57,22 @@ struct etcd_member_list {
 	size_t n_members;
 };
 
+/* POST /v3/cluster/member/add: the new member (no name yet) and every
+ * member with it. Promote and remove answer a member list. */
+struct etcd_member_add {
+	struct etcd_header header;
+	struct etcd_member member;
+	struct etcd_member_list list;
+};
+
+/* An error the gateway answers instead ({"code":9,"message":"etcdserver:
+ * ..."}; 3.4 adds "error"): the gRPC code and etcd's message. The HTTP
+ * status of a code changed between gateway versions: branch on these. */
+struct etcd_error {
+	int code;
+	char *message;			/* "" when absent */
+};
+
 /* POST /v3/maintenance/alarm {"action":"GET"} */
 #define ETCD_ALARM_INFO(_)      \
 	_(NONE, "NONE")         \
@@ -105,6 +121,15 @@ enum wiz_err etcd_json_parse_status(const char *buf, size_t len,
 enum wiz_err etcd_json_parse_member_list(const char *buf, size_t len,
 					 struct etcd_member_list *out,
 					 struct wiz_error *err);
+enum wiz_err etcd_json_parse_member_add(const char *buf, size_t len,
+					struct etcd_member_add *out,
+					struct wiz_error *err);
+/* A promote's or a remove's answer: the members after it. */
+enum wiz_err etcd_json_parse_members_after(const char *what, const char *buf, size_t len,
+					   struct etcd_member_list *out,
+					   struct wiz_error *err);
+enum wiz_err etcd_json_parse_error(const char *buf, size_t len, struct etcd_error *out,
+				   struct wiz_error *err);
 enum wiz_err etcd_json_parse_alarms(const char *buf, size_t len,
 				    struct etcd_alarm_list *out,
 				    struct wiz_error *err);
@@ -117,6 +142,8 @@ enum wiz_err etcd_json_parse_health(const char *buf, size_t len,
 
 void etcd_status_free(struct etcd_status *s);
 void etcd_member_list_free(struct etcd_member_list *l);
+void etcd_member_add_free(struct etcd_member_add *a);
+void etcd_error_free(struct etcd_error *e);
 void etcd_alarm_list_free(struct etcd_alarm_list *l);
 void etcd_version_free(struct etcd_version *v);
 void etcd_health_free(struct etcd_health *h);

@@ -14,6 +14,7 @@
 #include "base/xmalloc.h"
 #include "etcd/http-tls.h"
 #include "install/bundle.h"
+#include "install/engine-internal.h"
 #include "install/fleet.h"
 #include "ssh/ssh.h"
 
@@ -28,103 +29,7 @@ const char *host_result_name(enum host_result r)
 	return (unsigned)r < HOST_RESULT_COUNT ? host_result_names[r] : "?";
 }
 
-enum host_phase {
-	PH_IDLE,
-	PH_CONNECT,
-	PH_PROBE,	/* the checks of all its steps, in one exec */
-	PH_WAIT,	/* at a barrier step, for the other hosts */
-	PH_CHECK,	/* a barrier step's own check */
-	PH_BUNDLE,	/* a step's changes, in one exec */
-	PH_ASK,		/* asking its etcd member from here */
-	PH_ROLL,	/* its plan restarts a running etcd: waiting for its turn */
-	PH_ROLL_AFTER,	/* restarted: asking its etcd until healthy again */
-	PH_DONE,
-};
-
-/* One request in flight for a host; orphaned (h NULL) when the engine is
- * freed first, then its callback only frees it. */
-struct request {
-	struct engine_host *h;
-	struct ssh_op *op;
-	struct bundle bundle;	/* the op reads its stdin from here */
-	bool starting, ended;	/* the callback ran inside the exec call */
-};
-
-struct engine_host {
-	struct engine *engine;
-	const struct host *host;
-	bool is_member;
-	size_t index;		/* among the members, or among the control-plane hosts */
-	size_t conn;		/* the transport's host number */
-	enum host_phase phase;
-	bool selected;		/* in --limit */
-	bool dead;		/* failed or unreachable: later steps skip it */
-	size_t step;		/* the step it is at (or about to start) */
-	/* Per step: what its reads printed (NULL: not read yet), and the same
-	 * parsed once (what its plan reads). */
-	struct step_probe {
-		char *text;
-		struct probe *parsed;
-	} *probes;
-	struct os_info os;
-	struct plan plan;
-	size_t reported;	/* bundle actions announced to the sink */
-	bool changed;
-	struct request *req;
-	bool connected;		/* its session is up (it may have failed since) */
-	bool retried;		/* connected again once after a lost session */
-	enum host_phase retry_phase;
-	unsigned execs;
-	unsigned counts[HOST_RESULT_COUNT];
-	/* Asking etcd, for the step ask_step (asks_etcd). When planning the
-	 * ask starts as soon as the host is connected, beside its checks. */
-	size_t ask_step;	/* SIZE_MAX: none yet */
-	struct etcd_member_view view;
-	enum wiz_err ask_code;	/* the session failed while asking */
-	char ask_msg[256];
-	bool ask_answered;	/* the last try is in: view is final */
-	bool ask_finished;	/* ask_finished ran: the plan may read view */
-	void *ask;		/* the try in flight (the transport's handle) */
-	struct loop_timer *ask_timer;	/* the next try */
-	uint64_t ask_start, ask_deadline;
-	unsigned asks;
-	/* Rolling (a restart of a running member, one at a time): the gate's
-	 * own ask of this member, apart from the step's. */
-	void *roll_ask;
-	struct loop_timer *roll_timer;
-	struct etcd_member_view roll_view;
-	char roll_msg[256];	/* why it was not asked (session, --limit) */
-	uint64_t roll_start, roll_deadline;
-};
-
-struct engine {
-	struct loop *loop;
-	struct transport t;
-	const struct cluster *c;
-	struct engine_opts opts;
-	struct engine_sink sink;
-	const struct step *const *steps;
-	size_t n_steps;
-	struct engine_host *hosts;
-	size_t n_hosts;
-	size_t announced;	/* steps up to here had step_started */
-	bool done;
-	bool in_barriers, barriers_again;
-	char token[BUNDLE_TOKEN_LEN + 1];
-	FILE *journal;
-	struct http_tls_creds *creds;
-	bool creds_loaded;
-	struct wiz_error creds_err;
-	/* Rolling: the member restarting now, the gate's answers still out,
-	 * and, once a gate failed, why no member restarts after it. */
-	struct engine_host *roller;
-	size_t roll_asking;
-	char *roll_stop;
-};
-
-static void journal(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void journal(struct engine *e, const char *fmt, ...)
+void eng_journal(struct engine *e, const char *fmt, ...)
 {
 	char stamp[32];
 	time_t now = time(NULL);
@@ -280,6 +185,7 @@ static void fill_env(struct engine_host *h, size_t k, struct step_env *env)
 	env->applying = e->opts.apply;
 	env->kubeadm_init = e->opts.kubeadm_init;
 	env->health_timeout_s = e->opts.health_timeout_s;
+	env->live = e->live.known ? &e->live : NULL;
 	env->read_local = read_local_thunk;
 	env->ud = h;
 	if (k == h->ask_step && h->ask_finished) {
@@ -300,7 +206,7 @@ static void announce(struct engine *e, size_t k)
 			anyone = host_takes(&e->hosts[i], j);
 		if (!anyone)
 			continue;
-		journal(e, "step %s", e->steps[j]->name);
+		eng_journal(e, "step %s", e->steps[j]->name);
 		if (e->sink.step_started)
 			e->sink.step_started(e->steps[j], e->sink.ud);
 	}
@@ -316,7 +222,7 @@ static struct request *request_new(struct engine_host *h)
 }
 
 /* The host of a finished request, or NULL when the engine is gone. */
-static struct engine_host *request_end(struct request *q)
+struct engine_host *eng_request_end(struct request *q)
 {
 	struct engine_host *h = q->h;
 
@@ -333,7 +239,7 @@ static struct engine_host *request_end(struct request *q)
 
 /* Unreachable is what the transport saw: the host gone, or a session that
  * timed out. A command that ran out of time on a live session failed. */
-static enum host_result result_for_error(const struct engine_host *h, enum wiz_err code)
+enum host_result eng_result_for_error(const struct engine_host *h, enum wiz_err code)
 {
 	const struct engine *e = h->engine;
 
@@ -344,7 +250,7 @@ static enum host_result result_for_error(const struct engine_host *h, enum wiz_e
 	return HOST_FAILED;
 }
 
-static void exec_on(struct engine_host *h, enum host_phase phase, const char *cmd,
+void eng_exec_on(struct engine_host *h, enum host_phase phase, const char *cmd,
 		    struct ssh_exec_opts *xo, struct bundle *b, ssh_done_fn cb)
 {
 	struct engine *e = h->engine;
@@ -384,7 +290,7 @@ static void report(struct engine_host *h, size_t k, enum host_result r, const ch
 	const struct step *s = e->steps[k];
 
 	h->counts[r]++;
-	journal(e, "%s %s %s%s%s", h->host->name, s->name, host_result_name(r), msg ? ": " : "",
+	eng_journal(e, "%s %s %s%s%s", h->host->name, s->name, host_result_name(r), msg ? ": " : "",
 		msg ? msg : "");
 	if (e->sink.host_done)
 		e->sink.host_done(h, s, r, msg, e->sink.ud);
@@ -400,15 +306,11 @@ static void maybe_done(struct engine *e)
 	e->done = true;
 	for (size_t i = 0; i < e->n_hosts; i++)
 		if (e->hosts[i].selected)
-			journal(e, "%s remote commands: %u", e->hosts[i].host->name, e->hosts[i].execs);
-	journal(e, "done");
+			eng_journal(e, "%s remote commands: %u", e->hosts[i].host->name, e->hosts[i].execs);
+	eng_journal(e, "done");
 }
 
-/* Ends the host's current step; a failure skips the rest of its steps. */
-static void finish_step(struct engine_host *h, enum host_result r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void finish_step(struct engine_host *h, enum host_result r, const char *fmt, ...)
+void eng_finish_step(struct engine_host *h, enum host_result r, const char *fmt, ...)
 {
 	struct engine *e = h->engine;
 	size_t k = h->step;
@@ -421,12 +323,15 @@ static void finish_step(struct engine_host *h, enum host_result r, const char *f
 		msg = xvasprintf(fmt, ap);
 		va_end(ap);
 	}
+	bool joined = h->plan.joins_cluster;
+
 	plan_free(&h->plan);
 	report(h, k, r, msg);
 	if (e->roller == h) {
 		e->roller = NULL;
 		if ((r == HOST_FAILED || r == HOST_UNREACHABLE) && e->roll_stop == NULL)
-			e->roll_stop = xasprintf(_("%s did not finish its restart: %s"), h->host->name,
+			e->roll_stop = xasprintf(joined ? _("%s did not join: %s")
+						 : _("%s did not finish its restart: %s"), h->host->name,
 						 msg ? msg : host_result_name(r));
 	}
 	free(msg);
@@ -438,6 +343,7 @@ static void finish_step(struct engine_host *h, enum host_result r, const char *f
 		h->phase = PH_DONE;
 		check_barriers(e);
 		roll_next(e);
+		eng_live_poke(e);
 		maybe_done(e);
 		return;
 	}
@@ -598,32 +504,30 @@ static bool reuse_checks(struct engine_host *h)
 		set_probe(h, j, xstrdup(cache_find(cc, h->host->name, e->steps[j]->name)->text));
 	}
 	cache_drop_host(cc, h->host->name);
-	journal(e, "%s starts from the plan's checks", h->host->name);
+	eng_journal(e, "%s starts from the plan's checks", h->host->name);
 	return true;
 }
 
-static void plan_step(struct engine_host *h, bool first);
 static void run_checks(struct engine_host *h, bool all);
 static void ask_etcd(struct engine_host *h);
 static void ask_early(struct engine_host *h);
 static void ask_again(struct loop_timer *t, void *ud);
-static void run_bundle(struct engine_host *h);
 
 static void reconnected(void *ud, enum wiz_err code, const char *msg)
 {
-	struct engine_host *h = request_end(ud);
+	struct engine_host *h = eng_request_end(ud);
 
 	if (h == NULL)
 		return;
 	if (code != WIZ_ERR_OK) {
-		finish_step(h, code == WIZ_ERR_UNREACHABLE || code == WIZ_ERR_TIMEOUT ? HOST_UNREACHABLE
+		eng_finish_step(h, code == WIZ_ERR_UNREACHABLE || code == WIZ_ERR_TIMEOUT ? HOST_UNREACHABLE
 										: HOST_FAILED,
 			    "%s", msg ? msg : "");
 		return;
 	}
-	journal(h->engine, "%s connected again", h->host->name);
+	eng_journal(h->engine, "%s connected again", h->host->name);
 	if (h->retry_phase == PH_BUNDLE)
-		run_bundle(h);
+		eng_run_bundle(h);
 	else
 		run_checks(h, h->retry_phase == PH_PROBE);
 }
@@ -637,7 +541,7 @@ static bool retry_lost(struct engine_host *h, const struct ssh_result *r)
 {
 	struct engine *e = h->engine;
 
-	if (h->retried || result_for_error(h, r->code) != HOST_UNREACHABLE ||
+	if (h->retried || eng_result_for_error(h, r->code) != HOST_UNREACHABLE ||
 	    (h->phase == PH_BUNDLE && !r->not_sent))
 		return false;
 	h->retried = true;
@@ -651,7 +555,7 @@ static bool retry_lost(struct engine_host *h, const struct ssh_result *r)
 	if (h->ask_timer != NULL)
 		loop_timer_disarm(h->ask_timer);
 	h->ask_step = SIZE_MAX;
-	journal(e, "%s: the connection was lost; connecting again", h->host->name);
+	eng_journal(e, "%s: the connection was lost; connecting again", h->host->name);
 	h->phase = PH_CONNECT;
 	e->t.ops->connect(e->t.self, h->conn, reconnected, request_new(h));
 	return true;
@@ -659,7 +563,7 @@ static bool retry_lost(struct engine_host *h, const struct ssh_result *r)
 
 static void checks_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 {
-	struct engine_host *h = request_end(ud);
+	struct engine_host *h = eng_request_end(ud);
 	bool all = h != NULL && h->phase == PH_PROBE;
 
 	(void)op;
@@ -667,14 +571,14 @@ static void checks_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 		return;
 	if (r->code != WIZ_ERR_OK) {
 		if (!retry_lost(h, r))
-			finish_step(h, result_for_error(h, r->code), _("check failed: %s"), r->err.msg);
+			eng_finish_step(h, eng_result_for_error(h, r->code), _("check failed: %s"), r->err.msg);
 		return;
 	}
 	store_checks(h, h->step, all ? CHECKS_ALL : CHECKS_OWN, r->out ? r->out : "");
 	if (all)
 		host_goto(h, h->step);
 	else
-		plan_step(h, true);
+		eng_plan_step(h, true);
 }
 
 static void run_checks(struct engine_host *h, bool all)
@@ -684,7 +588,7 @@ static void run_checks(struct engine_host *h, bool all)
 	char *cmd = checks_command(h, h->step, all ? CHECKS_ALL : CHECKS_OWN, &timeout_s);
 
 	xo.timeout_ms = timeout_s * 1000;
-	exec_on(h, all ? PH_PROBE : PH_CHECK, cmd, &xo, NULL, checks_done);
+	eng_exec_on(h, all ? PH_PROBE : PH_CHECK, cmd, &xo, NULL, checks_done);
 	free(cmd);
 }
 
@@ -696,9 +600,9 @@ static void journal_action(struct engine_host *h, const struct action *a)
 	const char *step = e->steps[h->step]->name;
 
 	if (a->kind == ACTION_COMMAND)
-		journal(e, "%s %s run: %s", h->host->name, step, a->command);
+		eng_journal(e, "%s %s run: %s", h->host->name, step, a->command);
 	else
-		journal(e, "%s %s write: %s (mode %04o, %s, %zu bytes%s)", h->host->name, step,
+		eng_journal(e, "%s %s write: %s (mode %04o, %s, %zu bytes%s)", h->host->name, step,
 			a->path, (unsigned)a->mode, a->owner, a->len, a->secret ? ", secret" : "");
 }
 
@@ -734,7 +638,7 @@ static char *first_line_of(const char *s)
 
 static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 {
-	struct engine_host *h = request_end(ud);
+	struct engine_host *h = eng_request_end(ud);
 	struct engine *e;
 	size_t started;
 	const char *probe;
@@ -749,9 +653,9 @@ static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 		const struct action *a = started > 0 && started <= h->plan.n_actions
 						 ? &h->plan.actions[started - 1] : NULL;
 		const char *why = r->errout && r->errout[0] ? r->errout : r->err.msg;
-		enum host_result res = result_for_error(h, r->code);
+		enum host_result res = eng_result_for_error(h, r->code);
 
-		journal(e, "%s %s failed: %s", h->host->name, e->steps[h->step]->name, why);
+		eng_journal(e, "%s %s failed: %s", h->host->name, e->steps[h->step]->name, why);
 		if (retry_lost(h, r))
 			return;
 		/* The refusal comes before the first action: a command that
@@ -759,7 +663,7 @@ static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 		if (r->code == WIZ_ERR_REMOTE && r->exit_status == BUNDLE_STATUS_CHANGED && started == 0) {
 			char *path = first_line_of(why);
 
-			finish_step(h, HOST_FAILED,
+			eng_finish_step(h, HOST_FAILED,
 				    _("%s changed on %s since the plan was made; nothing was changed: look at it, then plan again"),
 				    path, h->host->name);
 			free(path);
@@ -767,13 +671,13 @@ static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 			   a->kind == ACTION_FILE) {
 			char *dir = parent_dir(a->path);
 
-			finish_step(h, HOST_FAILED, _("cannot write %s: the directory %s does not exist there"),
+			eng_finish_step(h, HOST_FAILED, _("cannot write %s: the directory %s does not exist there"),
 				    a->path, dir);
 			free(dir);
 		} else if (a != NULL) {
-			finish_step(h, res, "%s: %s", a->summary, why);
+			eng_finish_step(h, res, "%s: %s", a->summary, why);
 		} else {
-			finish_step(h, res, "%s", why);
+			eng_finish_step(h, res, "%s", why);
 		}
 		return;
 	}
@@ -783,10 +687,10 @@ static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 		roll_after(h);
 		return;
 	}
-	plan_step(h, false);
+	eng_plan_step(h, false);
 }
 
-static void run_bundle(struct engine_host *h)
+void eng_run_bundle(struct engine_host *h)
 {
 	struct engine *e = h->engine;
 	struct ssh_exec_opts xo = { 0 };
@@ -802,7 +706,7 @@ static void run_bundle(struct engine_host *h)
 	/* Package installs are the slow part: 20 minutes, then the checks. */
 	xo.timeout_ms = (20 * 60 + timeout_s) * 1000;
 	xo.on_output = bundle_progress;
-	exec_on(h, PH_BUNDLE, NULL, &xo, &b, bundle_done);
+	eng_exec_on(h, PH_BUNDLE, NULL, &xo, &b, bundle_done);
 }
 
 /* ---- asking etcd ---- */
@@ -818,12 +722,12 @@ static void ask_finished(struct engine_host *h)
 
 	h->ask_finished = true;
 	if (h->ask_code != WIZ_ERR_OK) {
-		journal(e, "%s etcd: the session failed: %s", h->host->name, h->ask_msg);
-		finish_step(h, result_for_error(h, h->ask_code), "%s",
+		eng_journal(e, "%s etcd: the session failed: %s", h->host->name, h->ask_msg);
+		eng_finish_step(h, eng_result_for_error(h, h->ask_code), "%s",
 			    h->ask_msg[0] ? h->ask_msg : wiz_err_name(h->ask_code));
 		return;
 	}
-	journal(e, "%s etcd: %s%s%s%s%s (asked %u times in %.1f s)", h->host->name,
+	eng_journal(e, "%s etcd: %s%s%s%s%s (asked %u times in %.1f s)", h->host->name,
 		!v->answered ? "no answer" : v->healthy ? "healthy" : "unhealthy",
 		v->answered && !v->listed ? ", not started under its name" : "",
 		v->leader ? ", leader" : "", v->version[0] ? ", " : "", v->version, h->asks,
@@ -835,7 +739,7 @@ static void ask_finished(struct engine_host *h)
 	}
 	if (h->probes[k].text == NULL)
 		set_probe(h, k, xstrdup(""));
-	plan_step(h, true);
+	eng_plan_step(h, true);
 }
 
 static void ask_answered(enum wiz_err code, const struct etcd_member_view *v, const char *msg, void *ud)
@@ -864,12 +768,12 @@ static void ask_answered(enum wiz_err code, const struct etcd_member_view *v, co
 }
 
 /* The client certificate asks use, loaded once; false when there is none. */
-static bool load_creds(struct engine *e)
+bool eng_load_creds(struct engine *e)
 {
 	if (!e->creds_loaded && e->opts.etcd_creds != NULL) {
 		e->creds_loaded = true;
 		if (e->opts.etcd_creds(e->opts.etcd_creds_ud, &e->creds, &e->creds_err) != WIZ_ERR_OK)
-			journal(e, "cannot load the etcd client certificate: %s", e->creds_err.msg);
+			eng_journal(e, "cannot load the etcd client certificate: %s", e->creds_err.msg);
 	}
 	return e->opts.etcd_creds == NULL || e->creds != NULL;
 }
@@ -881,7 +785,7 @@ static void ask_try(struct engine_host *h)
 	struct transport_ask q = { .name = h->host->name, .address = h->host->address };
 	uint64_t now = loop_now(), left;
 
-	if (!load_creds(e)) {
+	if (!eng_load_creds(e)) {
 		memset(&h->view, 0, sizeof h->view);
 		/* Before the first apply the store has no certificates yet, and
 		 * apply makes them before anything else. */
@@ -966,12 +870,12 @@ static void ask_early(struct engine_host *h)
  * bound. A gate that fails stops the roll there: the members not yet
  * restarted are left as they were, each told why. */
 
-static bool view_ok(const struct etcd_member_view *v)
+bool eng_view_ok(const struct etcd_member_view *v)
 {
 	return v->answered && v->healthy && v->listed;
 }
 
-static const char *view_why(const struct engine_host *g)
+const char *eng_view_why(const struct engine_host *g)
 {
 	const struct etcd_member_view *v = &g->roll_view;
 
@@ -986,13 +890,33 @@ static const char *view_why(const struct engine_host *g)
 	return "";
 }
 
-static void roll_stop_all(struct engine *e)
+/* A member the running cluster counts as a voter (all members when the
+ * cluster was not read): the ones that must be healthy for a turn. */
+static bool roll_voter(const struct engine_host *g)
+{
+	const struct engine *e = g->engine;
+
+	return !e->live.running || membership_change(e->c, &e->live, g->index, NULL) == MEMBER_KEEP;
+}
+
+/* The roll's order: joins first (in file order, each adds a voter before
+ * anything restarts), then followers, the leader last. */
+static bool roll_before(const struct engine_host *g, const struct engine_host *pick)
+{
+	if (g->plan.joins_cluster != pick->plan.joins_cluster)
+		return g->plan.joins_cluster;
+	if (g->plan.joins_cluster)
+		return false;	/* the first one found: file order */
+	return pick->roll_view.leader && !g->roll_view.leader;
+}
+
+void eng_roll_stop_all(struct engine *e)
 {
 	for (size_t i = 0; i < e->n_hosts; i++) {
 		struct engine_host *g = &e->hosts[i];
 
 		if (g->phase == PH_ROLL)
-			finish_step(g, HOST_FAILED,
+			eng_finish_step(g, HOST_FAILED,
 				    _("not restarted, nothing changed here: the rolling change stopped: %s"),
 				    e->roll_stop);
 	}
@@ -1008,7 +932,7 @@ static void roll_choose(struct engine *e)
 
 		if (g->is_member)
 			members++;
-		if (g->phase == PH_ROLL && (pick == NULL || (pick->roll_view.leader && !g->roll_view.leader)))
+		if (g->phase == PH_ROLL && (pick == NULL || roll_before(g, pick)))
 			pick = g;
 	}
 	if (pick == NULL)
@@ -1016,18 +940,25 @@ static void roll_choose(struct engine *e)
 	for (size_t i = 0; i < e->n_hosts && members > 1; i++) {
 		struct engine_host *g = &e->hosts[i];
 
-		if (g == pick || !g->is_member || view_ok(&g->roll_view))
+		if (g == pick || !g->is_member || !roll_voter(g) || eng_view_ok(&g->roll_view))
 			continue;
-		e->roll_stop = xasprintf(_("%s is not healthy (%s); every other member must be healthy before %s restarts, so that quorum holds"),
-					 g->host->name, view_why(g), pick->host->name);
-		journal(e, "roll: stopped before %s: %s", pick->host->name, e->roll_stop);
-		roll_stop_all(e);
+		e->roll_stop = xasprintf(pick->plan.joins_cluster
+					 ? _("%s is not healthy (%s); every voting member must be healthy before %s joins, so that quorum holds")
+					 : _("%s is not healthy (%s); every other member must be healthy before %s restarts, so that quorum holds"),
+					 g->host->name, eng_view_why(g), pick->host->name);
+		eng_journal(e, "roll: stopped before %s: %s", pick->host->name, e->roll_stop);
+		eng_roll_stop_all(e);
 		return;
 	}
 	e->roller = pick;
-	journal(e, "roll: restarting etcd on %s%s", pick->host->name,
+	if (pick->plan.joins_cluster) {
+		eng_journal(e, "roll: %s joins the cluster", pick->host->name);
+		eng_join_start(pick);
+		return;
+	}
+	eng_journal(e, "roll: restarting etcd on %s%s", pick->host->name,
 		pick->roll_view.leader ? " (the leader, last)" : "");
-	run_bundle(pick);
+	eng_run_bundle(pick);
 }
 
 static void roll_gate_answered(enum wiz_err code, const struct etcd_member_view *v, const char *msg, void *ud)
@@ -1067,12 +998,12 @@ static void roll_next(struct engine *e)
 			return;
 	}
 	if (e->roll_stop != NULL) {
-		roll_stop_all(e);
+		eng_roll_stop_all(e);
 		return;
 	}
-	if (!load_creds(e)) {
+	if (!eng_load_creds(e)) {
 		e->roll_stop = xasprintf(_("its members cannot be asked from here: %s"), e->creds_err.msg);
-		roll_stop_all(e);
+		eng_roll_stop_all(e);
 		return;
 	}
 	e->roll_asking = 1;	/* held until every ask is out */
@@ -1099,12 +1030,11 @@ static void roll_next(struct engine *e)
 		roll_choose(e);
 }
 
-static void roll_after_try(struct engine_host *h);
 
 static void roll_after_again(struct loop_timer *t, void *ud)
 {
 	(void)t;
-	roll_after_try(ud);
+	eng_roll_after_try(ud);
 }
 
 static void roll_after_answered(enum wiz_err code, const struct etcd_member_view *v, const char *msg, void *ud)
@@ -1116,29 +1046,29 @@ static void roll_after_answered(enum wiz_err code, const struct etcd_member_view
 
 	h->roll_ask = NULL;
 	if (code != WIZ_ERR_OK) {
-		finish_step(h, result_for_error(h, code), _("asking etcd after its restart: %s"),
+		eng_finish_step(h, eng_result_for_error(h, code), _("asking etcd after its restart: %s"),
 			    msg && msg[0] ? msg : wiz_err_name(code));
 		return;
 	}
 	h->roll_view = *v;
 	on_version = want == NULL || want[0] == '\0' || v->version[0] == '\0' ||
 		     strcmp(v->version, want[0] == 'v' ? want + 1 : want) == 0;
-	if (view_ok(v) && on_version) {
-		journal(e, "roll: %s healthy again%s%s after %.1f s", h->host->name,
+	if (eng_view_ok(v) && on_version) {
+		eng_journal(e, "roll: %s healthy again%s%s after %.1f s", h->host->name,
 			v->version[0] ? " on etcd " : "", v->version,
 			(double)(loop_now() - h->roll_start) / 1000.0);
-		plan_step(h, false);	/* the proof; its end lets the next member go */
+		eng_plan_step(h, false);	/* the proof; its end lets the next member go */
 		return;
 	}
 	if (loop_now() + ETCD_ASK_INTERVAL_MS >= h->roll_deadline) {
-		if (view_ok(v))
-			finish_step(h, HOST_FAILED,
+		if (eng_view_ok(v))
+			eng_finish_step(h, HOST_FAILED,
 				    _("etcd on %s came back as version %s, not %s; the members not yet restarted were left as they were"),
 				    h->host->name, v->version, want);
 		else
-			finish_step(h, HOST_FAILED,
+			eng_finish_step(h, HOST_FAILED,
 				    _("etcd on %s was not healthy again within %.0f s of its restart (%s); the members not yet restarted were left as they were"),
-				    h->host->name, (double)(loop_now() - h->roll_start) / 1000.0, view_why(h));
+				    h->host->name, (double)(loop_now() - h->roll_start) / 1000.0, eng_view_why(h));
 		return;
 	}
 	if (h->roll_timer == NULL)
@@ -1146,7 +1076,7 @@ static void roll_after_answered(enum wiz_err code, const struct etcd_member_view
 	loop_timer_arm_in(h->roll_timer, ETCD_ASK_INTERVAL_MS);
 }
 
-static void roll_after_try(struct engine_host *h)
+void eng_roll_after_try(struct engine_host *h)
 {
 	struct engine *e = h->engine;
 	struct transport_ask q = { .name = h->host->name, .address = h->host->address,
@@ -1163,28 +1093,34 @@ static void roll_after(struct engine_host *h)
 	struct engine *e = h->engine;
 	unsigned bound = e->opts.health_timeout_s ? e->opts.health_timeout_s : VERIFY_DEFAULT_TIMEOUT_S;
 
+	if (h->joining) {
+		eng_join_after(h);
+		return;
+	}
 	h->phase = PH_ROLL_AFTER;
 	h->roll_start = loop_now();
 	h->roll_deadline = h->roll_start + (uint64_t)bound * 1000;
-	roll_after_try(h);
+	eng_roll_after_try(h);
 }
 
 /* ---- planning a step ---- */
 
 /* first: the plan from the check before any change (shown to the sink);
  * otherwise the proof after the bundle, which must be empty. */
-static void plan_step(struct engine_host *h, bool first)
+void eng_plan_step(struct engine_host *h, bool first)
 {
 	struct engine *e = h->engine;
 	const struct step *s = e->steps[h->step];
 	struct step_env env;
 
+	if (first && s->reads_cluster && h->is_member && !eng_live_ready(h))
+		return;	/* planned once the member list is in */
 	if (first && s->asks_etcd && h->is_member && !(h->ask_step == h->step && h->ask_finished)) {
 		ask_etcd(h);
 		return;
 	}
 	if (h->probes[h->step].text == NULL) {
-		finish_step(h, HOST_FAILED, _("check failed: the %s check printed nothing"), s->name);
+		eng_finish_step(h, HOST_FAILED, _("check failed: the %s check printed nothing"), s->name);
 		return;
 	}
 	plan_free(&h->plan);
@@ -1198,29 +1134,30 @@ static void plan_step(struct engine_host *h, bool first)
 		for (size_t i = 0; i < h->plan.n_findings && f == NULL; i++)
 			if (h->plan.findings[i].error)
 				f = &h->plan.findings[i];
-		finish_step(h, HOST_FAILED, "[ERROR %s]: %s", f ? f->name : "?", f ? f->msg : "");
+		eng_finish_step(h, HOST_FAILED, "[ERROR %s]: %s", f ? f->name : "?", f ? f->msg : "");
 		return;
 	}
-	if (plan_is_empty(&h->plan)) {
-		finish_step(h, h->changed ? HOST_CHANGED : HOST_OK, NULL);
+	/* A learner to promote may have nothing to write. */
+	if (plan_is_empty(&h->plan) && !(first && h->plan.joins_cluster && h->is_member)) {
+		eng_finish_step(h, h->changed ? HOST_CHANGED : HOST_OK, NULL);
 		return;
 	}
 	if (!first) {
 		/* Applied, yet the host still differs: say what. */
-		finish_step(h, HOST_FAILED, _("did not converge: %s is still pending"),
+		eng_finish_step(h, HOST_FAILED, _("did not converge: %s is still pending"),
 			    h->plan.actions[0].summary);
 		return;
 	}
 	if (!e->opts.apply) {
-		finish_step(h, HOST_CHANGED, NULL);	/* would change */
+		eng_finish_step(h, HOST_CHANGED, NULL);	/* would change */
 		return;
 	}
-	if (h->plan.restarts_etcd && h->is_member) {
+	if ((h->plan.restarts_etcd || h->plan.joins_cluster) && h->is_member) {
 		h->phase = PH_ROLL;
 		roll_next(e);
 		return;
 	}
-	run_bundle(h);
+	eng_run_bundle(h);
 }
 
 /* ---- moving through the steps ---- */
@@ -1245,7 +1182,7 @@ static void host_goto(struct engine_host *h, size_t from)
 		check_barriers(e);
 		return;
 	}
-	plan_step(h, true);
+	eng_plan_step(h, true);
 }
 
 /* A host waiting at barrier step k goes on once no live host is still
@@ -1275,7 +1212,7 @@ static void check_barriers(struct engine *e)
 
 			if (h->phase == PH_WAIT && barrier_open(e, h->step)) {
 				if (e->steps[h->step]->asks_etcd && h->is_member)
-					plan_step(h, true);
+					eng_plan_step(h, true);
 				else
 					run_checks(h, false);
 			}
@@ -1286,7 +1223,7 @@ static void check_barriers(struct engine *e)
 
 static void connected(void *ud, enum wiz_err code, const char *msg)
 {
-	struct engine_host *h = request_end(ud);
+	struct engine_host *h = eng_request_end(ud);
 	struct engine *e;
 
 	if (h == NULL)
@@ -1296,16 +1233,17 @@ static void connected(void *ud, enum wiz_err code, const char *msg)
 		enum host_result r = code == WIZ_ERR_UNREACHABLE || code == WIZ_ERR_TIMEOUT
 					     ? HOST_UNREACHABLE : HOST_FAILED;
 
-		journal(e, "%s connect failed: %s", h->host->name, msg ? msg : "");
+		eng_journal(e, "%s connect failed: %s", h->host->name, msg ? msg : "");
 		announce(e, h->step);
-		finish_step(h, r, "%s", msg ? msg : "");
+		eng_finish_step(h, r, "%s", msg ? msg : "");
 		return;
 	}
 	h->connected = true;
+	eng_live_poke(e);	/* a member may be waiting for its peers to connect */
 	{
 		const char *type = NULL, *fp = e->t.ops->hostkey(e->t.self, h->conn, &type);
 
-		journal(e, "%s connected (%s %s)", h->host->name, type ? type : "?", fp ? fp : "?");
+		eng_journal(e, "%s connected (%s %s)", h->host->name, type ? type : "?", fp ? fp : "?");
 	}
 	if (reuse_checks(h)) {
 		host_goto(h, h->step);
@@ -1366,7 +1304,7 @@ void engine_free(struct engine *e)
 			q->h = NULL;
 			if (h->phase == PH_CONNECT) {
 				e->t.ops->forget(e->t.self, h->conn, q);
-				request_end(q);
+				eng_request_end(q);
 			} else if (q->op != NULL) {
 				ssh_op_cancel(q->op);	/* its callback frees q */
 			}
@@ -1382,6 +1320,7 @@ void engine_free(struct engine *e)
 			set_probe(h, k, NULL);
 		free(h->probes);
 	}
+	eng_member_free(e);
 	free(e->hosts);
 	free(e->roll_stop);
 	http_tls_creds_free(e->creds);
@@ -1392,7 +1331,7 @@ void engine_free(struct engine *e)
 
 void engine_start(struct engine *e)
 {
-	journal(e, "start %s cluster %s", e->opts.apply ? "apply" : "plan", e->c->name);
+	eng_journal(e, "start %s cluster %s", e->opts.apply ? "apply" : "plan", e->c->name);
 	for (size_t i = 0; i < e->n_hosts; i++) {
 		struct engine_host *h = &e->hosts[i];
 
@@ -1423,6 +1362,11 @@ enum wiz_err engine_run(struct engine *e)
 {
 	engine_start(e);
 	return loop_run_until(e->loop, engine_done_pred, e, 0);
+}
+
+const struct live_cluster *engine_live(const struct engine *e)
+{
+	return e->live.known ? &e->live : NULL;
 }
 
 size_t engine_host_count(const struct engine *e)

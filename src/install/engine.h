@@ -31,6 +31,7 @@
 #include "install/step.h"
 
 struct http_tls_creds;
+struct live_cluster;
 struct loop;
 struct transport;
 struct engine;
@@ -62,6 +63,9 @@ struct engine_sink {
 	/* The host's result for the step; msg explains a failure. */
 	void (*host_done)(const struct engine_host *h, const struct step *s,
 			  enum host_result r, const char *msg, void *ud);
+	/* The cluster's member list was read (running or not), before the
+	 * first step that plans from it: `plan`'s "cluster" section. */
+	void (*cluster_read)(const struct live_cluster *l, void *ud);
 	void *ud;
 };
 
@@ -121,6 +125,8 @@ unsigned engine_host_count_of(const struct engine_host *h, enum host_result r);
 bool engine_host_failed(const struct engine_host *h);
 /* Remote commands run on the host so far (checks and bundles). */
 unsigned engine_host_execs(const struct engine_host *h);
+/* The cluster as etcd listed it (NULL before it was read). */
+const struct live_cluster *engine_live(const struct engine *e);
 /* Prints "name : ok=N changed=N unreachable=N failed=N skipped=N". */
 void engine_print_recap(const struct engine *e, FILE *out);
 /* True when every host finished every step without failure. */

@@ -205,10 +205,9 @@ static const char *t_hostkey(void *self, size_t i, const char **type)
 	return ssh_session_hostkey_fingerprint(s);
 }
 
-static void *t_ask_etcd(void *self, size_t i, const struct transport_ask *q, etcd_ask_fn cb, void *ud)
+static struct etcd_ask_opts ask_opts(struct fleet *f, size_t i, const struct transport_ask *q)
 {
-	struct fleet *f = self;
-	struct etcd_ask_opts o = {
+	return (struct etcd_ask_opts){
 		.loop = ssh_ctx_loop(f->ssh),
 		.session = f->hosts[i]->s,
 		.address = q->address,
@@ -216,8 +215,21 @@ static void *t_ask_etcd(void *self, size_t i, const struct transport_ask *q, etc
 		.creds = q->creds,
 		.timeout_ms = q->timeout_ms,
 	};
+}
+
+static void *t_ask_etcd(void *self, size_t i, const struct transport_ask *q, etcd_ask_fn cb, void *ud)
+{
+	struct etcd_ask_opts o = ask_opts(self, i, q);
 
 	return etcd_ask_member(&o, cb, ud);
+}
+
+static void *t_call_etcd(void *self, size_t i, const struct transport_ask *q, const char *path,
+			 const char *body, etcd_call_fn cb, void *ud)
+{
+	struct etcd_ask_opts o = ask_opts(self, i, q);
+
+	return etcd_call(&o, path, body, cb, ud);
 }
 
 static void t_cancel_ask(void *self, void *handle)
@@ -236,8 +248,16 @@ void fleet_forget(struct fleet *f, size_t i, void *ud)
 	t_forget(f, i, ud);
 }
 
-static const struct transport_ops fleet_ops = { t_connect,  t_forget,   t_exec,      t_lost,
-						t_hostkey, t_ask_etcd, t_cancel_ask };
+static const struct transport_ops fleet_ops = {
+	.connect = t_connect,
+	.forget = t_forget,
+	.exec = t_exec,
+	.lost = t_lost,
+	.hostkey = t_hostkey,
+	.ask_etcd = t_ask_etcd,
+	.cancel_ask = t_cancel_ask,
+	.call_etcd = t_call_etcd,
+};
 
 struct transport fleet_transport(struct fleet *f)
 {

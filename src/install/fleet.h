@@ -47,6 +47,10 @@ struct transport_ops {
 	void *(*ask_etcd)(void *self, size_t i, const struct transport_ask *q, etcd_ask_fn cb,
 			  void *ud);
 	void (*cancel_ask)(void *self, void *handle);
+	/* One call of the member's v3 JSON gateway on host i (etcd_call);
+	 * cancelled with cancel_ask. */
+	void *(*call_etcd)(void *self, size_t i, const struct transport_ask *q, const char *path,
+			   const char *body, etcd_call_fn cb, void *ud);
 };
 
 struct transport {

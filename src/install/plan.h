@@ -51,6 +51,9 @@ struct plan {
 	/* Applying it restarts a running etcd member: the engine applies
 	 * such plans one member at a time, with health gates (engine.c). */
 	bool restarts_etcd;
+	/* The member joins the running cluster (a learner added, started,
+	 * promoted: engine.c), one at a time, even with nothing to write. */
+	bool joins_cluster;
 };
 
 void plan_init(struct plan *p);

@@ -17,6 +17,8 @@
 #include "install/plan.h"
 #include "install/probe.h"
 
+struct live_cluster;
+
 struct step_env {
 	const struct cluster *cluster;
 	const struct host *host;
@@ -34,6 +36,9 @@ struct step_env {
 	 * not asked), and how long the engine waited for it. */
 	const struct etcd_member_view *etcd;
 	unsigned etcd_waited_s;
+	/* The cluster as etcd lists it, read before the steps that need it
+	 * (membership.h); NULL or not running before a first bootstrap. */
+	const struct live_cluster *live;
 	/* Local files the step uploads (the PKI store), read by the engine. */
 	char *(*read_local)(const struct step_env *env, const char *rel, size_t *len);
 	void *ud;
@@ -68,6 +73,9 @@ struct step {
 	 * or the --health-timeout bound passes; only then, and only if not,
 	 * does the shell check run (for what etcd cannot say: the pod's log). */
 	bool asks_etcd;
+	/* Its plan reads the cluster's member list (env->live): the engine
+	 * reads it from a running member before the first host plans it. */
+	bool reads_cluster;
 };
 
 /* The wait between two asks of a member while applying, and one try's bound. */

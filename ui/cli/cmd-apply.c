@@ -21,6 +21,7 @@
 #include "install/apply-support.h"
 #include "install/engine.h"
 #include "install/fleet.h"
+#include "install/membership.h"
 #include "pki/pki-store.h"
 #include "ssh/secret-cache.h"
 #include "ssh/ssh.h"
@@ -97,6 +98,14 @@ static void sink_done(const struct engine_host *h, const struct step *s, enum ho
 		msg ? ": " : "", msg ? msg : "");
 }
 
+/* `plan`'s "cluster" section, as soon as the member list is in. */
+static void sink_cluster(const struct live_cluster *l, void *ud)
+{
+	struct run *r = ud;
+
+	membership_print(&r->c, l, r->out);
+}
+
 static void fleet_open(struct run *r)
 {
 	/* Each secret is asked once for every host (and for plan, then apply). */
@@ -135,7 +144,9 @@ static int run_engine(struct run *r, bool apply, char **journal)
 		.checks = r->checks,
 		.reuse_checks = apply,
 	};
-	struct engine_sink sink = { sink_step, sink_planned, sink_action, sink_done, r };
+	struct engine_sink sink = { .step_started = sink_step, .planned = sink_planned,
+				    .action = sink_action, .host_done = sink_done,
+				    .cluster_read = apply ? NULL : sink_cluster, .ud = r };
 	struct engine *e;
 	int status;
 

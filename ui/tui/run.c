@@ -296,7 +296,8 @@ static void on_check(struct loop_timer *t, void *ud)
 
 void wz_run_start(struct wizard *w, struct wz_run *r, bool apply)
 {
-	struct engine_sink sink = { sink_step, sink_planned, sink_action, sink_done, w };
+	struct engine_sink sink = { .step_started = sink_step, .planned = sink_planned,
+				    .action = sink_action, .host_done = sink_done, .ud = w };
 	struct engine_opts o;
 	struct wiz_error err;
 	struct transport t;

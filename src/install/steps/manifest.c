@@ -20,6 +20,7 @@
 #include "base/i18n.h"
 #include "base/shquote.h"
 #include "base/xmalloc.h"
+#include "install/membership.h"
 #include "install/step.h"
 #include "install/steps/steps.h"
 #include "install/template.h"
@@ -80,9 +81,10 @@ static char *manifest_flag(const char *yaml, const char *name)
 
 /* Render the manifest for one member; NULL and err on failure. existing:
  * the member's manifest when its etcd has data (its bootstrap flags are
- * kept), else NULL. */
+ * kept), else NULL. join: the --initial-cluster of a member joining a
+ * running cluster (state "existing"), else NULL. */
 char *manifest_render(const struct cluster *c, const struct host *h, const char *token,
-		      const char *existing, struct wiz_error *err)
+		      const char *existing, const char *join, struct wiz_error *err)
 {
 	static const char *const bootstrap[] = { "initial-cluster", "initial-cluster-state",
 						 "initial-cluster-token", NULL };
@@ -119,8 +121,8 @@ char *manifest_render(const struct cluster *c, const struct host *h, const char 
 		flag_set(&flags, &n, "experimental-watch-progress-notify-interval", "5s");
 	}
 	flag_set(&flags, &n, "initial-advertise-peer-urls", peer);
-	flag_set(&flags, &n, "initial-cluster", initial);
-	flag_set(&flags, &n, "initial-cluster-state", "new");
+	flag_set(&flags, &n, "initial-cluster", join ? join : initial);
+	flag_set(&flags, &n, "initial-cluster-state", join ? "existing" : "new");
 	flag_set(&flags, &n, "initial-cluster-token", token);
 	flag_set(&flags, &n, "key-file", PKI_ETCD "/server.key");
 	flag_set(&flags, &n, "listen-client-urls", listen_client);
@@ -219,13 +221,67 @@ static const char restart_wait[] =
 	"done\n"
 	"echo \"kubelet did not start etcd from the new manifest within 90 s\" >&2; exit 1";
 
+/* What the running cluster (env->live) says of this member: false when it
+ * must not be written (a finding says why); *join is the initial cluster
+ * when it joins. A member added as a learner but not promoted is joined
+ * again (a run killed after MemberAdd), with its data or without. */
+static bool join_decide(const struct step_env *env, bool has_data, bool has_manifest,
+			struct plan *plan, char **join)
+{
+	const struct cluster *c = env->cluster;
+	const struct live_member *lm = NULL;
+	enum member_change ch = membership_change(c, env->live, env->member_index, &lm);
+	const char *dir = c->etcd.data_dir;
+
+	*join = NULL;
+	switch (ch) {
+	case MEMBER_BOOTSTRAP:
+		return true;
+	case MEMBER_KEEP:
+		if (!has_data && !has_manifest) {
+			plan_finding(plan, true, "Membership",
+				     _("%s is a voting member of the running cluster, but its host has neither etcd data in %s nor a manifest (the host was rebuilt?): it cannot start as a new member under the same name; see docs/operations.md, \"Replacing a member\""),
+				     env->host->name, dir);
+			return false;
+		}
+		return true;
+	case MEMBER_REPLACE:
+		plan_finding(plan, true, "Membership",
+			     _("%s is in the running cluster with peer URL %s, not at %s as the file says; apply does not replace a member yet: see docs/operations.md, \"Replacing a member\""),
+			     env->host->name, lm->peer_url, env->host->address);
+		return false;
+	case MEMBER_ADD:
+		if (has_data) {
+			plan_finding(plan, true, "Membership",
+				     _("%s has etcd data in %s, but the running cluster does not list it: it was removed or belongs to another cluster; move that directory aside on the host (it is never deleted for you), then apply again to join it"),
+				     env->host->name, dir);
+			return false;
+		}
+		break;
+	case MEMBER_PROMOTE:
+		break;
+	}
+	plan->joins_cluster = true;
+	if (!has_data)
+		*join = membership_initial_cluster(c, env->live, env->member_index);
+	if (ch == MEMBER_ADD)
+		plan_note(plan, _("%s joins the running cluster: added as a learner, started with --initial-cluster-state=existing, promoted to a voting member once it has caught up; one member at a time"),
+			  env->host->name);
+	else
+		plan_note(plan, _("%s was added to the cluster as a learner already: it is started if needed and promoted once it has caught up"),
+			  env->host->name);
+	return true;
+}
+
 static void manifest_plan(const struct step_env *env, struct plan *plan)
 {
 	struct wiz_error err;
 	struct remote_file have, owner;
 	const char *data_yes = probe_value(env->probe, "etcd", "data");
 	bool has_data = data_yes != NULL && strcmp(data_yes, "yes") == 0;
-	char *yaml;
+	char *yaml = NULL, *join = NULL;
+	enum member_change in_cluster;
+	bool keep;
 	const char *dirs = probe_value(env->probe, "dirs", MANIFEST_DIR);
 	/* Its mode only: etcd may run as another owner. */
 	const char *data = probe_value(env->probe, "dirs", env->cluster->etcd.data_dir);
@@ -233,8 +289,14 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 
 	probe_file(env->probe, MANIFEST, &have);
 	probe_file(env->probe, OWNER_MARKER, &owner);
+	if (!join_decide(env, has_data, have.exists, plan, &join))
+		goto out;
+	/* A member of the running cluster keeps the bootstrap flags its
+	 * manifest has, even before its etcd wrote data (just joined). */
+	in_cluster = membership_change(env->cluster, env->live, env->member_index, NULL);
+	keep = have.exists && (has_data || in_cluster == MEMBER_KEEP || in_cluster == MEMBER_PROMOTE);
 	yaml = manifest_render(env->cluster, env->host, env->cluster_token,
-			       has_data && have.exists ? have.content : NULL, &err);
+			       keep ? have.content : NULL, keep ? NULL : join, &err);
 	if (yaml == NULL) {
 		plan_finding(plan, true, "Manifest", "%s", err.msg);
 		goto out;
@@ -269,6 +331,7 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 	}
 out:
 	free(yaml);
+	free(join);
 	free(marker);
 	remote_file_free(&have);
 	remote_file_free(&owner);
@@ -280,4 +343,5 @@ const struct step step_manifest = {
 	.hosts = STEP_MEMBERS,
 	.reads = manifest_reads,
 	.plan = manifest_plan,
+	.reads_cluster = true,
 };

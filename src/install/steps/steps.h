@@ -17,7 +17,7 @@ char *packages_repo_url(const struct cluster *c, bool crio, enum os_family fam);
 /* The etcd static pod for one member; NULL and err on failure. existing:
  * the member's manifest when its etcd has data (bootstrap flags kept). */
 char *manifest_render(const struct cluster *c, const struct host *h, const char *token,
-		      const char *existing, struct wiz_error *err);
+		      const char *existing, const char *join, struct wiz_error *err);
 /* kubeadm-config.yaml for the control plane; NULL and err on failure. */
 char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err);
 

@@ -1,0 +1,588 @@
+/* The engine's view of the running cluster, and members joining it
+ * (engine-internal.h).
+ *
+ * The live read: before the first host plans a step that reads the
+ * cluster (the manifest), once every selected member's host is connected
+ * or gone, each member is asked from here at once for its member list and
+ * its health; the list of the first member (in file order) that answers
+ * is the cluster as etcd knows it. No answer from anyone: not running.
+ *
+ * A join (a member the running cluster does not list, picked by the roll
+ * in engine.c, so one at a time and only while every voting member is
+ * healthy): MemberAdd as a learner through a healthy voting member; the
+ * bundle writes its manifest (state "existing", the initial cluster etcd
+ * has); then MemberPromote, again every 0.5 s while etcd says the learner
+ * is not in sync yet, within the health bound; then the roll's own check
+ * (healthy, started under its name, on the cluster's version). A learner
+ * found by its peer URL (a run killed after MemberAdd) is not added
+ * again. A learner that does not catch up is removed again, and its
+ * manifest and data directory are moved aside, never deleted. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/i18n.h"
+#include "base/loop.h"
+#include "base/shquote.h"
+#include "base/xmalloc.h"
+#include "install/engine-internal.h"
+#include "install/step.h"
+
+#define JOIN_RETRY_MS 500
+
+static struct transport_ask ask_of(struct engine *e, const struct engine_host *g)
+{
+	return (struct transport_ask){ .name = g->host->name, .address = g->host->address,
+				       .creds = e->creds, .timeout_ms = ETCD_ASK_TRY_MS };
+}
+
+/* etcd's message from an error body, or the HTTP status. */
+static char *error_text(int status, const char *body, size_t len)
+{
+	struct etcd_error er;
+	struct wiz_error perr = { 0 };
+	char *out;
+
+	if (body != NULL && etcd_json_parse_error(body, len, &er, &perr) == WIZ_ERR_OK && er.message[0])
+		out = xstrdup(er.message);
+	else
+		out = xasprintf(_("HTTP %d"), status);
+	etcd_error_free(&er);
+	return out;
+}
+
+/* ---- the live read ---- */
+
+static void live_finish(struct engine *e)
+{
+	char why[sizeof e->live.why] = "";
+
+	for (size_t i = 0; i < e->n_hosts && !e->live.running; i++) {
+		struct engine_host *g = &e->hosts[i];
+		struct etcd_member_list l;
+		struct wiz_error perr = { 0 };
+
+		if (!g->is_member || g->live_status != 200)
+			continue;
+		if (etcd_json_parse_member_list(g->live_body, g->live_len, &l, &perr) == WIZ_ERR_OK)
+			live_cluster_set(&e->live, &l, g->host->name);
+		else
+			snprintf(g->live_msg, sizeof g->live_msg, "%.199s", perr.msg);
+		etcd_member_list_free(&l);
+	}
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		struct engine_host *g = &e->hosts[i];
+		char *peer;
+
+		if (!g->is_member)
+			continue;
+		if (!e->live.running) {
+			char *said = g->live_status > 0 && g->live_status != 200
+					     ? error_text(g->live_status, g->live_body, g->live_len)
+					     : xstrdup(g->live_msg[0] ? g->live_msg : _("not asked"));
+			size_t used = strlen(why);
+
+			snprintf(why + used, sizeof why - used, "%s%s: %s", used ? "; " : "",
+				 g->host->name, said);
+			free(said);
+		}
+		peer = member_peer_url(g->host);
+		for (size_t k = 0; k < e->live.n && g->live_viewed; k++)
+			if (strcmp(e->live.members[k].peer_url, peer) == 0) {
+				e->live.members[k].viewed = true;
+				e->live.members[k].view = g->live_view;
+			}
+		free(peer);
+		free(g->live_body);
+		g->live_body = NULL;
+	}
+	if (!e->live.running)
+		snprintf(e->live.why, sizeof e->live.why, "%s", why);
+	e->live.known = true;
+	e->live_reading = false;
+	if (e->live.running)
+		eng_journal(e, "cluster: running, %zu members (%zu voting), listed by %s", e->live.n,
+			    live_voters(&e->live), e->live.asked);
+	else
+		eng_journal(e, "cluster: not running (%s)", e->live.why);
+	if (e->sink.cluster_read)
+		e->sink.cluster_read(&e->live, e->sink.ud);
+	for (size_t i = 0; i < e->n_hosts; i++)
+		if (e->hosts[i].phase == PH_LIVE)
+			eng_plan_step(&e->hosts[i], true);
+}
+
+static void live_one_done(struct engine *e)
+{
+	if (--e->live_pending == 0)
+		live_finish(e);
+}
+
+static void live_listed(enum wiz_err code, int status, const char *body, size_t len, const char *msg,
+			void *ud)
+{
+	struct engine_host *g = ud;
+
+	g->live_call = NULL;
+	g->live_status = code == WIZ_ERR_OK ? status : 0;
+	if (body != NULL && status > 0) {
+		g->live_body = xmalloc(len + 1);
+		memcpy(g->live_body, body, len);
+		g->live_body[len] = '\0';
+		g->live_len = len;
+	}
+	if (status == 0 || code != WIZ_ERR_OK)
+		snprintf(g->live_msg, sizeof g->live_msg, "%s",
+			 msg && msg[0] ? msg : wiz_err_name(code));
+	live_one_done(g->engine);
+}
+
+static void live_viewed(enum wiz_err code, const struct etcd_member_view *v, const char *msg, void *ud)
+{
+	struct engine_host *g = ud;
+
+	(void)msg;
+	g->live_ask = NULL;
+	if (code == WIZ_ERR_OK) {
+		g->live_viewed = true;
+		g->live_view = *v;
+	}
+	live_one_done(g->engine);
+}
+
+static void live_start(struct engine *e)
+{
+	e->live_reading = true;
+	if (!eng_load_creds(e)) {
+		e->live_pending = 1;
+		for (size_t i = 0; i < e->n_hosts; i++)
+			if (e->hosts[i].is_member)
+				snprintf(e->hosts[i].live_msg, sizeof e->hosts[i].live_msg, "%.199s",
+					 e->creds_err.code == WIZ_ERR_NOTFOUND
+						 ? _("not asked: no client certificate in the local PKI store yet")
+						 : e->creds_err.msg);
+		live_one_done(e);
+		return;
+	}
+	e->live_pending = 1;	/* held until every question is out */
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		struct engine_host *g = &e->hosts[i];
+		struct transport_ask q = ask_of(e, g);
+
+		if (!g->is_member)
+			continue;
+		if (!g->selected || g->dead || !g->connected) {
+			snprintf(g->live_msg, sizeof g->live_msg, "%s",
+				 !g->selected ? _("not asked: not in --limit") : _("not asked: its host is not connected"));
+			continue;
+		}
+		e->live_pending += 2;
+		g->live_call = e->t.ops->call_etcd(e->t.self, g->conn, &q, "/v3/cluster/member/list", "{}",
+						   live_listed, g);
+		g->live_ask = e->t.ops->ask_etcd(e->t.self, g->conn, &q, live_viewed, g);
+	}
+	live_one_done(e);
+}
+
+void eng_live_poke(struct engine *e)
+{
+	bool wanted = false;
+
+	if (e->live.known || e->live_reading)
+		return;
+	for (size_t i = 0; i < e->n_hosts && !wanted; i++)
+		wanted = e->hosts[i].phase == PH_LIVE;
+	if (!wanted)
+		return;
+	/* Every member that will be asked is connected first: a joining
+	 * member must not take a cluster for absent because its peers were
+	 * slower to connect. */
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		const struct engine_host *g = &e->hosts[i];
+
+		if (g->is_member && g->selected && !g->dead && !g->connected && g->phase != PH_DONE)
+			return;
+	}
+	live_start(e);
+}
+
+bool eng_live_ready(struct engine_host *h)
+{
+	struct engine *e = h->engine;
+
+	if (e->live.known)
+		return true;
+	h->phase = PH_LIVE;
+	eng_live_poke(e);
+	return false;
+}
+
+/* ---- joining ---- */
+
+/* A healthy voting member other than h to send membership calls to (the
+ * gate asked each just now), the leader first. */
+static struct engine_host *join_voter(struct engine *e, const struct engine_host *h)
+{
+	struct engine_host *pick = NULL;
+
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		struct engine_host *g = &e->hosts[i];
+
+		if (g == h || !g->is_member || g->dead || !g->connected || !eng_view_ok(&g->roll_view) ||
+		    g->roll_view.learner || membership_change(e->c, &e->live, g->index, NULL) != MEMBER_KEEP)
+			continue;
+		if (pick == NULL || (g->roll_view.leader && !pick->roll_view.leader))
+			pick = g;
+	}
+	return pick;
+}
+
+static void *join_call(struct engine_host *h, const char *path, const char *body, etcd_call_fn cb)
+{
+	struct engine *e = h->engine;
+	struct transport_ask q = ask_of(e, h->join_via);
+
+	return e->t.ops->call_etcd(e->t.self, h->join_via->conn, &q, path, body, cb, h);
+}
+
+static void join_undo(struct engine_host *h, char *why);
+
+static void join_fail(struct engine_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void join_fail(struct engine_host *h, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	h->joining = false;
+	eng_finish_step(h, HOST_FAILED, "%s", msg);
+	free(msg);
+}
+
+/* The bundle (its manifest), or straight to the promotion when the host
+ * has it already (a learner whose etcd runs). */
+static void join_bundle(struct engine_host *h)
+{
+	if (plan_is_empty(&h->plan))
+		eng_join_after(h);
+	else
+		eng_run_bundle(h);
+}
+
+/* Every peer URL etcd now lists is one the manifest's --initial-cluster
+ * names, and as many: else etcd would refuse to start the member. */
+static bool same_members(const struct engine_host *h, const struct etcd_member_list *l)
+{
+	struct engine *e = h->engine;
+	char *want = membership_initial_cluster(e->c, &e->live, h->index);
+	size_t entries = 1;
+	bool ok = want != NULL;
+
+	for (const char *p = want; ok && *p; p++)
+		entries += *p == ',';
+	for (size_t i = 0; ok && i < l->n_members; i++) {
+		const char *u = l->members[i].peer_urls.n ? l->members[i].peer_urls.items[0] : "";
+		char *needle = xasprintf("=%s", u);
+		const char *at = strstr(want, needle);
+		size_t n = strlen(needle);
+
+		ok = at != NULL && (at[n] == ',' || at[n] == '\0');
+		free(needle);
+	}
+	ok = ok && entries == l->n_members;
+	free(want);
+	return ok;
+}
+
+static void join_added(enum wiz_err code, int status, const char *body, size_t len, const char *msg,
+		       void *ud)
+{
+	struct engine_host *h = ud;
+	struct engine *e = h->engine;
+	struct etcd_member_add add;
+	struct wiz_error perr = { 0 };
+	bool same;
+
+	h->join_call = NULL;
+	if (h->phase != PH_JOIN)
+		return;
+	if (code != WIZ_ERR_OK || status == 0) {
+		join_fail(h, _("cannot ask %s to add %s: %s; nothing was changed"), h->join_via->host->name,
+			  h->host->name, msg && msg[0] ? msg : wiz_err_name(code));
+		return;
+	}
+	if (status != 200) {
+		char *t = error_text(status, body, len);
+
+		join_fail(h, _("etcd refused to add %s as a learner: %s; nothing was changed"), h->host->name, t);
+		free(t);
+		return;
+	}
+	if (etcd_json_parse_member_add(body, len, &add, &perr) != WIZ_ERR_OK) {
+		etcd_member_add_free(&add);
+		join_fail(h, _("%s was perhaps added as a learner, but etcd's answer cannot be read (%s): run 'etcdwiz member list -f FILE', then apply again (a learner already added is found again, not added twice)"),
+			  h->host->name, perr.msg);
+		return;
+	}
+	h->join_id = add.member.id;
+	same = same_members(h, &add.list);
+	eng_journal(e, "join: %s added as a learner (id %016" PRIx64 ") through %s", h->host->name,
+		    h->join_id, h->join_via->host->name);
+	if (!same) {
+		etcd_member_add_free(&add);
+		join_undo(h, xasprintf(_("the cluster's members changed since the plan (etcd lists %zu members with %s, not the ones its manifest names)"),
+				       add.list.n_members, h->host->name));
+		return;
+	}
+	live_cluster_set(&e->live, &add.list, h->join_via->host->name);
+	etcd_member_add_free(&add);
+	join_bundle(h);
+}
+
+void eng_join_start(struct engine_host *h)
+{
+	struct engine *e = h->engine;
+	char *peer = member_peer_url(h->host);
+	const struct live_member *lm = live_find_peer(&e->live, peer);
+	char *body;
+
+	h->phase = PH_JOIN;
+	h->joining = true;
+	h->join_via = join_voter(e, h);
+	if (h->join_via == NULL) {
+		free(peer);
+		join_fail(h, _("no healthy voting member to add %s through; nothing was changed"), h->host->name);
+		return;
+	}
+	if (lm != NULL) {
+		h->join_id = lm->id;
+		eng_journal(e, "join: %s is a learner already (id %016" PRIx64 "): not added again",
+			    h->host->name, h->join_id);
+		free(peer);
+		join_bundle(h);
+		return;
+	}
+	eng_journal(e, "join: adding %s as a learner through %s", h->host->name, h->join_via->host->name);
+	body = xasprintf("{\"peerURLs\":[\"%s\"],\"isLearner\":true}", peer);
+	h->join_call = join_call(h, "/v3/cluster/member/add", body, join_added);
+	free(body);
+	free(peer);
+}
+
+static void promote_try(struct engine_host *h);
+
+static void promote_again(struct loop_timer *t, void *ud)
+{
+	struct engine_host *h = ud;
+
+	(void)t;
+	if (h->phase == PH_JOIN && h->joining)
+		promote_try(h);
+}
+
+/* The learner is a voting member now: the roll's own check follows. */
+static void promoted_now(struct engine_host *h, const struct etcd_member_list *after)
+{
+	struct engine *e = h->engine;
+
+	if (after != NULL) {
+		live_cluster_set(&e->live, after, h->join_via->host->name);
+	} else {
+		for (size_t k = 0; k < e->live.n; k++)
+			if (e->live.members[k].id == h->join_id)
+				e->live.members[k].learner = false;
+	}
+	eng_journal(e, "join: %s promoted to a voting member after %.1f s", h->host->name,
+		    (double)(loop_now() - h->join_start) / 1000.0);
+	h->joining = false;
+	h->phase = PH_ROLL_AFTER;
+	h->roll_start = loop_now();
+	h->roll_deadline = h->join_deadline;
+	eng_roll_after_try(h);
+}
+
+static void promote_answered(enum wiz_err code, int status, const char *body, size_t len,
+			     const char *msg, void *ud)
+{
+	struct engine_host *h = ud;
+	struct engine *e = h->engine;
+	char *said;
+
+	h->join_call = NULL;
+	if (h->phase != PH_JOIN || !h->joining)
+		return;
+	if (code == WIZ_ERR_OK && status == 200) {
+		struct etcd_member_list l;
+		struct wiz_error perr = { 0 };
+		bool ok = etcd_json_parse_members_after("/v3/cluster/member/promote", body, len, &l, &perr) ==
+			  WIZ_ERR_OK;
+
+		promoted_now(h, ok ? &l : NULL);
+		etcd_member_list_free(&l);
+		return;
+	}
+	said = status > 0 ? error_text(status, body, len) : xstrdup(msg && msg[0] ? msg : wiz_err_name(code));
+	/* Promoted by an earlier try whose answer was lost. */
+	if (status > 0 && strstr(said, "can only promote a learner member") != NULL &&
+	    strstr(said, "in sync") == NULL) {
+		free(said);
+		promoted_now(h, NULL);
+		return;
+	}
+	if (status > 0 && strstr(said, "member not found") != NULL) {
+		join_fail(h, _("%s (id %016" PRIx64 ") is no longer in the cluster: something else removed it; apply again to add it anew"),
+			  h->host->name, h->join_id);
+		free(said);
+		return;
+	}
+	if (loop_now() + JOIN_RETRY_MS >= h->join_deadline) {
+		join_undo(h, xasprintf(_("%s did not catch up with the leader within %.0f s (etcd said: %s)"),
+				       h->host->name, (double)(loop_now() - h->join_start) / 1000.0, said));
+		free(said);
+		return;
+	}
+	free(said);
+	if (h->join_timer == NULL)
+		h->join_timer = loop_timer_add(e->loop, promote_again, h);
+	loop_timer_arm_in(h->join_timer, JOIN_RETRY_MS);
+}
+
+static void promote_try(struct engine_host *h)
+{
+	char *body = xasprintf("{\"ID\":\"%" PRIu64 "\"}", h->join_id);
+
+	if (h->join_via->dead || !h->join_via->connected) {
+		struct engine_host *via = join_voter(h->engine, h);
+
+		if (via == NULL) {
+			free(body);
+			join_fail(h, _("no healthy voting member is left to promote %s through; it stays a learner: apply again once the cluster is healthy"),
+				  h->host->name);
+			return;
+		}
+		h->join_via = via;
+	}
+	h->join_call = join_call(h, "/v3/cluster/member/promote", body, promote_answered);
+	free(body);
+}
+
+void eng_join_after(struct engine_host *h)
+{
+	struct engine *e = h->engine;
+	unsigned bound = e->opts.health_timeout_s ? e->opts.health_timeout_s : VERIFY_DEFAULT_TIMEOUT_S;
+
+	h->phase = PH_JOIN;
+	h->join_start = loop_now();
+	h->join_deadline = h->join_start + (uint64_t)bound * 1000;
+	eng_journal(e, "join: %s started as a learner; promoting it once it has caught up", h->host->name);
+	promote_try(h);
+}
+
+/* ---- undoing a join ---- */
+
+/* On the host: the manifest out of kubelet's directory first (so kubelet
+ * stops etcd), then the data directory renamed; both dated, never
+ * deleted. Prints the date suffix. */
+static const char set_aside[] =
+	"d=$(date +%Y%m%d-%H%M%S)\n"
+	"if [ -f /etc/kubernetes/manifests/etcd.yaml ]; then\n"
+	"  mv /etc/kubernetes/manifests/etcd.yaml \"/etc/kubernetes/etcd.yaml.failed-join-$d\" || exit 1\n"
+	"fi\n"
+	"if [ -e \"$1\" ]; then mv \"$1\" \"$1.failed-join-$d\" || exit 1; fi\n"
+	"echo \"$d\"";
+
+static void set_aside_done(struct ssh_op *op, struct ssh_result *r, void *ud)
+{
+	struct engine_host *h = eng_request_end(ud);
+	const char *dir;
+	char stamp[32] = "";
+
+	(void)op;
+	if (h == NULL)
+		return;
+	dir = h->engine->c->etcd.data_dir;
+	if (r->code != WIZ_ERR_OK) {
+		join_fail(h, _("%s; it was removed from the cluster again, but moving its manifest and data directory aside failed (%s): move /etc/kubernetes/manifests/etcd.yaml and %s aside by hand before the next apply"),
+			  h->join_why, r->errout && r->errout[0] ? r->errout : r->err.msg, dir);
+		return;
+	}
+	if (r->out != NULL)
+		sscanf(r->out, "%31s", stamp);
+	join_fail(h, _("%s; it was removed from the cluster again, its manifest moved to /etc/kubernetes/etcd.yaml.failed-join-%s and its data directory to %s.failed-join-%s; find the cause there (its pod log), then apply again"),
+		  h->join_why, stamp, dir, stamp);
+}
+
+static void removed_again(enum wiz_err code, int status, const char *body, size_t len,
+			  const char *msg, void *ud)
+{
+	struct engine_host *h = ud;
+	struct ssh_exec_opts xo = { 0 };
+	char *q, *cmd;
+
+	h->join_call = NULL;
+	if (h->phase != PH_JOIN)
+		return;
+	if (code != WIZ_ERR_OK || status != 200) {
+		char *t = status > 0 ? error_text(status, body, len)
+				     : xstrdup(msg && msg[0] ? msg : wiz_err_name(code));
+
+		join_fail(h, _("%s; removing the learner again failed too (%s): remove it by hand (etcdctl member remove %016" PRIx64 ") before the next apply"),
+			  h->join_why, t, h->join_id);
+		free(t);
+		return;
+	}
+	eng_journal(h->engine, "join: %s removed from the cluster again (id %016" PRIx64 ")", h->host->name,
+		    h->join_id);
+	q = sh_quote(h->engine->c->etcd.data_dir);
+	cmd = xasprintf("set -- %s\n%s", q, set_aside);
+	xo.timeout_ms = 30000;
+	eng_exec_on(h, PH_JOIN, cmd, &xo, NULL, set_aside_done);
+	free(cmd);
+	free(q);
+}
+
+/* Removes the learner again (a learner's removal needs no quorum check),
+ * then sets its files aside; the step fails with why. Takes why. */
+static void join_undo(struct engine_host *h, char *why)
+{
+	struct engine_host *via = h->join_via->dead || !h->join_via->connected ? join_voter(h->engine, h) : h->join_via;
+	char *body = xasprintf("{\"ID\":\"%" PRIu64 "\"}", h->join_id);
+
+	free(h->join_why);
+	h->join_why = why;
+	eng_journal(h->engine, "join: undoing %s: %s", h->host->name, why);
+	if (via == NULL) {
+		free(body);
+		join_fail(h, _("%s; no healthy voting member is left to remove the learner through: remove it by hand (etcdctl member remove %016" PRIx64 ") before the next apply"),
+			  why, h->join_id);
+		return;
+	}
+	h->join_via = via;
+	h->join_call = join_call(h, "/v3/cluster/member/remove", body, removed_again);
+	free(body);
+}
+
+void eng_member_free(struct engine *e)
+{
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		struct engine_host *h = &e->hosts[i];
+
+		if (h->live_call != NULL)
+			e->t.ops->cancel_ask(e->t.self, h->live_call);
+		if (h->live_ask != NULL)
+			e->t.ops->cancel_ask(e->t.self, h->live_ask);
+		if (h->join_call != NULL)
+			e->t.ops->cancel_ask(e->t.self, h->join_call);
+		loop_timer_del(h->join_timer);
+		free(h->live_body);
+		free(h->join_why);
+	}
+	live_cluster_free(&e->live);
+}

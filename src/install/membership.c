@@ -1,0 +1,263 @@
+/* The live member list against the cluster file (membership.h). */
+#include "config.h"
+
+#include "install/membership.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/i18n.h"
+#include "base/strutil.h"
+#include "base/xmalloc.h"
+
+void live_cluster_set(struct live_cluster *l, const struct etcd_member_list *list,
+		      const char *asked)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->members[i].name);
+		free(l->members[i].peer_url);
+		free(l->members[i].client_url);
+	}
+	free(l->members);
+	free(l->asked);
+	l->members = xcalloc(list->n_members ? list->n_members : 1, sizeof *l->members);
+	l->n = list->n_members;
+	for (size_t i = 0; i < list->n_members; i++) {
+		const struct etcd_member *m = &list->members[i];
+		struct live_member *lm = &l->members[i];
+
+		lm->id = m->id;
+		lm->name = xstrdup(m->name ? m->name : "");
+		lm->peer_url = xstrdup(m->peer_urls.n ? m->peer_urls.items[0] : "");
+		lm->client_url = xstrdup(m->client_urls.n ? m->client_urls.items[0] : "");
+		lm->learner = m->is_learner;
+	}
+	l->asked = xstrdup(asked ? asked : "");
+	l->known = l->running = true;
+	l->why[0] = '\0';
+}
+
+void live_cluster_free(struct live_cluster *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->members[i].name);
+		free(l->members[i].peer_url);
+		free(l->members[i].client_url);
+	}
+	free(l->members);
+	free(l->asked);
+	memset(l, 0, sizeof *l);
+}
+
+const struct live_member *live_find_peer(const struct live_cluster *l, const char *peer_url)
+{
+	for (size_t i = 0; l != NULL && i < l->n; i++)
+		if (strcmp(l->members[i].peer_url, peer_url) == 0)
+			return &l->members[i];
+	return NULL;
+}
+
+const struct live_member *live_find_name(const struct live_cluster *l, const char *name)
+{
+	for (size_t i = 0; l != NULL && i < l->n && name[0]; i++)
+		if (strcmp(l->members[i].name, name) == 0)
+			return &l->members[i];
+	return NULL;
+}
+
+size_t live_voters(const struct live_cluster *l)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; l != NULL && i < l->n; i++)
+		n += !l->members[i].learner;
+	return n;
+}
+
+char *member_peer_url(const struct host *m)
+{
+	return url_for("https", m->address, 2380);
+}
+
+enum member_change membership_change(const struct cluster *c, const struct live_cluster *l,
+				     size_t i, const struct live_member **found)
+{
+	const struct host *m = &c->members[i];
+	char *peer = member_peer_url(m);
+	const struct live_member *lm = NULL;
+	enum member_change r;
+
+	if (l == NULL || !l->running) {
+		r = MEMBER_BOOTSTRAP;
+	} else if ((lm = live_find_peer(l, peer)) != NULL) {
+		r = lm->learner ? MEMBER_PROMOTE : MEMBER_KEEP;
+	} else if ((lm = live_find_name(l, m->name)) != NULL) {
+		r = MEMBER_REPLACE;
+	} else {
+		r = MEMBER_ADD;
+	}
+	free(peer);
+	if (found != NULL)
+		*found = lm;
+	return r;
+}
+
+bool membership_in_file(const struct cluster *c, const struct live_member *lm)
+{
+	bool in = false;
+
+	for (size_t i = 0; i < c->n_members && !in; i++) {
+		char *peer = member_peer_url(&c->members[i]);
+
+		in = strcmp(peer, lm->peer_url) == 0 || strcmp(c->members[i].name, lm->name) == 0;
+		free(peer);
+	}
+	return in;
+}
+
+/* The file's name for a live member's URL, else its own name. */
+static const char *name_for(const struct cluster *c, const struct live_member *lm)
+{
+	for (size_t i = 0; i < c->n_members; i++) {
+		char *peer = member_peer_url(&c->members[i]);
+		bool same = strcmp(peer, lm->peer_url) == 0;
+
+		free(peer);
+		if (same)
+			return c->members[i].name;
+	}
+	return lm->name;
+}
+
+static void add_entry(char **list, const char *name, const char *url)
+{
+	char *next = xasprintf("%s%s%s=%s", *list, (*list)[0] ? "," : "", name, url);
+
+	free(*list);
+	*list = next;
+}
+
+char *membership_initial_cluster(const struct cluster *c, const struct live_cluster *l, size_t i)
+{
+	char *out;
+
+	if (l == NULL || !l->running)
+		return NULL;
+	out = xstrdup("");
+	for (size_t k = 0; k < l->n; k++)
+		add_entry(&out, name_for(c, &l->members[k]), l->members[k].peer_url);
+	for (size_t k = 0; k <= i && k < c->n_members; k++) {
+		enum member_change ch = membership_change(c, l, k, NULL);
+
+		if (ch == MEMBER_ADD) {
+			char *peer = member_peer_url(&c->members[k]);
+
+			add_entry(&out, c->members[k].name, peer);
+			free(peer);
+		}
+	}
+	return out;
+}
+
+static const char *say(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static const char *say(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+/* etcdctl's spelling of a member id (hex), which admins paste. */
+static const char *hex_id(char *buf, uint64_t id)
+{
+	snprintf(buf, 17, "%016" PRIx64, id);
+	return buf;
+}
+
+static const char *role_of(const struct live_member *lm)
+{
+	if (lm->learner)
+		return _("learner");
+	if (lm->viewed && lm->view.leader)
+		return _("leader");
+	return _("voter");
+}
+
+static const char *health_of(const struct live_member *lm, char *buf, size_t n)
+{
+	if (!lm->name[0])
+		return _("never started");
+	if (!lm->viewed)
+		return _("not asked: not in the cluster file");
+	if (!lm->view.answered)
+		snprintf(buf, n, _("no answer (%s)"), lm->view.detail);
+	else if (!lm->view.healthy)
+		snprintf(buf, n, _("not healthy (%s)"), lm->view.detail);
+	else
+		snprintf(buf, n, _("healthy, etcd %s"), lm->view.version[0] ? lm->view.version : "?");
+	return buf;
+}
+
+void membership_print(const struct cluster *c, const struct live_cluster *l, FILE *out)
+{
+	char buf[400], id[17];
+
+	fprintf(out, "== %s ==\n", _("cluster"));
+	if (l == NULL || !l->known) {
+		fprintf(out, "  %s\n", _("not read"));
+		return;
+	}
+	if (!l->running) {
+		fprintf(out, "  %s%s%s\n", _("not running: the members in the file bootstrap a new cluster"),
+			l->why[0] ? "; " : "", l->why);
+		return;
+	}
+	fprintf(out, "  %s\n", l->asked[0] ? say(buf, sizeof buf, _("running (member list from %s)"), l->asked)
+					    : _("running"));
+	for (size_t k = 0; k < l->n; k++) {
+		const struct live_member *lm = &l->members[k];
+		char hb[200];
+
+		fprintf(out, "  %-12s %s  %-8s %s\n", lm->name[0] ? lm->name : "?", hex_id(id, lm->id),
+			role_of(lm), health_of(lm, hb, sizeof hb));
+	}
+	for (size_t i = 0; i < c->n_members; i++) {
+		const struct live_member *lm;
+		enum member_change ch = membership_change(c, l, i, &lm);
+
+		switch (ch) {
+		case MEMBER_ADD:
+			fprintf(out, "  + %s\n", say(buf, sizeof buf,
+				_("add %s as a learner, wait until it has caught up, promote it"),
+				c->members[i].name));
+			break;
+		case MEMBER_PROMOTE:
+			fprintf(out, "  + %s\n", say(buf, sizeof buf,
+				_("%s is a learner already (id %s): start it if needed, promote it once it has caught up"),
+				c->members[i].name, hex_id(id, lm->id)));
+			break;
+		case MEMBER_REPLACE:
+			fprintf(out, "  ! %s\n", say(buf, sizeof buf,
+				_("%s is in the cluster with peer URL %s, not the file's address %s: replacing a member is not done by apply yet; see docs/operations.md"),
+				c->members[i].name, lm->peer_url, c->members[i].address));
+			break;
+		case MEMBER_BOOTSTRAP:
+		case MEMBER_KEEP:
+			break;
+		}
+	}
+	for (size_t k = 0; k < l->n; k++)
+		if (!membership_in_file(c, &l->members[k]))
+			fprintf(out, "  ! %s\n", say(buf, sizeof buf,
+				_("%s (id %s) is in the cluster but not in the cluster file: it is kept (removing members is not done by apply yet)"),
+				l->members[k].name[0] ? l->members[k].name : l->members[k].peer_url,
+				hex_id(id, l->members[k].id)));
+	fprintf(out, "  %s\n", _("no snapshot is taken before a membership change yet (backups are not built yet)"));
+}
