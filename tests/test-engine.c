@@ -433,7 +433,7 @@ static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const str
 	 * run here, only noted. */
 	if (strstr(cmd, "failed-join") != NULL) {
 		snprintf(f->events + strlen(f->events), sizeof f->events - strlen(f->events), "S%zu ", i + 1);
-		rep->r.out = xstrdup("20261201-000000\n");
+		rep->r.out = xstrdup("set-aside=20261201-000000\n");
 		rep->r.out_len = strlen(rep->r.out);
 		return NULL;
 	}

@@ -260,8 +260,9 @@ static void use_member_probe(struct step_env *env, const struct cluster *c, cons
 
 /* The running cluster lists members 1 and 2 (voters, started): member 3
  * joins with state "existing" and exactly etcd's members and itself;
- * with data of its own it is refused; under another URL it is a replace,
- * refused too; a learner already added joins without being added again. */
+ * with data of its own it is refused; under another URL it is a replace
+ * (joining without its old entry); a learner already added joins without
+ * being added again. */
 static void test_manifest_joins_running_cluster(void **state)
 {
 	struct cluster c;
@@ -324,10 +325,22 @@ static void test_manifest_joins_running_cluster(void **state)
 	old_address = c.members[1].address;
 	c.members[1].address = xstrdup("10.0.0.99");
 	assert_int_equal(membership_change(&c, &live, 1, NULL), MEMBER_REPLACE);
+	use_probe(&env, "@@etcd\n@@dirs\n");
 	plan_init(&plan);
 	step_find("manifest")->plan(&env, &plan);
-	assert_true(plan_has_finding(&plan, "Membership"));
-	assert_non_null(strstr(plan.findings[0].msg, "Replacing a member"));
+	assert_int_equal(plan_errors(&plan), 0);
+	assert_true(plan.joins_cluster);
+	assert_non_null(strstr(plan.notes[0], "replaces the member of that name"));
+	/* It joins the members that stay, without its old entry. */
+	{
+		char *p2new = member_peer_url(&c.members[1]);
+		char *want = xasprintf("--initial-cluster=%s=%s,%s=%s\n", c.members[0].name, p1,
+				       c.members[1].name, p2new);
+
+		assert_non_null(strstr(plan.actions[plan.n_actions - 1].content, want));
+		free(want);
+		free(p2new);
+	}
 	plan_free(&plan);
 	live_cluster_free(&live);
 	free(c.members[1].address);

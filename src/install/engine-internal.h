@@ -133,6 +133,12 @@ struct engine {
 	struct live_cluster live;
 	bool live_reading;
 	size_t live_pending;
+	/* Removing members (engine-remove.c); member_stop: why no member
+	 * changes (a refused removal), failing the step on every member. */
+	struct leaving **leaving;
+	size_t n_leaving, leave_at;
+	char *member_stop;
+	bool cluster_failed;
 };
 
 void eng_journal(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -163,5 +169,20 @@ void eng_join_start(struct engine_host *h);
 /* h's bundle ran (its etcd is starting): promote it once caught up. */
 void eng_join_after(struct engine_host *h);
 void eng_member_free(struct engine *e);
+/* The shell text that moves the manifest and the data directory aside
+ * with a dated suffix (owned). */
+char *eng_set_aside_cmd(const char *data_dir, const char *suffix);
+/* The date suffix that command printed ("?" when none). */
+void eng_set_aside_stamp(const struct ssh_result *r, char *stamp, size_t n);
+/* The member list is in: the hosts waiting for it plan now. */
+void eng_live_release(struct engine *e);
+
+/* engine-remove.c: members leaving the cluster (--prune-members, or the
+ * old entry of a member replaced), removed one at a time before anything
+ * else changes, the hosts waiting in PH_LIVE meanwhile. */
+struct leaving;
+bool eng_remove_needed(const struct engine *e);
+void eng_remove_start(struct engine *e);
+void eng_remove_free(struct engine *e);
 
 #endif

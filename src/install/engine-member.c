@@ -111,6 +111,15 @@ static void live_finish(struct engine *e)
 		eng_journal(e, "cluster: not running (%s)", e->live.why);
 	if (e->sink.cluster_read)
 		e->sink.cluster_read(&e->live, e->sink.ud);
+	if (e->opts.apply && eng_remove_needed(e)) {
+		eng_remove_start(e);
+		return;
+	}
+	eng_live_release(e);
+}
+
+void eng_live_release(struct engine *e)
+{
 	for (size_t i = 0; i < e->n_hosts; i++)
 		if (e->hosts[i].phase == PH_LIVE)
 			eng_plan_step(&e->hosts[i], true);
@@ -157,6 +166,7 @@ static void live_viewed(enum wiz_err code, const struct etcd_member_view *v, con
 static void live_start(struct engine *e)
 {
 	e->live_reading = true;
+	e->live.prune = e->opts.prune_members;
 	if (!eng_load_creds(e)) {
 		e->live_pending = 1;
 		for (size_t i = 0; i < e->n_hosts; i++)
@@ -214,7 +224,11 @@ bool eng_live_ready(struct engine_host *h)
 {
 	struct engine *e = h->engine;
 
-	if (e->live.known)
+	if (e->member_stop != NULL) {
+		eng_finish_step(h, HOST_FAILED, _("not changed: %s"), e->member_stop);
+		return false;
+	}
+	if (e->live.known && e->leave_at >= e->n_leaving)
 		return true;
 	h->phase = PH_LIVE;
 	eng_live_poke(e);
@@ -488,15 +502,37 @@ void eng_join_after(struct engine_host *h)
 /* ---- undoing a join ---- */
 
 /* On the host: the manifest out of kubelet's directory first (so kubelet
- * stops etcd), then the data directory renamed; both dated, never
- * deleted. Prints the date suffix. */
+ * stops etcd), then the data directory renamed; both dated with the
+ * suffix ($2: "failed-join", "removed"), never deleted. Prints the date. */
 static const char set_aside[] =
 	"d=$(date +%Y%m%d-%H%M%S)\n"
 	"if [ -f /etc/kubernetes/manifests/etcd.yaml ]; then\n"
-	"  mv /etc/kubernetes/manifests/etcd.yaml \"/etc/kubernetes/etcd.yaml.failed-join-$d\" || exit 1\n"
+	"  mv /etc/kubernetes/manifests/etcd.yaml \"/etc/kubernetes/etcd.yaml.$2-$d\" || exit 1\n"
 	"fi\n"
-	"if [ -e \"$1\" ]; then mv \"$1\" \"$1.failed-join-$d\" || exit 1; fi\n"
-	"echo \"$d\"";
+	/* kubelet may be starting etcd again from the old manifest: the data
+	 * directory moves once no etcd runs (at most 30 s). */
+	"i=0; while pgrep -x etcd >/dev/null && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done\n"
+	"if [ -e \"$1\" ]; then mv \"$1\" \"$1.$2-$d\" || exit 1; fi\n"
+	"echo \"set-aside=$d\"";
+
+void eng_set_aside_stamp(const struct ssh_result *r, char *stamp, size_t n)
+{
+	const char *at = r->out ? strstr(r->out, "set-aside=") : NULL;
+
+	snprintf(stamp, n, "%s", "?");
+	if (at != NULL)
+		snprintf(stamp, n, "%.*s", (int)strcspn(at + 10, "\n"), at + 10);
+}
+
+char *eng_set_aside_cmd(const char *data_dir, const char *suffix)
+{
+	char *q = sh_quote(data_dir), *qs = sh_quote(suffix);
+	char *cmd = xasprintf("set -- %s %s\n%s", q, qs, set_aside);
+
+	free(q);
+	free(qs);
+	return cmd;
+}
 
 static void set_aside_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 {
@@ -513,8 +549,7 @@ static void set_aside_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 			  h->join_why, r->errout && r->errout[0] ? r->errout : r->err.msg, dir);
 		return;
 	}
-	if (r->out != NULL)
-		sscanf(r->out, "%31s", stamp);
+	eng_set_aside_stamp(r, stamp, sizeof stamp);
 	join_fail(h, _("%s; it was removed from the cluster again, its manifest moved to /etc/kubernetes/etcd.yaml.failed-join-%s and its data directory to %s.failed-join-%s; find the cause there (its pod log), then apply again"),
 		  h->join_why, stamp, dir, stamp);
 }
@@ -524,7 +559,7 @@ static void removed_again(enum wiz_err code, int status, const char *body, size_
 {
 	struct engine_host *h = ud;
 	struct ssh_exec_opts xo = { 0 };
-	char *q, *cmd;
+	char *cmd;
 
 	h->join_call = NULL;
 	if (h->phase != PH_JOIN)
@@ -540,12 +575,10 @@ static void removed_again(enum wiz_err code, int status, const char *body, size_
 	}
 	eng_journal(h->engine, "join: %s removed from the cluster again (id %016" PRIx64 ")", h->host->name,
 		    h->join_id);
-	q = sh_quote(h->engine->c->etcd.data_dir);
-	cmd = xasprintf("set -- %s\n%s", q, set_aside);
+	cmd = eng_set_aside_cmd(h->engine->c->etcd.data_dir, "failed-join");
 	xo.timeout_ms = 30000;
 	eng_exec_on(h, PH_JOIN, cmd, &xo, NULL, set_aside_done);
 	free(cmd);
-	free(q);
 }
 
 /* Removes the learner again (a learner's removal needs no quorum check),
@@ -584,5 +617,7 @@ void eng_member_free(struct engine *e)
 		free(h->live_body);
 		free(h->join_why);
 	}
+	eng_remove_free(e);
 	live_cluster_free(&e->live);
+	free(e->member_stop);
 }

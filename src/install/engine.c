@@ -1420,6 +1420,8 @@ void engine_print_recap(const struct engine *e, FILE *out)
 
 bool engine_succeeded(const struct engine *e)
 {
+	if (e->cluster_failed)
+		return false;
 	for (size_t i = 0; i < e->n_hosts; i++)
 		if (e->hosts[i].selected && e->hosts[i].dead)
 			return false;

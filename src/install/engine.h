@@ -66,6 +66,8 @@ struct engine_sink {
 	/* The cluster's member list was read (running or not), before the
 	 * first step that plans from it: `plan`'s "cluster" section. */
 	void (*cluster_read)(const struct live_cluster *l, void *ud);
+	/* A membership change done or refused (a member removed). */
+	void (*cluster_change)(const char *what, bool failed, void *ud);
 	void *ud;
 };
 
@@ -101,6 +103,14 @@ struct engine_opts {
 	 * run when a step first asks; NULL: asks go without (tests). */
 	enum wiz_err (*etcd_creds)(void *ud, struct http_tls_creds **out, struct wiz_error *err);
 	void *etcd_creds_ud;
+	/* Remove the members etcd lists that the file does not name (one at a
+	 * time, quorum kept, before anything else changes). */
+	bool prune_members;
+	/* Hosts of members leaving (`member remove`): their SSH settings,
+	 * where their manifests and data are moved aside; a leaving member
+	 * not here is reached at its peer URL's address. */
+	const struct host *leaving_hosts;
+	size_t n_leaving_hosts;
 	/* NULL: step_table. Tests run their own steps. */
 	const struct step *const *step_table;
 };

@@ -232,6 +232,22 @@ static void *t_call_etcd(void *self, size_t i, const struct transport_ask *q, co
 	return etcd_call(&o, path, body, cb, ud);
 }
 
+static size_t t_add_host(void *self, const struct cluster *c, const struct host *h)
+{
+	struct fleet *f = self;
+	struct fleet_host *fh = xcalloc(1, sizeof *fh);
+	struct ssh_host_config cfg;
+
+	ssh_host_config_from_cluster(c, h, &cfg);
+	cfg.accept_new_host_keys = f->accept_new;
+	fh->f = f;
+	fh->s = ssh_session_new(f->ssh, &cfg);
+	fh->signature = signature_of(&cfg);
+	f->hosts = xreallocarray(f->hosts, f->n + 1, sizeof(struct fleet_host *));
+	f->hosts[f->n] = fh;
+	return f->n++;
+}
+
 static void t_cancel_ask(void *self, void *handle)
 {
 	(void)self;
@@ -257,6 +273,7 @@ static const struct transport_ops fleet_ops = {
 	.ask_etcd = t_ask_etcd,
 	.cancel_ask = t_cancel_ask,
 	.call_etcd = t_call_etcd,
+	.add_host = t_add_host,
 };
 
 struct transport fleet_transport(struct fleet *f)

@@ -51,6 +51,9 @@ struct transport_ops {
 	 * cancelled with cancel_ask. */
 	void *(*call_etcd)(void *self, size_t i, const struct transport_ask *q, const char *path,
 			   const char *body, etcd_call_fn cb, void *ud);
+	/* A host the cluster file no longer names (a member leaving), with
+	 * the file's SSH settings: its number from now on. */
+	size_t (*add_host)(void *self, const struct cluster *c, const struct host *h);
 };
 
 struct transport {

@@ -118,6 +118,65 @@ bool membership_in_file(const struct cluster *c, const struct live_member *lm)
 	return in;
 }
 
+/* etcdctl's spelling of a member id (hex), which admins paste. */
+const char *member_hex_id(char *buf, uint64_t id)
+{
+	snprintf(buf, 17, "%016" PRIx64, id);
+	return buf;
+}
+
+enum member_leave membership_leaves(const struct cluster *c, const struct live_cluster *l,
+				    const struct live_member *lm)
+{
+	for (size_t i = 0; i < c->n_members; i++) {
+		char *peer = member_peer_url(&c->members[i]);
+		bool same_url = strcmp(peer, lm->peer_url) == 0;
+
+		free(peer);
+		if (same_url)
+			return LEAVE_NO;
+	}
+	for (size_t i = 0; i < c->n_members; i++)
+		if (lm->name[0] && strcmp(c->members[i].name, lm->name) == 0)
+			return LEAVE_REPLACED;
+	return l->prune ? LEAVE_PRUNE : LEAVE_NO;
+}
+
+char *membership_refusal(const struct cluster *c, const struct live_cluster *l)
+{
+	size_t voters = live_voters(l), healthy = 0;
+
+	if (l == NULL || !l->running)
+		return NULL;
+	for (size_t k = 0; k < l->n; k++) {
+		const struct live_member *lm = &l->members[k];
+
+		if (!lm->learner && membership_leaves(c, l, lm) == LEAVE_NO && lm->viewed &&
+		    lm->view.answered && lm->view.healthy)
+			healthy++;
+	}
+	for (size_t k = 0; k < l->n; k++) {
+		const struct live_member *lm = &l->members[k];
+		enum member_leave why = membership_leaves(c, l, lm);
+		size_t after;
+
+		if (why == LEAVE_NO)
+			continue;
+		after = voters - (lm->learner ? 0 : 1);
+		if (after == 0)
+			return xasprintf(_("removing %s would leave the cluster with no voting member; nothing was removed"),
+					 lm->name[0] ? lm->name : lm->peer_url);
+		if (healthy < after / 2 + 1)
+			return xasprintf(_("removing %s would leave %zu healthy voting members of %zu, fewer than the quorum of %zu; nothing was removed%s"),
+					 lm->name[0] ? lm->name : lm->peer_url, healthy, after, after / 2 + 1,
+					 why == LEAVE_REPLACED
+						 ? _(": the cluster cannot lose another member now. Bring the unhealthy members back first; if quorum is lost already, the way back is a restore from a snapshot (docs/operations.md, \"Restoring\")")
+						 : _(": bring the unhealthy members back first"));
+		voters = after;
+	}
+	return NULL;
+}
+
 /* The file's name for a live member's URL, else its own name. */
 static const char *name_for(const struct cluster *c, const struct live_member *lm)
 {
@@ -148,11 +207,12 @@ char *membership_initial_cluster(const struct cluster *c, const struct live_clus
 		return NULL;
 	out = xstrdup("");
 	for (size_t k = 0; k < l->n; k++)
-		add_entry(&out, name_for(c, &l->members[k]), l->members[k].peer_url);
+		if (membership_leaves(c, l, &l->members[k]) == LEAVE_NO)
+			add_entry(&out, name_for(c, &l->members[k]), l->members[k].peer_url);
 	for (size_t k = 0; k <= i && k < c->n_members; k++) {
 		enum member_change ch = membership_change(c, l, k, NULL);
 
-		if (ch == MEMBER_ADD) {
+		if (ch == MEMBER_ADD || ch == MEMBER_REPLACE) {
 			char *peer = member_peer_url(&c->members[k]);
 
 			add_entry(&out, c->members[k].name, peer);
@@ -174,12 +234,6 @@ static const char *say(char *buf, size_t n, const char *fmt, ...)
 	return buf;
 }
 
-/* etcdctl's spelling of a member id (hex), which admins paste. */
-static const char *hex_id(char *buf, uint64_t id)
-{
-	snprintf(buf, 17, "%016" PRIx64, id);
-	return buf;
-}
 
 static const char *role_of(const struct live_member *lm)
 {
@@ -225,7 +279,7 @@ void membership_print(const struct cluster *c, const struct live_cluster *l, FIL
 		const struct live_member *lm = &l->members[k];
 		char hb[200];
 
-		fprintf(out, "  %-12s %s  %-8s %s\n", lm->name[0] ? lm->name : "?", hex_id(id, lm->id),
+		fprintf(out, "  %-12s %s  %-8s %s\n", lm->name[0] ? lm->name : "?", member_hex_id(id, lm->id),
 			role_of(lm), health_of(lm, hb, sizeof hb));
 	}
 	for (size_t i = 0; i < c->n_members; i++) {
@@ -241,23 +295,40 @@ void membership_print(const struct cluster *c, const struct live_cluster *l, FIL
 		case MEMBER_PROMOTE:
 			fprintf(out, "  + %s\n", say(buf, sizeof buf,
 				_("%s is a learner already (id %s): start it if needed, promote it once it has caught up"),
-				c->members[i].name, hex_id(id, lm->id)));
+				c->members[i].name, member_hex_id(id, lm->id)));
 			break;
 		case MEMBER_REPLACE:
-			fprintf(out, "  ! %s\n", say(buf, sizeof buf,
-				_("%s is in the cluster with peer URL %s, not the file's address %s: replacing a member is not done by apply yet; see docs/operations.md"),
-				c->members[i].name, lm->peer_url, c->members[i].address));
+			fprintf(out, "  ~ %s\n", say(buf, sizeof buf,
+				_("replace %s: remove it (id %s, peer URL %s) first, then add it at %s as a learner, wait until it has caught up, promote it"),
+				c->members[i].name, member_hex_id(id, lm->id), lm->peer_url, c->members[i].address));
 			break;
 		case MEMBER_BOOTSTRAP:
 		case MEMBER_KEEP:
 			break;
 		}
 	}
-	for (size_t k = 0; k < l->n; k++)
-		if (!membership_in_file(c, &l->members[k]))
+	for (size_t k = 0; k < l->n; k++) {
+		const struct live_member *lm = &l->members[k];
+		const char *name = lm->name[0] ? lm->name : lm->peer_url;
+
+		if (membership_in_file(c, lm))
+			continue;
+		if (l->prune)
+			fprintf(out, "  - %s\n", say(buf, sizeof buf,
+				_("remove %s (id %s)%s; its manifest and data directory are moved aside on its host"),
+				name, member_hex_id(id, lm->id), lm->viewed && lm->view.leader
+					? _(", moving the leadership away first") : ""));
+		else
 			fprintf(out, "  ! %s\n", say(buf, sizeof buf,
-				_("%s (id %s) is in the cluster but not in the cluster file: it is kept (removing members is not done by apply yet)"),
-				l->members[k].name[0] ? l->members[k].name : l->members[k].peer_url,
-				hex_id(id, l->members[k].id)));
+				_("%s (id %s) is in the cluster but not in the cluster file: kept; 'apply --prune-members' removes it"),
+				name, member_hex_id(id, lm->id)));
+	}
+	{
+		char *no = membership_refusal(c, l);
+
+		if (no != NULL)
+			fprintf(out, "  ! %s: %s\n", _("refused"), no);
+		free(no);
+	}
 	fprintf(out, "  %s\n", _("no snapshot is taken before a membership change yet (backups are not built yet)"));
 }

@@ -33,6 +33,7 @@ struct live_cluster {
 	struct live_member *members;
 	size_t n;
 	char why[400];		/* not running: what the members said */
+	bool prune;		/* members the file does not name are removed */
 };
 
 void live_cluster_set(struct live_cluster *l, const struct etcd_member_list *list,
@@ -67,6 +68,19 @@ char *member_peer_url(const struct host *m);
 char *membership_initial_cluster(const struct cluster *c, const struct live_cluster *l, size_t i);
 /* True when the file names a member with this peer URL or name. */
 bool membership_in_file(const struct cluster *c, const struct live_member *m);
+
+/* Why a live member leaves the cluster: not named by the file (only with
+ * --prune-members), or its name is in the file at another address (a
+ * replace: removed first, then the file's member is added). */
+enum member_leave { LEAVE_NO, LEAVE_PRUNE, LEAVE_REPLACED };
+enum member_leave membership_leaves(const struct cluster *c, const struct live_cluster *l,
+				    const struct live_member *m);
+/* NULL when every leaving member can be removed one after the other with
+ * the remaining healthy voters still a quorum; else why not (owned). */
+char *membership_refusal(const struct cluster *c, const struct live_cluster *l);
+
+/* The hex id etcdctl prints; buf has 17 bytes. */
+const char *member_hex_id(char *buf, uint64_t id);
 
 /* The "cluster" section of `plan`: running or not, each member with id
  * and role, and each membership change as its own line. */

@@ -33,7 +33,7 @@ const struct cmd_entry cmd_apply_entry;
 struct run {
 	const struct cmd_entry *entry;
 	const char *file;
-	bool yes, verbose, accept_new, kubeadm_init;
+	bool yes, verbose, accept_new, kubeadm_init, prune_members;
 	struct strlist limit, steps, ignore;
 	struct cluster c;
 	struct pki_store store;
@@ -64,7 +64,7 @@ static void sink_planned(const struct engine_host *h, const struct step *s, cons
 {
 	struct run *r = ud;
 
-	if (!plan_is_empty(p))
+	if (!plan_is_empty(p) || p->joins_cluster)
 		r->n_changes++;
 	r->n_errors += plan_errors(p);
 	if (apply_plan_unhealthy(s, p))
@@ -104,6 +104,17 @@ static void sink_cluster(const struct live_cluster *l, void *ud)
 	struct run *r = ud;
 
 	membership_print(&r->c, l, r->out);
+	for (size_t k = 0; k < l->n; k++)
+		if (membership_leaves(&r->c, l, &l->members[k]) != LEAVE_NO)
+			r->n_changes++;
+}
+
+/* A member removed, or why not. */
+static void sink_cluster_change(const char *what, bool failed, void *ud)
+{
+	struct run *r = ud;
+
+	fprintf(r->out, "%s: %s%s\n", _("cluster"), failed ? _("failed: ") : "", what);
 }
 
 static void fleet_open(struct run *r)
@@ -146,13 +157,15 @@ static int run_engine(struct run *r, bool apply, char **journal)
 	};
 	struct engine_sink sink = { .step_started = sink_step, .planned = sink_planned,
 				    .action = sink_action, .host_done = sink_done,
-				    .cluster_read = apply ? NULL : sink_cluster, .ud = r };
+				    .cluster_read = apply ? NULL : sink_cluster,
+				    .cluster_change = sink_cluster_change, .ud = r };
 	struct engine *e;
 	int status;
 
 	*journal = apply_journal_path(&r->c, apply);
 	o.journal_path = *journal;
 	o.kubeadm_init = r->kubeadm_init;
+	o.prune_members = r->prune_members;
 	o.health_timeout_s = r->health_timeout_s;
 	e = engine_new(r->loop, &t, &r->c, &o, &sink);
 	engine_run(e);
@@ -197,6 +210,7 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "kubeadm-init", no_argument, NULL, 'K' },
 		{ "health-timeout", required_argument, NULL, 'T' },
+		{ "prune-members", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -210,7 +224,7 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 	memset(&r, 0, sizeof r);
 	r.entry = entry;
 	r.out = stdout;
-	while ((c = getopt_long(argc, argv, "+f:yl:s:i:AvKT:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:yl:s:i:AvKT:Ph", opts, NULL)) != -1) {
 		uint64_t secs;
 
 		switch (c) {
@@ -222,6 +236,7 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 		case 'A': r.accept_new = true; break;
 		case 'v': r.verbose = true; break;
 		case 'K': r.kubeadm_init = true; break;
+		case 'P': r.prune_members = true; break;
 		case 'T':
 			if (!duration_parse(optarg, &secs) || secs == 0 || secs > 24 * 3600) {
 				status = cmd_usage_error(entry, _("--health-timeout: '%s' is not a duration from 1s to 24h (e.g. 90s, 5m)"),
@@ -371,7 +386,9 @@ _Static_assert(VERIFY_DEFAULT_TIMEOUT_S == 180, "update --health-timeout's help"
 	"  -A, --accept-new-host-keys      trust and save host keys seen for the first time\n" \
 	"  -T, --health-timeout DURATION   how long apply's verify waits for each member to be\n" \
 	"                                  healthy (default 3m; a member whose host is gone ends\n" \
-	"                                  at once)\n"
+	"                                  at once); also the bound of a joining member's catch-up\n" \
+	"  -P, --prune-members             remove from etcd the members the file no longer names\n" \
+	"                                  (one at a time, refused when quorum would not hold)\n"
 
 const struct cmd_entry cmd_plan_entry = {
 	.name = "plan",

@@ -245,12 +245,8 @@ static bool join_decide(const struct step_env *env, bool has_data, bool has_mani
 			return false;
 		}
 		return true;
-	case MEMBER_REPLACE:
-		plan_finding(plan, true, "Membership",
-			     _("%s is in the running cluster with peer URL %s, not at %s as the file says; apply does not replace a member yet: see docs/operations.md, \"Replacing a member\""),
-			     env->host->name, lm->peer_url, env->host->address);
-		return false;
 	case MEMBER_ADD:
+	case MEMBER_REPLACE:	/* the old entry is removed first (engine-remove.c) */
 		if (has_data) {
 			plan_finding(plan, true, "Membership",
 				     _("%s has etcd data in %s, but the running cluster does not list it: it was removed or belongs to another cluster; move that directory aside on the host (it is never deleted for you), then apply again to join it"),
@@ -264,7 +260,10 @@ static bool join_decide(const struct step_env *env, bool has_data, bool has_mani
 	plan->joins_cluster = true;
 	if (!has_data)
 		*join = membership_initial_cluster(c, env->live, env->member_index);
-	if (ch == MEMBER_ADD)
+	if (ch == MEMBER_REPLACE)
+		plan_note(plan, _("%s replaces the member of that name at %s: that one is removed first, then %s joins as a learner and is promoted once it has caught up"),
+			  env->host->name, lm->peer_url, env->host->name);
+	else if (ch == MEMBER_ADD)
 		plan_note(plan, _("%s joins the running cluster: added as a learner, started with --initial-cluster-state=existing, promoted to a voting member once it has caught up; one member at a time"),
 			  env->host->name);
 	else
