@@ -283,7 +283,8 @@ struct fake {
 	bool in_cluster[N_HOSTS], learner[N_HOSTS], started[N_HOSTS];
 	uint64_t id[N_HOSTS];
 	unsigned not_in_sync_for;
-	unsigned adds, promotes, removes;
+	unsigned adds, promotes, removes, moves;
+	size_t leader;
 };
 
 static void reply_fire(struct loop_timer *t, void *ud)
@@ -431,7 +432,7 @@ static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const str
 	}
 	/* Setting a failed learner aside moves /etc/kubernetes files: never
 	 * run here, only noted. */
-	if (strstr(cmd, "failed-join") != NULL) {
+	if (strstr(cmd, "set-aside=") != NULL) {
 		snprintf(f->events + strlen(f->events), sizeof f->events - strlen(f->events), "S%zu ", i + 1);
 		rep->r.out = xstrdup("set-aside=20261201-000000\n");
 		rep->r.out_len = strlen(rep->r.out);
@@ -501,7 +502,7 @@ static void *fake_ask_etcd(void *self, size_t i, const struct transport_ask *q, 
 		return rep;
 	}
 	rep->view.healthy = rep->view.listed = true;
-	rep->view.leader = i == 0;
+	rep->view.leader = i == f->leader;
 	snprintf(rep->view.version, sizeof rep->view.version, "3.5.16");
 	return rep;
 }
@@ -621,6 +622,15 @@ static void *fake_call_etcd(void *self, size_t i, const struct transport_ask *q,
 		}
 		snprintf(ev, room, "P%zu ", k + 1);
 		f->learner[k] = false;
+	} else if (strcmp(path, "/v3/maintenance/transfer-leadership") == 0) {
+		assert_int_equal(i, f->leader);	/* sent to the leader */
+		snprintf(ev, room, "M%zu ", i + 1);
+		f->moves++;
+		f->leader = fake_host_of_id(body);
+		assert_true(f->leader < N_HOSTS);
+		free(rep->body);
+		rep->body = xstrdup("{}");
+		return rep;
 	} else if (strcmp(path, "/v3/cluster/member/remove") == 0) {
 		k = fake_host_of_id(body);
 		assert_true(k < N_HOSTS);
@@ -632,6 +642,16 @@ static void *fake_call_etcd(void *self, size_t i, const struct transport_ask *q,
 	}
 	rep->body = fake_members_json(f);
 	return rep;
+}
+
+/* A leaving member's host: the test's hosts are host1..3, so it is the
+ * one of that name. */
+static size_t fake_add_host(void *self, const struct cluster *c, const struct host *h)
+{
+	(void)self;
+	(void)c;
+	assert_true(strncmp(h->name, "host", 4) == 0);
+	return (size_t)(h->name[4] - '1');
 }
 
 static void fake_cancel_ask(void *self, void *handle)
@@ -653,6 +673,7 @@ static const struct transport_ops fake_ops = {
 	.ask_etcd = fake_ask_etcd,
 	.cancel_ask = fake_cancel_ask,
 	.call_etcd = fake_call_etcd,
+	.add_host = fake_add_host,
 };
 
 /* ---- running the engine ---- */
@@ -679,11 +700,13 @@ static void on_done(const struct engine_host *h, const struct step *s, enum host
 }
 
 static struct check_cache *checks;	/* NULL: no cache */
+static bool prune_members;
 
 static void run_engine(struct fake *f, bool apply, struct outcome *out)
 {
 	struct engine_opts o = { .apply = apply, .step_table = steps_in_use, .checks = checks,
-				 .reuse_checks = apply, .health_timeout_s = health_timeout_s };
+				 .reuse_checks = apply, .health_timeout_s = health_timeout_s,
+				 .prune_members = prune_members };
 	struct engine_sink sink = { .host_done = on_done, .ud = out };
 	struct transport t = { &fake_ops, f };
 	struct engine *e;
@@ -1234,7 +1257,7 @@ static void join_teardown(struct fake *f)
 	memset(f->learner, 0, sizeof f->learner);
 	memset(f->started, 0, sizeof f->started);
 	f->not_in_sync_for = 0;
-	f->adds = f->promotes = f->removes = 0;
+	f->adds = f->promotes = f->removes = f->moves = 0;
 	health_timeout_s = 0;
 	steps_in_use = test_steps;
 }
@@ -1341,7 +1364,69 @@ static void test_join_needs_healthy_voters(void **state)
 	join_teardown(f);
 }
 
+/* The file names host1 and host2; etcd lists host3 too (the leader).
+ * With --prune-members host3 is removed: the leadership moved away
+ * first, MemberRemove through a member that stays, its files set aside;
+ * a second run removes nobody. */
+static void test_prune_removes_a_member(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	join_setup(f);
+	f->in_cluster[2] = f->started[2] = true;
+	f->id[2] = 103;
+	f->leader = 2;
+	cluster.n_members = 2;
+	prune_members = true;
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	assert_int_equal(f->removes, 1);
+	assert_int_equal(f->moves, 1);
+	assert_false(f->in_cluster[2]);
+	/* Connected, asked (the leader), leadership moved, removed, set aside. */
+	assert_non_null(strstr(f->events, "a3 M3 R3 S3 "));
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	assert_int_equal(f->removes, 1);
+	prune_members = false;
+	cluster.n_members = 3;
+	f->leader = 0;
+	join_teardown(f);
+}
+
+/* Removing host3 would leave host1 alone healthy of two voters: refused,
+ * nothing removed, every member's step says why. Without --prune-members
+ * host3 is only kept. */
+static void test_prune_keeps_quorum(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	join_setup(f);
+	f->in_cluster[2] = f->started[2] = true;
+	f->id[2] = 103;
+	f->unhealthy_for[1] = ~0u;
+	cluster.n_members = 2;
+	prune_members = true;
+	run_engine(f, true, &out);
+	assert_false(out.ok);
+	assert_int_equal(f->removes, 0);
+	assert_true(f->in_cluster[2]);
+	assert_non_null(strstr(out.msg[0], "removing host3 would leave 1 of 2 voting members healthy, fewer than the quorum of 2; nothing was removed"));
+	assert_non_null(strstr(out.msg[1], "nothing was removed"));
+	prune_members = false;
+	f->unhealthy_for[1] = 0;
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	assert_int_equal(f->removes, 0);
+	cluster.n_members = 3;
+	join_teardown(f);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_rolling_one_at_a_time, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_prune_removes_a_member, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_prune_keeps_quorum, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_join_adds_a_learner, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_join_resumes_a_learner, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_join_not_caught_up, setup, teardown),

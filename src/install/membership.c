@@ -167,7 +167,7 @@ char *membership_refusal(const struct cluster *c, const struct live_cluster *l)
 			return xasprintf(_("removing %s would leave the cluster with no voting member; nothing was removed"),
 					 lm->name[0] ? lm->name : lm->peer_url);
 		if (healthy < after / 2 + 1)
-			return xasprintf(_("removing %s would leave %zu healthy voting members of %zu, fewer than the quorum of %zu; nothing was removed%s"),
+			return xasprintf(_("removing %s would leave %zu of %zu voting members healthy, fewer than the quorum of %zu; nothing was removed%s"),
 					 lm->name[0] ? lm->name : lm->peer_url, healthy, after, after / 2 + 1,
 					 why == LEAVE_REPLACED
 						 ? _(": the cluster cannot lose another member now. Bring the unhealthy members back first; if quorum is lost already, the way back is a restore from a snapshot (docs/operations.md, \"Restoring\")")
