@@ -56,15 +56,20 @@ static void ssh_settings_free(struct ssh_settings *s)
 	free(s->known_hosts);
 }
 
+void cluster_host_free(struct host *h)
+{
+	free(h->name);
+	free(h->address);
+	free(h->ssh_host);
+	ssh_settings_free(&h->ssh);
+	strlist_free(&h->extra_sans);
+	memset(h, 0, sizeof *h);
+}
+
 static void hosts_free(struct host *hosts, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(hosts[i].name);
-		free(hosts[i].address);
-		free(hosts[i].ssh_host);
-		ssh_settings_free(&hosts[i].ssh);
-		strlist_free(&hosts[i].extra_sans);
-	}
+	for (size_t i = 0; i < n; i++)
+		cluster_host_free(&hosts[i]);
 	free(hosts);
 }
 
@@ -217,6 +222,19 @@ void kvlist_set(struct kvlist *l, const char *key, const char *value)
 	l->items[l->n].key = xstrdup(key);
 	l->items[l->n].value = xstrdup(value);
 	l->n++;
+}
+
+void kvlist_unset(struct kvlist *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->items[i].key, key) == 0) {
+			free(l->items[i].key);
+			free(l->items[i].value);
+			memmove(&l->items[i], &l->items[i + 1], (l->n - i - 1) * sizeof *l->items);
+			l->n--;
+			return;
+		}
+	}
 }
 
 const char *kvlist_get(const struct kvlist *l, const char *key)

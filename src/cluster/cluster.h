@@ -125,6 +125,8 @@ enum wiz_err cluster_load(const char *path, struct cluster *c,
 enum wiz_err cluster_load_string(const char *name, const char *yaml,
 				 size_t len, struct cluster *c,
 				 struct diag_list *diags);
+/* Frees what a host entry owns (one taken out of a cluster's array). */
+void cluster_host_free(struct host *h);
 /* Semantic checks on an in-memory cluster (used by load and by the wizard). */
 void cluster_validate(const struct cluster *c, struct diag_list *diags);
 
@@ -158,6 +160,7 @@ void strlist_free(struct strlist *l);
 bool strlist_contains(const struct strlist *l, const char *s);
 void kvlist_set(struct kvlist *l, const char *key, const char *value);
 const char *kvlist_get(const struct kvlist *l, const char *key);
+void kvlist_unset(struct kvlist *l, const char *key);
 void kvlist_free(struct kvlist *l);
 
 #endif

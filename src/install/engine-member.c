@@ -167,6 +167,7 @@ static void live_start(struct engine *e)
 {
 	e->live_reading = true;
 	e->live.prune = e->opts.prune_members;
+	e->live.prune_only = e->opts.prune_only;
 	if (!eng_load_creds(e)) {
 		e->live_pending = 1;
 		for (size_t i = 0; i < e->n_hosts; i++)

@@ -81,9 +81,10 @@ bool eng_remove_needed(const struct engine *e)
 	return false;
 }
 
-static void tell(struct engine *e, bool failed, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void tell(struct engine *e, const char *removed, bool failed, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void tell(struct engine *e, bool failed, const char *fmt, ...)
+static void tell(struct engine *e, const char *removed, bool failed, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -93,7 +94,7 @@ static void tell(struct engine *e, bool failed, const char *fmt, ...)
 	va_end(ap);
 	eng_journal(e, "cluster: %s", msg);
 	if (e->sink.cluster_change)
-		e->sink.cluster_change(msg, failed, e->sink.ud);
+		e->sink.cluster_change(msg, removed, failed, e->sink.ud);
 	free(msg);
 }
 
@@ -103,7 +104,7 @@ static void remove_stop(struct engine *e, char *why)
 	e->cluster_failed = true;
 	free(e->member_stop);
 	e->member_stop = why;
-	tell(e, true, "%s", why);
+	tell(e, NULL, true, "%s", why);
 	e->leave_at = e->n_leaving;
 	eng_live_release(e);
 }
@@ -177,12 +178,12 @@ static void set_aside_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 		return;
 	}
 	if (r->code != WIZ_ERR_OK)
-		tell(e, false, _("removed %s (id %s) from the cluster, but moving its manifest and data directory aside on %s failed (%s): move /etc/kubernetes/manifests/etcd.yaml out there by hand, or kubelet keeps restarting an etcd the cluster refuses"),
+		tell(e, l->why == LEAVE_PRUNE ? l->name : NULL, false, _("removed %s (id %s) from the cluster, but moving its manifest and data directory aside on %s failed (%s): move /etc/kubernetes/manifests/etcd.yaml out there by hand, or kubelet keeps restarting an etcd the cluster refuses"),
 		     l->name, member_hex_id(id, l->id), l->address,
 		     r->errout && r->errout[0] ? r->errout : r->err.msg);
 	else {
 		eng_set_aside_stamp(r, stamp, sizeof stamp);
-		tell(e, false, _("removed %s (id %s); on its host its manifest is now /etc/kubernetes/etcd.yaml.removed-%s and its data directory %s.removed-%s"),
+		tell(e, l->why == LEAVE_PRUNE ? l->name : NULL, false, _("removed %s (id %s); on its host its manifest is now /etc/kubernetes/etcd.yaml.removed-%s and its data directory %s.removed-%s"),
 		     l->name, member_hex_id(id, l->id), stamp, e->c->etcd.data_dir, stamp);
 	}
 	e->leave_at++;
@@ -223,7 +224,7 @@ static void gone(struct leaving *l, const struct etcd_member_list *after)
 
 	if (after != NULL) {
 		/* The views of the members that stay are kept. */
-		struct live_cluster fresh = { .prune = e->live.prune };
+		struct live_cluster fresh = { .prune = e->live.prune, .prune_only = e->live.prune_only };
 
 		live_cluster_set(&fresh, after, e->live.asked);
 		for (size_t a = 0; a < fresh.n; a++)
@@ -249,7 +250,7 @@ static void gone(struct leaving *l, const struct etcd_member_list *after)
 	}
 	eng_journal(e, "remove: %s (id %016" PRIx64 ") removed", l->name, l->id);
 	if (!l->reached) {
-		tell(e, false, _("removed %s (id %s); its host %s could not be reached (%s): before it comes back, move /etc/kubernetes/manifests/etcd.yaml out there and rename %s"),
+		tell(e, l->why == LEAVE_PRUNE ? l->name : NULL, false, _("removed %s (id %s); its host %s could not be reached (%s): before it comes back, move /etc/kubernetes/manifests/etcd.yaml out there and rename %s"),
 		     l->name, member_hex_id(id, l->id), l->address, l->unreached, e->c->etcd.data_dir);
 		e->leave_at++;
 		remove_next(e);

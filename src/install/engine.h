@@ -66,8 +66,9 @@ struct engine_sink {
 	/* The cluster's member list was read (running or not), before the
 	 * first step that plans from it: `plan`'s "cluster" section. */
 	void (*cluster_read)(const struct live_cluster *l, void *ud);
-	/* A membership change done or refused (a member removed). */
-	void (*cluster_change)(const char *what, bool failed, void *ud);
+	/* A membership change done or refused: what (one line); removed:
+	 * the member etcd no longer has, when one went. */
+	void (*cluster_change)(const char *what, const char *removed, bool failed, void *ud);
 	void *ud;
 };
 
@@ -106,6 +107,7 @@ struct engine_opts {
 	/* Remove the members etcd lists that the file does not name (one at a
 	 * time, quorum kept, before anything else changes). */
 	bool prune_members;
+	const struct strlist *prune_only;	/* NULL: every member not named */
 	/* Hosts of members leaving (`member remove`): their SSH settings,
 	 * where their manifests and data are moved aside; a leaving member
 	 * not here is reached at its peer URL's address. */

@@ -139,7 +139,9 @@ enum member_leave membership_leaves(const struct cluster *c, const struct live_c
 	for (size_t i = 0; i < c->n_members; i++)
 		if (lm->name[0] && strcmp(c->members[i].name, lm->name) == 0)
 			return LEAVE_REPLACED;
-	return l->prune ? LEAVE_PRUNE : LEAVE_NO;
+	if (l->prune && (l->prune_only == NULL || strlist_contains(l->prune_only, lm->name)))
+		return LEAVE_PRUNE;
+	return LEAVE_NO;
 }
 
 char *membership_refusal(const struct cluster *c, const struct live_cluster *l)
@@ -313,7 +315,7 @@ void membership_print(const struct cluster *c, const struct live_cluster *l, FIL
 
 		if (membership_in_file(c, lm))
 			continue;
-		if (l->prune)
+		if (membership_leaves(c, l, lm) == LEAVE_PRUNE)
 			fprintf(out, "  - %s\n", say(buf, sizeof buf,
 				_("remove %s (id %s)%s; its manifest and data directory are moved aside on its host"),
 				name, member_hex_id(id, lm->id), lm->viewed && lm->view.leader

@@ -34,6 +34,7 @@ struct live_cluster {
 	size_t n;
 	char why[400];		/* not running: what the members said */
 	bool prune;		/* members the file does not name are removed */
+	const struct strlist *prune_only;	/* ... only these (NULL: all) */
 };
 
 void live_cluster_set(struct live_cluster *l, const struct etcd_member_list *list,

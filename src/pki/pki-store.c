@@ -816,3 +816,34 @@ void pki_status_list_free(struct pki_status_list *l)
 	l->items = NULL;
 	l->n = 0;
 }
+
+enum wiz_err pki_store_set_aside(const struct pki_store *s, const char *member, const char *why,
+				 time_t now, char **moved_to, struct wiz_error *err)
+{
+	char *from = xasprintf("%s/members/%s", s->dir, member);
+	char *dir = xasprintf("%s/set-aside", s->dir);
+	char stamp[32], *to = NULL;
+	struct tm tm;
+	enum wiz_err rc = WIZ_ERR_OK;
+
+	*moved_to = NULL;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+	if (!wiz_file_exists(from))
+		goto out;
+	rc = wiz_mkdir_p(dir, 0700, err);
+	if (rc != WIZ_ERR_OK)
+		goto out;
+	to = xasprintf("%s/%s.%s-%s", dir, member, why, stamp);
+	if (rename(from, to) != 0) {
+		rc = wiz_error_set(err, WIZ_ERR_IO, _("cannot move %s to %s: %s"), from, to, strerror(errno));
+		goto out;
+	}
+	*moved_to = to;
+	to = NULL;
+out:
+	free(to);
+	free(from);
+	free(dir);
+	return rc;
+}

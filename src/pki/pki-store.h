@@ -62,6 +62,13 @@ enum wiz_err pki_store_import(const struct pki_store *s, const char *crt_path,
 			      const char *key_path, time_t now,
 			      struct pki_report *r);
 
+/* Moves a member's tree out of members/ to set-aside/<member>.<why>-DATE
+ * (a member removed, or replaced at a new address, whose certificates
+ * must not be reused): the next generate makes it anew, nothing is
+ * deleted. *moved_to (caller frees) is NULL when there was no tree. */
+enum wiz_err pki_store_set_aside(const struct pki_store *s, const char *member, const char *why,
+				 time_t now, char **moved_to, struct wiz_error *err);
+
 /* One row of check-expiration. */
 struct pki_status {
 	char *name;		/* "etcd-ca" or "<member>/<certificate>" */

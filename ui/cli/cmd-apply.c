@@ -26,29 +26,10 @@
 #include "ssh/secret-cache.h"
 #include "ssh/ssh.h"
 #include "ui/cli/cmd.h"
+#include "ui/cli/cmd-apply.h"
 
 const struct cmd_entry cmd_plan_entry;
 const struct cmd_entry cmd_apply_entry;
-
-struct run {
-	const struct cmd_entry *entry;
-	const char *file;
-	bool yes, verbose, accept_new, kubeadm_init, prune_members;
-	struct strlist limit, steps, ignore;
-	struct cluster c;
-	struct pki_store store;
-	char *token;
-	size_t n_changes;	/* hosts x steps that would change, in plan mode */
-	size_t n_errors;
-	size_t n_unhealthy;	/* members verify found not healthy (a Health finding) */
-	unsigned health_timeout_s;
-	FILE *out;
-	/* One connection per host for every pass of the run. */
-	struct loop *loop;
-	struct ssh_ctx *ssh;
-	struct fleet *fleet;
-	struct check_cache *checks;	/* the plan pass's, for the apply pass */
-};
 
 /* ---- progress lines (the CLI's engine sink) ---- */
 
@@ -66,6 +47,8 @@ static void sink_planned(const struct engine_host *h, const struct step *s, cons
 
 	if (!plan_is_empty(p) || p->joins_cluster)
 		r->n_changes++;
+	if (r->list_members)
+		return;
 	r->n_errors += plan_errors(p);
 	if (apply_plan_unhealthy(s, p))
 		r->n_unhealthy++;
@@ -103,18 +86,56 @@ static void sink_cluster(const struct live_cluster *l, void *ud)
 {
 	struct run *r = ud;
 
+	if (r->list_members) {
+		member_table_print(r, l);
+		return;
+	}
 	membership_print(&r->c, l, r->out);
+	{
+		char *no = membership_refusal(&r->c, l);
+
+		r->refused |= no != NULL;
+		free(no);
+	}
 	for (size_t k = 0; k < l->n; k++)
 		if (membership_leaves(&r->c, l, &l->members[k]) != LEAVE_NO)
 			r->n_changes++;
 }
 
-/* A member removed, or why not. */
-static void sink_cluster_change(const char *what, bool failed, void *ud)
+/* A member removed, or why not. A removed member's certificates leave
+ * the local store's members/ (run_store_set_aside). */
+static void sink_cluster_change(const char *what, const char *removed, bool failed, void *ud)
 {
 	struct run *r = ud;
 
 	fprintf(r->out, "%s: %s%s\n", _("cluster"), failed ? _("failed: ") : "", what);
+	if (removed != NULL)
+		run_store_set_aside(r, removed, "removed");
+}
+
+int run_store_set_aside(struct run *r, const char *name, const char *why)
+{
+	struct wiz_error err;
+	char *to = NULL;
+
+	if (pki_store_set_aside(&r->store, name, why, time(NULL), &to, &err) != WIZ_ERR_OK) {
+		fprintf(stderr, "%s: %s\n", PACKAGE, err.msg);
+		return EXIT_FAIL;
+	}
+	if (to != NULL)
+		fprintf(r->out, _("The certificates of %s in the local store are now in %s.\n"), name, to);
+	free(to);
+	return EXIT_OK;
+}
+
+/* `member list`: only what failed, on stderr. */
+static void sink_done_quiet(const struct engine_host *h, const struct step *s, enum host_result res,
+			    const char *msg, void *ud)
+{
+	(void)ud;
+	if (res == HOST_FAILED || res == HOST_UNREACHABLE)
+		fprintf(stderr, "%s: %s %s: %s%s%s\n", PACKAGE, engine_host_name(h), s->name,
+			_(host_result_name(res)), msg ? ": " : "", msg ? msg : "");
 }
 
 static void fleet_open(struct run *r)
@@ -162,15 +183,23 @@ static int run_engine(struct run *r, bool apply, char **journal)
 	struct engine *e;
 	int status;
 
+	if (r->list_members)
+		sink = (struct engine_sink){ .cluster_read = sink_cluster, .host_done = sink_done_quiet,
+					     .ud = r };
 	*journal = apply_journal_path(&r->c, apply);
 	o.journal_path = *journal;
 	o.kubeadm_init = r->kubeadm_init;
 	o.prune_members = r->prune_members;
+	o.prune_only = r->prune_only;
+	o.leaving_hosts = r->leaving;
+	o.n_leaving_hosts = r->n_leaving;
 	o.health_timeout_s = r->health_timeout_s;
 	e = engine_new(r->loop, &t, &r->c, &o, &sink);
 	engine_run(e);
-	fprintf(r->out, "\n");
-	engine_print_recap(e, r->out);
+	if (!r->list_members) {
+		fprintf(r->out, "\n");
+		engine_print_recap(e, r->out);
+	}
 	status = engine_succeeded(e) ? EXIT_OK : EXIT_FAIL;
 	engine_free(e);
 	return status;
@@ -198,167 +227,200 @@ static bool confirm(struct run *r)
 	return yes;
 }
 
+const struct option run_long_opts[] = {
+	{ "file", required_argument, NULL, 'f' },
+	{ "yes", no_argument, NULL, 'y' },
+	{ "limit", required_argument, NULL, 'l' },
+	{ "steps", required_argument, NULL, 's' },
+	{ "ignore-preflight-errors", required_argument, NULL, 'i' },
+	{ "accept-new-host-keys", no_argument, NULL, 'A' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "kubeadm-init", no_argument, NULL, 'K' },
+	{ "health-timeout", required_argument, NULL, 'T' },
+	{ "prune-members", no_argument, NULL, 'P' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+bool run_option(struct run *r, int c, const char *arg, int *status, bool *stop)
+{
+	uint64_t secs;
+
+	*stop = false;
+	switch (c) {
+	case 'f': r->file = arg; return true;
+	case 'y': r->yes = true; return true;
+	case 'l': apply_split_csv(&r->limit, arg, false); return true;
+	case 's': apply_split_csv(&r->steps, arg, false); return true;
+	case 'i': apply_split_csv(&r->ignore, arg, true); return true;
+	case 'A': r->accept_new = true; return true;
+	case 'v': r->verbose = true; return true;
+	case 'K': r->kubeadm_init = true; return true;
+	case 'P': r->prune_members = true; return true;
+	case 'T':
+		if (!duration_parse(arg, &secs) || secs == 0 || secs > 24 * 3600) {
+			*status = cmd_usage_error(r->entry, _("--health-timeout: '%s' is not a duration from 1s to 24h (e.g. 90s, 5m)"),
+						  arg);
+			*stop = true;
+			return true;
+		}
+		r->health_timeout_s = (unsigned)secs;
+		return true;
+	case 'h':
+		cmd_print_help(r->entry, stdout);
+		*status = EXIT_OK;
+		*stop = true;
+		return true;
+	default:
+		return false;
+	}
+}
+
+void run_free(struct run *r)
+{
+	cluster_free(&r->c);
+	strlist_free(&r->limit);
+	strlist_free(&r->steps);
+	strlist_free(&r->ignore);
+}
+
+int run_flow(struct run *r, bool apply)
+{
+	struct wiz_error err;
+	char *journal = NULL;
+	int status = EXIT_FAIL;
+
+	for (size_t i = 0; i < r->steps.n; i++)
+		if (step_find(r->steps.items[i]) == NULL)
+			return cmd_usage_error(r->entry, _("unknown step '%s'"), r->steps.items[i]);
+	for (size_t i = 0; i < r->limit.n; i++) {
+		bool found = cluster_find_member(&r->c, r->limit.items[i]) != NULL;
+
+		for (size_t k = 0; k < r->c.control_plane.n_hosts; k++)
+			found |= strcmp(r->c.control_plane.hosts[k].name, r->limit.items[i]) == 0;
+		if (!found)
+			return cmd_usage_error(r->entry, _("--limit: '%s' is not a host of cluster %s"),
+					       r->limit.items[i], r->c.name);
+	}
+	pki_store_init(&r->store, &r->c);
+	r->token = apply_cluster_token(&r->c, false, &err);
+
+	/* Look first: the plan is computed on every host, read-only. */
+	fleet_open(r);
+	status = run_engine(r, false, &journal);
+	if (!apply || status != EXIT_OK)
+		goto out;
+	if (r->refused) {
+		fprintf(stdout, _("\nThe membership change above is refused: nothing was changed.\n"));
+		status = EXIT_FAIL;
+		goto out;
+	}
+	if (r->n_changes == 0 && r->n_unhealthy > 0) {
+		/* Converged files are not a healthy cluster: wait for it (the
+		 * bounded verify) and fail with what each member shows. */
+		struct strlist all_steps = r->steps;
+		char *bound = duration_format(r->health_timeout_s ? r->health_timeout_s
+								  : VERIFY_DEFAULT_TIMEOUT_S);
+
+		fprintf(stdout, P_("\nNothing to change on the hosts, but %zu member is not healthy: waiting up to %s for it.\n",
+				   "\nNothing to change on the hosts, but %zu members are not healthy: waiting up to %s for them.\n",
+				   r->n_unhealthy), r->n_unhealthy, bound);
+		free(bound);
+		memset(&r->steps, 0, sizeof r->steps);
+		for (size_t i = 0; step_table[i]; i++)
+			if (step_table[i]->health_gate)
+				strlist_push(&r->steps, step_table[i]->name);
+		free(journal);
+		status = run_engine(r, true, &journal);
+		strlist_free(&r->steps);
+		r->steps = all_steps;
+		goto out;
+	}
+	if (r->n_changes == 0) {
+		fprintf(stdout, _("Nothing to change: every host already matches %s.\n"), r->file);
+		goto out;
+	}
+	fprintf(stdout, P_("\n%zu step on the hosts above will change.\n",
+			   "\n%zu host steps above will change.\n", r->n_changes), r->n_changes);
+	if (!confirm(r)) {
+		fprintf(stdout, _("Nothing was changed.\n"));
+		status = EXIT_FAIL;
+		goto out;
+	}
+	if (r->prepare != NULL && (status = r->prepare(r)) != EXIT_OK)
+		goto out;
+	if (r->steps.n == 0 || strlist_contains(&r->steps, "certificates") ||
+	    strlist_contains(&r->steps, "kubernetes")) {
+		struct pki_report rep = { 0 };
+
+		if (pki_store_generate(&r->store, time(NULL), &rep) != WIZ_ERR_OK) {
+			for (size_t i = 0; i < rep.errors.n; i++)
+				fprintf(stderr, "%s: %s\n", PACKAGE, rep.errors.items[i]);
+			pki_report_free(&rep);
+			status = EXIT_FAIL;
+			goto out;
+		}
+		pki_report_free(&rep);
+	}
+	free(r->token);
+	r->token = apply_cluster_token(&r->c, true, &err);
+	if (r->token == NULL) {
+		fprintf(stderr, "%s: %s\n", PACKAGE, err.msg);
+		status = EXIT_FAIL;
+		goto out;
+	}
+	if (r->commit != NULL && (status = r->commit(r)) != EXIT_OK)
+		goto out;
+	free(journal);
+	status = run_engine(r, true, &journal);
+	if (r->after != NULL)
+		r->after(r, status);
+out:
+	fleet_close(r);
+	if (journal && !r->list_members)
+		fprintf(stdout, _("Journal: %s\n"), journal);
+	free(journal);
+	free(r->token);
+	r->token = NULL;
+	pki_store_free(&r->store);
+	return status;
+}
+
 static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "steps", required_argument, NULL, 's' },
-		{ "ignore-preflight-errors", required_argument, NULL, 'i' },
-		{ "accept-new-host-keys", no_argument, NULL, 'A' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "kubeadm-init", no_argument, NULL, 'K' },
-		{ "health-timeout", required_argument, NULL, 'T' },
-		{ "prune-members", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct run r;
 	struct diag_list diags;
-	struct wiz_error err;
 	bool apply = entry == &cmd_apply_entry;
-	char *journal = NULL;
 	int c, status = EXIT_FAIL;
+	bool stop;
 
 	memset(&r, 0, sizeof r);
 	r.entry = entry;
 	r.out = stdout;
-	while ((c = getopt_long(argc, argv, "+f:yl:s:i:AvKT:Ph", opts, NULL)) != -1) {
-		uint64_t secs;
-
-		switch (c) {
-		case 'f': r.file = optarg; break;
-		case 'y': r.yes = true; break;
-		case 'l': apply_split_csv(&r.limit, optarg, false); break;
-		case 's': apply_split_csv(&r.steps, optarg, false); break;
-		case 'i': apply_split_csv(&r.ignore, optarg, true); break;
-		case 'A': r.accept_new = true; break;
-		case 'v': r.verbose = true; break;
-		case 'K': r.kubeadm_init = true; break;
-		case 'P': r.prune_members = true; break;
-		case 'T':
-			if (!duration_parse(optarg, &secs) || secs == 0 || secs > 24 * 3600) {
-				status = cmd_usage_error(entry, _("--health-timeout: '%s' is not a duration from 1s to 24h (e.g. 90s, 5m)"),
-							 optarg);
-				goto out_args;
-			}
-			r.health_timeout_s = (unsigned)secs;
-			break;
-		case 'h':
-			cmd_print_help(entry, stdout);
-			status = EXIT_OK;
-			goto out_args;
-		default:
+	while ((c = getopt_long(argc, argv, "+" RUN_SHORT_OPTS "h", run_long_opts, NULL)) != -1) {
+		if (!run_option(&r, c, optarg, &status, &stop)) {
 			status = cmd_usage_error(entry, _("invalid option"));
-			goto out_args;
+			goto out;
 		}
+		if (stop)
+			goto out;
 	}
 	if (r.file == NULL || optind < argc) {
 		status = cmd_usage_error(entry, optind < argc ? _("unexpected argument") :
 					 _("a cluster file is needed: -f FILE"));
-		goto out_args;
-	}
-	for (size_t i = 0; i < r.steps.n; i++) {
-		if (step_find(r.steps.items[i]) == NULL) {
-			status = cmd_usage_error(entry, _("unknown step '%s'"), r.steps.items[i]);
-			goto out_args;
-		}
+		goto out;
 	}
 	diag_list_init(&diags, r.file);
 	if (cluster_load(r.file, &r.c, &diags) != WIZ_ERR_OK) {
 		diag_print(&diags, stderr);
 		diag_list_free(&diags);
-		goto out_cluster;
+		goto out;
 	}
 	diag_print(&diags, stderr);
 	diag_list_free(&diags);
-	for (size_t i = 0; i < r.limit.n; i++) {
-		bool found = cluster_find_member(&r.c, r.limit.items[i]) != NULL;
-
-		for (size_t k = 0; k < r.c.control_plane.n_hosts; k++)
-			found |= strcmp(r.c.control_plane.hosts[k].name, r.limit.items[i]) == 0;
-		if (!found) {
-			status = cmd_usage_error(entry, _("--limit: '%s' is not a host of cluster %s"),
-						 r.limit.items[i], r.c.name);
-			goto out_cluster;
-		}
-	}
-	pki_store_init(&r.store, &r.c);
-	r.token = apply_cluster_token(&r.c, false, &err);
-
-	/* Look first: the plan is computed on every host, read-only. */
-	fleet_open(&r);
-	status = run_engine(&r, false, &journal);
-	if (!apply || status != EXIT_OK)
-		goto out_all;
-	if (r.n_changes == 0 && r.n_unhealthy > 0) {
-		/* Converged files are not a healthy cluster: wait for it (the
-		 * bounded verify) and fail with what each member shows. */
-		struct strlist all_steps = r.steps;
-		char *bound = duration_format(r.health_timeout_s ? r.health_timeout_s
-								 : VERIFY_DEFAULT_TIMEOUT_S);
-
-		fprintf(stdout, P_("\nNothing to change on the hosts, but %zu member is not healthy: waiting up to %s for it.\n",
-				   "\nNothing to change on the hosts, but %zu members are not healthy: waiting up to %s for them.\n",
-				   r.n_unhealthy), r.n_unhealthy, bound);
-		free(bound);
-		memset(&r.steps, 0, sizeof r.steps);
-		for (size_t i = 0; step_table[i]; i++)
-			if (step_table[i]->health_gate)
-				strlist_push(&r.steps, step_table[i]->name);
-		free(journal);
-		status = run_engine(&r, true, &journal);
-		strlist_free(&r.steps);
-		r.steps = all_steps;
-		goto out_all;
-	}
-	if (r.n_changes == 0) {
-		fprintf(stdout, _("Nothing to change: every host already matches %s.\n"), r.file);
-		goto out_all;
-	}
-	fprintf(stdout, P_("\n%zu step on the hosts above will change.\n",
-			   "\n%zu host steps above will change.\n", r.n_changes), r.n_changes);
-	if (!confirm(&r)) {
-		fprintf(stdout, _("Nothing was changed.\n"));
-		status = EXIT_FAIL;
-		goto out_all;
-	}
-	if (r.steps.n == 0 || strlist_contains(&r.steps, "certificates") ||
-	    strlist_contains(&r.steps, "kubernetes")) {
-		struct pki_report rep = { 0 };
-
-		if (pki_store_generate(&r.store, time(NULL), &rep) != WIZ_ERR_OK) {
-			for (size_t i = 0; i < rep.errors.n; i++)
-				fprintf(stderr, "%s: %s\n", PACKAGE, rep.errors.items[i]);
-			pki_report_free(&rep);
-			status = EXIT_FAIL;
-			goto out_all;
-		}
-		pki_report_free(&rep);
-	}
-	free(r.token);
-	r.token = apply_cluster_token(&r.c, true, &err);
-	if (r.token == NULL) {
-		fprintf(stderr, "%s: %s\n", PACKAGE, err.msg);
-		status = EXIT_FAIL;
-		goto out_all;
-	}
-	free(journal);
-	status = run_engine(&r, true, &journal);
-out_all:
-	fleet_close(&r);
-	if (journal)
-		fprintf(stdout, _("Journal: %s\n"), journal);
-	free(journal);
-	free(r.token);
-	pki_store_free(&r.store);
-out_cluster:
-	cluster_free(&r.c);
-out_args:
-	strlist_free(&r.limit);
-	strlist_free(&r.steps);
-	strlist_free(&r.ignore);
+	status = run_flow(&r, apply);
+out:
+	run_free(&r);
 	return status;
 }
 

@@ -1,0 +1,281 @@
+/* etcdwiz member list|add|remove|replace -f FILE: the cluster's members
+ * as etcd lists them, and membership changes made by editing the cluster
+ * file and applying just that. list reads the member list from a running
+ * member (the engine's read, over SSH, through the v3 JSON gateway); add,
+ * remove and replace change the cluster in memory, show the plan and ask
+ * as apply does, and only then (once the certificates are made) write the
+ * file, atomically, the old one kept as FILE.bak, and apply it. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+#include "base/i18n.h"
+#include "base/xmalloc.h"
+#include "cluster/cluster.h"
+#include "install/membership.h"
+#include "ui/cli/cmd-apply.h"
+#include "ui/cli/cmd.h"
+
+const struct cmd_entry cmd_member_entry;
+
+/* ---- list ---- */
+
+void member_table_print(struct run *r, const struct live_cluster *l)
+{
+	char id[17];
+
+	if (!l->running) {
+		fprintf(stderr, _("%s: cluster %s is not running: %s\n"), PACKAGE, r->c.name, l->why);
+		r->n_errors++;
+		return;
+	}
+	fprintf(r->out, "%-16s  %-12s  %-28s  %-28s  %-7s  %-6s  %s\n", "ID", _("NAME"), _("PEER URL"),
+		_("CLIENT URL"), _("LEARNER"), _("LEADER"), _("HEALTH"));
+	for (size_t k = 0; k < l->n; k++) {
+		const struct live_member *lm = &l->members[k];
+		char health[240];
+
+		if (!lm->viewed)
+			snprintf(health, sizeof health, "%s",
+				 lm->name[0] ? _("not asked: not in the cluster file") : _("never started"));
+		else if (!lm->view.answered)
+			snprintf(health, sizeof health, _("no answer: %s"), lm->view.detail);
+		else if (!lm->view.healthy)
+			snprintf(health, sizeof health, _("not healthy: %s"), lm->view.detail);
+		else
+			snprintf(health, sizeof health, _("healthy, etcd %s"), lm->view.version);
+		fprintf(r->out, "%-16s  %-12s  %-28s  %-28s  %-7s  %-6s  %s\n", member_hex_id(id, lm->id),
+			lm->name[0] ? lm->name : "-", lm->peer_url, lm->client_url[0] ? lm->client_url : "-",
+			lm->learner ? _("yes") : _("no"), lm->viewed && lm->view.leader ? _("yes") : _("no"),
+			health);
+	}
+}
+
+/* ---- editing the cluster ---- */
+
+/* Writes the edited cluster once the admin said yes: the file as it was
+ * stays beside it as FILE.bak. */
+static int save_cluster(struct run *r)
+{
+	struct wiz_error err;
+	char *bak = xasprintf("%s.bak", r->file);
+	size_t len = 0;
+	char *old = NULL;
+	int status = EXIT_OK;
+
+	if (wiz_read_file(r->file, 1 << 20, &old, &len, &err) != WIZ_ERR_OK ||
+	    wiz_write_file_atomic(bak, old, len, 0600, &err) != WIZ_ERR_OK ||
+	    cluster_save(&r->c, r->file, &err) != WIZ_ERR_OK) {
+		fprintf(stderr, _("%s: %s was not changed and nothing was applied: %s\n"), PACKAGE, r->file,
+			err.msg);
+		status = EXIT_FAIL;
+	} else {
+		fprintf(r->out, _("Wrote %s (the previous file is %s).\n"), r->file, bak);
+	}
+	free(old);
+	free(bak);
+	return status;
+}
+
+static int replace_prepare(struct run *r)
+{
+	/* Its certificates name the old address: made anew. */
+	return run_store_set_aside(r, r->ud, "replaced");
+}
+
+static bool valid_after_edit(struct run *r)
+{
+	struct diag_list d;
+	bool ok;
+
+	diag_list_init(&d, r->file);
+	cluster_validate(&r->c, &d);
+	ok = diag_count(&d, DIAG_ERROR) == 0;
+	if (!ok)
+		diag_print(&d, stderr);
+	diag_list_free(&d);
+	return ok;
+}
+
+static int do_add(struct run *r, const char *name, const char *address)
+{
+	struct host *m;
+
+	if (cluster_find_member(&r->c, name) != NULL)
+		return cmd_usage_error(&cmd_member_entry, _("%s is a member of cluster %s already; to move it to another address use 'member replace'"),
+				       name, r->c.name);
+	r->c.members = xreallocarray(r->c.members, r->c.n_members + 1, sizeof *r->c.members);
+	m = &r->c.members[r->c.n_members++];
+	memset(m, 0, sizeof *m);
+	m->name = xstrdup(name);
+	m->address = xstrdup(address);
+	return valid_after_edit(r) ? run_flow(r, true) : EXIT_USAGE;
+}
+
+static int do_remove(struct run *r, const char *name, struct host *gone, struct strlist *only)
+{
+	size_t i;
+
+	for (i = 0; i < r->c.n_members && strcmp(r->c.members[i].name, name) != 0; i++)
+		;
+	if (i == r->c.n_members)
+		return cmd_usage_error(&cmd_member_entry, _("%s is not a member of cluster %s"), name, r->c.name);
+	if (r->c.n_members == 1)
+		return cmd_usage_error(&cmd_member_entry, _("%s is the only member of cluster %s: a cluster keeps at least one member"),
+				       name, r->c.name);
+	*gone = r->c.members[i];	/* its SSH settings, to set its files aside */
+	memmove(&r->c.members[i], &r->c.members[i + 1], (r->c.n_members - i - 1) * sizeof *r->c.members);
+	r->c.n_members--;
+	strlist_push(only, name);
+	r->leaving = gone;
+	r->n_leaving = 1;
+	r->prune_members = true;
+	r->prune_only = only;
+	return valid_after_edit(r) ? run_flow(r, true) : EXIT_USAGE;
+}
+
+static int do_replace(struct run *r, const char *name, const char *address, struct host *old)
+{
+	struct host *m = NULL;
+
+	for (size_t i = 0; i < r->c.n_members; i++)
+		if (strcmp(r->c.members[i].name, name) == 0)
+			m = &r->c.members[i];
+	if (m == NULL)
+		return cmd_usage_error(&cmd_member_entry, _("%s is not a member of cluster %s; to add it use 'member add'"),
+				       name, r->c.name);
+	if (strcmp(m->address, address) == 0)
+		return cmd_usage_error(&cmd_member_entry, _("%s is at %s already"), name, address);
+	*old = *m;	/* the old host: its files are set aside if it answers */
+	old->ssh_host = NULL;	/* reached at its old address */
+	m->address = xstrdup(address);	/* old->address keeps the old string */
+	free(m->ssh_host);
+	m->ssh_host = NULL;
+	r->leaving = old;
+	r->n_leaving = 1;
+	r->ud = m->name;
+	r->prepare = replace_prepare;
+	/* A new host has a new key: the old host's pin would refuse it. */
+	if (kvlist_get(&r->c.host_keys, name) != NULL) {
+		kvlist_unset(&r->c.host_keys, name);
+		fprintf(r->out, _("The host key pinned for %s (ssh.hostKeys) is dropped: the new host's key is checked against known_hosts (give --accept-new-host-keys to trust a new one).\n"),
+			name);
+	}
+	return valid_after_edit(r) ? run_flow(r, true) : EXIT_USAGE;
+}
+
+static int cmd_member_exec(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int args;	/* positional arguments after the subcommand */
+	} subs[] = { { "list", 0 }, { "add", 2 }, { "remove", 1 }, { "replace", 2 } };
+	struct run r;
+	struct diag_list diags;
+	struct host gone = { 0 };
+	struct strlist only = { 0 };
+	const char *sub = "";
+	char *old_address = NULL;
+	int c, status = EXIT_FAIL, want = -1;
+	bool stop;
+
+	memset(&r, 0, sizeof r);
+	r.entry = &cmd_member_entry;
+	r.out = stdout;
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+			cmd_print_help(&cmd_member_entry, stdout);
+			return EXIT_OK;
+		}
+		return cmd_usage_error(&cmd_member_entry, _("say what to do: list, add, remove or replace"));
+	}
+	sub = argv[1];
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+		if (strcmp(sub, subs[i].name) == 0)
+			want = subs[i].args;
+	if (want < 0)
+		return cmd_usage_error(&cmd_member_entry, _("unknown member command '%s' (list, add, remove or replace)"),
+				       sub);
+	optind = 0;
+	while ((c = getopt_long(argc - 1, argv + 1, RUN_SHORT_OPTS "h", run_long_opts, NULL)) != -1) {
+		if (!run_option(&r, c, optarg, &status, &stop)) {
+			status = cmd_usage_error(&cmd_member_entry, _("invalid option"));
+			goto out;
+		}
+		if (stop)
+			goto out;
+	}
+	if (r.file == NULL) {
+		status = cmd_usage_error(&cmd_member_entry, _("a cluster file is needed: -f FILE"));
+		goto out;
+	}
+	if (argc - 1 - optind != want) {
+		status = cmd_usage_error(&cmd_member_entry, want == 0 ? _("member list takes no argument")
+					 : want == 1 ? _("member %s needs NAME") : _("member %s needs NAME ADDRESS"),
+					 sub);
+		goto out;
+	}
+	diag_list_init(&diags, r.file);
+	if (cluster_load(r.file, &r.c, &diags) != WIZ_ERR_OK) {
+		diag_print(&diags, stderr);
+		diag_list_free(&diags);
+		goto out;
+	}
+	diag_print(&diags, stderr);
+	diag_list_free(&diags);
+	if (strcmp(sub, "list") == 0) {
+		r.list_members = true;
+		strlist_push(&r.steps, "manifest");	/* the step that reads the cluster */
+		status = run_flow(&r, false);
+		if (status == EXIT_OK && r.n_errors > 0)
+			status = EXIT_FAIL;
+		goto out;
+	}
+	r.commit = save_cluster;
+	if (strcmp(sub, "add") == 0)
+		status = do_add(&r, argv[1 + optind], argv[2 + optind]);
+	else if (strcmp(sub, "remove") == 0)
+		status = do_remove(&r, argv[1 + optind], &gone, &only);
+	else {
+		status = do_replace(&r, argv[1 + optind], argv[2 + optind], &gone);
+		old_address = gone.address;
+	}
+out:
+	if (strcmp(sub, "remove") == 0)
+		cluster_host_free(&gone);	/* out of r.c's array: not freed with it */
+	free(old_address);
+	strlist_free(&only);
+	run_free(&r);
+	return status;
+}
+
+const struct cmd_entry cmd_member_entry = {
+	.name = "member",
+	.args = "list|add NAME ADDRESS|remove NAME|replace NAME ADDRESS -f FILE [OPTIONS]",
+	.summary = N_("list the cluster's members as etcd has them, or add, remove or replace one"),
+	.help = N_(
+		"Commands:\n"
+		"  list                  id, name, peer and client URLs, learner, leader,\n"
+		"                        health and version of every member etcd lists,\n"
+		"                        read from a running member (exit 1 when none runs)\n"
+		"  add NAME ADDRESS      a new member: every step on its host, then added to\n"
+		"                        etcd as a learner, started, promoted once caught up\n"
+		"  remove NAME           removed from etcd (refused when the members left\n"
+		"                        would not be a healthy quorum; the leadership moves\n"
+		"                        away first), then its manifest and data directory\n"
+		"                        are moved aside on its host (dated, never deleted)\n"
+		"  replace NAME ADDRESS  the member moves to a new host: the old one is\n"
+		"                        removed first, then the new one joins (etcd's order)\n\n"
+		"add, remove and replace show the plan and ask as apply does, and only\n"
+		"then write the cluster file (atomically; the previous one is kept as\n"
+		"FILE.bak, and the file is rewritten in canonical form) and apply it.\n"
+		"A run that stops half-way is finished by running it, or apply, again.\n\n"
+		"Options: those of apply (-f FILE, -y, -A, -T DURATION, -v, -i, -l, -s).\n"
+		"  -h, --help            show this help and exit\n\n"
+		"Exit status: 0 success, 1 failure, 2 usage error.\n"),
+	.exec = cmd_member_exec,
+};
