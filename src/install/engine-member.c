@@ -265,6 +265,7 @@ static void *join_call(struct engine_host *h, const char *path, const char *body
 }
 
 static void join_undo(struct engine_host *h, char *why);
+static void join_retry(struct engine_host *h);
 
 static void join_fail(struct engine_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -328,15 +329,24 @@ static void join_added(enum wiz_err code, int status, const char *body, size_t l
 	h->join_call = NULL;
 	if (h->phase != PH_JOIN)
 		return;
-	if (code != WIZ_ERR_OK || status == 0) {
-		join_fail(h, _("cannot ask %s to add %s: %s; nothing was changed"), h->join_via->host->name,
-			  h->host->name, msg && msg[0] ? msg : wiz_err_name(code));
-		return;
-	}
-	if (status != 200) {
-		char *t = error_text(status, body, len);
+	if (code != WIZ_ERR_OK || status != 200) {
+		char *t = status > 0 ? error_text(status, body, len)
+				     : xstrdup(msg && msg[0] ? msg : wiz_err_name(code));
+		/* Right after a promotion etcd counts the new voter as not yet
+		 * active for a few seconds ("unhealthy cluster"): asked again
+		 * within the bound. A refusal for a reason is final. */
+		bool again = code == WIZ_ERR_OK && (status == 0 || strstr(t, "unhealthy cluster") != NULL);
 
-		join_fail(h, _("etcd refused to add %s as a learner: %s; nothing was changed"), h->host->name, t);
+		if (again && loop_now() + JOIN_RETRY_MS < h->join_deadline) {
+			free(t);
+			join_retry(h);
+			return;
+		}
+		if (status == 0)
+			join_fail(h, _("cannot ask %s to add %s: %s; nothing was changed"), h->join_via->host->name,
+				  h->host->name, t);
+		else
+			join_fail(h, _("etcd refused to add %s as a learner: %s; nothing was changed"), h->host->name, t);
 		free(t);
 		return;
 	}
@@ -361,15 +371,54 @@ static void join_added(enum wiz_err code, int status, const char *body, size_t l
 	join_bundle(h);
 }
 
+static unsigned join_bound_s(const struct engine *e)
+{
+	return e->opts.health_timeout_s ? e->opts.health_timeout_s : VERIFY_DEFAULT_TIMEOUT_S;
+}
+
+static void add_try(struct engine_host *h)
+{
+	char *peer = member_peer_url(h->host);
+	char *body = xasprintf("{\"peerURLs\":[\"%s\"],\"isLearner\":true}", peer);
+
+	h->join_call = join_call(h, "/v3/cluster/member/add", body, join_added);
+	free(body);
+	free(peer);
+}
+
+static void promote_try(struct engine_host *h);
+
+/* The one retry timer of a join: the add until etcd answered it, then the
+ * promotion. */
+static void join_again(struct loop_timer *t, void *ud)
+{
+	struct engine_host *h = ud;
+
+	(void)t;
+	if (h->phase != PH_JOIN || !h->joining)
+		return;
+	if (h->join_id == 0)
+		add_try(h);
+	else
+		promote_try(h);
+}
+
+static void join_retry(struct engine_host *h)
+{
+	if (h->join_timer == NULL)
+		h->join_timer = loop_timer_add(h->engine->loop, join_again, h);
+	loop_timer_arm_in(h->join_timer, JOIN_RETRY_MS);
+}
+
 void eng_join_start(struct engine_host *h)
 {
 	struct engine *e = h->engine;
 	char *peer = member_peer_url(h->host);
 	const struct live_member *lm = live_find_peer(&e->live, peer);
-	char *body;
 
 	h->phase = PH_JOIN;
 	h->joining = true;
+	h->join_id = 0;
 	h->join_via = join_voter(e, h);
 	if (h->join_via == NULL) {
 		free(peer);
@@ -385,21 +434,10 @@ void eng_join_start(struct engine_host *h)
 		return;
 	}
 	eng_journal(e, "join: adding %s as a learner through %s", h->host->name, h->join_via->host->name);
-	body = xasprintf("{\"peerURLs\":[\"%s\"],\"isLearner\":true}", peer);
-	h->join_call = join_call(h, "/v3/cluster/member/add", body, join_added);
-	free(body);
+	h->join_start = loop_now();
+	h->join_deadline = h->join_start + (uint64_t)join_bound_s(e) * 1000;
 	free(peer);
-}
-
-static void promote_try(struct engine_host *h);
-
-static void promote_again(struct loop_timer *t, void *ud)
-{
-	struct engine_host *h = ud;
-
-	(void)t;
-	if (h->phase == PH_JOIN && h->joining)
-		promote_try(h);
+	add_try(h);
 }
 
 /* The learner is a voting member now: the roll's own check follows. */
@@ -427,7 +465,6 @@ static void promote_answered(enum wiz_err code, int status, const char *body, si
 			     const char *msg, void *ud)
 {
 	struct engine_host *h = ud;
-	struct engine *e = h->engine;
 	char *said;
 
 	h->join_call = NULL;
@@ -464,9 +501,7 @@ static void promote_answered(enum wiz_err code, int status, const char *body, si
 		return;
 	}
 	free(said);
-	if (h->join_timer == NULL)
-		h->join_timer = loop_timer_add(e->loop, promote_again, h);
-	loop_timer_arm_in(h->join_timer, JOIN_RETRY_MS);
+	join_retry(h);
 }
 
 static void promote_try(struct engine_host *h)
@@ -491,7 +526,7 @@ static void promote_try(struct engine_host *h)
 void eng_join_after(struct engine_host *h)
 {
 	struct engine *e = h->engine;
-	unsigned bound = e->opts.health_timeout_s ? e->opts.health_timeout_s : VERIFY_DEFAULT_TIMEOUT_S;
+	unsigned bound = join_bound_s(e);
 
 	h->phase = PH_JOIN;
 	h->join_start = loop_now();
@@ -503,8 +538,9 @@ void eng_join_after(struct engine_host *h)
 /* ---- undoing a join ---- */
 
 /* On the host: the manifest out of kubelet's directory first (so kubelet
- * stops etcd), then the data directory renamed; both dated with the
- * suffix ($2: "failed-join", "removed"), never deleted. Prints the date. */
+ * stops etcd), then the data directory renamed, and for a member removed
+ * its etcd certificates; all dated with the suffix ($2: "failed-join",
+ * "removed"), never deleted. Prints the date. */
 static const char set_aside[] =
 	"d=$(date +%Y%m%d-%H%M%S)\n"
 	"if [ -f /etc/kubernetes/manifests/etcd.yaml ]; then\n"
@@ -514,6 +550,14 @@ static const char set_aside[] =
 	 * directory moves once no etcd runs (at most 30 s). */
 	"i=0; while pgrep -x etcd >/dev/null && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done\n"
 	"if [ -e \"$1\" ]; then mv \"$1\" \"$1.$2-$d\" || exit 1; fi\n"
+	/* A member removed for good: its etcd certificates too (a later
+	 * member on this host gets new ones, not these). */
+	"if [ \"$2\" = removed ]; then\n"
+	"  for f in /etc/kubernetes/pki/etcd /etc/kubernetes/pki/apiserver-etcd-client.crt \\\n"
+	"           /etc/kubernetes/pki/apiserver-etcd-client.key; do\n"
+	"    if [ -e \"$f\" ]; then mv \"$f\" \"$f.$2-$d\" || exit 1; fi\n"
+	"  done\n"
+	"fi\n"
 	"echo \"set-aside=$d\"";
 
 void eng_set_aside_stamp(const struct ssh_result *r, char *stamp, size_t n)

@@ -183,8 +183,8 @@ static void set_aside_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 		     r->errout && r->errout[0] ? r->errout : r->err.msg);
 	else {
 		eng_set_aside_stamp(r, stamp, sizeof stamp);
-		tell(e, l->why == LEAVE_PRUNE ? l->name : NULL, false, _("removed %s (id %s); on its host its manifest is now /etc/kubernetes/etcd.yaml.removed-%s and its data directory %s.removed-%s"),
-		     l->name, member_hex_id(id, l->id), stamp, e->c->etcd.data_dir, stamp);
+		tell(e, l->why == LEAVE_PRUNE ? l->name : NULL, false, _("removed %s (id %s); on its host its manifest is now /etc/kubernetes/etcd.yaml.removed-%s, its data directory %s.removed-%s and its certificates /etc/kubernetes/pki/etcd.removed-%s"),
+		     l->name, member_hex_id(id, l->id), stamp, e->c->etcd.data_dir, stamp, stamp);
 	}
 	e->leave_at++;
 	remove_next(e);
