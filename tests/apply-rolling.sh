@@ -2,7 +2,8 @@
 # A change that restarts etcd on a running cluster (an etcd.extraArgs edit)
 # is rolled one member at a time: followers first, the leader last, each
 # healthy again before the next, while a client writes a key every 100 ms
-# (every write counted); the bootstrap flags of the running members are
+# (every write counted), the leader handing its leadership over before its
+# restart; the bootstrap flags of the running members are
 # kept; 100 keys written before are read back after. A member that is not
 # healthy stops the roll before any other member restarts.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
@@ -12,7 +13,7 @@ command -v jq >/dev/null || tap_skip_all "jq missing: apt-get install jq"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 export XDG_DATA_HOME="$TAP_TMP/xdg"
 
-tap_plan 17
+tap_plan 18
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 tap_on_exit "touch '$TAP_TMP/stop-writer'"
 
@@ -97,6 +98,8 @@ C healthy again" "$(awk '{ for (f = 1; f <= NF; f++) if ($f ~ /^etcd-[0-9]$/) {
 		"$TAP_TMP/roll" | sed 's/roll: //')"
 tap_is "the followers first (etcd-2, etcd-3), the leader etcd-1 last" "etcd-2 etcd-3 etcd-1" \
 	"$(grep -oE 'restarting etcd on etcd-[0-9]' "$TAP_TMP/roll" | awk '{print $NF}' | tr '\n' ' ' | sed 's/ $//')"
+tap_grep "the leader etcd-1 handed its leadership over before its restart" \
+	'roll: the leadership moved away from etcd-1 before its restart' "$J"
 tap_is "every member has the new flag" 3 "$(manifest_flags | grep -c -- '--heartbeat-interval=100')"
 tap_check "the bootstrap flags of the running members were kept (--initial-cluster, state new)" \
 	diff "$TAP_TMP/bootstrap-before" <(manifest_flags | grep -v heartbeat)

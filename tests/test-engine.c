@@ -202,7 +202,7 @@ static void roll_plan(const struct step_env *env, struct plan *plan)
 }
 
 static const struct step s_roll = { .name = "roll", .title = "roll", .hosts = STEP_MEMBERS,
-				    .reads = roll_reads, .plan = roll_plan };
+				    .reads = roll_reads, .plan = roll_plan, .reads_cluster = true };
 static const struct step *const roll_steps[] = { &s_file, &s_roll, NULL };
 
 /* A step that reads the cluster, as the manifest does: a member the live
@@ -285,6 +285,7 @@ struct fake {
 	unsigned not_in_sync_for;
 	unsigned adds, promotes, removes, moves;
 	size_t leader;
+	bool raft_behind[N_HOSTS];	/* its raft index lags the others' */
 };
 
 static void reply_fire(struct loop_timer *t, void *ud)
@@ -503,6 +504,7 @@ static void *fake_ask_etcd(void *self, size_t i, const struct transport_ask *q, 
 	}
 	rep->view.healthy = rep->view.listed = true;
 	rep->view.leader = i == f->leader;
+	rep->view.raft_index = f->raft_behind[i] ? 5 : 100;
 	snprintf(rep->view.version, sizeof rep->view.version, "3.5.16");
 	return rep;
 }
@@ -1170,16 +1172,22 @@ static void test_rolling_one_at_a_time(void **state)
 	snprintf(roll_want, sizeof roll_want, "v1");
 	run_engine(f, true, &out);	/* fresh: nothing runs, all at once */
 	assert_true(out.ok);
-	assert_string_equal(f->events, "b1 b2 b3 b1 b2 b3 ");	/* file, then roll: no asks */
+	assert_string_equal(f->events, "b1 b2 b3 a1 a2 a3 b1 b2 b3 ");	/* file, the live read, then roll */
 	snprintf(roll_want, sizeof roll_want, "v2");
-	f->unhealthy_for[1] = 2;	/* host2 takes a while to be healthy again */
+	f->unhealthy_for[1] = 3;	/* host2 takes a while to be healthy again */
+	f->cluster = true;		/* etcd lists the three (the leadership moves) */
+	for (size_t i = 0; i < N_HOSTS; i++) {
+		f->in_cluster[i] = f->started[i] = true;
+		f->id[i] = i + 101;
+	}
 	run_engine(f, true, &out);
 	assert_true(out.ok);
-	/* The gate asks all three (host2's first answer is its unhealthy one:
-	 * a member may restart itself, only the others must be healthy),
-	 * host2 restarts and is asked until healthy, then the gate again,
-	 * host3, then host1, the leader. */
-	assert_string_equal(f->events, "a1 a2 a3 b2 a2 a2 a1 a2 a3 b3 a3 a1 a2 a3 b1 a1 ");
+	/* The member list and each member first (the live read); the gate
+	 * asks all three (host2's answer is an unhealthy one: a member may
+	 * restart itself, only the others must be healthy), host2 restarts
+	 * and is asked until healthy, then the gate again, host3, then host1,
+	 * the leader, which hands its leadership over (M1) first. */
+	assert_string_equal(f->events, "l1 a1 l2 a2 l3 a3 a1 a2 a3 b2 a2 a2 a1 a2 a3 b3 a3 a1 a2 a3 M1 b1 a1 ");
 	for (size_t i = 0; i < N_HOSTS; i++) {
 		char *text = read_host_file(cluster.members[i].name, "etc/etcd.yaml");
 		char *want = xasprintf("host%zu v2\n", i + 1);
@@ -1424,7 +1432,34 @@ static void test_prune_keeps_quorum(void **state)
 	join_teardown(f);
 }
 
+/* A member healthy again after its restart, but whose raft index stays
+ * below where the cluster was before it: the roll stops there. */
+static void test_rolling_not_caught_up(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	free(cluster.etcd.version);
+	cluster.etcd.version = xstrdup("3.5.16");
+	steps_in_use = roll_steps;
+	snprintf(roll_want, sizeof roll_want, "v1");
+	run_engine(f, true, &out);
+	snprintf(roll_want, sizeof roll_want, "v2");
+	f->raft_behind[1] = true;
+	health_timeout_s = 1;
+	run_engine(f, true, &out);
+	health_timeout_s = 0;
+	f->raft_behind[1] = false;
+	steps_in_use = test_steps;
+	assert_false(out.ok);
+	assert_non_null(strstr(out.msg[1], "did not catch up within"));
+	assert_non_null(strstr(out.msg[1], "raft index 5, the cluster was at 100 before"));
+	assert_non_null(strstr(out.msg[2], "not restarted, nothing changed here"));
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_rolling_one_at_a_time, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_rolling_not_caught_up, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_prune_removes_a_member, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_prune_keeps_quorum, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_join_adds_a_learner, setup, teardown),

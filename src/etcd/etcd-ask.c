@@ -178,6 +178,7 @@ static void on_http(struct http_conn *c, enum wiz_err rc, const struct http_resp
 		}
 		a->v.leader = s.leader != 0 && s.leader == s.header.member_id;
 		a->v.learner = s.is_learner;
+		a->v.raft_index = s.raft_index;
 		snprintf(a->v.version, sizeof a->v.version, "%s", s.version);
 		etcd_status_free(&s);
 		break;

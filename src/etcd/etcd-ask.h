@@ -11,6 +11,7 @@
 #define WIZ_ETCD_ASK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/error.h"
 #include "etcd/http-tls.h"
@@ -27,6 +28,7 @@ struct etcd_member_view {
 	bool leader;		/* it is the leader (its status) */
 	bool learner;
 	char version[32];	/* its server version, "" when unknown */
+	uint64_t raft_index;	/* its raft log's index (its status) */
 	/* Not answered: why ("no answer within 5 s", "connection refused");
 	 * answered but unhealthy: etcd's reason; otherwise "". */
 	char detail[400];

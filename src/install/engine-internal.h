@@ -127,6 +127,8 @@ struct engine {
 	 * and, once a gate failed, why no member restarts after it. */
 	struct engine_host *roller;
 	size_t roll_asking;
+	uint64_t roll_index;	/* the highest raft index the gate saw */
+	void *roll_move;	/* the leadership transfer in flight */
 	char *roll_stop;
 	/* The cluster as etcd lists it (membership.h), read once per run
 	 * before the first step that needs it. */

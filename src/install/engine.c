@@ -2,6 +2,7 @@
 
 #include "install/engine.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -922,6 +923,58 @@ void eng_roll_stop_all(struct engine *e)
 	}
 }
 
+/* The leader restarts last, and hands its leadership to a healthy
+ * follower first, so the cluster does not wait out an election timeout
+ * while its etcd is down. A transfer that fails is only journalled: the
+ * restart itself still keeps quorum. */
+static void roll_moved(enum wiz_err code, int status, const char *body, size_t len, const char *msg,
+		       void *ud)
+{
+	struct engine_host *h = ud;
+	struct engine *e = h->engine;
+
+	(void)body;
+	(void)len;
+	e->roll_move = NULL;
+	if (code == WIZ_ERR_OK && status == 200)
+		eng_journal(e, "roll: the leadership moved away from %s before its restart", h->host->name);
+	else
+		eng_journal(e, "roll: the leadership could not be moved away from %s (%s); it restarts as the leader",
+			    h->host->name, status ? "etcd refused" : msg && msg[0] ? msg : wiz_err_name(code));
+	eng_run_bundle(h);
+}
+
+static bool roll_move_leader(struct engine_host *pick)
+{
+	struct engine *e = pick->engine;
+	struct transport_ask q = { .name = pick->host->name, .address = pick->host->address,
+				   .creds = e->creds, .timeout_ms = ETCD_ASK_TRY_MS };
+	uint64_t target = 0;
+	char *body;
+
+	for (size_t i = 0; i < e->n_hosts && target == 0; i++) {
+		struct engine_host *g = &e->hosts[i];
+		char *peer;
+		const struct live_member *lm;
+
+		if (g == pick || !g->is_member || !roll_voter(g) || !eng_view_ok(&g->roll_view) ||
+		    g->roll_view.learner)
+			continue;
+		peer = member_peer_url(g->host);
+		lm = live_find_peer(&e->live, peer);
+		free(peer);
+		if (lm != NULL && !lm->learner)
+			target = lm->id;
+	}
+	if (target == 0 || e->t.ops->call_etcd == NULL)
+		return false;
+	body = xasprintf("{\"targetID\":\"%" PRIu64 "\"}", target);
+	e->roll_move = e->t.ops->call_etcd(e->t.self, pick->conn, &q, "/v3/maintenance/transfer-leadership",
+					   body, roll_moved, pick);
+	free(body);
+	return true;
+}
+
 static void roll_choose(struct engine *e)
 {
 	struct engine_host *pick = NULL;
@@ -951,6 +1004,11 @@ static void roll_choose(struct engine *e)
 		return;
 	}
 	e->roller = pick;
+	e->roll_index = 0;
+	for (size_t i = 0; i < e->n_hosts; i++)
+		if (e->hosts[i].is_member && eng_view_ok(&e->hosts[i].roll_view) &&
+		    e->hosts[i].roll_view.raft_index > e->roll_index)
+			e->roll_index = e->hosts[i].roll_view.raft_index;
 	if (pick->plan.joins_cluster) {
 		eng_journal(e, "roll: %s joins the cluster", pick->host->name);
 		eng_join_start(pick);
@@ -958,6 +1016,8 @@ static void roll_choose(struct engine *e)
 	}
 	eng_journal(e, "roll: restarting etcd on %s%s", pick->host->name,
 		pick->roll_view.leader ? " (the leader, last)" : "");
+	if (pick->roll_view.leader && roll_move_leader(pick))
+		return;	/* the bundle runs once the leadership moved */
 	eng_run_bundle(pick);
 }
 
@@ -1053,6 +1113,20 @@ static void roll_after_answered(enum wiz_err code, const struct etcd_member_view
 	h->roll_view = *v;
 	on_version = want == NULL || want[0] == '\0' || v->version[0] == '\0' ||
 		     strcmp(v->version, want[0] == 'v' ? want + 1 : want) == 0;
+	/* Caught up: at least the index the cluster had before the restart. */
+	if (eng_view_ok(v) && on_version && v->raft_index < e->roll_index && !h->plan.joins_cluster) {
+		if (loop_now() + ETCD_ASK_INTERVAL_MS < h->roll_deadline) {
+			if (h->roll_timer == NULL)
+				h->roll_timer = loop_timer_add(e->loop, roll_after_again, h);
+			loop_timer_arm_in(h->roll_timer, ETCD_ASK_INTERVAL_MS);
+			return;
+		}
+		eng_finish_step(h, HOST_FAILED,
+				_("etcd on %s is healthy but did not catch up within %.0f s of its restart (raft index %" PRIu64 ", the cluster was at %" PRIu64 " before); the members not yet restarted were left as they were"),
+				h->host->name, (double)(loop_now() - h->roll_start) / 1000.0, v->raft_index,
+				e->roll_index);
+		return;
+	}
 	if (eng_view_ok(v) && on_version) {
 		eng_journal(e, "roll: %s healthy again%s%s after %.1f s", h->host->name,
 			v->version[0] ? " on etcd " : "", v->version,
@@ -1313,6 +1387,8 @@ void engine_free(struct engine *e)
 			e->t.ops->cancel_ask(e->t.self, h->ask);
 		if (h->roll_ask != NULL)
 			e->t.ops->cancel_ask(e->t.self, h->roll_ask);
+		if (e->roller == h && e->roll_move != NULL)
+			e->t.ops->cancel_ask(e->t.self, e->roll_move);
 		loop_timer_del(h->ask_timer);
 		loop_timer_del(h->roll_timer);
 		plan_free(&h->plan);
