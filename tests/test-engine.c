@@ -286,6 +286,8 @@ struct fake {
 	unsigned adds, promotes, removes, moves;
 	size_t leader;
 	bool raft_behind[N_HOSTS];	/* its raft index lags the others' */
+	bool extra_member;	/* etcd lists one more member (added behind our back) */
+	bool extra_on_add;	/* ... from the next MemberAdd on */
 };
 
 static void reply_fire(struct loop_timer *t, void *ud)
@@ -535,7 +537,9 @@ static char *fake_members_json(const struct fake *f)
 		out = next;
 	}
 	{
-		char *next = xasprintf("%s]}", out);
+		char *next = xasprintf("%s%s]}", out, f->extra_member
+				       ? ",{\"ID\":\"999\",\"name\":\"other\",\"peerURLs\":[\"https://10.9.9.9:2380\"]}"
+				       : "");
 
 		free(out);
 		out = next;
@@ -601,6 +605,7 @@ static void *fake_call_etcd(void *self, size_t i, const struct transport_ask *q,
 		}
 		f->in_cluster[k] = f->learner[k] = true;
 		f->id[k] = k + 101;
+		f->extra_member = f->extra_on_add;
 		{
 			char *list = fake_members_json(f), *peer = member_peer_url(&cluster.members[k]);
 
@@ -1353,6 +1358,28 @@ static void test_join_not_caught_up(void **state)
 	join_teardown(f);
 }
 
+/* Between the plan and MemberAdd another member appeared: the manifest
+ * planned would not match, so the learner is removed again, its files set
+ * aside, and the step says why. */
+static void test_join_cluster_changed(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+	char *text;
+
+	join_setup(f);
+	f->extra_on_add = true;
+	run_engine(f, true, &out);
+	assert_false(out.ok);
+	assert_non_null(strstr(out.msg[2], "the cluster's members changed since the plan"));
+	assert_non_null(strstr(out.msg[2], "removed from the cluster again"));
+	assert_non_null(strstr(f->events, "A3 R3 S3 "));
+	text = read_host_file("host3", "etc/etcd.yaml");
+	assert_null(text);	/* never written */
+	f->extra_on_add = f->extra_member = false;
+	join_teardown(f);
+}
+
 /* A voter that is not healthy: nobody joins, nothing is added. */
 static void test_join_needs_healthy_voters(void **state)
 {
@@ -1466,6 +1493,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_rolling_one_at_a_time, setup
 	       cmocka_unit_test_setup_teardown(test_join_resumes_a_learner, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_join_not_caught_up, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_join_needs_healthy_voters, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_join_cluster_changed, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_rolling_wrong_version, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_when_planning, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_waits_until_healthy, setup, teardown),
