@@ -42,20 +42,6 @@ file_with() {
 		m && /^- name:/ { k++ } m && k > n { next } { print }' "$LAB/cluster.yaml" >"$FILE"
 }
 
-writer() {
-	local i=0
-	: >"$TAP_TMP/w-ok"
-	: >"$TAP_TMP/w-fail"
-	while [ $i -lt 6000 ] && [ ! -e "$TAP_TMP/stop-writer" ]; do
-		if ctl --command-timeout=10s put "/w/$i" "$i" >/dev/null 2>>"$TAP_TMP/w-errors"; then
-			echo "$i" >>"$TAP_TMP/w-ok"
-		else
-			echo "$i" >>"$TAP_TMP/w-fail"
-		fi
-		i=$((i + 1))
-		sleep 0.1
-	done
-}
 
 # 1 -> 3: the single member bootstraps, then two join (an even count in
 # between, warned).
@@ -65,7 +51,7 @@ tap_is "apply makes a 1-member cluster" 0 $?
 for i in $(seq 100); do ctl put "/before/$i" "v$i" >/dev/null 2>&1; done
 tap_is "100 keys written on it" 100 "$(keys_back)"
 ENDPOINTS=https://198.51.100.11:2379,https://198.51.100.12:2379,https://198.51.100.13:2379
-writer &
+lab_writer 6000 ctl &
 WRITER=$!
 file_with 3
 "$ETCDWIZ" apply --yes -f "$FILE" >"$TAP_TMP/grow13" 2>&1

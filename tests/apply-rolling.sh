@@ -47,22 +47,6 @@ leader() {
 		sed 's|https://198.51.100.11:2379|etcd-1|; s|https://198.51.100.12:2379|etcd-2|; s|https://198.51.100.13:2379|etcd-3|'
 }
 
-# writer: a key every 100 ms until told to stop (at most 3000), each put
-# bounded; ok and failed puts counted.
-writer() {
-	local i=0
-	: >"$TAP_TMP/w-ok"
-	: >"$TAP_TMP/w-fail"
-	while [ $i -lt 3000 ] && [ ! -e "$TAP_TMP/stop-writer" ]; do
-		if lab_etcdctl "$ETCDCTL" --command-timeout=10s put "/w/$i" "$i" >/dev/null 2>>"$TAP_TMP/w-errors"; then
-			echo "$i" >>"$TAP_TMP/w-ok"
-		else
-			echo "$i" >>"$TAP_TMP/w-fail"
-		fi
-		i=$((i + 1))
-		sleep 0.1
-	done
-}
 
 # The leader is etcd-1 (moved there by Debian's etcdctl), so that "leader
 # last" is not the host order.
@@ -73,7 +57,7 @@ tap_is "the leader is etcd-1 before the change" etcd-1 "$LEADER_BEFORE"
 manifest_flags | grep -v heartbeat >"$TAP_TMP/bootstrap-before"
 PIDS_BEFORE=$(pids)
 set_extra heartbeat-interval 100
-writer &
+lab_writer 3000 lab_etcdctl "$ETCDCTL" &
 WRITER=$!
 sleep 1
 "$ETCDWIZ" apply --yes -f "$FILE" >"$TAP_TMP/apply1" 2>&1

@@ -49,3 +49,23 @@ mend_etcd() {
 	lab_ssh "$1" 'd=/var/lib/etcd; if [ -f $d/member ]; then rm -f $d/member;
 		[ -d $d/member.away ] && mv $d/member.away $d/member; fi; systemctl restart kubelet' >/dev/null 2>&1
 }
+
+# lab_writer MAX CLIENT...: "CLIENT --command-timeout=10s put /w/N N" every
+# 100 ms until $TAP_TMP/stop-writer exists (at most MAX puts); each put is
+# counted in $TAP_TMP/w-ok or w-fail, etcdctl's complaints go to w-errors.
+# Run it in the background through a change that must keep quorum.
+lab_writer() {
+	local max=$1 i=0
+	shift
+	: >"$TAP_TMP/w-ok"
+	: >"$TAP_TMP/w-fail"
+	while [ $i -lt "$max" ] && [ ! -e "$TAP_TMP/stop-writer" ]; do
+		if "$@" --command-timeout=10s put "/w/$i" "$i" >/dev/null 2>>"$TAP_TMP/w-errors"; then
+			echo "$i" >>"$TAP_TMP/w-ok"
+		else
+			echo "$i" >>"$TAP_TMP/w-fail"
+		fi
+		i=$((i + 1))
+		sleep 0.1
+	done
+}

@@ -262,7 +262,8 @@ static void use_member_probe(struct step_env *env, const struct cluster *c, cons
  * joins with state "existing" and exactly etcd's members and itself;
  * with data of its own it is refused; under another URL it is a replace
  * (joining without its old entry); a learner already added joins without
- * being added again. */
+ * being added again; nobody answering while --limit left members out
+ * refuses a bootstrap. */
 static void test_manifest_joins_running_cluster(void **state)
 {
 	struct cluster c;
@@ -370,6 +371,23 @@ static void test_manifest_joins_running_cluster(void **state)
 	}
 	plan_free(&plan);
 	live_cluster_free(&live);
+	/* Nobody answered, but etcd01 and etcd02 were left out by --limit: a
+	 * member without data must not bootstrap; with data it keeps going. */
+	live.known = true;
+	snprintf(live.unasked, sizeof live.unasked, "%s, %s", c.members[0].name, c.members[1].name);
+	use_probe(&env, "@@etcd\n@@dirs\n");
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_true(plan_has_finding(&plan, "Membership"));
+	assert_non_null(strstr(plan.findings[0].msg, "cannot tell whether cluster"));
+	assert_int_equal(plan.n_actions, 0);
+	plan_free(&plan);
+	live.unasked[0] = '\0';
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_int_equal(plan_errors(&plan), 0);
+	assert_false(plan.joins_cluster);
+	plan_free(&plan);
 	free(p1);
 	free(p2);
 	free(p3);

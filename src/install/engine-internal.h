@@ -141,6 +141,7 @@ struct engine {
 	size_t n_leaving, leave_at;
 	char *member_stop;
 	bool cluster_failed;
+	struct strlist joinable;	/* live.joinable */
 };
 
 void eng_journal(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -173,9 +174,15 @@ void eng_join_after(struct engine_host *h);
 void eng_member_free(struct engine *e);
 /* The shell text that moves the manifest and the data directory aside
  * with a dated suffix (owned). */
-char *eng_set_aside_cmd(const char *data_dir, const char *suffix);
+char *eng_set_aside_cmd(const char *data_dir, const char *suffix, bool certs);
 /* The date suffix that command printed ("?" when none). */
 void eng_set_aside_stamp(const struct ssh_result *r, char *stamp, size_t n);
+/* One call of via's etcd gateway (transport call_etcd), its handle in *slot. */
+void eng_call(struct engine *e, struct engine_host *via, void **slot, const char *path,
+	      const char *body, etcd_call_fn cb, void *ud);
+/* What etcd answered instead of 200 (its error's message, or "HTTP N"),
+ * or why no answer came (owned). */
+char *eng_answer_text(enum wiz_err code, int status, const char *body, size_t len, const char *msg);
 /* The member list is in: the hosts waiting for it plan now. */
 void eng_live_release(struct engine *e);
 

@@ -40,17 +40,21 @@ static struct transport_ask ask_of(struct engine *e, const struct engine_host *g
 				       .creds = e->creds, .timeout_ms = ETCD_ASK_TRY_MS };
 }
 
-/* etcd's message from an error body, or the HTTP status. */
-static char *error_text(int status, const char *body, size_t len)
+/* What etcd answered instead of 200 (its error's message, or the HTTP
+ * status), or why no answer came. */
+char *eng_answer_text(enum wiz_err code, int status, const char *body, size_t len, const char *msg)
 {
-	struct etcd_error er;
+	struct etcd_error er = { 0 };
 	struct wiz_error perr = { 0 };
 	char *out;
 
-	if (body != NULL && etcd_json_parse_error(body, len, &er, &perr) == WIZ_ERR_OK && er.message[0])
+	if (status > 0 && body != NULL && etcd_json_parse_error(body, len, &er, &perr) == WIZ_ERR_OK &&
+	    er.message[0])
 		out = xstrdup(er.message);
-	else
+	else if (status > 0)
 		out = xasprintf(_("HTTP %d"), status);
+	else
+		out = xstrdup(msg && msg[0] ? msg : wiz_err_name(code));
 	etcd_error_free(&er);
 	return out;
 }
@@ -61,12 +65,16 @@ static void live_finish(struct engine *e)
 {
 	char why[sizeof e->live.why] = "";
 
+	/* The leader's list first, then a healthy member's, then any. */
+	for (int pass = 0; pass < 3; pass++)
 	for (size_t i = 0; i < e->n_hosts && !e->live.running; i++) {
 		struct engine_host *g = &e->hosts[i];
 		struct etcd_member_list l;
 		struct wiz_error perr = { 0 };
 
-		if (!g->is_member || g->live_status != 200)
+		if (!g->is_member || g->live_status != 200 ||
+		    (pass == 0 && !(g->live_viewed && g->live_view.leader)) ||
+		    (pass == 1 && !(g->live_viewed && g->live_view.healthy)))
 			continue;
 		if (etcd_json_parse_member_list(g->live_body, g->live_len, &l, &perr) == WIZ_ERR_OK)
 			live_cluster_set(&e->live, &l, g->host->name);
@@ -82,7 +90,7 @@ static void live_finish(struct engine *e)
 			continue;
 		if (!e->live.running) {
 			char *said = g->live_status > 0 && g->live_status != 200
-					     ? error_text(g->live_status, g->live_body, g->live_len)
+					     ? eng_answer_text(WIZ_ERR_OK, g->live_status, g->live_body, g->live_len, NULL)
 					     : xstrdup(g->live_msg[0] ? g->live_msg : _("not asked"));
 			size_t used = strlen(why);
 
@@ -91,9 +99,10 @@ static void live_finish(struct engine *e)
 			free(said);
 		}
 		peer = member_peer_url(g->host);
-		for (size_t k = 0; k < e->live.n && g->live_viewed; k++)
+		for (size_t k = 0; k < e->live.n; k++)
 			if (strcmp(e->live.members[k].peer_url, peer) == 0) {
-				e->live.members[k].viewed = true;
+				e->live.members[k].in_file = true;
+				e->live.members[k].viewed = g->live_viewed;
 				e->live.members[k].view = g->live_view;
 			}
 		free(peer);
@@ -168,6 +177,7 @@ static void live_start(struct engine *e)
 	e->live_reading = true;
 	e->live.prune = e->opts.prune_members;
 	e->live.prune_only = e->opts.prune_only;
+	e->live.joinable = &e->joinable;
 	if (!eng_load_creds(e)) {
 		e->live_pending = 1;
 		for (size_t i = 0; i < e->n_hosts; i++)
@@ -189,8 +199,15 @@ static void live_start(struct engine *e)
 		if (!g->selected || g->dead || !g->connected) {
 			snprintf(g->live_msg, sizeof g->live_msg, "%s",
 				 !g->selected ? _("not asked: not in --limit") : _("not asked: its host is not connected"));
+			if (!g->selected) {
+				size_t used = strlen(e->live.unasked);
+
+				snprintf(e->live.unasked + used, sizeof e->live.unasked - used, "%s%s",
+					 used ? ", " : "", g->host->name);
+			}
 			continue;
 		}
+		strlist_push(&e->joinable, g->host->name);
 		e->live_pending += 2;
 		g->live_call = e->t.ops->call_etcd(e->t.self, g->conn, &q, "/v3/cluster/member/list", "{}",
 						   live_listed, g);
@@ -256,12 +273,17 @@ static struct engine_host *join_voter(struct engine *e, const struct engine_host
 	return pick;
 }
 
-static void *join_call(struct engine_host *h, const char *path, const char *body, etcd_call_fn cb)
+void eng_call(struct engine *e, struct engine_host *via, void **slot, const char *path,
+	      const char *body, etcd_call_fn cb, void *ud)
 {
-	struct engine *e = h->engine;
-	struct transport_ask q = ask_of(e, h->join_via);
+	struct transport_ask q = ask_of(e, via);
 
-	return e->t.ops->call_etcd(e->t.self, h->join_via->conn, &q, path, body, cb, h);
+	*slot = e->t.ops->call_etcd(e->t.self, via->conn, &q, path, body, cb, ud);
+}
+
+static void join_call(struct engine_host *h, const char *path, const char *body, etcd_call_fn cb)
+{
+	eng_call(h->engine, h->join_via, &h->join_call, path, body, cb, h);
 }
 
 static void join_undo(struct engine_host *h, char *why);
@@ -330,8 +352,7 @@ static void join_added(enum wiz_err code, int status, const char *body, size_t l
 	if (h->phase != PH_JOIN)
 		return;
 	if (code != WIZ_ERR_OK || status != 200) {
-		char *t = status > 0 ? error_text(status, body, len)
-				     : xstrdup(msg && msg[0] ? msg : wiz_err_name(code));
+		char *t = eng_answer_text(code, status, body, len, msg);
 		/* Right after a promotion etcd counts the new voter as not yet
 		 * active for a few seconds ("unhealthy cluster"): asked again
 		 * within the bound. A refusal for a reason is final. */
@@ -342,9 +363,12 @@ static void join_added(enum wiz_err code, int status, const char *body, size_t l
 			join_retry(h);
 			return;
 		}
-		if (status == 0)
-			join_fail(h, _("cannot ask %s to add %s: %s; nothing was changed"), h->join_via->host->name,
+		if (strstr(t, "already exist") != NULL)	/* "member ID already exist", "Peer URLs already exists" */
+			join_fail(h, _("etcd has a member at %s's peer URL already (%s), perhaps added by a try whose answer was lost: apply again, and a learner found there is promoted, not added twice"),
 				  h->host->name, t);
+		else if (status == 0)
+			join_fail(h, _("cannot ask %s to add %s: %s; if the question reached etcd, the next apply finds the learner and goes on"),
+				  h->join_via->host->name, h->host->name, t);
 		else
 			join_fail(h, _("etcd refused to add %s as a learner: %s; nothing was changed"), h->host->name, t);
 		free(t);
@@ -361,9 +385,11 @@ static void join_added(enum wiz_err code, int status, const char *body, size_t l
 	eng_journal(e, "join: %s added as a learner (id %016" PRIx64 ") through %s", h->host->name,
 		    h->join_id, h->join_via->host->name);
 	if (!same) {
+		size_t n = add.list.n_members;
+
 		etcd_member_add_free(&add);
 		join_undo(h, xasprintf(_("the cluster's members changed since the plan (etcd lists %zu members with %s, not the ones its manifest names)"),
-				       add.list.n_members, h->host->name));
+				       n, h->host->name));
 		return;
 	}
 	live_cluster_set(&e->live, &add.list, h->join_via->host->name);
@@ -381,7 +407,7 @@ static void add_try(struct engine_host *h)
 	char *peer = member_peer_url(h->host);
 	char *body = xasprintf("{\"peerURLs\":[\"%s\"],\"isLearner\":true}", peer);
 
-	h->join_call = join_call(h, "/v3/cluster/member/add", body, join_added);
+	join_call(h, "/v3/cluster/member/add", body, join_added);
 	free(body);
 	free(peer);
 }
@@ -457,7 +483,7 @@ static void promoted_now(struct engine_host *h, const struct etcd_member_list *a
 	h->joining = false;
 	h->phase = PH_ROLL_AFTER;
 	h->roll_start = loop_now();
-	h->roll_deadline = h->join_deadline;
+	h->roll_deadline = h->roll_start + (uint64_t)join_bound_s(e) * 1000;
 	eng_roll_after_try(h);
 }
 
@@ -480,7 +506,7 @@ static void promote_answered(enum wiz_err code, int status, const char *body, si
 		etcd_member_list_free(&l);
 		return;
 	}
-	said = status > 0 ? error_text(status, body, len) : xstrdup(msg && msg[0] ? msg : wiz_err_name(code));
+	said = eng_answer_text(code, status, body, len, msg);
 	/* Promoted by an earlier try whose answer was lost. */
 	if (status > 0 && strstr(said, "can only promote a learner member") != NULL &&
 	    strstr(said, "in sync") == NULL) {
@@ -519,7 +545,7 @@ static void promote_try(struct engine_host *h)
 		}
 		h->join_via = via;
 	}
-	h->join_call = join_call(h, "/v3/cluster/member/promote", body, promote_answered);
+	join_call(h, "/v3/cluster/member/promote", body, promote_answered);
 	free(body);
 }
 
@@ -538,9 +564,10 @@ void eng_join_after(struct engine_host *h)
 /* ---- undoing a join ---- */
 
 /* On the host: the manifest out of kubelet's directory first (so kubelet
- * stops etcd), then the data directory renamed, and for a member removed
- * its etcd certificates; all dated with the suffix ($2: "failed-join",
- * "removed"), never deleted. Prints the date. */
+ * stops etcd), then, once no etcd runs, the data directory renamed, and
+ * with $3 "certs" (a member removed for good, on a host that is no
+ * control-plane host) its etcd certificates; all dated with the suffix
+ * ($2: "failed-join", "removed"), never deleted. Prints the date. */
 static const char set_aside[] =
 	"d=$(date +%Y%m%d-%H%M%S)\n"
 	"if [ -f /etc/kubernetes/manifests/etcd.yaml ]; then\n"
@@ -549,10 +576,13 @@ static const char set_aside[] =
 	/* kubelet may be starting etcd again from the old manifest: the data
 	 * directory moves once no etcd runs (at most 30 s). */
 	"i=0; while pgrep -x etcd >/dev/null && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done\n"
+	"if pgrep -x etcd >/dev/null; then\n"
+	"  echo \"etcd still runs 30 s after its manifest was moved; its data directory $1 was left in place\" >&2; exit 1\n"
+	"fi\n"
 	"if [ -e \"$1\" ]; then mv \"$1\" \"$1.$2-$d\" || exit 1; fi\n"
 	/* A member removed for good: its etcd certificates too (a later
 	 * member on this host gets new ones, not these). */
-	"if [ \"$2\" = removed ]; then\n"
+	"if [ \"$3\" = certs ]; then\n"
 	"  for f in /etc/kubernetes/pki/etcd /etc/kubernetes/pki/apiserver-etcd-client.crt \\\n"
 	"           /etc/kubernetes/pki/apiserver-etcd-client.key; do\n"
 	"    if [ -e \"$f\" ]; then mv \"$f\" \"$f.$2-$d\" || exit 1; fi\n"
@@ -569,10 +599,10 @@ void eng_set_aside_stamp(const struct ssh_result *r, char *stamp, size_t n)
 		snprintf(stamp, n, "%.*s", (int)strcspn(at + 10, "\n"), at + 10);
 }
 
-char *eng_set_aside_cmd(const char *data_dir, const char *suffix)
+char *eng_set_aside_cmd(const char *data_dir, const char *suffix, bool certs)
 {
 	char *q = sh_quote(data_dir), *qs = sh_quote(suffix);
-	char *cmd = xasprintf("set -- %s %s\n%s", q, qs, set_aside);
+	char *cmd = xasprintf("set -- %s %s %s\n%s", q, qs, certs ? "certs" : "keep", set_aside);
 
 	free(q);
 	free(qs);
@@ -610,8 +640,7 @@ static void removed_again(enum wiz_err code, int status, const char *body, size_
 	if (h->phase != PH_JOIN)
 		return;
 	if (code != WIZ_ERR_OK || status != 200) {
-		char *t = status > 0 ? error_text(status, body, len)
-				     : xstrdup(msg && msg[0] ? msg : wiz_err_name(code));
+		char *t = eng_answer_text(code, status, body, len, msg);
 
 		join_fail(h, _("%s; removing the learner again failed too (%s): remove it by hand (etcdctl member remove %016" PRIx64 ") before the next apply"),
 			  h->join_why, t, h->join_id);
@@ -620,8 +649,8 @@ static void removed_again(enum wiz_err code, int status, const char *body, size_
 	}
 	eng_journal(h->engine, "join: %s removed from the cluster again (id %016" PRIx64 ")", h->host->name,
 		    h->join_id);
-	cmd = eng_set_aside_cmd(h->engine->c->etcd.data_dir, "failed-join");
-	xo.timeout_ms = 30000;
+	cmd = eng_set_aside_cmd(h->engine->c->etcd.data_dir, "failed-join", false);
+	xo.timeout_ms = 60000;
 	eng_exec_on(h, PH_JOIN, cmd, &xo, NULL, set_aside_done);
 	free(cmd);
 }
@@ -643,7 +672,7 @@ static void join_undo(struct engine_host *h, char *why)
 		return;
 	}
 	h->join_via = via;
-	h->join_call = join_call(h, "/v3/cluster/member/remove", body, removed_again);
+	join_call(h, "/v3/cluster/member/remove", body, removed_again);
 	free(body);
 }
 
@@ -664,5 +693,6 @@ void eng_member_free(struct engine *e)
 	}
 	eng_remove_free(e);
 	live_cluster_free(&e->live);
+	strlist_free(&e->joinable);
 	free(e->member_stop);
 }

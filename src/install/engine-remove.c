@@ -136,32 +136,6 @@ static uint64_t live_id_of(const struct engine *e, const struct host *h)
 	return lm ? lm->id : 0;
 }
 
-static void *call_via(struct engine *e, struct engine_host *g, const char *path, const char *body,
-		      etcd_call_fn cb, void *ud)
-{
-	struct transport_ask q = { .name = g->host->name, .address = g->host->address,
-				   .creds = e->creds, .timeout_ms = ETCD_ASK_TRY_MS };
-
-	return e->t.ops->call_etcd(e->t.self, g->conn, &q, path, body, cb, ud);
-}
-
-static char *answer_text(int status, const char *body, size_t len, const char *msg, enum wiz_err code)
-{
-	struct etcd_error er;
-	struct wiz_error perr = { 0 };
-	char *out;
-
-	if (status > 0 && body != NULL && etcd_json_parse_error(body, len, &er, &perr) == WIZ_ERR_OK &&
-	    er.message[0])
-		out = xstrdup(er.message);
-	else if (status > 0)
-		out = xasprintf(_("HTTP %d"), status);
-	else
-		out = xstrdup(msg && msg[0] ? msg : wiz_err_name(code));
-	if (status > 0 && body != NULL)
-		etcd_error_free(&er);
-	return out;
-}
 
 /* ---- one member, step by step ---- */
 
@@ -192,20 +166,54 @@ static void set_aside_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 
 static void removed(enum wiz_err code, int status, const char *body, size_t len, const char *msg, void *ud);
 
+/* The removal is itself a write: the voters now must have a healthy
+ * quorum to commit it. The leaving member counts as what it said when
+ * asked just now (nothing when its host is gone); the others leaving
+ * later count as healthy (they were not asked), so this refuses only
+ * what etcd could not commit anyway. */
+static char *quorum_now(const struct engine *e, const struct leaving *l)
+{
+	size_t voters = live_voters(&e->live), healthy = 0;
+
+	for (size_t k = 0; k < e->live.n; k++) {
+		const struct live_member *lm = &e->live.members[k];
+
+		if (lm->learner)
+			continue;
+		if (lm->id == l->id)
+			healthy += l->reached && l->view.answered && l->view.healthy;
+		else if (membership_leaves(e->c, &e->live, lm) != LEAVE_NO)
+			healthy++;
+		else
+			healthy += lm->viewed && lm->view.answered && lm->view.healthy;
+	}
+	if (!l->voter || healthy >= voters / 2 + 1)
+		return NULL;
+	return xasprintf(_("removing %s needs a quorum of the %zu voting members now, but only %zu are healthy: etcd could not commit it; nothing more was removed%s"),
+			 l->name, voters, healthy,
+			 l->why == LEAVE_REPLACED
+				 ? _(": with quorum lost the way back is a restore from a snapshot (docs/operations.md, \"Restoring\")")
+				 : "");
+}
+
 static void remove_try(struct leaving *l)
 {
 	struct engine *e = l->e;
 	struct engine_host *via = staying_voter(e);
-	char *body;
+	char *body, *no;
 
 	if (via == NULL) {
 		remove_stop(e, xasprintf(_("no healthy member that stays is left to remove %s through; nothing more was removed"),
 					 l->name));
 		return;
 	}
+	if (l->tries == 0 && (no = quorum_now(e, l)) != NULL) {
+		remove_stop(e, no);
+		return;
+	}
 	body = xasprintf("{\"ID\":\"%" PRIu64 "\"}", l->id);
 	l->tries++;
-	l->call = call_via(e, via, "/v3/cluster/member/remove", body, removed, l);
+	eng_call(e, via, &l->call, "/v3/cluster/member/remove", body, removed, l);
 	free(body);
 }
 
@@ -219,7 +227,8 @@ static void remove_again(struct loop_timer *t, void *ud)
 static void gone(struct leaving *l, const struct etcd_member_list *after)
 {
 	struct engine *e = l->e;
-	struct ssh_exec_opts xo = { .timeout_ms = 30000, .as_root = true };
+	struct ssh_exec_opts xo = { .timeout_ms = 60000, .as_root = true };
+	bool certs = true;
 	char id[17], *cmd;
 
 	if (after != NULL) {
@@ -256,7 +265,11 @@ static void gone(struct leaving *l, const struct etcd_member_list *after)
 		remove_next(e);
 		return;
 	}
-	cmd = eng_set_aside_cmd(e->c->etcd.data_dir, "removed");
+	/* A control-plane host keeps its apiserver's etcd client files. */
+	for (size_t i = 0; i < e->c->control_plane.n_hosts; i++)
+		if (strcmp(e->c->control_plane.hosts[i].address, l->address) == 0)
+			certs = false;
+	cmd = eng_set_aside_cmd(e->c->etcd.data_dir, "removed", certs);
 	l->op = e->t.ops->exec(e->t.self, l->conn, cmd, &xo, set_aside_done, l);
 	free(cmd);
 }
@@ -278,7 +291,7 @@ static void removed(enum wiz_err code, int status, const char *body, size_t len,
 		etcd_member_list_free(&after);
 		return;
 	}
-	said = answer_text(status, body, len, msg, code);
+	said = eng_answer_text(code, status, body, len, msg);
 	/* Gone already (an earlier run removed it, its answer lost). */
 	if (status > 0 && strstr(said, "member not found") != NULL) {
 		free(said);
@@ -312,7 +325,7 @@ static void moved(enum wiz_err code, int status, const char *body, size_t len, c
 		return;
 	}
 	{
-		char *said = answer_text(status, body, len, msg, code);
+		char *said = eng_answer_text(code, status, body, len, msg);
 
 		remove_stop(e, xasprintf(_("%s is the leader and the leadership could not be moved away from it (%s); nothing more was removed"),
 					 l->name, said));
@@ -373,7 +386,8 @@ static void remove_next(struct engine *e)
 		return;
 	}
 	l = e->leaving[e->leave_at];
-	/* Asked again before each: a member that went down meanwhile. */
+	/* Checked again before each, on the health the read found and the
+	 * members removed so far (members are not asked again between). */
 	no = membership_refusal(e->c, &e->live);
 	if (no != NULL) {
 		remove_stop(e, no);
@@ -416,7 +430,7 @@ void eng_remove_start(struct engine *e)
 		l->host.name = l->name;
 		l->host.address = l->address;
 		l->conn = e->t.ops->add_host(e->t.self, e->c, &l->host);
-		e->leaving = xreallocarray(e->leaving, e->n_leaving + 1, sizeof *e->leaving);
+		e->leaving = xreallocarray(e->leaving, e->n_leaving + 1, sizeof(struct leaving *));
 		e->leaving[e->n_leaving++] = l;
 	}
 	e->leave_at = 0;

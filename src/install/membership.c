@@ -13,8 +13,7 @@
 #include "base/strutil.h"
 #include "base/xmalloc.h"
 
-void live_cluster_set(struct live_cluster *l, const struct etcd_member_list *list,
-		      const char *asked)
+static void members_free(struct live_cluster *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->members[i].name);
@@ -23,6 +22,15 @@ void live_cluster_set(struct live_cluster *l, const struct etcd_member_list *lis
 	}
 	free(l->members);
 	free(l->asked);
+	l->members = NULL;
+	l->asked = NULL;
+	l->n = 0;
+}
+
+void live_cluster_set(struct live_cluster *l, const struct etcd_member_list *list,
+		      const char *asked)
+{
+	members_free(l);
 	l->members = xcalloc(list->n_members ? list->n_members : 1, sizeof *l->members);
 	l->n = list->n_members;
 	for (size_t i = 0; i < list->n_members; i++) {
@@ -42,13 +50,7 @@ void live_cluster_set(struct live_cluster *l, const struct etcd_member_list *lis
 
 void live_cluster_free(struct live_cluster *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->members[i].name);
-		free(l->members[i].peer_url);
-		free(l->members[i].client_url);
-	}
-	free(l->members);
-	free(l->asked);
+	members_free(l);
 	memset(l, 0, sizeof *l);
 }
 
@@ -214,7 +216,8 @@ char *membership_initial_cluster(const struct cluster *c, const struct live_clus
 	for (size_t k = 0; k <= i && k < c->n_members; k++) {
 		enum member_change ch = membership_change(c, l, k, NULL);
 
-		if (ch == MEMBER_ADD || ch == MEMBER_REPLACE) {
+		if ((ch == MEMBER_ADD || ch == MEMBER_REPLACE) &&
+		    (k == i || l->joinable == NULL || strlist_contains(l->joinable, c->members[k].name))) {
 			char *peer = member_peer_url(&c->members[k]);
 
 			add_entry(&out, c->members[k].name, peer);
@@ -251,7 +254,8 @@ static const char *health_of(const struct live_member *lm, char *buf, size_t n)
 	if (!lm->name[0])
 		return _("never started");
 	if (!lm->viewed)
-		return _("not asked: not in the cluster file");
+		return lm->in_file ? _("not asked (outside --limit, or its host is not connected)")
+				   : _("not asked: not in the cluster file");
 	if (!lm->view.answered)
 		snprintf(buf, n, _("no answer (%s)"), lm->view.detail);
 	else if (!lm->view.healthy)

@@ -24,6 +24,7 @@ struct live_member {
 	/* What it said when asked from here (file members only). */
 	bool viewed;
 	struct etcd_member_view view;
+	bool in_file;		/* the file names it (set with the views) */
 };
 
 struct live_cluster {
@@ -33,6 +34,14 @@ struct live_cluster {
 	struct live_member *members;
 	size_t n;
 	char why[400];		/* not running: what the members said */
+	/* Members of the file that were not asked because --limit left them
+	 * out ("etcd-1, etcd-2"; "" when none): nobody answering then does not
+	 * prove the cluster is not running. */
+	char unasked[200];
+	/* The file's members that can join in this run (selected, connected);
+	 * an earlier joiner not among them is not in a later one's
+	 * --initial-cluster. NULL: all. */
+	const struct strlist *joinable;
 	bool prune;		/* members the file does not name are removed */
 	const struct strlist *prune_only;	/* ... only these (NULL: all) */
 };

@@ -109,6 +109,7 @@ static void sink_cluster_change(const char *what, const char *removed, bool fail
 	struct run *r = ud;
 
 	fprintf(r->out, "%s: %s%s\n", _("cluster"), failed ? _("failed: ") : "", what);
+	r->member_failed |= failed;
 	if (removed != NULL)
 		run_store_set_aside(r, removed, "removed");
 }
@@ -276,6 +277,18 @@ bool run_option(struct run *r, int c, const char *arg, int *status, bool *stop)
 	}
 }
 
+bool run_load(struct run *r)
+{
+	struct diag_list diags;
+	bool ok;
+
+	diag_list_init(&diags, r->file);
+	ok = cluster_load(r->file, &r->c, &diags) == WIZ_ERR_OK;
+	diag_print(&diags, stderr);
+	diag_list_free(&diags);
+	return ok;
+}
+
 void run_free(struct run *r)
 {
 	cluster_free(&r->c);
@@ -389,7 +402,6 @@ out:
 static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 {
 	struct run r;
-	struct diag_list diags;
 	bool apply = entry == &cmd_apply_entry;
 	int c, status = EXIT_FAIL;
 	bool stop;
@@ -410,15 +422,8 @@ static int plan_or_apply(const struct cmd_entry *entry, int argc, char **argv)
 					 _("a cluster file is needed: -f FILE"));
 		goto out;
 	}
-	diag_list_init(&diags, r.file);
-	if (cluster_load(r.file, &r.c, &diags) != WIZ_ERR_OK) {
-		diag_print(&diags, stderr);
-		diag_list_free(&diags);
-		goto out;
-	}
-	diag_print(&diags, stderr);
-	diag_list_free(&diags);
-	status = run_flow(&r, apply);
+	if (run_load(&r))
+		status = run_flow(&r, apply);
 out:
 	run_free(&r);
 	return status;

@@ -48,6 +48,7 @@ struct run {
 	int (*commit)(struct run *r);
 	void (*after)(struct run *r, int status);
 	bool refused;
+	bool member_failed;	/* the apply pass refused or failed a removal */
 	const struct host *leaving;
 	size_t n_leaving;
 	const struct strlist *prune_only;
@@ -59,6 +60,8 @@ struct run {
 #define RUN_SHORT_OPTS "f:yl:s:i:AvKT:P"
 bool run_option(struct run *r, int c, const char *arg, int *status, bool *stop);
 extern const struct option run_long_opts[];
+/* Loads r->file into r->c, printing every problem; false when invalid. */
+bool run_load(struct run *r);
 /* r->c loaded: checks --limit and --steps, then plan, and (apply) ask,
  * before_apply, certificates, apply. Frees nothing of r's own. */
 int run_flow(struct run *r, bool apply);

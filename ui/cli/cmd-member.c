@@ -7,6 +7,7 @@
  * file, atomically, the old one kept as FILE.bak, and apply it. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,23 @@ static int save_cluster(struct run *r)
 	free(old);
 	free(bak);
 	return status;
+}
+
+/* A removal refused in the apply pass (a member went down since the
+ * plan): the cluster file goes back to what it was, as etcd is. */
+static void undo_if_refused(struct run *r, int status)
+{
+	char *bak;
+
+	if (!r->member_failed || status == EXIT_OK)
+		return;
+	bak = xasprintf("%s.bak", r->file);
+	if (rename(bak, r->file) == 0)
+		fprintf(r->out, _("The membership change was refused: %s is back as it was.\n"), r->file);
+	else
+		fprintf(stderr, _("%s: the membership change was refused, and %s could not be put back from %s: %s\n"),
+			PACKAGE, r->file, bak, strerror(errno));
+	free(bak);
 }
 
 static int replace_prepare(struct run *r)
@@ -175,7 +193,6 @@ static int cmd_member_exec(int argc, char **argv)
 		int args;	/* positional arguments after the subcommand */
 	} subs[] = { { "list", 0 }, { "add", 2 }, { "remove", 1 }, { "replace", 2 } };
 	struct run r;
-	struct diag_list diags;
 	struct host gone = { 0 };
 	struct strlist only = { 0 };
 	const char *sub = "";
@@ -219,14 +236,8 @@ static int cmd_member_exec(int argc, char **argv)
 					 sub);
 		goto out;
 	}
-	diag_list_init(&diags, r.file);
-	if (cluster_load(r.file, &r.c, &diags) != WIZ_ERR_OK) {
-		diag_print(&diags, stderr);
-		diag_list_free(&diags);
+	if (!run_load(&r))
 		goto out;
-	}
-	diag_print(&diags, stderr);
-	diag_list_free(&diags);
 	if (strcmp(sub, "list") == 0) {
 		r.list_members = true;
 		strlist_push(&r.steps, "manifest");	/* the step that reads the cluster */
@@ -236,6 +247,7 @@ static int cmd_member_exec(int argc, char **argv)
 		goto out;
 	}
 	r.commit = save_cluster;
+	r.after = undo_if_refused;
 	if (strcmp(sub, "add") == 0)
 		status = do_add(&r, argv[1 + optind], argv[2 + optind]);
 	else if (strcmp(sub, "remove") == 0)

@@ -236,6 +236,15 @@ static bool join_decide(const struct step_env *env, bool has_data, bool has_mani
 	*join = NULL;
 	switch (ch) {
 	case MEMBER_BOOTSTRAP:
+		/* Nobody answered, but not everyone was asked: a member
+		 * without data must not start a second cluster beside one
+		 * that runs on the members left out. */
+		if (!has_data && env->live != NULL && env->live->unasked[0]) {
+			plan_finding(plan, true, "Membership",
+				     _("cannot tell whether cluster %s runs: no member asked answered, and %s were not asked (--limit); %s has no etcd data and must not start a cluster of its own: run with the running members in --limit (or without it)"),
+				     c->name, env->live->unasked, env->host->name);
+			return false;
+		}
 		return true;
 	case MEMBER_KEEP:
 		if (!has_data && !has_manifest) {
