@@ -247,12 +247,13 @@ static bool join_decide(const struct step_env *env, bool has_data, bool has_mani
 		}
 		return true;
 	case MEMBER_KEEP:
-		if (!has_data && !has_manifest) {
-			plan_finding(plan, true, "Membership",
-				     _("%s is a voting member of the running cluster, but its host has neither etcd data in %s nor a manifest (the host was rebuilt?): it cannot start as a new member under the same name; see docs/operations.md, \"Replacing a member\""),
+		/* Its host lost its etcd (rebuilt, or killed before its data
+		 * reached the disk): it starts empty under its own id, with
+		 * the bootstrap flags, and the leader sends it the data. */
+		if (!has_data && !has_manifest && lm->name[0])
+			plan_finding(plan, false, "Membership",
+				     _("%s is a started voting member of the running cluster, but its host has no etcd data in %s and no manifest: it starts empty under its own id and catches up from the leader; if it does not, replace it (docs/operations.md, \"Replacing a member\")"),
 				     env->host->name, dir);
-			return false;
-		}
 		return true;
 	case MEMBER_ADD:
 	case MEMBER_REPLACE:	/* the old entry is removed first (engine-remove.c) */
