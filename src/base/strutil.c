@@ -175,3 +175,44 @@ char *url_for(const char *scheme, const char *address, int port)
 		return xasprintf("%s://[%s]:%d", scheme, address, port);
 	return xasprintf("%s://%s:%d", scheme, address, port);
 }
+
+bool url_parse(const char *s, int default_port, char **host, int *port_out)
+{
+	const char *p = s, *colon;
+	char *end;
+	long port = default_port;
+	char *h;
+
+	if (strncmp(p, "https://", 8) == 0)
+		p += 8;
+	else if (strstr(p, "://") != NULL)
+		return false;
+	if (*p == '[') {
+		const char *rb = strchr(p, ']');
+
+		if (rb == NULL)
+			return false;
+		h = xstrndup(p + 1, (size_t)(rb - p - 1));
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+		if (rb[1] != '\0' && rb[1] != ':' && rb[1] != '/')
+			goto bad;
+	} else {
+		size_t n = strcspn(p, ":/");
+
+		h = xstrndup(p, n);
+		colon = p[n] == ':' ? p + n : NULL;
+	}
+	if (colon != NULL) {
+		port = strtol(colon + 1, &end, 10);
+		if (end == colon + 1 || (*end != '\0' && *end != '/') || port < 1 || port > 65535)
+			goto bad;
+	}
+	if (h[0] == '\0')
+		goto bad;
+	*host = h;
+	*port_out = (int)port;
+	return true;
+bad:
+	free(h);
+	return false;
+}

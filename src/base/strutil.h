@@ -24,6 +24,10 @@ bool str_is_cidr(const char *s);
 bool version_at_least(const char *version, int major, int minor, int patch);
 /* "https://<address>:<port>", with brackets around an IPv6 address. */
 char *url_for(const char *scheme, const char *address, int port);
+/* Its inverse: "https://h:p", "h:p", "[v6]:p" or "h" (default_port) into
+ * *host (owned, brackets off) and *port; false when malformed (nothing
+ * set). */
+bool url_parse(const char *s, int default_port, char **host, int *port);
 
 /* Hex SHA-256 of data (65 bytes with the NUL). */
 void sha256_hex(const void *data, size_t len, char out[65]);

@@ -152,6 +152,9 @@ void eng_run_bundle(struct engine_host *h);
 /* first: the plan from the check before any change; else the proof. */
 void eng_plan_step(struct engine_host *h, bool first);
 bool eng_load_creds(struct engine *e);
+/* The question to g's etcd: its name, address, the loaded client pair,
+ * one try's bound. */
+struct transport_ask eng_ask_of(const struct engine *e, const struct engine_host *g);
 enum host_result eng_result_for_error(const struct engine_host *h, enum wiz_err code);
 void eng_exec_on(struct engine_host *h, enum host_phase phase, const char *cmd,
 		 struct ssh_exec_opts *xo, struct bundle *b, ssh_done_fn cb);

@@ -34,11 +34,6 @@
 
 #define JOIN_RETRY_MS 500
 
-static struct transport_ask ask_of(struct engine *e, const struct engine_host *g)
-{
-	return (struct transport_ask){ .name = g->host->name, .address = g->host->address,
-				       .creds = e->creds, .timeout_ms = ETCD_ASK_TRY_MS };
-}
 
 /* What etcd answered instead of 200 (its error's message, or the HTTP
  * status), or why no answer came. */
@@ -192,7 +187,7 @@ static void live_start(struct engine *e)
 	e->live_pending = 1;	/* held until every question is out */
 	for (size_t i = 0; i < e->n_hosts; i++) {
 		struct engine_host *g = &e->hosts[i];
-		struct transport_ask q = ask_of(e, g);
+		struct transport_ask q = eng_ask_of(e, g);
 
 		if (!g->is_member)
 			continue;
@@ -276,7 +271,7 @@ static struct engine_host *join_voter(struct engine *e, const struct engine_host
 void eng_call(struct engine *e, struct engine_host *via, void **slot, const char *path,
 	      const char *body, etcd_call_fn cb, void *ud)
 {
-	struct transport_ask q = ask_of(e, via);
+	struct transport_ask q = eng_ask_of(e, via);
 
 	*slot = e->t.ops->call_etcd(e->t.self, via->conn, &q, path, body, cb, ud);
 }

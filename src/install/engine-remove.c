@@ -58,21 +58,6 @@ static void leaving_free(struct leaving *l)
 	free(l);
 }
 
-/* "https://[::1]:2380" -> "::1"; "https://10.0.0.5:2380" -> "10.0.0.5". */
-static char *url_address(const char *url)
-{
-	const char *p = strstr(url, "://");
-	const char *end;
-
-	p = p ? p + 3 : url;
-	if (*p == '[') {
-		end = strchr(p, ']');
-		return end ? xasprintf("%.*s", (int)(end - p - 1), p + 1) : xstrdup(p);
-	}
-	end = strchr(p, ':');
-	return end ? xasprintf("%.*s", (int)(end - p), p) : xstrdup(p);
-}
-
 bool eng_remove_needed(const struct engine *e)
 {
 	for (size_t k = 0; k < e->live.n; k++)
@@ -412,6 +397,7 @@ void eng_remove_start(struct engine *e)
 		enum member_leave why = membership_leaves(e->c, &e->live, lm);
 		struct leaving *l;
 		char id[17];
+		int port;
 
 		if (why == LEAVE_NO)
 			continue;
@@ -422,7 +408,8 @@ void eng_remove_start(struct engine *e)
 		l->why = why;
 		l->peer_url = xstrdup(lm->peer_url);
 		l->name = xstrdup(lm->name[0] ? lm->name : member_hex_id(id, lm->id));
-		l->address = url_address(lm->peer_url);
+		if (!url_parse(lm->peer_url, 2380, &l->address, &port))
+			l->address = xstrdup(lm->peer_url);	/* reached nowhere: said so */
 		for (size_t i = 0; i < e->opts.n_leaving_hosts; i++)
 			if (strcmp(e->opts.leaving_hosts[i].name, l->name) == 0)
 				l->host = e->opts.leaving_hosts[i];

@@ -768,6 +768,12 @@ static void ask_answered(enum wiz_err code, const struct etcd_member_view *v, co
 		ask_finished(h);
 }
 
+struct transport_ask eng_ask_of(const struct engine *e, const struct engine_host *g)
+{
+	return (struct transport_ask){ .name = g->host->name, .address = g->host->address,
+				       .creds = e->creds, .timeout_ms = ETCD_ASK_TRY_MS };
+}
+
 /* The client certificate asks use, loaded once; false when there is none. */
 bool eng_load_creds(struct engine *e)
 {
@@ -947,8 +953,7 @@ static void roll_moved(enum wiz_err code, int status, const char *body, size_t l
 static bool roll_move_leader(struct engine_host *pick)
 {
 	struct engine *e = pick->engine;
-	struct transport_ask q = { .name = pick->host->name, .address = pick->host->address,
-				   .creds = e->creds, .timeout_ms = ETCD_ASK_TRY_MS };
+	struct transport_ask q = eng_ask_of(e, pick);
 	uint64_t target = 0;
 	char *body;
 
@@ -1069,8 +1074,7 @@ static void roll_next(struct engine *e)
 	e->roll_asking = 1;	/* held until every ask is out */
 	for (size_t i = 0; i < e->n_hosts; i++) {
 		struct engine_host *g = &e->hosts[i];
-		struct transport_ask q = { .name = g->host->name, .address = g->host->address,
-					   .creds = e->creds, .timeout_ms = ETCD_ASK_TRY_MS };
+		struct transport_ask q = eng_ask_of(e, g);
 
 		if (!g->is_member)
 			continue;
@@ -1153,8 +1157,7 @@ static void roll_after_answered(enum wiz_err code, const struct etcd_member_view
 void eng_roll_after_try(struct engine_host *h)
 {
 	struct engine *e = h->engine;
-	struct transport_ask q = { .name = h->host->name, .address = h->host->address,
-				   .creds = e->creds, .timeout_ms = ETCD_ASK_TRY_MS };
+	struct transport_ask q = eng_ask_of(e, h);
 
 	h->roll_msg[0] = '\0';
 	h->roll_ask = e->t.ops->ask_etcd(e->t.self, h->conn, &q, roll_after_answered, h);

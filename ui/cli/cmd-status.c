@@ -19,6 +19,7 @@
 
 #include "base/diag.h"
 #include "base/i18n.h"
+#include "base/strutil.h"
 #include "base/loop.h"
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
@@ -61,47 +62,6 @@ static void split_into(struct strlist *l, const char *arg)
 		if (*t)
 			strlist_push(l, t);
 	free(copy);
-}
-
-/* "https://h:p", "h:p", "[v6]:p" or "h" (port 2379). */
-static bool endpoint_parse(const char *s, struct endpoint *e)
-{
-	const char *p = s, *colon;
-	char *end;
-	long port = 2379;
-
-	if (strncmp(p, "https://", 8) == 0)
-		p += 8;
-	else if (strstr(p, "://") != NULL)
-		return false;
-	if (*p == '[') {
-		const char *rb = strchr(p, ']');
-
-		if (rb == NULL)
-			return false;
-		e->host = xstrndup(p + 1, (size_t)(rb - p - 1));
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-		if (rb[1] != '\0' && rb[1] != ':' && rb[1] != '/')
-			goto bad;
-	} else {
-		size_t n = strcspn(p, ":/");
-
-		e->host = xstrndup(p, n);
-		colon = p[n] == ':' ? p + n : NULL;
-	}
-	if (colon != NULL) {
-		port = strtol(colon + 1, &end, 10);
-		if (end == colon + 1 || (*end != '\0' && *end != '/') || port < 1 || port > 65535)
-			goto bad;
-	}
-	if (e->host[0] == '\0')
-		goto bad;
-	e->port = (int)port;
-	return true;
-bad:
-	free(e->host);
-	e->host = NULL;
-	return false;
 }
 
 /* USER, USER@HOST or USER@HOST:PORT. */
@@ -168,7 +128,7 @@ static enum wiz_err add_members(struct status_run *r, struct health_poll *p, str
 		int port = 0;
 		enum wiz_err rc = WIZ_ERR_OK;
 
-		if (!endpoint_parse(r->endpoints.items[i], &e))
+		if (!url_parse(r->endpoints.items[i], 2379, &e.host, &e.port))
 			return wiz_error_set(err, WIZ_ERR_USAGE,
 					     _("endpoint '%s' is not https://HOST:PORT"),
 					     r->endpoints.items[i]);
