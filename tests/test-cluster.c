@@ -430,7 +430,69 @@ static void test_kvfile_roundtrip(void **state)
 	free(path);
 }
 
+/* The membership edits of `member` and the wizard's Members screen:
+ * each refusal changes nothing; a move keeps the old host's own copy and
+ * drops the pinned key. */
+static void test_member_edits(void **state)
+{
+	static const char yaml[] =
+		"apiVersion: etcdwiz/v1\nkind: Cluster\nname: edits\n"
+		"ssh:\n  user: admin\n  hostKeys:\n    etcd-2: SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s\n"
+		"members:\n"
+		"- name: etcd-1\n  address: 10.0.0.1\n"
+		"- name: etcd-2\n  address: 10.0.0.2\n  ssh:\n    user: other\n";
+	struct cluster c;
+	struct diag_list d;
+	struct wiz_error err;
+	struct host gone = { 0 }, old = { 0 };
+	bool pin;
+
+	(void)state;
+	diag_list_init(&d, "edits");
+	if (cluster_load_string("edits", yaml, strlen(yaml), &c, &d) != WIZ_ERR_OK)
+		diag_print(&d, stderr);
+	assert_int_equal(diag_count(&d, DIAG_ERROR), 0);
+	diag_list_free(&d);
+
+	assert_int_equal(cluster_member_add(&c, "etcd-2", "10.0.0.9", &err), WIZ_ERR_INVALID);
+	assert_non_null(strstr(err.msg, "etcd-2 is a member of cluster edits already"));
+	assert_int_equal(cluster_member_add(&c, "etcd-3", "10.0.0.1", &err), WIZ_ERR_INVALID);
+	assert_non_null(strstr(err.msg, "10.0.0.1 is the address of member etcd-1"));
+	assert_int_equal(c.n_members, 2);
+	assert_int_equal(cluster_member_add(&c, "etcd-3", "10.0.0.3", &err), WIZ_ERR_OK);
+	assert_int_equal(c.n_members, 3);
+	assert_string_equal(c.members[2].address, "10.0.0.3");
+	assert_int_equal(c.members[2].ssh.sudo, -1);	/* inherits ssh.sudo */
+
+	assert_int_equal(cluster_member_take(&c, "etcd-9", &gone, &err), WIZ_ERR_NOTFOUND);
+	assert_int_equal(cluster_member_take(&c, "etcd-1", &gone, &err), WIZ_ERR_OK);
+	assert_string_equal(gone.name, "etcd-1");
+	assert_int_equal(c.n_members, 2);
+	assert_string_equal(c.members[0].name, "etcd-2");
+	cluster_host_free(&gone);
+
+	assert_int_equal(cluster_member_move(&c, "etcd-2", "10.0.0.2", &old, &pin, &err), WIZ_ERR_INVALID);
+	assert_non_null(strstr(err.msg, "etcd-2 is at 10.0.0.2 already"));
+	assert_int_equal(cluster_member_move(&c, "etcd-2", "10.0.0.3", &old, &pin, &err), WIZ_ERR_INVALID);
+	assert_int_equal(cluster_member_move(&c, "etcd-2", "10.0.0.7", &old, &pin, &err), WIZ_ERR_OK);
+	assert_true(pin);
+	assert_null(kvlist_get(&c.host_keys, "etcd-2"));
+	assert_string_equal(old.address, "10.0.0.2");
+	assert_string_equal(old.ssh.user, "other");
+	assert_string_equal(c.members[0].address, "10.0.0.7");
+	assert_string_equal(c.members[0].ssh.user, "other");
+	cluster_host_free(&old);
+
+	assert_int_equal(cluster_member_take(&c, "etcd-3", &gone, &err), WIZ_ERR_OK);
+	cluster_host_free(&gone);
+	assert_int_equal(cluster_member_take(&c, "etcd-2", &gone, &err), WIZ_ERR_INVALID);
+	assert_non_null(strstr(err.msg, "the only member of cluster edits"));
+	assert_int_equal(c.n_members, 1);
+	cluster_free(&c);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test(test_load_seed_example),
+	       cmocka_unit_test(test_member_edits),
 	       cmocka_unit_test(test_validate_port_range),
 	       cmocka_unit_test(test_kvfile_roundtrip),
 	       cmocka_unit_test(test_defaults),

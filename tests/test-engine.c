@@ -690,7 +690,17 @@ struct outcome {
 	char msg[N_HOSTS][512];
 	unsigned engine_execs[N_HOSTS];
 	bool ok;
+	char phases[256];	/* "host3 learner added, host3 started, ..." */
 };
+
+static void on_join_phase(const char *member, enum engine_join_phase p, void *ud)
+{
+	struct outcome *o = ud;
+	size_t n = strlen(o->phases);
+
+	snprintf(o->phases + n, sizeof o->phases - n, "%s%s %s", n ? ", " : "", member,
+		 engine_join_phase_text(p));
+}
 
 static void on_done(const struct engine_host *h, const struct step *s, enum host_result r, const char *msg,
 		    void *ud)
@@ -714,7 +724,7 @@ static void run_engine(struct fake *f, bool apply, struct outcome *out)
 	struct engine_opts o = { .apply = apply, .step_table = steps_in_use, .checks = checks,
 				 .reuse_checks = apply, .health_timeout_s = health_timeout_s,
 				 .prune_members = prune_members };
-	struct engine_sink sink = { .host_done = on_done, .ud = out };
+	struct engine_sink sink = { .host_done = on_done, .join_phase = on_join_phase, .ud = out };
 	struct transport t = { &fake_ops, f };
 	struct engine *e;
 
@@ -1298,6 +1308,7 @@ static void test_join_adds_a_learner(void **state)
 	/* Listed from here first, added, written, promoted after two "not in
 	 * sync", then asked until healthy. */
 	assert_non_null(strstr(f->events, "A3 b3 p3 p3 P3 a3 "));
+	assert_string_equal(out.phases, "host3 learner added, host3 started, host3 catching up, host3 promoted");
 	assert_int_equal(out.results[2][HOST_FAILED], 0);
 	run_engine(f, true, &out);
 	assert_true(out.ok);
@@ -1323,6 +1334,7 @@ static void test_join_resumes_a_learner(void **state)
 	assert_int_equal(f->adds, 0);
 	if (getenv("TEST_ENGINE_DEBUG")) fprintf(stderr, "# events: %s\n", f->events);
 	assert_non_null(strstr(f->events, "b3 P3 "));
+	assert_string_equal(out.phases, "host3 learner added, host3 started, host3 promoted");
 	assert_true(!f->learner[2]);
 
 	f->learner[2] = true;	/* killed after its start, before the promotion */
@@ -1354,6 +1366,7 @@ static void test_join_not_caught_up(void **state)
 	assert_int_equal(f->removes, 1);
 	assert_false(f->in_cluster[2]);
 	assert_non_null(strstr(f->events, "R3 S3 "));
+	assert_string_equal(out.phases, "host3 learner added, host3 started, host3 catching up, host3 join undone");
 	join_teardown(f);
 }
 

@@ -13,7 +13,7 @@ command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
-tap_plan 20
+tap_plan 22
 export XDG_DATA_HOME="$TAP_TMP/xdg" XDG_STATE_HOME="$TAP_TMP/state"
 SOCK="etcdwiz-ui-$$"
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
@@ -29,7 +29,7 @@ T() { LANGUAGE=${WIZ_LANG:-} TEXTDOMAINDIR=${LOCALEDIR:-/usr/local/share/locale}
 N() { LANGUAGE=${WIZ_LANG:-} TEXTDOMAINDIR=${LOCALEDIR:-/usr/local/share/locale} ngettext -d etcdwiz "$1" "$2" "${3:-2}" | sed 's/^.*%zu//'; }
 # F4 MSGID: a "%zu of %zu ..." message with both numbers 4 (hosts).
 F4() { T "$1" | sed 's/%zu/4/g'; }
-title() { T 'etcdwiz %zu/%zu: %s' | sed "s|%zu/%zu.*|$1/10|"; }
+title() { T 'etcdwiz %zu/%zu: %s' | sed "s|%zu/%zu.*|$1/11|"; }
 screen() { tmux -L "$SOCK" capture-pane -p -t wiz 2>/dev/null; }
 keys() { tmux -L "$SOCK" send-keys -t wiz "$@"; }
 # wait_screen SECONDS TEXT: until the screen shows TEXT (fixed string).
@@ -45,7 +45,7 @@ wait_screen() {
 	screen | sed 's/^/# /'
 	return 1
 }
-# step_screen N: on screen N/10, wait for the check, confirm and apply what
+# step_screen N: on screen N/11, wait for the check, confirm and apply what
 # it lists, and go on. Fails when a check or an apply fails.
 step_screen() {
 	local n=$1 i
@@ -78,14 +78,33 @@ step_screen() {
 	return 1
 }
 
-# to_prerequisites: from Welcome (the cluster loaded) through Hosts and
-# Connect (every host connected) to Prerequisites.
+# members_read: on Members, until the cluster was read (running: its
+# member table; not running: the screen says so).
+members_read() {
+	local i s new running
+	new=$(T 'Its members are set on the Hosts screen; the next screens install it.')
+	running=$(T 'As etcd lists them (asked %s). a adds a member, d removes the selected one, r moves it to a new host.' | sed 's/ (.*//')
+	wait_screen 30 "$(title 4)" || return 1
+	for i in $(seq 120); do
+		s=$(screen)
+		case $s in *"$new"* | *"$running"*) return 0 ;; esac
+		sleep 1
+	done
+	echo "# Members never showed the cluster:"
+	screen | sed 's/^/# /'
+	return 1
+}
+# to_prerequisites: from Welcome (the cluster loaded) through Hosts,
+# Connect (every host connected) and Members to Prerequisites.
 to_prerequisites() {
 	keys F3
 	wait_screen 30 "$(title 2)" || return 1
 	keys F3
 	wait_screen 60 "$(title 3)" || return 1
 	wait_screen 120 "$(F4 '%zu of %zu hosts connected.')" || return 1
+	keys F3
+	members_read || return 1
+	screen >"$TAP_TMP/members.$((++MEMBERS_SEEN))"
 	keys F3
 }
 
@@ -106,20 +125,20 @@ flow() {
 		sleep 1
 	done
 	to_prerequisites || return 1
-	step_screen 4 && step_screen 5 || return 1
-	wait_screen 30 "$(title 6)" || return 1
+	step_screen 5 && step_screen 6 || return 1
+	wait_screen 30 "$(title 7)" || return 1
 	keys g
-	step_screen 6 && step_screen 7 || return 1
-	wait_screen 30 "$(title 8)" || return 1
+	step_screen 7 && step_screen 8 || return 1
+	wait_screen 30 "$(title 9)" || return 1
 	# The live dashboard: the badge, and every member up.
 	wait_screen 120 "$(T '%zu of %zu members up, leader %s' | sed 's/%zu/3/g; s/%s.*//')" || return 1
 	wait_screen 10 "$(T 'HEALTHY')" || return 1
 	screen >"$TAP_TMP/$name.health"
 	keys F3
 	# Kubernetes: cp-1's files and the /version proof, applied as any screen.
-	step_screen 9 || return 1
-	cp "$TAP_TMP/applied.9" "$TAP_TMP/$name.kubernetes" 2>/dev/null
-	wait_screen 30 "$(title 10)" || return 1
+	step_screen 10 || return 1
+	cp "$TAP_TMP/applied.10" "$TAP_TMP/$name.kubernetes" 2>/dev/null
+	wait_screen 30 "$(title 11)" || return 1
 	sleep 1
 	screen >"$TAP_TMP/$name.summary"
 	keys F3
@@ -135,6 +154,8 @@ tap_is "Summary: four hosts (3 members, cp-1), every one failed=0 unreachable=0"
 	"$(grep -cE '^ (etcd-[123]|cp-1) +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/utf8.summary")"
 tap_grep "Health: the live dashboard shows HEALTHY with 3 of 3 members up" \
 	'HEALTHY +3 of 3 members up, leader etcd-[123]' "$TAP_TMP/utf8.health"
+tap_grep "Members on the new lab: the cluster is not running yet, and F3 went on" \
+	"$(T 'Its members are set on the Hosts screen; the next screens install it.')" "$TAP_TMP/members.1"
 tap_grep "Summary names the saved cluster file" 'Cluster file saved: /var/lib/etcdwiz-lab/cluster.yaml' "$TAP_TMP/utf8.summary"
 
 # One SSH login per host for the whole wizard: Connect's sessions are the
@@ -180,8 +201,8 @@ deploy_waits() {
 		"env TERM=xterm-256color LC_ALL=C.UTF-8 ASAN_OPTIONS=log_path=$TAP_TMP/asan UBSAN_OPTIONS=log_path=$TAP_TMP/ubsan XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' ETCDWIZ_LAB_PATH='$ETCDWIZ_LAB_PATH' '$ETCDWIZ' wizard --lab; echo WIZARD-EXIT=\$?; sleep 600" || return 1
 	wait_screen 60 "$(T 'cluster %s%s' | sed 's/%s%s.*/lab/')" || return 1
 	to_prerequisites || return 1
-	step_screen 4 && step_screen 5 && step_screen 6 || return 1
-	t7=$(title 7)
+	step_screen 5 && step_screen 6 && step_screen 7 || return 1
+	t7=$(title 8)
 	wait_screen 30 "$t7" || return 1
 	wait_screen 120 "$(N 'Checked: %zu step would change a host. Review, then F3 to apply.' \
 		'Checked: %zu host steps would change. Review, then F3 to apply.')" || return 1
@@ -196,7 +217,7 @@ deploy_waits() {
 	applied=$(T 'Applied on every host.')
 	wait_screen 120 "$applied" || return 1
 	keys F3
-	wait_screen 30 "$(title 8)" || return 1
+	wait_screen 30 "$(title 9)" || return 1
 	keys F4
 	sleep 1
 	keys y
@@ -207,6 +228,8 @@ rc=$?
 mend_etcd 198.51.100.13
 tap_is "Deploy with a member not healthy waits for it, and goes on once it is mended" 0 $rc
 show_reports
+tap_is "Members on the running cluster: the 3 members etcd lists, each with its id" 3 \
+	"$(grep -cE '^ etcd-[123] +[0-9a-f]{16} +(leader|voter) ' "$TAP_TMP/members.2")"
 tap_grep "Deploy said which wait it is: 1 member, the 3m bound" \
 	"$(T 'Nothing to change, but %zu member is not healthy: waiting up to %s for it.' | sed 's/%zu/1/; s/%s/3m/')" \
 	"$TAP_TMP/deploy.waiting"

@@ -150,6 +150,19 @@ char *cluster_etcd_image(const struct cluster *c);
 const struct host *cluster_find_member(const struct cluster *c,
 				       const char *name);
 
+/* Membership edits (cluster-members.c), shared by `member` and the
+ * wizard; each refuses with a message and changes nothing then. take:
+ * the member leaves the array into *gone (free it with
+ * cluster_host_free). move: the member gets a new address; *old is its
+ * old host (own strings: cluster_host_free), and its pinned host key is
+ * dropped (*pin_dropped) since a new host has a new key. */
+enum wiz_err cluster_member_add(struct cluster *c, const char *name, const char *address,
+				struct wiz_error *err);
+enum wiz_err cluster_member_take(struct cluster *c, const char *name, struct host *gone,
+				 struct wiz_error *err);
+enum wiz_err cluster_member_move(struct cluster *c, const char *name, const char *address,
+				 struct host *old, bool *pin_dropped, struct wiz_error *err);
+
 /* "8760h", "365d", "90m", "1h30m" -> seconds. */
 bool duration_parse(const char *s, uint64_t *seconds);
 /* Canonical form: "<n>h" when whole hours, else Go-like "1h2m3s". */

@@ -103,6 +103,7 @@ struct engine_host {
 	struct loop_timer *join_timer;
 	uint64_t join_start, join_deadline;
 	char *join_why;		/* a join being undone: why */
+	bool join_behind;	/* etcd said the learner is not in sync yet */
 };
 
 struct engine {

@@ -334,6 +334,25 @@ static bool same_members(const struct engine_host *h, const struct etcd_member_l
 	return ok;
 }
 
+const char *engine_join_phase_text(enum engine_join_phase p)
+{
+	static const char *const text[] = {
+#define ENGINE_JOIN_PHASE_TEXT(id, t) t,
+		ENGINE_JOIN_PHASE_INFO(ENGINE_JOIN_PHASE_TEXT)
+#undef ENGINE_JOIN_PHASE_TEXT
+	};
+
+	return (size_t)p < sizeof text / sizeof text[0] ? text[p] : "?";
+}
+
+static void join_phase(struct engine_host *h, enum engine_join_phase p)
+{
+	struct engine *e = h->engine;
+
+	if (e->sink.join_phase)
+		e->sink.join_phase(h->host->name, p, e->sink.ud);
+}
+
 static void join_added(enum wiz_err code, int status, const char *body, size_t len, const char *msg,
 		       void *ud)
 {
@@ -389,6 +408,7 @@ static void join_added(enum wiz_err code, int status, const char *body, size_t l
 	}
 	live_cluster_set(&e->live, &add.list, h->join_via->host->name);
 	etcd_member_add_free(&add);
+	join_phase(h, JOIN_LEARNER_ADDED);
 	join_bundle(h);
 }
 
@@ -451,6 +471,7 @@ void eng_join_start(struct engine_host *h)
 		eng_journal(e, "join: %s is a learner already (id %016" PRIx64 "): not added again",
 			    h->host->name, h->join_id);
 		free(peer);
+		join_phase(h, JOIN_LEARNER_ADDED);
 		join_bundle(h);
 		return;
 	}
@@ -476,6 +497,7 @@ static void promoted_now(struct engine_host *h, const struct etcd_member_list *a
 	eng_journal(e, "join: %s promoted to a voting member after %.1f s", h->host->name,
 		    (double)(loop_now() - h->join_start) / 1000.0);
 	h->joining = false;
+	join_phase(h, JOIN_PROMOTED);
 	h->phase = PH_ROLL_AFTER;
 	h->roll_start = loop_now();
 	h->roll_deadline = h->roll_start + (uint64_t)join_bound_s(e) * 1000;
@@ -515,6 +537,10 @@ static void promote_answered(enum wiz_err code, int status, const char *body, si
 		free(said);
 		return;
 	}
+	if (!h->join_behind && status > 0 && strstr(said, "in sync") != NULL) {
+		h->join_behind = true;
+		join_phase(h, JOIN_CATCHING_UP);
+	}
 	if (loop_now() + JOIN_RETRY_MS >= h->join_deadline) {
 		join_undo(h, xasprintf(_("%s did not catch up with the leader within %.0f s (etcd said: %s)"),
 				       h->host->name, (double)(loop_now() - h->join_start) / 1000.0, said));
@@ -553,6 +579,8 @@ void eng_join_after(struct engine_host *h)
 	h->join_start = loop_now();
 	h->join_deadline = h->join_start + (uint64_t)bound * 1000;
 	eng_journal(e, "join: %s started as a learner; promoting it once it has caught up", h->host->name);
+	h->join_behind = false;
+	join_phase(h, JOIN_STARTED);
 	promote_try(h);
 }
 
@@ -644,6 +672,7 @@ static void removed_again(enum wiz_err code, int status, const char *body, size_
 	}
 	eng_journal(h->engine, "join: %s removed from the cluster again (id %016" PRIx64 ")", h->host->name,
 		    h->join_id);
+	join_phase(h, JOIN_UNDONE);
 	cmd = eng_set_aside_cmd(h->engine->c->etcd.data_dir, "failed-join", false);
 	xo.timeout_ms = 60000;
 	eng_exec_on(h, PH_JOIN, cmd, &xo, NULL, set_aside_done);

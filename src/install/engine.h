@@ -52,6 +52,23 @@ enum host_result {
 };
 const char *host_result_name(enum host_result r);
 
+/* The phases of a member joining a running cluster, in their order; a
+ * join that fails after the learner was added ends in JOIN_UNDONE. */
+#define ENGINE_JOIN_PHASE_INFO(_)                         \
+	_(LEARNER_ADDED, N_("learner added"))             \
+	_(STARTED, N_("started"))                         \
+	_(CATCHING_UP, N_("catching up"))                 \
+	_(PROMOTED, N_("promoted"))                       \
+	_(UNDONE, N_("join undone"))
+
+enum engine_join_phase {
+#define ENGINE_JOIN_PHASE_ENUM(id, text) JOIN_##id,
+	ENGINE_JOIN_PHASE_INFO(ENGINE_JOIN_PHASE_ENUM)
+#undef ENGINE_JOIN_PHASE_ENUM
+};
+/* Untranslated (N_): callers show _(text). */
+const char *engine_join_phase_text(enum engine_join_phase p);
+
 struct engine_sink {
 	void (*step_started)(const struct step *s, void *ud);
 	/* A host's plan for a step (after its check). */
@@ -69,6 +86,8 @@ struct engine_sink {
 	/* A membership change done or refused: what (one line); removed:
 	 * the member etcd no longer has, when one went. */
 	void (*cluster_change)(const char *what, const char *removed, bool failed, void *ud);
+	/* A joining member reached the next phase of its join. */
+	void (*join_phase)(const char *member, enum engine_join_phase p, void *ud);
 	void *ud;
 };
 

@@ -114,6 +114,13 @@ static void sink_cluster_change(const char *what, const char *removed, bool fail
 		run_store_set_aside(r, removed, "removed");
 }
 
+static void sink_join_phase(const char *member, enum engine_join_phase p, void *ud)
+{
+	struct run *r = ud;
+
+	fprintf(r->out, "%s: %s: %s\n", _("cluster"), member, _(engine_join_phase_text(p)));
+}
+
 int run_store_set_aside(struct run *r, const char *name, const char *why)
 {
 	struct wiz_error err;
@@ -180,7 +187,8 @@ static int run_engine(struct run *r, bool apply, char **journal)
 	struct engine_sink sink = { .step_started = sink_step, .planned = sink_planned,
 				    .action = sink_action, .host_done = sink_done,
 				    .cluster_read = apply ? NULL : sink_cluster,
-				    .cluster_change = sink_cluster_change, .ud = r };
+				    .cluster_change = sink_cluster_change,
+				    .join_phase = sink_join_phase, .ud = r };
 	struct engine *e;
 	int status;
 

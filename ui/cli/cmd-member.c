@@ -121,33 +121,20 @@ static bool valid_after_edit(struct run *r)
 
 static int do_add(struct run *r, const char *name, const char *address)
 {
-	struct host *m;
+	struct wiz_error err;
 
-	if (cluster_find_member(&r->c, name) != NULL)
-		return cmd_usage_error(&cmd_member_entry, _("%s is a member of cluster %s already; to move it to another address use 'member replace'"),
-				       name, r->c.name);
-	r->c.members = xreallocarray(r->c.members, r->c.n_members + 1, sizeof *r->c.members);
-	m = &r->c.members[r->c.n_members++];
-	memset(m, 0, sizeof *m);
-	m->name = xstrdup(name);
-	m->address = xstrdup(address);
+	if (cluster_member_add(&r->c, name, address, &err) != WIZ_ERR_OK)
+		return cmd_usage_error(&cmd_member_entry, "%s", err.msg);
 	return valid_after_edit(r) ? run_flow(r, true) : EXIT_USAGE;
 }
 
 static int do_remove(struct run *r, const char *name, struct host *gone, struct strlist *only)
 {
-	size_t i;
+	struct wiz_error err;
 
-	for (i = 0; i < r->c.n_members && strcmp(r->c.members[i].name, name) != 0; i++)
-		;
-	if (i == r->c.n_members)
-		return cmd_usage_error(&cmd_member_entry, _("%s is not a member of cluster %s"), name, r->c.name);
-	if (r->c.n_members == 1)
-		return cmd_usage_error(&cmd_member_entry, _("%s is the only member of cluster %s: a cluster keeps at least one member"),
-				       name, r->c.name);
-	*gone = r->c.members[i];	/* its SSH settings, to set its files aside */
-	memmove(&r->c.members[i], &r->c.members[i + 1], (r->c.n_members - i - 1) * sizeof *r->c.members);
-	r->c.n_members--;
+	/* gone keeps its SSH settings, to set its files aside. */
+	if (cluster_member_take(&r->c, name, gone, &err) != WIZ_ERR_OK)
+		return cmd_usage_error(&cmd_member_entry, "%s", err.msg);
 	strlist_push(only, name);
 	r->leaving = gone;
 	r->n_leaving = 1;
@@ -158,31 +145,19 @@ static int do_remove(struct run *r, const char *name, struct host *gone, struct 
 
 static int do_replace(struct run *r, const char *name, const char *address, struct host *old)
 {
-	struct host *m = NULL;
+	struct wiz_error err;
+	bool pin_dropped;
 
-	for (size_t i = 0; i < r->c.n_members; i++)
-		if (strcmp(r->c.members[i].name, name) == 0)
-			m = &r->c.members[i];
-	if (m == NULL)
-		return cmd_usage_error(&cmd_member_entry, _("%s is not a member of cluster %s; to add it use 'member add'"),
-				       name, r->c.name);
-	if (strcmp(m->address, address) == 0)
-		return cmd_usage_error(&cmd_member_entry, _("%s is at %s already"), name, address);
-	*old = *m;	/* the old host: its files are set aside if it answers */
-	old->ssh_host = NULL;	/* reached at its old address */
-	m->address = xstrdup(address);	/* old->address keeps the old string */
-	free(m->ssh_host);
-	m->ssh_host = NULL;
+	/* old: the old host, its files set aside if it answers. */
+	if (cluster_member_move(&r->c, name, address, old, &pin_dropped, &err) != WIZ_ERR_OK)
+		return cmd_usage_error(&cmd_member_entry, "%s", err.msg);
 	r->leaving = old;
 	r->n_leaving = 1;
-	r->ud = m->name;
+	r->ud = old->name;
 	r->prepare = replace_prepare;
-	/* A new host has a new key: the old host's pin would refuse it. */
-	if (kvlist_get(&r->c.host_keys, name) != NULL) {
-		kvlist_unset(&r->c.host_keys, name);
+	if (pin_dropped)
 		fprintf(r->out, _("The host key pinned for %s (ssh.hostKeys) is dropped: the new host's key is checked against known_hosts (give --accept-new-host-keys to trust a new one).\n"),
 			name);
-	}
 	return valid_after_edit(r) ? run_flow(r, true) : EXIT_USAGE;
 }
 
@@ -196,7 +171,6 @@ static int cmd_member_exec(int argc, char **argv)
 	struct host gone = { 0 };
 	struct strlist only = { 0 };
 	const char *sub = "";
-	char *old_address = NULL;
 	int c, status = EXIT_FAIL, want = -1;
 	bool stop;
 
@@ -252,14 +226,10 @@ static int cmd_member_exec(int argc, char **argv)
 		status = do_add(&r, argv[1 + optind], argv[2 + optind]);
 	else if (strcmp(sub, "remove") == 0)
 		status = do_remove(&r, argv[1 + optind], &gone, &only);
-	else {
+	else
 		status = do_replace(&r, argv[1 + optind], argv[2 + optind], &gone);
-		old_address = gone.address;
-	}
 out:
-	if (strcmp(sub, "remove") == 0)
-		cluster_host_free(&gone);	/* out of r.c's array: not freed with it */
-	free(old_address);
+	cluster_host_free(&gone);	/* out of r.c's array: not freed with it */
 	strlist_free(&only);
 	run_free(&r);
 	return status;

@@ -57,6 +57,13 @@ void wz_run_init(struct wz_run *r, const char *steps_csv)
 	r->checks = check_cache_new();
 }
 
+void wz_run_set_steps(struct wz_run *r, const char *steps_csv)
+{
+	r->steps_csv = steps_csv;
+	strlist_free(&r->steps);
+	apply_split_csv(&r->steps, steps_csv, false);
+}
+
 static void hosts_free(struct wz_run *r)
 {
 	for (size_t i = 0; i < r->n_hosts; i++) {
@@ -98,6 +105,7 @@ void wz_run_free(struct wz_run *r)
 {
 	wz_run_reset(r);
 	strlist_free(&r->steps);
+	strlist_free(&r->confirm_head);
 	free(r->journal);
 	r->journal = NULL;
 	check_cache_free(r->checks);
@@ -229,6 +237,35 @@ static void sink_action(const struct engine_host *h, const struct step *s, const
 	wz_log(w, "%s %s: [%zu/%zu] %s", engine_host_name(h), s->name, i + 1, n, a->summary);
 }
 
+static void sink_cluster_read(const struct live_cluster *l, void *ud)
+{
+	struct wizard *w = ud;
+
+	if (w->active && w->active->cluster_read)
+		w->active->cluster_read(w, l);
+	term_request_draw();
+}
+
+static void sink_cluster_change(const char *what, const char *removed, bool failed, void *ud)
+{
+	struct wizard *w = ud;
+
+	wz_log(w, "%s: %s%s", _("cluster"), failed ? _("failed: ") : "", what);
+	if (w->active && w->active->cluster_change)
+		w->active->cluster_change(w, what, removed, failed);
+	term_request_draw();
+}
+
+static void sink_join_phase(const char *member, enum engine_join_phase p, void *ud)
+{
+	struct wizard *w = ud;
+
+	wz_log(w, "%s: %s: %s", _("cluster"), member, _(engine_join_phase_text(p)));
+	if (w->active && w->active->join_phase)
+		w->active->join_phase(w, member, p);
+	term_request_draw();
+}
+
 static void on_check(struct loop_timer *t, void *ud);
 
 static void sink_done(const struct engine_host *h, const struct step *s, enum host_result res,
@@ -278,6 +315,8 @@ static void finish(struct wizard *w, struct wz_run *r)
 		r->applied = ok;
 		wz_message(w, !ok, "%s", ok ? _("Applied on every host.") : _("Some hosts failed; see their state and the log. r checks again."));
 	}
+	if (r->finished)
+		r->finished(w, r);
 	term_request_draw();
 }
 
@@ -297,7 +336,9 @@ static void on_check(struct loop_timer *t, void *ud)
 void wz_run_start(struct wizard *w, struct wz_run *r, bool apply)
 {
 	struct engine_sink sink = { .step_started = sink_step, .planned = sink_planned,
-				    .action = sink_action, .host_done = sink_done, .ud = w };
+				    .action = sink_action, .host_done = sink_done,
+				    .cluster_read = sink_cluster_read, .cluster_change = sink_cluster_change,
+				    .join_phase = sink_join_phase, .ud = w };
 	struct engine_opts o;
 	struct wiz_error err;
 	struct transport t;
@@ -305,7 +346,11 @@ void wz_run_start(struct wizard *w, struct wz_run *r, bool apply)
 	w->active = r;
 	memset(&o, 0, sizeof o);
 	o.apply = apply;
-	o.steps = &r->steps;
+	o.steps = r->steps.n ? &r->steps : NULL;
+	o.prune_members = r->prune_members;
+	o.prune_only = r->prune_only;
+	o.leaving_hosts = r->leaving;
+	o.n_leaving_hosts = r->n_leaving;
 	o.kubeadm_init = r->kubeadm_init;
 	o.read_local = apply_read_local;
 	o.read_local_ud = &w->store;
@@ -327,7 +372,7 @@ void wz_run_start(struct wizard *w, struct wz_run *r, bool apply)
 		strlist_push(&w->journals, r->journal);
 	r->n_steps = 0;
 	for (size_t i = 0; step_table[i]; i++)
-		if (strlist_contains(&r->steps, step_table[i]->name))
+		if (r->steps.n == 0 || strlist_contains(&r->steps, step_table[i]->name))
 			r->n_steps++;
 	r->state = apply ? RUN_APPLYING : RUN_PLANNING;
 	wz_fleet_sync(w);
@@ -350,9 +395,10 @@ static void confirm_answer(struct wizard *w, int button, const char *input, void
 	struct wz_run *r = ud;
 
 	(void)input;
-	if (button == 0)
-		wz_run_start(w, r, true);
-	else
+	if (button == 0) {
+		if (r->before_apply == NULL || r->before_apply(w, r))
+			wz_run_start(w, r, true);
+	} else
 		wz_message(w, false, "%s", _("Nothing was changed."));
 }
 
@@ -360,7 +406,9 @@ void wz_run_confirm_apply(struct wizard *w, struct wz_run *r)
 {
 	struct wz_dialog *d = wz_dialog_push(w, DLG_CONFIRM, _("Apply these changes?"), confirm_answer, r);
 
-	wz_dialog_line(d, "%s", _("These hosts will change:"));
+	for (size_t i = 0; i < r->confirm_head.n; i++)
+		wz_dialog_line(d, "%s", r->confirm_head.items[i]);
+	wz_dialog_line(d, "%s", r->n_changes ? _("These hosts will change:") : _("No host's files change."));
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		const struct wz_run_host *h = &r->hosts[i];
 

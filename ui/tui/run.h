@@ -45,9 +45,28 @@ struct wz_run {
 	size_t scroll;		/* detail scroll */
 	bool diffs;		/* show diffs in the detail pane */
 	unsigned gen;		/* w->gen it was made for */
+
+	/* For a membership change (the Members screen); zero for the install
+	 * screens. */
+	bool prune_members;
+	const struct strlist *prune_only;
+	const struct host *leaving;
+	size_t n_leaving;
+	struct strlist confirm_head;	/* first lines of the confirmation */
+	/* The engine's membership events, forwarded. */
+	void (*cluster_read)(struct wizard *w, const struct live_cluster *l);
+	void (*cluster_change)(struct wizard *w, const char *what, const char *removed, bool failed);
+	void (*join_phase)(struct wizard *w, const char *member, enum engine_join_phase p);
+	/* Yes to the confirmation: false keeps it from applying (it said why). */
+	bool (*before_apply)(struct wizard *w, struct wz_run *r);
+	/* A plan or apply pass ended (state and message set). */
+	void (*finished)(struct wizard *w, struct wz_run *r);
 };
 
+/* steps_csv "" runs every step. */
 void wz_run_init(struct wz_run *r, const char *steps_csv);
+/* The steps of the next pass (a run at rest). */
+void wz_run_set_steps(struct wz_run *r, const char *steps_csv);
 void wz_run_reset(struct wz_run *r);
 /* A step screen's enter: (re)initialise for the current cluster and start
  * the read-only check when nothing was checked yet. */

@@ -57,7 +57,7 @@ struct screen_ops {
 
 struct wz_run;
 
-extern const struct screen_ops screen_welcome, screen_hosts, screen_connect,
+extern const struct screen_ops screen_welcome, screen_hosts, screen_connect, screen_members,
 	screen_prereq, screen_runtime, screen_certs, screen_deploy, screen_health,
 	screen_kubernetes, screen_summary;
 
@@ -145,6 +145,8 @@ void wz_set_language(struct wizard *w, const char *lang);
 void wz_recap_add(struct wizard *w, const char *host, enum host_result r);
 /* Draw the log pane's newest lines in rows [top, top+rows). */
 void wz_draw_log(struct wizard *w, int top, int rows);
+/* Word-wrap lines to width display columns (a word wider is cut). */
+void wz_wrap_lines(const struct strlist *in, int width, struct strlist *out);
 void wz_draw_lines(const struct strlist *l, size_t scroll, int top, int rows, int x, int width);
 
 #endif

@@ -27,7 +27,7 @@
 #define LOG_KEEP 500
 
 static const struct screen_ops *const screen_list[] = {
-	&screen_welcome, &screen_hosts, &screen_connect, &screen_prereq, &screen_runtime,
+	&screen_welcome, &screen_hosts, &screen_connect, &screen_members, &screen_prereq, &screen_runtime,
 	&screen_certs, &screen_deploy, &screen_health, &screen_kubernetes, &screen_summary,
 };
 
@@ -303,7 +303,7 @@ static size_t utf8_len(const char *s)
 /* Word-wrap lines to width display columns: a dialog shows every word of
  * its message (a changed host key's two fingerprints and the known_hosts
  * line are at the end of a long one). Words wider than a line are cut. */
-static void wrap_lines(const struct strlist *in, int width, struct strlist *out)
+void wz_wrap_lines(const struct strlist *in, int width, struct strlist *out)
 {
 	for (size_t i = 0; i < in->n; i++) {
 		const char *p = in->items[i];
@@ -367,7 +367,7 @@ static void dialog_draw(struct wizard *w)
 	int body, h, y, x, by;
 	bool text = d->kind == DLG_INPUT || d->kind == DLG_SECRET;
 
-	wrap_lines(&d->lines, inner, &shown_lines);
+	wz_wrap_lines(&d->lines, inner, &shown_lines);
 	d->shown_lines = shown_lines.n;
 	if (d->scroll >= shown_lines.n && shown_lines.n > 0)
 		d->scroll = shown_lines.n - 1;
