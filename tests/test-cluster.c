@@ -491,7 +491,60 @@ static void test_member_edits(void **state)
 	cluster_free(&c);
 }
 
+/* backup: defaults, the values read and written back, the refusals. */
+static void test_backup_block(void **state)
+{
+	static const char head[] = "apiVersion: etcdwiz/v1\nkind: Cluster\nname: b\n"
+				   "members:\n- name: etcd-1\n  address: 10.0.0.1\n";
+	struct cluster c, back;
+	struct diag_list d;
+	struct wiz_error err;
+	char *yaml, *out = NULL;
+	size_t len;
+
+	(void)state;
+	diag_list_init(&d, "b");
+	assert_int_equal(cluster_load_string("b", head, strlen(head), &c, &d), WIZ_ERR_OK);
+	assert_null(c.backup.schedule);
+	assert_int_equal(c.backup.keep, 5);
+	assert_string_equal(c.backup.dir, "/var/lib/etcd-backups");
+	assert_int_equal(cluster_emit(&c, &out, &len, &err), WIZ_ERR_OK);
+	assert_null(strstr(out, "backup:"));	/* defaults are not written */
+	free(out);
+	cluster_free(&c);
+	diag_list_free(&d);
+
+	yaml = xasprintf("%sbackup:\n  schedule: \"*-*-* 00,12:00:00\"\n  keep: 2\n  dir: /srv/etcd-snapshots\n", head);
+	diag_list_init(&d, "b");
+	assert_int_equal(cluster_load_string("b", yaml, strlen(yaml), &c, &d), WIZ_ERR_OK);
+	assert_string_equal(c.backup.schedule, "*-*-* 00,12:00:00");
+	assert_int_equal(c.backup.keep, 2);
+	assert_int_equal(cluster_emit(&c, &out, &len, &err), WIZ_ERR_OK);
+	diag_list_free(&d);
+	diag_list_init(&d, "back");
+	assert_int_equal(cluster_load_string("back", out, len, &back, &d), WIZ_ERR_OK);
+	assert_string_equal(back.backup.schedule, c.backup.schedule);
+	assert_int_equal(back.backup.keep, 2);
+	assert_string_equal(back.backup.dir, "/srv/etcd-snapshots");
+	free(out);
+	free(yaml);
+	cluster_free(&c);
+	cluster_free(&back);
+	diag_list_free(&d);
+
+	yaml = xasprintf("%sbackup:\n  schedule: \"daily; rm -rf /\"\n  keep: 0\n  dir: /var/lib/etcd/snap\n", head);
+	diag_list_init(&d, "b");
+	assert_int_not_equal(cluster_load_string("b", yaml, strlen(yaml), &c, &d), WIZ_ERR_OK);
+	assert_true(has_diag(&d, DIAG_ERROR, 9, 9, "backup.keep must be a number from 1 to 1000"));
+	assert_true(has_diag(&d, DIAG_ERROR, 8, 13, "is not a systemd calendar expression"));
+	assert_true(has_diag(&d, DIAG_ERROR, 10, 8, "is inside etcd.dataDir"));
+	free(yaml);
+	cluster_free(&c);
+	diag_list_free(&d);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test(test_load_seed_example),
+	       cmocka_unit_test(test_backup_block),
 	       cmocka_unit_test(test_member_edits),
 	       cmocka_unit_test(test_validate_port_range),
 	       cmocka_unit_test(test_kvfile_roundtrip),

@@ -965,6 +965,67 @@ static void test_host_check(void **state)
 	free(short_pem);
 }
 
+/* The scheduled snapshots' part of the host check: the timer's next two
+ * runs (systemd-analyze calendar, TZ=UTC) make the period; a newest
+ * snapshot older than twice that raises BackupTooOld. */
+static void test_host_backups(void **state)
+{
+	time_t now = time(NULL);
+	char next[64], next2[64], *out;
+	struct tm tm;
+	struct health_host h;
+	struct health_cluster c;
+	struct health_observation o = { .t_ms = 1000, .latency_ms = NAN };
+	struct health_eval e;
+	time_t t1 = now + 1800, t2 = now + 1800 + 3600;
+
+	(void)state;
+	gmtime_r(&t1, &tm);
+	strftime(next, sizeof next, "%a %Y-%m-%d %H:%M:%S UTC", &tm);
+	gmtime_r(&t2, &tm);
+	strftime(next2, sizeof next2, "%a %Y-%m-%d %H:%M:%S UTC", &tm);
+	/* hourly; the newest 3 h old: too old */
+	out = xasprintf("kubelet active\nbackuptimer\nbackupnext %s\nbackupnext2 %s\nbackup %lld 4\n", next, next2,
+			(long long)(now - 3 * 3600));
+	health_host_parse(out, strlen(out), &h);
+	assert_true(h.backup_timer);
+	assert_int_equal(h.backup_next2 - h.backup_next, 3600);
+	assert_int_equal(h.backup_count, 4);
+	health_cluster_init(&c);
+	health_cluster_add(&c, "m1", "https://10.0.0.1:2379");
+	o.host = &h;
+	o.error = "connection refused";
+	health_member_update(&c.members[0], &o);
+	health_evaluate(&c, 1000, &e);
+	assert_true(has_alert(&e, "BackupTooOld", "m1"));
+	for (size_t i = 0; i < e.n_alerts; i++)
+		if (strcmp(e.alerts[i].name, "BackupTooOld") == 0)
+			assert_non_null(strstr(e.alerts[i].summary, "3.0 h old, more than twice its schedule's 60 min"));
+	health_eval_free(&e);
+	health_cluster_free(&c);
+	free(out);
+
+	/* 90 minutes old: within twice the hour, no alert. */
+	out = xasprintf("backuptimer\nbackupnext %s\nbackupnext2 %s\nbackup %lld 1\n", next, next2,
+			(long long)(now - 90 * 60));
+	health_host_parse(out, strlen(out), &h);
+	health_cluster_init(&c);
+	health_cluster_add(&c, "m1", "https://10.0.0.1:2379");
+	o.host = &h;
+	health_member_update(&c.members[0], &o);
+	health_evaluate(&c, 1000, &e);
+	assert_false(has_alert(&e, "BackupTooOld", "m1"));
+	health_eval_free(&e);
+	health_cluster_free(&c);
+	free(out);
+
+	/* No timer: nothing about snapshots; a malformed line is ignored. */
+	parse_str("backup x y\nbackupnext never\n", &h);
+	assert_false(h.backup_timer);
+	assert_int_equal(h.backup_newest, 0);
+	assert_int_equal(h.backup_next, 0);
+}
+
 static void test_text_format(void **state)
 {
 	char buf[64], *text = NULL;
@@ -1277,6 +1338,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_status),
 	       cmocka_unit_test(test_alarm_alerts_and_json),
 	       cmocka_unit_test(test_json_string),
 	       cmocka_unit_test(test_host_check),
+	       cmocka_unit_test(test_host_backups),
 	       cmocka_unit_test(test_host_pod_status),
 	       cmocka_unit_test(test_text_format),
 	       cmocka_unit_test(test_unknown_members),

@@ -324,6 +324,7 @@ struct rig {
 	char *body;
 	bool chunked;
 	struct wiz_error err;
+	void *user;		/* a test's own state */
 };
 
 static void rig_init(struct rig *r, bool tls, const char *cert, const char *key,
@@ -551,6 +552,78 @@ static void test_plain_trickle_until_close(void **state)
 	rig_free(&r);
 }
 
+/* A streamed answer: a 200's chunks go to the sink one by one (the body
+ * stays empty), over a trickling stream; a 503's body is kept as usual;
+ * a sink that says stop ends the request with an error. */
+struct streamed {
+	char got[4096];
+	size_t len, calls;
+	size_t stop_after;	/* 0: never */
+};
+
+static bool on_body(const char *data, size_t len, void *ud)
+{
+	struct rig *r = ud;
+	struct streamed *s = r->user;
+
+	assert_true(s->len + len < sizeof s->got);
+	memcpy(s->got + s->len, data, len);
+	s->len += len;
+	s->calls++;
+	return s->stop_after == 0 || s->calls < s->stop_after;
+}
+
+static void rig_run_stream(struct rig *r, const char *path)
+{
+	int before = r->done;
+
+	assert_int_equal(http_conn_request_stream(r->conn, "POST", path, "{}", on_body, on_done, r), WIZ_ERR_OK);
+	for (int round = 0; round < 20000 && r->done == before; round++) {
+		server_step(&r->srv);
+		http_conn_progress(r->conn);
+	}
+	assert_int_equal(r->done, before + 1);
+}
+
+static void test_streamed_body(void **state)
+{
+	static const char *responses[] = {
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"b\r\n{\"a\":\"one\"}\r\n1\r\n\n\r\nc\r\n{\"b\":\"two\"}\n\r\n0\r\n\r\n",
+		"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 14\r\n\r\n{\"code\":14}   ",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n1\r\ny\r\n1\r\nz\r\n0\r\n\r\n",
+		NULL,
+	};
+	struct rig r;
+	struct streamed s = { 0 };
+
+	(void)state;
+	rig_init(&r, true, pf.cert, pf.key, "etcd01", responses);
+	r.user = &s;
+	r.end.trickle = 7;
+	rig_run_stream(&r, "/v3/maintenance/snapshot");
+	assert_int_equal(r.rc, WIZ_ERR_OK);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "");
+	assert_int_equal(s.calls, 3);
+	assert_int_equal(s.len, strlen("{\"a\":\"one\"}\n{\"b\":\"two\"}\n"));
+	assert_memory_equal(s.got, "{\"a\":\"one\"}\n{\"b\":\"two\"}\n", s.len);
+	assert_int_equal(http_conn_state(r.conn), HTTP_IDLE);
+
+	s.len = s.calls = 0;
+	rig_run_stream(&r, "/v3/maintenance/snapshot");
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.body, "{\"code\":14}   ");
+	assert_int_equal(s.calls, 0);
+
+	s.stop_after = 2;
+	rig_run_stream(&r, "/v3/maintenance/snapshot");
+	assert_int_not_equal(r.rc, WIZ_ERR_OK);
+	assert_non_null(strstr(r.err.msg, "the receiver stopped reading"));
+	assert_int_equal(s.calls, 2);
+	rig_free(&r);
+}
+
 static void test_broken_responses(void **state)
 {
 	static const char *bad_chunk[] = {
@@ -709,6 +782,7 @@ static void test_creds_errors(void **state)
 }
 
 WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_get_post_keepalive_chunked, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_streamed_body, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_refused_client_certificate, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_wrong_server_name, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_plain_trickle_until_close, setup, teardown),

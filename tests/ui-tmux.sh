@@ -83,7 +83,7 @@ step_screen() {
 members_read() {
 	local i s new running
 	new=$(T 'Its members are set on the Hosts screen; the next screens install it.')
-	running=$(T 'As etcd lists them (asked %s). a adds a member, d removes the selected one, r moves it to a new host.' | sed 's/ (.*//')
+	running=$(T 'As etcd lists them (asked %s). a adds a member, d removes the selected one, r moves it to a new host.' | sed 's/%s.*//')
 	wait_screen 30 "$(title 4)" || return 1
 	for i in $(seq 120); do
 		s=$(screen)

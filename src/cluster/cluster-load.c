@@ -190,6 +190,22 @@ static void handle_port(struct loader *ld, yaml_node_t *node, void *base,
 	*(int *)field_ptr(base, f) = (int)v;
 }
 
+static void handle_count(struct loader *ld, yaml_node_t *node, void *base,
+			 const struct schema_field *f, const char *path)
+{
+	const char *s = scalar(node);
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < 1 || v > 1000) {
+		error_at(ld, node, path, _("%s must be a number from 1 to 1000, not \"%s\""), path, s);
+		return;
+	}
+	*(unsigned *)field_ptr(base, f) = (unsigned)v;
+}
+
 static void handle_duration(struct loader *ld, yaml_node_t *node, void *base,
 			    const struct schema_field *f, const char *path)
 {
@@ -374,6 +390,13 @@ static const struct schema_field etcd_fields[] = {
 	{ NULL, YAML_NO_NODE, NULL, 0, NULL, NULL, false },
 };
 
+static const struct schema_field backup_fields[] = {
+	{ "schedule", YAML_SCALAR_NODE, handle_string, C_OFF(backup.schedule), NULL, NULL, false },
+	{ "keep", YAML_SCALAR_NODE, handle_count, C_OFF(backup.keep), NULL, NULL, false },
+	{ "dir", YAML_SCALAR_NODE, handle_string, C_OFF(backup.dir), NULL, NULL, false },
+	{ NULL, YAML_NO_NODE, NULL, 0, NULL, NULL, false },
+};
+
 static const struct schema_field runtime_fields[] = {
 	{ "kind", YAML_SCALAR_NODE, handle_string, C_OFF(runtime.kind), NULL, NULL, false },
 	{ "version", YAML_SCALAR_NODE, handle_string, C_OFF(runtime.version), NULL, NULL, false },
@@ -422,6 +445,7 @@ static const struct schema_field cluster_fields[] = {
 	{ "name", YAML_SCALAR_NODE, handle_string, C_OFF(name), NULL, NULL, false },
 	{ "kubernetesVersion", YAML_SCALAR_NODE, handle_string, C_OFF(kubernetes_version), NULL, NULL, false },
 	{ "etcd", YAML_MAPPING_NODE, handle_mapping, 0, etcd_fields, NULL, false },
+	{ "backup", YAML_MAPPING_NODE, handle_mapping, 0, backup_fields, NULL, false },
 	{ "runtime", YAML_MAPPING_NODE, handle_mapping, 0, runtime_fields, NULL, false },
 	{ "repositories", YAML_MAPPING_NODE, handle_mapping, 0, repositories_fields, NULL, false },
 	{ "pki", YAML_MAPPING_NODE, handle_mapping, 0, pki_fields, NULL, false },

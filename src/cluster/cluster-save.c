@@ -219,6 +219,19 @@ static bool emit_cluster(yaml_emitter_t *em, const struct cluster *c)
 		goto err;
 	Y_MAP_CLOSE();
 
+	if (c->backup.schedule != NULL || c->backup.keep != CLUSTER_DEFAULT_BACKUP_KEEP ||
+	    (c->backup.dir != NULL && strcmp(c->backup.dir, CLUSTER_DEFAULT_BACKUP_DIR) != 0)) {
+		char keep[16];
+
+		snprintf(keep, sizeof keep, "%u", c->backup.keep);
+		Y_PLAIN("backup");
+		Y_MAP_OPEN();
+		Y_KV_OPT("schedule", c->backup.schedule);
+		Y_KV_PLAIN("keep", keep);
+		Y_KV_OPT("dir", c->backup.dir);
+		Y_MAP_CLOSE();
+	}
+
 	Y_PLAIN("runtime");
 	Y_MAP_OPEN();
 	Y_KV_OPT("kind", c->runtime.kind);

@@ -67,6 +67,31 @@ static bool has_space(const char *s)
 	return false;
 }
 
+/* A systemd calendar expression as far as it can be told here: the
+ * characters systemd.time(7) uses, no quote or shell character (it goes
+ * into a unit file); the host's systemd reads the rest. */
+static bool is_calendar(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 120)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && strchr(" *,:./~-+", *s) == NULL)
+			return false;
+	return true;
+}
+
+/* dir is base or under it. */
+static bool path_within(const char *dir, const char *base)
+{
+	size_t n = strlen(base);
+
+	while (n > 1 && base[n - 1] == '/')
+		n--;
+	return strncmp(dir, base, n) == 0 && (dir[n] == '\0' || dir[n] == '/');
+}
+
 /* An OpenSSH-style "SHA256:" + 43 characters of unpadded base64. */
 static bool is_sha256_fingerprint(const char *s)
 {
@@ -229,6 +254,16 @@ void cluster_validate(const struct cluster *c, struct diag_list *diags)
 	if (c->etcd.data_dir == NULL || c->etcd.data_dir[0] != '/')
 		ERR("etcd.dataDir", _("etcd.dataDir: \"%s\" must be an absolute path"),
 		    c->etcd.data_dir ? c->etcd.data_dir : "");
+	if (c->backup.schedule != NULL && !is_calendar(c->backup.schedule))
+		ERR("backup.schedule", _("backup.schedule: \"%s\" is not a systemd calendar expression such as \"daily\" or \"*-*-* 00,12:00:00\" (see systemd.time(7))"),
+		    c->backup.schedule);
+	if (c->backup.dir == NULL || c->backup.dir[0] != '/' || strstr(c->backup.dir, "/../") != NULL ||
+	    has_space(c->backup.dir))
+		ERR("backup.dir", _("backup.dir: \"%s\" must be an absolute path without spaces"),
+		    c->backup.dir ? c->backup.dir : "");
+	else if (c->etcd.data_dir != NULL && path_within(c->backup.dir, c->etcd.data_dir))
+		ERR("backup.dir", _("backup.dir: \"%s\" is inside etcd.dataDir (%s): a restore moves that aside; keep snapshots outside it"),
+		    c->backup.dir, c->etcd.data_dir);
 	if (c->etcd.cluster_token != NULL && has_space(c->etcd.cluster_token))
 		ERR("etcd.clusterToken", _("etcd.clusterToken must not contain spaces"));
 	if (c->etcd.etcdctl_binary != NULL && c->etcd.etcdctl_binary[0] == '\0')

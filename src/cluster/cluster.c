@@ -39,6 +39,8 @@ void cluster_init(struct cluster *c, const char *name)
 	c->kubernetes_version = xstrdup("1.33");
 	c->etcd.version = xstrdup("3.5.21");
 	c->etcd.data_dir = xstrdup("/var/lib/etcd");
+	c->backup.keep = CLUSTER_DEFAULT_BACKUP_KEEP;
+	c->backup.dir = xstrdup(CLUSTER_DEFAULT_BACKUP_DIR);
 	c->runtime.kind = xstrdup("cri-o");
 	c->runtime.install = true;
 	c->pki.algorithm = PKI_ALG_RSA_2048;
@@ -81,6 +83,8 @@ void cluster_free(struct cluster *c)
 	free(c->etcd.version);
 	free(c->etcd.image);
 	free(c->etcd.data_dir);
+	free(c->backup.schedule);
+	free(c->backup.dir);
 	free(c->etcd.cluster_token);
 	free(c->etcd.etcdctl_binary);
 	kvlist_free(&c->etcd.extra_args);

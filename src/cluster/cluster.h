@@ -90,6 +90,14 @@ struct cluster {
 		char *crio;
 	} repositories;
 
+	/* Scheduled snapshots on every member (a systemd timer); none when
+	 * schedule is NULL. */
+	struct {
+		char *schedule;	/* systemd OnCalendar ("daily", "*-*-* 00,12:00:00") */
+		unsigned keep;	/* newest snapshots kept on each member */
+		char *dir;	/* on each member, outside the data directory */
+	} backup;
+
 	struct {
 		enum pki_algorithm algorithm;
 		uint64_t ca_validity;	/* seconds */
@@ -135,6 +143,9 @@ enum wiz_err cluster_save(const struct cluster *c, const char *path,
 			  struct wiz_error *err);
 enum wiz_err cluster_emit(const struct cluster *c, char **out, size_t *len,
 			  struct wiz_error *err);
+
+#define CLUSTER_DEFAULT_BACKUP_KEEP 5
+#define CLUSTER_DEFAULT_BACKUP_DIR "/var/lib/etcd-backups"
 
 /* ssh.user and ssh.port when neither the host nor the cluster says. */
 #define CLUSTER_DEFAULT_SSH_USER "root"

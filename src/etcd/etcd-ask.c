@@ -42,6 +42,9 @@ struct etcd_ask {
 	int call_status;
 	char *call_resp;
 	size_t call_len;
+	/* etcd_call_stream: where a 200's body goes. */
+	http_body_fn stream_fn;
+	void *stream_ud;
 };
 
 static void ask_free(struct etcd_ask *a)
@@ -194,6 +197,18 @@ static void on_http(struct http_conn *c, enum wiz_err rc, const struct http_resp
 	send_next(a);
 }
 
+/* A streamed answer's next bytes: the bound is on silence, not on the
+ * whole answer (a snapshot takes as long as it takes). */
+static bool on_body(const char *data, size_t len, void *ud)
+{
+	struct etcd_ask *a = ud;
+
+	if (a->finished)
+		return false;
+	loop_timer_arm_in(a->timer, a->o.timeout_ms);
+	return a->stream_fn(data, len, a->stream_ud);
+}
+
 static void send_next(struct etcd_ask *a)
 {
 	static const char *const paths[] = { "/health", "/v3/cluster/member/list",
@@ -201,7 +216,9 @@ static void send_next(struct etcd_ask *a)
 	enum wiz_err rc;
 
 	if (a->call_cb != NULL) {
-		rc = http_conn_request(a->http, "POST", a->call_path, a->call_body, on_http, a);
+		rc = a->stream_fn != NULL
+			     ? http_conn_request_stream(a->http, "POST", a->call_path, a->call_body, on_body, on_http, a)
+			     : http_conn_request(a->http, "POST", a->call_path, a->call_body, on_http, a);
 		if (rc != WIZ_ERR_OK)
 			finish(a, WIZ_ERR_OK, "%s", wiz_err_name(rc));
 		return;
@@ -289,6 +306,20 @@ struct etcd_ask *etcd_call(const struct etcd_ask_opts *o, const char *path, cons
 	a->call_cb = cb;
 	a->call_path = xstrdup(path);
 	a->call_body = xstrdup(body ? body : "{}");
+	a->ud = ud;
+	return ask_start(a, o);
+}
+
+struct etcd_ask *etcd_call_stream(const struct etcd_ask_opts *o, const char *path, const char *body,
+				  http_body_fn on_data, etcd_call_fn cb, void *ud)
+{
+	struct etcd_ask *a = xcalloc(1, sizeof *a);
+
+	a->call_cb = cb;
+	a->call_path = xstrdup(path);
+	a->call_body = xstrdup(body ? body : "{}");
+	a->stream_fn = on_data;
+	a->stream_ud = ud;
 	a->ud = ud;
 	return ask_start(a, o);
 }

@@ -64,6 +64,12 @@ typedef void (*etcd_call_fn)(enum wiz_err code, int status, const char *body, si
 			     const char *msg, void *ud);
 struct etcd_ask *etcd_call(const struct etcd_ask_opts *o, const char *path, const char *body,
 			   etcd_call_fn cb, void *ud);
+/* The same for a large answer (a snapshot): a 200's body goes to on_data
+ * as it comes (the callback's body is then empty), and timeout_ms bounds
+ * each silence instead of the whole call; on_data returning false ends
+ * the call. Any other status comes to the callback with its body. */
+struct etcd_ask *etcd_call_stream(const struct etcd_ask_opts *o, const char *path, const char *body,
+				  http_body_fn on_data, etcd_call_fn cb, void *ud);
 /* The callback will not run. */
 void etcd_ask_cancel(struct etcd_ask *a);
 

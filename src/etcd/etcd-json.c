@@ -383,6 +383,65 @@ enum wiz_err etcd_json_parse_error(const char *buf, size_t len, struct etcd_erro
 	return rc;
 }
 
+static const struct json_field snapshot_result_fields[] = {
+	{ "remaining_bytes", F_U64, offsetof(struct etcd_snapshot_line, remaining_bytes) },
+	{ "blob", F_STR, offsetof(struct etcd_snapshot_line, blob) },
+	{ NULL, F_U64, 0 },
+};
+
+enum wiz_err etcd_json_parse_snapshot_line(const char *buf, size_t len,
+					   struct etcd_snapshot_line *out,
+					   struct wiz_error *err)
+{
+	static const char what[] = "/v3/maintenance/snapshot";
+	static const struct json_field error_fields[] = {
+		{ "code", F_U64, offsetof(struct etcd_error_raw, code) },
+		{ "grpc_code", F_U64, offsetof(struct etcd_error_raw, code) },
+		{ "message", F_STR, offsetof(struct etcd_error_raw, message) },
+		{ "error", F_STR, offsetof(struct etcd_error_raw, error) },
+		{ NULL, F_U64, 0 },
+	};
+	struct etcd_error_raw raw = { 0 };
+	struct json_ctx c;
+	yaml_node_t *root = NULL, *n;
+	enum wiz_err rc;
+
+	memset(out, 0, sizeof *out);
+	if (len > ETCD_SNAPSHOT_LINE_MAX) {
+		rc = wiz_error_set(err, WIZ_ERR_PARSE, _("%s: a line of %zu bytes is too long"), what, len);
+		goto out;
+	}
+	rc = load(&c, what, buf, len, err, &root);
+	if (rc != WIZ_ERR_OK)
+		goto out;
+	if ((n = lookup(&c, root, "result")) != NULL) {
+		rc = n->type == YAML_MAPPING_NODE ? walk(&c, n, snapshot_result_fields, out)
+						  : bad(&c, "result", _("an object"));
+	} else if ((n = lookup(&c, root, "error")) != NULL) {
+		out->is_error = true;
+		rc = n->type == YAML_MAPPING_NODE ? walk(&c, n, error_fields, &raw)
+						  : bad(&c, "error", _("an object"));
+	} else {
+		rc = wiz_error_set(err, WIZ_ERR_PARSE, _("%s: a line with neither result nor error"), what);
+	}
+	yaml_document_delete(&c.doc);
+out:
+	if (out->blob == NULL)
+		out->blob = xstrdup("");
+	out->error.code = raw.code <= 64 ? (int)raw.code : -1;
+	out->error.message = xstrdup(raw.message && raw.message[0] ? raw.message : raw.error ? raw.error : "");
+	free(raw.message);
+	free(raw.error);
+	return rc;
+}
+
+void etcd_snapshot_line_free(struct etcd_snapshot_line *l)
+{
+	free(l->blob);
+	etcd_error_free(&l->error);
+	memset(l, 0, sizeof *l);
+}
+
 /* The alarm is an enum name in JSON ("NOSPACE"); NONE is omitted. */
 struct alarm_raw {
 	uint64_t member_id;

@@ -144,6 +144,23 @@ void etcd_status_free(struct etcd_status *s);
 void etcd_member_list_free(struct etcd_member_list *l);
 void etcd_member_add_free(struct etcd_member_add *a);
 void etcd_error_free(struct etcd_error *e);
+
+/* One line of POST /v3/maintenance/snapshot's stream:
+ * {"result":{"remaining_bytes":"N","blob":"<base64>"}} (both omitted when
+ * zero or empty), or {"error":{"message":...}} when etcd stopped. */
+struct etcd_snapshot_line {
+	uint64_t remaining_bytes;
+	char *blob;			/* base64; "" when absent */
+	bool is_error;
+	struct etcd_error error;	/* when is_error */
+};
+/* A line may be a little over ETCD_SNAPSHOT_LINE_MAX (a 32 KiB blob in
+ * base64 is 43.7 KB); longer is refused. */
+#define ETCD_SNAPSHOT_LINE_MAX (256 * 1024)
+enum wiz_err etcd_json_parse_snapshot_line(const char *buf, size_t len,
+					   struct etcd_snapshot_line *out,
+					   struct wiz_error *err);
+void etcd_snapshot_line_free(struct etcd_snapshot_line *l);
 void etcd_alarm_list_free(struct etcd_alarm_list *l);
 void etcd_version_free(struct etcd_version *v);
 void etcd_health_free(struct etcd_health *h);

@@ -219,6 +219,9 @@ struct http_conn {
 	size_t chunk_pos;		/* next chunk-size line in in */
 	struct buf body;
 	bool chunk_done;
+	/* http_conn_request_stream: a 200's body goes here as it comes. */
+	http_body_fn on_body;
+	void *body_ud;
 };
 
 static void buf_append(struct buf *b, const void *data, size_t len)
@@ -412,9 +415,8 @@ void http_conn_abort(struct http_conn *c, enum wiz_err code, const char *msg)
 		really_free(c);
 }
 
-enum wiz_err http_conn_request(struct http_conn *c, const char *method,
-			       const char *path, const char *body,
-			       http_done_fn cb, void *ud)
+static enum wiz_err request(struct http_conn *c, const char *method, const char *path,
+			    const char *body, http_body_fn on_body, http_done_fn cb, void *ud)
 {
 	char head[1024];
 	int n;
@@ -444,11 +446,25 @@ enum wiz_err http_conn_request(struct http_conn *c, const char *method,
 	c->pending = true;
 	c->cb = cb;
 	c->ud = ud;
+	c->on_body = on_body;
+	c->body_ud = ud;
 	if (c->state == HTTP_IDLE)
 		set_state(c, HTTP_SENDING);
 	if (!c->in_progress)
 		http_conn_progress(c);
 	return WIZ_ERR_OK;
+}
+
+enum wiz_err http_conn_request(struct http_conn *c, const char *method, const char *path,
+			       const char *body, http_done_fn cb, void *ud)
+{
+	return request(c, method, path, body, NULL, cb, ud);
+}
+
+enum wiz_err http_conn_request_stream(struct http_conn *c, const char *method, const char *path,
+				      const char *body, http_body_fn on_body, http_done_fn cb, void *ud)
+{
+	return request(c, method, path, body, on_body, cb, ud);
 }
 
 static void start_response(struct http_conn *c)
@@ -552,6 +568,13 @@ static int parse_headers(struct http_conn *c, const char **why)
 	return 1;
 }
 
+/* A streamed request's 200 hands its body to on_body; any other status
+ * keeps it in r->body (etcd's error JSON). */
+static bool streaming(const struct http_conn *c)
+{
+	return c->on_body != NULL && c->status == 200;
+}
+
 /* Decode what is complete of a chunked body. 1 done, 0 more, -1 error. */
 static int parse_chunks(struct http_conn *c, const char **why)
 {
@@ -575,8 +598,12 @@ static int parse_chunks(struct http_conn *c, const char **why)
 			*why = _("malformed chunk size");
 			return -1;
 		}
-		if (size > c->max_body || c->body.len + size > c->max_body) {
+		if (!streaming(c) && (size > c->max_body || c->body.len + size > c->max_body)) {
 			*why = _("response body too large");
+			return -1;
+		}
+		if (streaming(c) && size > HTTP_STREAM_MAX_CHUNK) {
+			*why = _("response chunk too large");
 			return -1;
 		}
 		if (size == 0) {
@@ -589,6 +616,19 @@ static int parse_chunks(struct http_conn *c, const char **why)
 		if (eol[2 + size] != '\r' || eol[3 + size] != '\n') {
 			*why = _("malformed chunk");
 			return -1;
+		}
+		if (streaming(c)) {
+			if (!c->on_body(eol + 2, (size_t)size, c->body_ud)) {
+				*why = _("the receiver stopped reading");
+				return -1;
+			}
+			/* Consumed: keep only the headers and what follows. */
+			c->chunk_pos = (size_t)(eol + 2 + size + 2 - c->in.data);
+			memmove(c->in.data + c->hdr_end, c->in.data + c->chunk_pos, c->in.len - c->chunk_pos);
+			c->in.len = c->hdr_end + (c->in.len - c->chunk_pos);
+			c->in.data[c->in.len] = '\0';
+			c->chunk_pos = c->hdr_end;
+			continue;
 		}
 		buf_append(&c->body, eol + 2, (size_t)size);
 		c->chunk_pos = (size_t)(eol + 2 + size + 2 - c->in.data);

@@ -93,6 +93,16 @@ struct http_conn *http_conn_new(const struct http_conn_opts *o);
 enum wiz_err http_conn_request(struct http_conn *c, const char *method,
 			       const char *path, const char *body,
 			       http_done_fn cb, void *ud);
+/* The same, for a large answer (a snapshot): when the status is 200 and
+ * the body is chunked, each chunk goes to on_body as it arrives (the
+ * answer's r->body is then empty, and max_body does not apply); returning
+ * false ends the request with an error. Any other status or body framing
+ * is kept in r->body as for http_conn_request. ud is passed to both. */
+typedef bool (*http_body_fn)(const char *data, size_t len, void *ud);
+#define HTTP_STREAM_MAX_CHUNK (16u * 1024 * 1024)
+enum wiz_err http_conn_request_stream(struct http_conn *c, const char *method, const char *path,
+				      const char *body, http_body_fn on_body, http_done_fn cb,
+				      void *ud);
 /* Run until the stream would block. */
 void http_conn_progress(struct http_conn *c);
 /* Give up: the outstanding request (if any) completes with code; the

@@ -459,9 +459,10 @@ static void chan_send(struct poll_chan *ch)
 
 /* ---- the host check ------------------------------------------------------------ */
 
-static char *host_check_cmd(const char *data_dir)
+static char *host_check_cmd(const char *data_dir, const char *backup_dir)
 {
 	char *q = sh_quote(data_dir);
+	char *bq = sh_quote(backup_dir ? backup_dir : "");
 	/* One command, plain POSIX tools; its output is read by
 	 * health_host_parse(). crictl is there on a real node, the process
 	 * check covers the lab's stand-in and hosts without crictl. */
@@ -477,10 +478,19 @@ static char *host_check_cmd(const char *data_dir)
 		"for f in /run/kubelet-standin/status/kube-system_etcd*_etcd; do "
 		"[ -f \"$f\" ] && sed 's/^/podstatus /' \"$f\"; break; done; "
 		"for f in /etc/kubernetes/pki/etcd/*.crt /etc/kubernetes/pki/apiserver-etcd-client.crt; do "
-		"[ -r \"$f\" ] && printf 'cert %%s\\n' \"$f\" && cat \"$f\"; done; true",
-		q);
+		"[ -r \"$f\" ] && printf 'cert %%s\\n' \"$f\" && cat \"$f\"; done; "
+		/* Scheduled snapshots: the timer's next two runs (their
+		 * distance is the period) and the newest snapshot. */
+		"t=/etc/systemd/system/etcdwiz-backup.timer; d=%s; "
+		"if [ -n \"$d\" ] && [ -f \"$t\" ]; then echo backuptimer; "
+		"TZ=UTC systemd-analyze calendar --iterations=2 \"$(sed -n 's/^OnCalendar=//p' \"$t\")\" 2>/dev/null | "
+		"sed -n 's/^ *Next elapse: /backupnext /p; s/^ *Iter\\. #2: /backupnext2 /p'; "
+		"set -- $(ls -1t \"$d\"/*.db 2>/dev/null); "
+		"[ $# -gt 0 ] && printf 'backup %%s %%s\\n' \"$(stat -c %%Y \"$1\")\" \"$#\"; fi; true",
+		q, bq);
 
 	free(q);
+	free(bq);
 	return cmd;
 }
 
@@ -732,7 +742,7 @@ static void member_refresh(struct loop_timer *t, void *ud)
 	}
 	if (!p->o.direct && m->session != NULL &&
 	    (m->host_checked == 0 || now - m->host_checked >= HEALTH_POLL_HOST_CHECK_MS)) {
-		char *cmd = host_check_cmd(p->o.data_dir ? p->o.data_dir : "/var/lib/etcd");
+		char *cmd = host_check_cmd(p->o.data_dir ? p->o.data_dir : "/var/lib/etcd", p->o.backup_dir);
 		struct ssh_exec_opts eo = {
 			.as_root = true,
 			.timeout_ms = p->o.timeout_ms,

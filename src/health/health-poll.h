@@ -66,6 +66,7 @@ struct health_poll_opts {
 	unsigned interval_ms;		/* 0 = HEALTH_POLL_INTERVAL_MS */
 	unsigned timeout_ms;		/* per member refresh; 0 = max(interval, 2 s) */
 	const char *data_dir;		/* for the free-space check; NULL = /var/lib/etcd */
+	const char *backup_dir;		/* backup.dir: the newest scheduled snapshot; NULL = none */
 	int metrics_port;		/* on the member's loopback; 0 = 2381, -1 = none */
 	/* Runs after every member refresh (the view redraws). */
 	health_poll_updated_fn updated;

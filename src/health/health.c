@@ -201,6 +201,25 @@ void health_host_parse(const char *out, size_t len, struct health_host *h)
 				h->pod_last_exit = small_int(eq + 1);
 			else if (strncmp(kv, "ready=", 6) == 0)
 				h->pod_ready = strcmp(eq + 1, "true") == 0 ? 1 : strcmp(eq + 1, "false") == 0 ? 0 : -1;
+		} else if (strcmp(line, "backuptimer") == 0) {
+			h->backup_timer = true;
+		} else if (strncmp(line, "backupnext ", 11) == 0 || strncmp(line, "backupnext2 ", 12) == 0) {
+			/* systemd-analyze calendar with TZ=UTC: "Thu 2026-12-03 00:00:00 UTC". */
+			bool second = line[10] == '2';
+			struct tm tm = { 0 };
+			const char *rest = strptime(line + (second ? 12 : 11), "%a %Y-%m-%d %H:%M:%S", &tm);
+
+			if (rest != NULL)
+				*(second ? &h->backup_next2 : &h->backup_next) = (int64_t)timegm(&tm);
+		} else if (strncmp(line, "backup ", 7) == 0) {
+			char *e1, *e2;
+			long long t = strtoll(line + 7, &e1, 10);
+			long count = strtol(e1, &e2, 10);
+
+			if (e1 != line + 7 && e2 != e1 && *e2 == '\0' && t > 0 && count > 0) {
+				h->backup_newest = t;
+				h->backup_count = count > 100000 ? 100000 : (int)count;
+			}
 		} else if (strncmp(line, "cert ", 5) == 0) {
 			/* The PEM runs to its END line. */
 			static const char endmark[] = "-----END CERTIFICATE-----";
@@ -494,6 +513,19 @@ static const char *member_label(const struct health_member *m)
 	return m->name[0] ? m->name : m->endpoint;
 }
 
+/* "45 s", "12 min", "3.5 h", "2.0 d". */
+static void span_text(int64_t s, char *buf, size_t len)
+{
+	if (s < 120)
+		snprintf(buf, len, _("%lld s"), (long long)s);
+	else if (s < 2 * 3600)
+		snprintf(buf, len, _("%lld min"), (long long)(s / 60));
+	else if (s < 2 * 86400)
+		snprintf(buf, len, _("%.1f h"), (double)s / 3600.0);
+	else
+		snprintf(buf, len, _("%.1f d"), (double)s / 86400.0);
+}
+
 /* From the SSH check of the host: these matter even when etcd is down
  * (an expired certificate or a stopped kubelet is often why). */
 static void host_alerts(struct health_eval *e, const struct health_member *m)
@@ -516,6 +548,19 @@ static void host_alerts(struct health_eval *e, const struct health_member *m)
 		add_alert(e, "DataDirLowSpace", SEVERITY_WARNING, who,
 			  xasprintf(_("member %s: only %.1f%% free under the data directory"), who,
 				    100.0 * h->disk_avail / h->disk_total));
+	if (h->backup_timer) {
+		int64_t period = h->backup_next2 - h->backup_next, now = (int64_t)time(NULL);
+
+		if (period > 0 && h->backup_newest != 0 && now - h->backup_newest > 2 * period) {
+			char age[32], every[32];
+
+			span_text(now - h->backup_newest, age, sizeof age);
+			span_text(period, every, sizeof every);
+			add_alert(e, "BackupTooOld", SEVERITY_WARNING, who,
+				  xasprintf(_("member %s: its newest scheduled snapshot is %s old, more than twice its schedule's %s; see 'journalctl -u etcdwiz-backup' there"),
+					    who, age, every));
+		}
+	}
 	if (h->kubelet[0] && strcmp(h->kubelet, "active") != 0)
 		add_alert(e, "KubeletNotActive", SEVERITY_CRITICAL, who,
 			  xasprintf(_("member %s: kubelet is %s, so nothing restarts etcd"), who,
@@ -940,6 +985,14 @@ static void json_member(FILE *f, const struct health_member *m, enum health_role
 		if (m->host.cert_expiry != 0) {
 			json_kv_num(f, &hfirst, "cert_expiry_unix", (double)m->host.cert_expiry);
 			json_kv_str(f, &hfirst, "cert_expiry_file", m->host.cert_file);
+		}
+		if (m->host.backup_timer) {
+			json_kv_num(f, &hfirst, "snapshots_kept", m->host.backup_count);
+			if (m->host.backup_newest != 0)
+				json_kv_num(f, &hfirst, "newest_snapshot_unix", (double)m->host.backup_newest);
+			if (m->host.backup_next2 > m->host.backup_next)
+				json_kv_num(f, &hfirst, "snapshot_period_seconds",
+					    (double)(m->host.backup_next2 - m->host.backup_next));
 		}
 		fputc('}', f);
 	}

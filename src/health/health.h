@@ -112,6 +112,13 @@ struct health_host {
 	int pod_ready;			/* 1, 0, -1 = unknown */
 	int64_t cert_expiry;		/* earliest notAfter (Unix time); 0 = none read */
 	char cert_file[128];		/* the file that expires first */
+	/* Scheduled snapshots (backup.schedule): the timer is installed; its
+	 * next two runs as systemd computes them (the period between them);
+	 * the newest snapshot's time (0 = none) and how many are kept. */
+	bool backup_timer;
+	int64_t backup_next, backup_next2;
+	int64_t backup_newest;
+	int backup_count;
 };
 
 /* etcdwiz's own host alerts (the mixin has none for these). */

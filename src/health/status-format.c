@@ -53,6 +53,22 @@ void fmt_left(double s, char *buf, size_t len)
 		snprintf(buf, len, "%.0fm", ceil(s / 60));
 }
 
+const char *status_backup_text(const struct health_host *h, int64_t now, char *buf, size_t len)
+{
+	char age[32];
+
+	if (!h->backup_timer)
+		snprintf(buf, len, "%s", "");
+	else if (h->backup_newest == 0)
+		snprintf(buf, len, "%s", _("no scheduled snapshot yet"));
+	else {
+		fmt_left((double)(now - h->backup_newest), age, sizeof age);
+		snprintf(buf, len, P_("newest snapshot %s ago, %d kept", "newest snapshot %s ago, %d kept",
+				      (unsigned long)h->backup_count), age, h->backup_count);
+	}
+	return buf;
+}
+
 const char *status_member_name(const struct health_cluster *c, const struct health_member *m)
 {
 	if (m->have_status && c->have_member_list && strstr(m->endpoint, m->name) != NULL)
@@ -263,6 +279,11 @@ void status_print_table(FILE *f, const char *cluster_name, const struct health_c
 		fprintf(f, _("  %s: kubelet %s, etcd %s, %s free under the data directory, first certificate expiry in %s\n"),
 			status_member_name(c, m), m->host.kubelet[0] ? m->host.kubelet : "?",
 			health_pod_text(&m->host, pod, sizeof pod), avail, left);
+		if (m->host.backup_timer) {
+			char snap[96];
+
+			fprintf(f, "    %s\n", status_backup_text(&m->host, (int64_t)now, snap, sizeof snap));
+		}
 	}
 	if (e->n_alerts > 0) {
 		fprintf(f, _("Alerts:\n"));

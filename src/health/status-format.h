@@ -17,6 +17,9 @@ void fmt_bytes(double v, char *buf, size_t len);
 void fmt_ms(double ms, char *buf, size_t len);
 /* "12d", "5h", "30m": a coarse time left; "expired" when <= 0. */
 void fmt_left(double seconds, char *buf, size_t len);
+/* The host's scheduled snapshots in a few words ("newest snapshot 5m ago,
+ * 3 kept", "no scheduled snapshot yet"); "" when it has no timer. */
+const char *status_backup_text(const struct health_host *h, int64_t now, char *buf, size_t len);
 
 /* The name the cluster knows a member by (its member-list name when the
  * record was named after the endpoint). */

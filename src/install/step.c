@@ -12,13 +12,13 @@
 
 extern const struct step step_preflight, step_swap, step_modules, step_sysctl,
 	step_packages, step_kubelet, step_certificates, step_manifest,
-	step_etcdctl, step_verify, step_kubernetes;
+	step_etcdctl, step_backups, step_verify, step_kubernetes;
 
 /* In the seed's order. */
 const struct step *const step_table[] = {
 	&step_preflight, &step_swap, &step_modules, &step_sysctl, &step_packages,
 	&step_kubelet, &step_certificates, &step_manifest, &step_etcdctl,
-	&step_verify, &step_kubernetes, NULL,
+	&step_backups, &step_verify, &step_kubernetes, NULL,
 };
 
 const struct step *step_find(const char *name)

@@ -286,6 +286,7 @@ static int run(struct status_run *r)
 	o.interval_ms = (unsigned)(r->interval_s * 1000.0);
 	o.timeout_ms = r->timeout_s > 0 ? (unsigned)(r->timeout_s * 1000.0) : r->once ? 5000 : 0;
 	o.data_dir = r->have_cluster ? r->c.etcd.data_dir : NULL;
+	o.backup_dir = r->have_cluster ? r->c.backup.dir : NULL;
 	o.metrics_port = r->metrics_port;
 	if (!r->once && !tty) {
 		o.updated = watch_updated;

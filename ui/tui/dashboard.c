@@ -352,6 +352,12 @@ static int draw_hosts(const struct health_cluster *c, int y, int x, int h, int w
 			  _("%-12s kubelet %-9s etcd %-12s %s free  certificates expire in %s"),
 			  status_member_name(c, m), m->host.kubelet[0] ? m->host.kubelet : "?",
 			  health_pod_text(&m->host, pod, sizeof pod), avail, left);
+		if (m->host.backup_timer && rows < h) {
+			char snap[96];
+
+			term_putf(y + rows++, x + 15, w - 15, m->host.backup_newest ? TERM_DIM : TERM_WARN, "%s",
+				  status_backup_text(&m->host, (int64_t)now, snap, sizeof snap));
+		}
 	}
 	return rows == 1 ? 0 : rows;
 }
@@ -412,6 +418,11 @@ static void draw_detail(struct dashboard *d, const struct health_eval *e, int y,
 		     m->host.kubelet[0] ? m->host.kubelet : "?", health_pod_text(&m->host, pod, sizeof pod), a, b);
 		LINE(_("first certificate to expire: %s in %s"),
 		     m->host.cert_file[0] ? cert_short_name(m->host.cert_file) : "-", left);
+		if (m->host.backup_timer) {
+			char snap[96];
+
+			LINE("%s", status_backup_text(&m->host, (int64_t)time(NULL), snap, sizeof snap));
+		}
 	}
 	if (m->error)
 		LINE(_("last error: %s"), m->error);

@@ -10,7 +10,7 @@
 #include "ui/tui/run.h"
 
 static struct wz_run run;
-WZ_RUN_SCREEN_CALLBACKS(run, "manifest,etcdctl,verify")
+WZ_RUN_SCREEN_CALLBACKS(run, "manifest,etcdctl,backups,verify")
 
 static void draw(struct wizard *w, int top, int rows)
 {

@@ -89,6 +89,7 @@ static void start(struct wizard *w)
 	o.ssh = w->ssh;
 	o.creds = hs.creds;
 	o.data_dir = w->c.etcd.data_dir;
+	o.backup_dir = w->c.backup.dir;
 	o.updated = updated;
 	hs.poll = health_poll_new(&o, &hs.hc);
 	health_poll_add_cluster(hs.poll, &w->c, false, false, &w->accepted);

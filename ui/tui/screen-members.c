@@ -600,6 +600,20 @@ static const char *change_text(const struct row *r)
 	}
 }
 
+/* One row of the table, each cell at its column, cut by display width
+ * (a translated word may be wide characters). */
+static void cells(int y, int cols, enum term_role role, const char *const text[6])
+{
+	static const int at[] = { 1, 14, 31, 41, 50, 65 };
+
+	for (int i = 0; i < 6; i++) {
+		int width = i < 5 ? at[i + 1] - at[i] - 1 : cols - at[i] - 1;
+
+		if (width > 0 && at[i] < cols)
+			term_put(y, at[i], width, role, text[i]);
+	}
+}
+
 static void draw(struct wizard *w, int top, int rows)
 {
 	int y = top, cols = term_cols(), table;
@@ -620,8 +634,8 @@ static void draw(struct wizard *w, int top, int rows)
 	}
 	term_putf(y++, 1, cols - 2, TERM_DIM, _("As etcd lists them (asked %s). a adds a member, d removes the selected one, r moves it to a new host."),
 		  M.listed_by ? M.listed_by : "");
-	term_putf(y++, 1, cols - 2, TERM_HEADING, "%-12s %-16s %-9s %-8s %-14s %s", _("Member"), "ID", _("Role"),
-		  _("Version"), _("Change"), _("Health"));
+	cells(y++, cols, TERM_HEADING, (const char *const[]){ _("Member"), "ID", _("Role"), _("Version"), _("Change"),
+							    _("Health") });
 	table = (int)M.n_rows;
 	if (table > rows / 2 - 2)
 		table = rows / 2 - 2;
@@ -632,9 +646,9 @@ static void draw(struct wizard *w, int top, int rows)
 
 		health_text(r, health, sizeof health);
 		term_fill(y, 0, cols, sel ? TERM_SELECTED : TERM_NORMAL);
-		term_putf(y++, 1, cols - 2, role, "%-12.12s %-16s %-9.9s %-8.8s %-14.14s %s",
-			  r->name[0] ? r->name : "-", r->id ? member_hex_id(id, r->id) : "-", role_text(r),
-			  r->version[0] ? r->version : "-", change_text(r), health);
+		cells(y++, cols, role, (const char *const[]){ r->name[0] ? r->name : "-", r->id ? member_hex_id(id, r->id) : "-",
+							      role_text(r), r->version[0] ? r->version : "-",
+							      change_text(r), health });
 	}
 	y++;
 	if (!show_run) {

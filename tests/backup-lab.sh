@@ -1,0 +1,101 @@
+#!/bin/bash
+# Backups on the lab with real etcd (the kubelet stand-in is the only
+# pretend part), checked with clients we did not write (Debian's etcdctl,
+# etcdutl from the etcd release, sha256sum):
+#   1000 keys written; `backup` streams a snapshot from a healthy voter
+#   through the gateway: its SHA-256 matches the sidecar, etcdutl reads it
+#   (revision and keys); --member of a stopped member is refused; a backup
+#   killed half-way leaves no file; list and prune --keep 1;
+#   backup.schedule with keep 1: the timer's service started by hand twice
+#   leaves one snapshot per member; `status` shows it, and raises
+#   BackupTooOld once the newest is older than twice the schedule.
+. "${TOP_SRCDIR:-.}/tests/tap.sh"
+
+command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
+. "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
+export XDG_DATA_HOME="$TAP_TMP/xdg"
+
+tap_plan 19
+tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
+
+"$ETCDWIZ" lab up -n 3 -q >"$TAP_TMP/up" 2>&1
+tap_is "lab up -n 3" 0 $?
+FILE="$TAP_TMP/cluster.yaml"
+cp "$LAB/cluster.yaml" "$FILE"
+"$ETCDWIZ" apply --yes -f "$FILE" >"$TAP_TMP/apply" 2>&1
+tap_is "apply makes the 3-member cluster" 0 $?
+ETCDCTL=$(etcdctl35_path)
+ETCDUTL=$(dirname "$ETCDCTL")/etcdutl
+BACKUPS="$XDG_DATA_HOME/etcdwiz/lab/backups"
+ctl() { lab_etcdctl "$ETCDCTL" "$@"; }
+
+# 1000 keys, and a few large values so that a snapshot takes a while.
+for i in $(seq 1000); do ctl put "/keys/$i" "v$i" >/dev/null 2>&1 || echo "# put /keys/$i failed"; done
+tap_is "1000 keys written" 1000 "$(ctl get /keys/ --prefix --keys-only 2>/dev/null | grep -c '^/keys/')"
+head -c 900000 /dev/urandom | base64 -w0 >"$TAP_TMP/big"
+for i in $(seq 40); do ctl put "/big/$i" <"$TAP_TMP/big" >/dev/null 2>&1; done
+
+"$ETCDWIZ" backup -f "$FILE" >"$TAP_TMP/backup" 2>&1
+tap_is "backup exits 0" 0 $?
+SNAP=$(ls "$BACKUPS"/*.db 2>/dev/null | head -n 1)
+META="$SNAP.meta"
+tap_is "... one snapshot and its sidecar, 0600 in a 0700 directory" "600 600 700" \
+	"$(stat -c %a "$SNAP" "$META" "$BACKUPS" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+tap_is "... sha256sum of the file is the sidecar's" "$(sed -n 's/^sha256: //p' "$META")" \
+	"$(sha256sum "$SNAP" | cut -d' ' -f1)"
+"$ETCDUTL" snapshot status "$SNAP" -w json >"$TAP_TMP/status.json" 2>"$TAP_TMP/status.err"
+tap_is "... etcdutl snapshot status reads it at the sidecar's revision" \
+	"$(sed -n 's/^revision: "\(.*\)"$/\1/p' "$META")" \
+	"$(sed -n 's/.*"revision":\([0-9]*\).*/\1/p' "$TAP_TMP/status.json")"
+tap_check "... with more than the 1000 keys in it" \
+	test "$(sed -n 's/.*"totalKey":\([0-9]*\).*/\1/p' "$TAP_TMP/status.json")" -gt 1000
+tap_grep "... from a healthy voter, said by name" '^Taking a snapshot from etcd-[123] \(198\.51\.100\.1[123]\)' "$TAP_TMP/backup"
+
+# --member of a member whose etcd is stopped: refused, nothing written.
+break_etcd 198.51.100.13
+"$ETCDWIZ" backup -f "$FILE" --member etcd-3 >"$TAP_TMP/member3" 2>&1
+rc=$?
+mend_etcd 198.51.100.13
+tap_is "backup --member etcd-3 with its etcd stopped: exit 1" 1 $rc
+tap_grep "... says why and what to do" 'etcd-3 cannot give the snapshot: .*; leave out --member' "$TAP_TMP/member3"
+tap_is "... and wrote nothing" 1 "$(ls "$BACKUPS" | grep -c '\.db$')"
+
+# Killed half-way (its snapshot file open in the backups directory): no file.
+"$ETCDWIZ" backup -q -f "$FILE" >/dev/null 2>&1 &
+pid=$!
+for i in $(seq 200); do
+	ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "$BACKUPS" && break
+	sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+tap_is "a backup killed while it streams leaves no file in the store" "1 0" \
+	"$(ls "$BACKUPS" | grep -c '\.db$') $(ls -a "$BACKUPS" | grep -c 'part\|#')"
+
+sleep 1 # a new name (its time to the second)
+"$ETCDWIZ" backup -q -f "$FILE" >/dev/null 2>&1
+"$ETCDWIZ" backup list -f "$FILE" >"$TAP_TMP/list" 2>&1
+tap_is "backup list: both snapshots, newest first, each with member, revision and version" 2 \
+	"$(grep -cE '^[0-9-]+ [0-9:]+ +etcd-[123] +[0-9]+ +3\.5\.[0-9]+ ' "$TAP_TMP/list")"
+newest=$(ls -t "$BACKUPS"/*.db | head -n 1)
+"$ETCDWIZ" backup prune --keep 1 -f "$FILE" >"$TAP_TMP/prune" 2>&1
+tap_is "backup prune --keep 1 keeps the newest (and its sidecar) only" "$newest $newest.meta" \
+	"$(ls "$BACKUPS"/* | tr '\n' ' ' | sed 's/ $//')"
+
+# Scheduled: keep 1, the service started by hand twice.
+printf 'backup:\n  schedule: hourly\n  keep: 1\n' >>"$FILE"
+"$ETCDWIZ" apply --yes -f "$FILE" >"$TAP_TMP/apply-backup" 2>&1
+tap_is "apply with backup.schedule installs the timer on every member" 3 \
+	"$(for a in 11 12 13; do lab_ssh "198.51.100.$a" systemctl is-active etcdwiz-backup.timer; done | grep -c '^active$')"
+for a in 11 12 13; do
+	lab_ssh "198.51.100.$a" 'systemctl start etcdwiz-backup.service; sleep 1; systemctl start etcdwiz-backup.service' \
+		>/dev/null 2>&1
+done
+tap_is "... its service run twice with keep 1: one snapshot on each member" "1 1 1" \
+	"$(for a in 11 12 13; do lab_ssh "198.51.100.$a" 'ls /var/lib/etcd-backups/*.db | wc -l'; done | tr '\n' ' ' | sed 's/ $//')"
+lab_ssh 198.51.100.11 'touch -d "-3 hours" /var/lib/etcd-backups/*.db'
+"$ETCDWIZ" status --once -f "$FILE" >"$TAP_TMP/status" 2>&1
+tap_grep "status shows each member's newest snapshot" '^    newest snapshot [0-9]+m ago, 1 kept' "$TAP_TMP/status"
+tap_grep "... and BackupTooOld for the one 3 h old on an hourly schedule" \
+	'BackupTooOld: member etcd-1: its newest scheduled snapshot is 3\.0 h old, more than twice its schedule.s 60 min' \
+	"$TAP_TMP/status"
