@@ -15,7 +15,7 @@ command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install 
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 export XDG_DATA_HOME="$TAP_TMP/xdg"
 
-tap_plan 39
+tap_plan 40
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 tap_on_exit "touch '$TAP_TMP/stop-writer'"
 
@@ -62,6 +62,8 @@ tap_is "... etcd lists etcd-1, etcd-2, etcd-3, all started voters" "etcd-1 etcd-
 tap_is "... joined one at a time: added, promoted, then the next" \
 	"etcd-2 added etcd-2 promoted etcd-3 added etcd-3 promoted" \
 	"$(grep -oE 'join: etcd-[0-9] (added|promoted)' "$(journal)" | awk '{print $2, $3}' | tr '\n' ' ' | sed 's/ $//')"
+tap_grep "... a snapshot was taken first, into the local backups" \
+	"^Snapshot before the membership change: $XDG_DATA_HOME/etcdwiz/lab/backups/lab-[0-9-]*-etcd-1\\.db " "$TAP_TMP/grow13"
 tap_grep "... the joining member's manifest says state existing" '--initial-cluster-state=existing' \
 	<(lab_ssh 198.51.100.13 cat /etc/kubernetes/manifests/etcd.yaml)
 tap_is "... the 100 keys read back" 100 "$(keys_back)"

@@ -8,14 +8,20 @@
 #   killed half-way leaves no file; list and prune --keep 1;
 #   backup.schedule with keep 1: the timer's service started by hand twice
 #   leaves one snapshot per member; `status` shows it, and raises
-#   BackupTooOld once the newest is older than twice the schedule.
+#   BackupTooOld once the newest is older than twice the schedule;
+#   restore: refused on a healthy cluster (nothing changed) and for a
+#   snapshot with one byte flipped (before any host changes); two of three
+#   members' data wiped and etcd stopped there (quorum lost), then restore:
+#   three healthy members, a new cluster ID, the 1000 keys back and the
+#   write made after the snapshot gone; a restore killed half-way goes on
+#   when run again.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 export XDG_DATA_HOME="$TAP_TMP/xdg"
 
-tap_plan 19
+tap_plan 35
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 
 "$ETCDWIZ" lab up -n 3 -q >"$TAP_TMP/up" 2>&1
@@ -99,3 +105,60 @@ tap_grep "status shows each member's newest snapshot" '^    newest snapshot [0-9
 tap_grep "... and BackupTooOld for the one 3 h old on an hourly schedule" \
 	'BackupTooOld: member etcd-1: its newest scheduled snapshot is 3\.0 h old, more than twice its schedule.s 60 min' \
 	"$TAP_TMP/status"
+
+# ---- restore ----
+lab_ssh 198.51.100.11 'systemctl disable --now etcdwiz-backup.timer' >/dev/null 2>&1
+SNAP=$(ls -t "$BACKUPS"/*.db | head -n 1)
+ctl put /after-the-snapshot x >/dev/null 2>&1
+cluster_id() { ctl endpoint status -w json 2>/dev/null | grep -o '"cluster_id":[0-9]*' | sort -u | tr '\n' ' '; }
+before_id=$(cluster_id)
+unchanged() { # etcd-1's manifest in place, nothing uploaded there
+	lab_ssh 198.51.100.11 'test -f /etc/kubernetes/manifests/etcd.yaml && ! test -e /var/lib/etcdwiz-restore'
+}
+"$ETCDWIZ" restore "$SNAP" -f "$FILE" --yes >"$TAP_TMP/restore-healthy" 2>&1
+tap_is "restore on a healthy cluster without --force: exit 1" 1 $?
+tap_grep "... says it still has quorum and what --force loses" 'still has quorum .*loses every write made since; nothing was changed \(give --force' \
+	"$TAP_TMP/restore-healthy"
+tap_check "... and nothing changed on the hosts" unchanged
+
+cp "$SNAP" "$TAP_TMP/flipped.db"
+printf '\377' | dd of="$TAP_TMP/flipped.db" bs=1 seek=5000 conv=notrunc status=none
+for a in 12 13; do
+	lab_ssh "198.51.100.$a" 'mv /etc/kubernetes/manifests/etcd.yaml /root/etcd.yaml.gone; i=0;
+		while pgrep -x etcd >/dev/null && [ $i -lt 60 ]; do sleep 0.5; i=$((i+1)); done; rm -rf /var/lib/etcd/member' >/dev/null 2>&1
+done
+tap_check "two members' data wiped and etcd stopped there: quorum is lost" \
+	sh -c "! ETCDCTL_API=3 timeout 20 '$ETCDCTL' --cacert '$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1/etcd/ca.crt' --cert '$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1/etcd/healthcheck-client.crt' --key '$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1/etcd/healthcheck-client.key' --endpoints https://198.51.100.11:2379 --command-timeout=5s put /x y >/dev/null 2>&1"
+"$ETCDWIZ" restore "$TAP_TMP/flipped.db" -f "$FILE" --yes >"$TAP_TMP/restore-flipped" 2>&1
+tap_is "restore of a snapshot with one byte flipped: exit 1" 1 $?
+tap_grep "... it is damaged, said before anything changes" 'flipped\.db is damaged: its trailing SHA-256 does not match' "$TAP_TMP/restore-flipped"
+tap_check "... and etcd-1 is untouched" unchanged
+
+"$ETCDWIZ" restore "$SNAP" -f "$FILE" --yes >"$TAP_TMP/restore" 2>&1
+rc=$?
+tap_is "restore from the backup: exit 0" 0 $rc
+[ $rc -eq 0 ] || tail -15 "$TAP_TMP/restore" | sed 's/^/# /'
+tap_is "... three healthy members (Debian's etcdctl)" 3 "$(ctl endpoint health 2>&1 | grep -c 'is healthy')"
+after_id=$(cluster_id)
+tap_check "... a new cluster ID ($before_id -> $after_id)" test -n "$after_id" -a "$after_id" != "$before_id"
+tap_is "... the 1000 keys are back" 1000 "$(ctl get /keys/ --prefix --keys-only 2>/dev/null | grep -c '^/keys/')"
+tap_is "... the write made after the snapshot is not" 0 "$(ctl get /after-the-snapshot --print-value-only 2>/dev/null | grep -c x)"
+tap_check "... the old data directory is kept, moved aside with a date" \
+	lab_ssh 198.51.100.11 'ls -d /var/lib/etcd.restore-2* && ! test -e /var/lib/etcdwiz-restore'
+
+# Killed half-way: run again, it goes on.
+"$ETCDWIZ" restore "$SNAP" -f "$FILE" --yes --force >"$TAP_TMP/restore-killed" 2>&1 &
+pid=$!
+for i in $(seq 600); do
+	grep -q 'Restoring every member' "$TAP_TMP/restore-killed" && break
+	sleep 0.1
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+"$ETCDWIZ" restore "$SNAP" -f "$FILE" --yes >"$TAP_TMP/restore-again" 2>&1
+rc=$?
+tap_is "a restore killed half-way, run again (no --force needed): exit 0" 0 $rc
+[ $rc -eq 0 ] || tail -15 "$TAP_TMP/restore-again" | sed 's/^/# /'
+tap_grep "... it said it goes on where each host stopped" 'was begun already: it goes on where each host stopped' "$TAP_TMP/restore-again"
+tap_is "... three healthy members with the 1000 keys" "3 1000" \
+	"$(ctl endpoint health 2>&1 | grep -c 'is healthy') $(ctl get /keys/ --prefix --keys-only 2>/dev/null | grep -c '^/keys/')"

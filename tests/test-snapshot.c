@@ -8,10 +8,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/fsutil.h"
 #include "base/xmalloc.h"
 #include "etcd/etcd-snapshot.h"
+#include "install/restore.h"
 
 #define CAPTURE_SHA256 "1c70dda66bae7f3ab536ab24c309fbf11c60850f0d77d39d97e39ff2c03203fa"
 
@@ -147,4 +149,55 @@ static void test_refusals(void **state)
 	free(data);
 }
 
-WIZ_UNIT_TESTS(cmocka_unit_test(test_capture_decodes), cmocka_unit_test(test_refusals))
+/* restore's own check of a snapshot file: the capture decoded into a
+ * file passes; one byte changed, or cut short, it is refused. */
+static bool to_file(const void *data, size_t len, void *ud)
+{
+	return fwrite(data, 1, len, ud) == len;
+}
+
+static void test_restore_check(void **state)
+{
+	char dir[] = "/tmp/etcdwiz-snap-XXXXXX", *path, *data;
+	struct etcd_snapshot_decoder *d;
+	struct etcd_snapshot_info info;
+	struct restore_snapshot snap;
+	struct wiz_error err;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/s.db", dir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	d = etcd_snapshot_decoder_new(to_file, f);
+	data = capture(&len);
+	assert_int_equal(etcd_snapshot_feed(d, data, len, &err), WIZ_ERR_OK);
+	assert_int_equal(etcd_snapshot_finish(d, &info, &err), WIZ_ERR_OK);
+	etcd_snapshot_decoder_free(d);
+	free(data);
+	fclose(f);
+	assert_int_equal(restore_check_snapshot(path, &snap, &err), WIZ_ERR_OK);
+	assert_int_equal(snap.size, 90144);
+	assert_string_equal(snap.sha256, CAPTURE_SHA256);
+	assert_int_equal(snap.revision, 0);	/* no sidecar */
+
+	f = fopen(path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 5000, SEEK_SET), 0);
+	assert_int_equal(fputc(0x5a, f), 0x5a);
+	fclose(f);
+	assert_int_equal(restore_check_snapshot(path, &snap, &err), WIZ_ERR_CRYPTO);
+	assert_non_null(strstr(err.msg, "is damaged: its trailing SHA-256 does not match"));
+	assert_int_equal(truncate(path, 4096), 0);
+	assert_int_equal(restore_check_snapshot(path, &snap, &err), WIZ_ERR_PARSE);
+	assert_non_null(strstr(err.msg, "is not an etcd snapshot"));
+	assert_int_equal(restore_check_snapshot("/nonexistent/s.db", &snap, &err), WIZ_ERR_IO);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
+WIZ_UNIT_TESTS(cmocka_unit_test(test_capture_decodes), cmocka_unit_test(test_refusals),
+	       cmocka_unit_test(test_restore_check))

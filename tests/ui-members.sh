@@ -14,7 +14,7 @@ command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
-tap_plan 22
+tap_plan 24
 export XDG_DATA_HOME="$TAP_TMP/xdg" XDG_STATE_HOME="$TAP_TMP/state"
 SOCK="etcdwiz-members-$$"
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
@@ -175,6 +175,9 @@ tap_is "... etcd lists the 3 again" "etcd-1@198.51.100.11 etcd-2@198.51.100.12 e
 
 touch "$TAP_TMP/stop-writer"
 wait "$WRITER"
+tap_is "each change took a snapshot first, into the local backups (3 there)" 3 \
+	"$(ls "$XDG_DATA_HOME"/etcdwiz/lab/backups/*.db 2>/dev/null | wc -l)"
+tap_grep "... and the Done line names it" 'The snapshot taken first: .*/backups/lab-' <(joined "$TAP_TMP/add.done")
 tap_is "the writer saw no failed write through the three changes ($(wc -l <"$TAP_TMP/w-ok") written)" 0 \
 	"$(wc -l <"$TAP_TMP/w-fail")"
 [ -s "$TAP_TMP/w-errors" ] && head -5 "$TAP_TMP/w-errors" | sed 's/^/# /'

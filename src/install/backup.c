@@ -60,11 +60,17 @@ struct try_member {
 };
 
 struct take {
-	const struct backup_opts *o;
-	struct backup_record *rec;
-	struct wiz_error *err;
+	struct backup_opts opts;	/* a copy; what it points to is the caller's */
+	const struct backup_opts *o;	/* &opts */
+	struct backup_record record;
+	struct backup_record *rec;	/* &record */
+	struct wiz_error error;
+	struct wiz_error *err;		/* &error */
 	enum wiz_err rc;
 	bool done;
+	backup_done_fn on_done;
+	void *done_ud;
+	struct loop_timer *deliver;	/* the result goes out from the loop */
 	struct try_member *m;
 	size_t n, waiting;
 	size_t chosen;
@@ -93,12 +99,8 @@ static enum wiz_err stop(struct take *t, enum wiz_err code, const char *fmt, ...
 	va_end(ap);
 	t->rc = code;
 	t->done = true;
+	loop_timer_arm_in(t->deliver, 0);
 	return code;
-}
-
-static bool take_done(void *ud)
-{
-	return ((struct take *)ud)->done;
 }
 
 static void choose(struct take *t);
@@ -197,6 +199,8 @@ static void choose(struct take *t)
 	struct etcd_ask_opts ao = { 0 };
 	size_t pick = t->n;
 
+	if (t->done)
+		return;
 	if (o->member != NULL) {
 		for (size_t i = 0; i < t->n; i++)
 			if (strcmp(o->c->members[i].name, o->member) == 0)
@@ -387,6 +391,7 @@ static void keep(struct take *t)
 	}
 	t->rc = WIZ_ERR_OK;
 	t->done = true;
+	loop_timer_arm_in(t->deliver, 0);
 }
 
 static void on_snapshot(enum wiz_err code, int status, const char *body, size_t len, const char *msg,
@@ -416,8 +421,6 @@ static void on_snapshot(enum wiz_err code, int status, const char *body, size_t 
 	} else {
 		keep(t);
 	}
-	if (t->rc != WIZ_ERR_OK)
-		discard_output(t);
 }
 
 static void start_stream(struct take *t)
@@ -467,52 +470,122 @@ static void start_stream(struct take *t)
 	t->call = etcd_call_stream(&ao, "/v3/maintenance/snapshot", "{}", on_data, on_snapshot, t);
 }
 
+/* Whatever is still in flight is dropped; a file not kept goes. */
+static void take_free(struct take *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->m[i].ask != NULL)
+			etcd_ask_cancel(t->m[i].ask);
+		fleet_forget(t->o->fleet, i, &t->m[i]);
+	}
+	if (t->call != NULL)
+		etcd_ask_cancel(t->call);
+	if (t->fd >= 0)
+		discard_output(t);
+	loop_timer_del(t->deliver);
+	etcd_snapshot_decoder_free(t->dec);
+	backup_record_free(&t->record);
+	free(t->m);
+	free(t->dir);
+	free(t->final);
+	free(t->part);
+	free(t);
+}
+
+static void deliver(struct loop_timer *timer, void *ud)
+{
+	struct take *t = ud;
+
+	(void)timer;
+	if (t->rc != WIZ_ERR_OK && t->fd >= 0)
+		discard_output(t);
+	t->on_done(t->rc, t->rc == WIZ_ERR_OK ? &t->record : NULL, t->rc == WIZ_ERR_OK ? NULL : &t->error,
+		   t->done_ud);
+	take_free(t);
+}
+
+struct backup_op *backup_start(const struct backup_opts *o, backup_done_fn done, void *ud)
+{
+	struct take *t = xcalloc(1, sizeof *t);
+
+	t->opts = *o;
+	t->o = &t->opts;
+	t->rec = &t->record;
+	t->err = &t->error;
+	t->fd = -1;
+	t->rc = WIZ_ERR_OK;
+	t->on_done = done;
+	t->done_ud = ud;
+	t->deliver = loop_timer_add(o->loop, deliver, t);
+	t->record.cluster = xstrdup(o->c->name);
+	t->n = o->c->n_members;
+	t->waiting = t->n;
+	t->m = xcalloc(t->n ? t->n : 1, sizeof *t->m);
+	for (size_t i = 0; i < t->n; i++) {
+		t->m[i].t = t;
+		t->m[i].i = i;
+	}
+	if (t->n == 0)
+		stop(t, WIZ_ERR_USAGE, _("cluster %s has no members"), o->c->name);
+	/* A connect that answers at once may finish the choice: each member
+	 * is counted before any is connected. */
+	for (size_t i = 0; i < t->n && !t->done; i++)
+		fleet_connect(o->fleet, i, on_connected, &t->m[i]);
+	return (struct backup_op *)t;
+}
+
+void backup_cancel(struct backup_op *op)
+{
+	if (op != NULL)
+		take_free((struct take *)op);
+}
+
+/* backup_take's wait. */
+struct take_sync {
+	bool done;
+	enum wiz_err rc;
+	struct backup_record *rec;
+	struct wiz_error *err;
+};
+
+static void take_sync_done(enum wiz_err rc, const struct backup_record *rec, const struct wiz_error *err,
+			   void *ud)
+{
+	struct take_sync *s = ud;
+
+	s->done = true;
+	s->rc = rc;
+	if (rec != NULL) {
+		*s->rec = *rec;
+		s->rec->path = rec->path ? xstrdup(rec->path) : NULL;
+		s->rec->cluster = rec->cluster ? xstrdup(rec->cluster) : NULL;
+		s->rec->member = rec->member ? xstrdup(rec->member) : NULL;
+	}
+	if (err != NULL)
+		*s->err = *err;
+}
+
+static bool take_sync_over(void *ud)
+{
+	return ((struct take_sync *)ud)->done;
+}
+
 enum wiz_err backup_take(const struct backup_opts *o, struct backup_record *rec,
 			 struct wiz_error *err)
 {
-	struct take t;
+	struct take_sync s = { false, WIZ_ERR_OK, rec, err };
+	struct backup_op *op;
 	enum wiz_err lrc;
 
 	memset(rec, 0, sizeof *rec);
-	memset(&t, 0, sizeof t);
-	t.o = o;
-	t.rec = rec;
-	t.err = err;
-	t.fd = -1;
-	t.rc = WIZ_ERR_OK;
-	rec->cluster = xstrdup(o->c->name);
-	t.n = o->c->n_members;
-	t.waiting = t.n;
-	t.m = xcalloc(t.n ? t.n : 1, sizeof *t.m);
-	for (size_t i = 0; i < t.n; i++) {
-		t.m[i].t = &t;
-		t.m[i].i = i;
+	op = backup_start(o, take_sync_done, &s);
+	lrc = loop_run_until(o->loop, take_sync_over, &s, 0);
+	if (!s.done) {
+		backup_cancel(op);
+		return wiz_error_set(err, lrc != WIZ_ERR_OK ? lrc : WIZ_ERR_CANCELLED, "%s",
+				     _("the event loop failed"));
 	}
-	if (t.n == 0)
-		stop(&t, WIZ_ERR_USAGE, _("cluster %s has no members"), o->c->name);
-	for (size_t i = 0; i < t.n && !t.done; i++)
-		fleet_connect(o->fleet, i, on_connected, &t.m[i]);
-	lrc = loop_run_until(o->loop, take_done, &t, 0);
-	if (lrc != WIZ_ERR_OK && !t.done)
-		stop(&t, lrc, "%s", _("the event loop failed"));
-	/* Whatever is still in flight is dropped. */
-	for (size_t i = 0; i < t.n; i++) {
-		if (t.m[i].ask != NULL)
-			etcd_ask_cancel(t.m[i].ask);
-		fleet_forget(o->fleet, i, &t.m[i]);
-	}
-	if (t.call != NULL)
-		etcd_ask_cancel(t.call);
-	if (t.rc != WIZ_ERR_OK && t.fd >= 0)
-		discard_output(&t);
-	if (t.fd >= 0)
-		close(t.fd);
-	etcd_snapshot_decoder_free(t.dec);
-	free(t.m);
-	free(t.dir);
-	free(t.final);
-	free(t.part);
-	return t.rc;
+	return s.rc;
 }
 
 /* ---- the directory ---- */

@@ -56,8 +56,17 @@ struct backup_opts {
 /* $XDG_DATA_HOME/etcdwiz/<cluster>/backups (not made). Caller frees. */
 char *backup_dir(const struct cluster *c);
 
-/* Connects the members, asks each, streams the snapshot (runs the loop
- * until done). On success rec says what was written. */
+/* Connects the members, asks each, streams the snapshot; done runs once,
+ * from the loop, with the record (rc OK) or the error. What o points to
+ * must live until then. backup_cancel stops it (done does not run; a
+ * file not yet kept is dropped). */
+typedef void (*backup_done_fn)(enum wiz_err rc, const struct backup_record *rec,
+			       const struct wiz_error *err, void *ud);
+struct backup_op;
+struct backup_op *backup_start(const struct backup_opts *o, backup_done_fn done, void *ud);
+void backup_cancel(struct backup_op *op);
+/* The same, running the loop until it is done (the CLI). On success rec
+ * says what was written (free it with backup_record_free). */
 enum wiz_err backup_take(const struct backup_opts *o, struct backup_record *rec,
 			 struct wiz_error *err);
 void backup_record_free(struct backup_record *r);

@@ -265,7 +265,8 @@ static const char *health_of(const struct live_member *lm, char *buf, size_t n)
 	return buf;
 }
 
-void membership_print(const struct cluster *c, const struct live_cluster *l, FILE *out)
+void membership_print(const struct cluster *c, const struct live_cluster *l, bool snapshot_first,
+		      FILE *out)
 {
 	char buf[400], id[17];
 
@@ -336,5 +337,22 @@ void membership_print(const struct cluster *c, const struct live_cluster *l, FIL
 			fprintf(out, "  ! %s: %s\n", _("refused"), no);
 		free(no);
 	}
-	fprintf(out, "  %s\n", _("no snapshot is taken before a membership change yet (backups are not built yet)"));
+	if (snapshot_first && membership_changes(c, l) > 0)
+		fprintf(out, "  %s\n", _("a snapshot is taken first, from a healthy voting member, into the local backups (as 'etcdwiz backup' does)"));
+}
+
+size_t membership_changes(const struct cluster *c, const struct live_cluster *l)
+{
+	size_t n = 0;
+
+	if (l == NULL || !l->running)
+		return 0;
+	for (size_t i = 0; i < c->n_members; i++) {
+		enum member_change ch = membership_change(c, l, i, NULL);
+
+		n += ch == MEMBER_ADD || ch == MEMBER_REPLACE || ch == MEMBER_PROMOTE;
+	}
+	for (size_t k = 0; k < l->n; k++)
+		n += membership_leaves(c, l, &l->members[k]) == LEAVE_PRUNE;
+	return n;
 }

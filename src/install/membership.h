@@ -93,7 +93,12 @@ char *membership_refusal(const struct cluster *c, const struct live_cluster *l);
 const char *member_hex_id(char *buf, uint64_t id);
 
 /* The "cluster" section of `plan`: running or not, each member with id
- * and role, and each membership change as its own line. */
-void membership_print(const struct cluster *c, const struct live_cluster *l, FILE *out);
+ * and role, each membership change as its own line, and (snapshot_first)
+ * that a snapshot is taken before them. */
+void membership_print(const struct cluster *c, const struct live_cluster *l, bool snapshot_first,
+		      FILE *out);
+/* Members to add, replace, promote or remove: the changes a snapshot is
+ * taken before (0 when the cluster does not run). */
+size_t membership_changes(const struct cluster *c, const struct live_cluster *l);
 
 #endif

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
 #include "install/apply-support.h"
+#include "install/backup.h"
 #include "install/engine.h"
 #include "install/fleet.h"
 #include "install/membership.h"
@@ -90,7 +92,8 @@ static void sink_cluster(const struct live_cluster *l, void *ud)
 		member_table_print(r, l);
 		return;
 	}
-	membership_print(&r->c, l, r->out);
+	membership_print(&r->c, l, !r->no_snapshot, r->out);
+	r->member_changes = membership_changes(&r->c, l);
 	{
 		char *no = membership_refusal(&r->c, l);
 
@@ -247,6 +250,7 @@ const struct option run_long_opts[] = {
 	{ "kubeadm-init", no_argument, NULL, 'K' },
 	{ "health-timeout", required_argument, NULL, 'T' },
 	{ "prune-members", no_argument, NULL, 'P' },
+	{ "no-snapshot", no_argument, NULL, 'N' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -266,6 +270,7 @@ bool run_option(struct run *r, int c, const char *arg, int *status, bool *stop)
 	case 'v': r->verbose = true; return true;
 	case 'K': r->kubeadm_init = true; return true;
 	case 'P': r->prune_members = true; return true;
+	case 'N': r->no_snapshot = true; return true;
 	case 'T':
 		if (!duration_parse(arg, &secs) || secs == 0 || secs > 24 * 3600) {
 			*status = cmd_usage_error(r->entry, _("--health-timeout: '%s' is not a duration from 1s to 24h (e.g. 90s, 5m)"),
@@ -304,6 +309,8 @@ void run_free(struct run *r)
 	strlist_free(&r->steps);
 	strlist_free(&r->ignore);
 }
+
+static int snapshot_first(struct run *r);
 
 int run_flow(struct run *r, bool apply)
 {
@@ -368,6 +375,8 @@ int run_flow(struct run *r, bool apply)
 		status = EXIT_FAIL;
 		goto out;
 	}
+	if (r->member_changes > 0 && !r->no_snapshot && (status = snapshot_first(r)) != EXIT_OK)
+		goto out;
 	if (r->prepare != NULL && (status = r->prepare(r)) != EXIT_OK)
 		goto out;
 	if (r->steps.n == 0 || strlist_contains(&r->steps, "certificates") ||
@@ -404,6 +413,36 @@ out:
 	free(r->token);
 	r->token = NULL;
 	pki_store_free(&r->store);
+	return status;
+}
+
+/* Before a membership change: a snapshot, as `etcdwiz backup` takes it,
+ * through the run's own sessions. None, no change. */
+static int snapshot_first(struct run *r)
+{
+	struct http_tls_creds *creds = NULL;
+	struct backup_opts o = { 0 };
+	struct backup_record rec;
+	struct wiz_error err = { 0 };
+	int status = EXIT_FAIL;
+
+	memset(&rec, 0, sizeof rec);
+	if (etcd_creds_from_store(&r->store, &creds, &err) == WIZ_ERR_OK) {
+		o.loop = r->loop;
+		o.fleet = r->fleet;
+		o.c = &r->c;
+		o.creds = creds;
+		if (backup_take(&o, &rec, &err) == WIZ_ERR_OK) {
+			fprintf(r->out, _("Snapshot before the membership change: %s (from %s, revision %" PRIu64 ").\n"),
+				rec.path, rec.member, rec.revision);
+			status = EXIT_OK;
+		}
+	}
+	if (status != EXIT_OK)
+		fprintf(stderr, _("%s: no snapshot could be taken before the membership change (%s): nothing was changed; give --no-snapshot to change the cluster without one\n"),
+			PACKAGE, err.msg);
+	backup_record_free(&rec);
+	http_tls_creds_free(creds);
 	return status;
 }
 
@@ -455,7 +494,7 @@ _Static_assert(VERIFY_DEFAULT_TIMEOUT_S == 180, "update --health-timeout's help"
 	"  -l, --limit NAME,...            only these hosts\n" \
 	"  -s, --steps NAME,...            only these steps: preflight, swap, modules, sysctl,\n" \
 	"                                  packages, kubelet, certificates, manifest, etcdctl,\n" \
-	"                                  verify, kubernetes\n" \
+	"                                  backups, verify, kubernetes\n" \
 	"  -i, --ignore-preflight-errors NAME,...\n" \
 	"                                  make these preflight errors warnings ('all' for all)\n" \
 	"  -A, --accept-new-host-keys      trust and save host keys seen for the first time\n" \
@@ -463,7 +502,9 @@ _Static_assert(VERIFY_DEFAULT_TIMEOUT_S == 180, "update --health-timeout's help"
 	"                                  healthy (default 3m; a member whose host is gone ends\n" \
 	"                                  at once); also the bound of a joining member's catch-up\n" \
 	"  -P, --prune-members             remove from etcd the members the file no longer names\n" \
-	"                                  (one at a time, refused when quorum would not hold)\n"
+	"                                  (one at a time, refused when quorum would not hold)\n" \
+	"  -N, --no-snapshot               change the members without a snapshot first (by\n" \
+	"                                  default one is taken into the local backups)\n"
 
 const struct cmd_entry cmd_plan_entry = {
 	.name = "plan",

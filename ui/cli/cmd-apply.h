@@ -22,6 +22,8 @@ struct run {
 	const struct cmd_entry *entry;
 	const char *file;
 	bool yes, verbose, accept_new, kubeadm_init, prune_members;
+	bool no_snapshot;	/* --no-snapshot: membership changes without one */
+	size_t member_changes;	/* the plan's membership changes (a snapshot first) */
 	struct strlist limit, steps, ignore;
 	struct cluster c;
 	struct pki_store store;
@@ -55,9 +57,9 @@ struct run {
 	void *ud;
 };
 
-/* The options both take (-f -y -l -s -i -A -v -K -T -P): true when c was
- * one (*status set on a usage error: then stop with it). */
-#define RUN_SHORT_OPTS "f:yl:s:i:AvKT:P"
+/* The options both take (-f -y -l -s -i -A -v -K -T -P -N): true when c
+ * was one (*status set on a usage error: then stop with it). */
+#define RUN_SHORT_OPTS "f:yl:s:i:AvKT:PN"
 bool run_option(struct run *r, int c, const char *arg, int *status, bool *stop);
 extern const struct option run_long_opts[];
 /* Loads r->file into r->c, printing every problem; false when invalid. */
