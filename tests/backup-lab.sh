@@ -14,20 +14,27 @@
 #   members' data wiped and etcd stopped there (quorum lost), then restore:
 #   three healthy members, a new cluster ID, the 1000 keys back and the
 #   write made after the snapshot gone; a restore killed half-way goes on
-#   when run again.
+#   when run again; and onto another host: etcd-3's host gone, the file
+#   names etcd-4 on a new host instead, and restore installs it and brings
+#   etcd-1, etcd-2 and etcd-4 up with the keys.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 export XDG_DATA_HOME="$TAP_TMP/xdg"
 
-tap_plan 35
+tap_plan 38
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 
-"$ETCDWIZ" lab up -n 3 -q >"$TAP_TMP/up" 2>&1
-tap_is "lab up -n 3" 0 $?
+"$ETCDWIZ" lab up -n 5 -q >"$TAP_TMP/up" 2>&1
+tap_is "lab up -n 5" 0 $?
 FILE="$TAP_TMP/cluster.yaml"
-cp "$LAB/cluster.yaml" "$FILE"
+# members_file NAME...: the lab's file with only these members (every host key stays pinned).
+members_file() {
+	awk -v keep=" $* " '/^members:/ { m = 1; print; next }
+		m && /^- name:/ { on = index(keep, " " $3 " ") > 0 } m && !on { next } { print }' "$LAB/cluster.yaml"
+}
+members_file etcd-1 etcd-2 etcd-3 >"$FILE"
 "$ETCDWIZ" apply --yes -f "$FILE" >"$TAP_TMP/apply" 2>&1
 tap_is "apply makes the 3-member cluster" 0 $?
 ETCDCTL=$(etcdctl35_path)
@@ -162,3 +169,23 @@ tap_is "a restore killed half-way, run again (no --force needed): exit 0" 0 $rc
 tap_grep "... it said it goes on where each host stopped" 'was begun already: it goes on where each host stopped' "$TAP_TMP/restore-again"
 tap_is "... three healthy members with the 1000 keys" "3 1000" \
 	"$(ctl endpoint health 2>&1 | grep -c 'is healthy') $(ctl get /keys/ --prefix --keys-only 2>/dev/null | grep -c '^/keys/')"
+
+# Onto another host: etcd-3's host is gone; the file names etcd-4 (a new,
+# bare host) instead.
+lab_ssh 198.51.100.13 'mv /etc/kubernetes/manifests/etcd.yaml /root/etcd.yaml.gone' >/dev/null 2>&1
+FILE2="$TAP_TMP/cluster-other.yaml"
+members_file etcd-1 etcd-2 etcd-4 >"$FILE2"
+"$ETCDWIZ" restore "$SNAP" -f "$FILE2" --yes --force >"$TAP_TMP/restore-other" 2>&1
+rc=$?
+tap_is "restore onto another host (etcd-4 on a bare host instead of etcd-3): exit 0" 0 $rc
+[ $rc -eq 0 ] || tail -15 "$TAP_TMP/restore-other" | sed 's/^/# /'
+ctl4() {
+	ETCDCTL_API=3 timeout 30 "$ETCDCTL" --cacert "$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1/etcd/ca.crt" \
+		--cert "$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1/etcd/healthcheck-client.crt" \
+		--key "$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1/etcd/healthcheck-client.key" \
+		--endpoints https://198.51.100.11:2379,https://198.51.100.12:2379,https://198.51.100.14:2379 "$@"
+}
+tap_is "... etcd lists etcd-1, etcd-2 and etcd-4, all started" "etcd-1 etcd-2 etcd-4" \
+	"$(ctl4 member list 2>/dev/null | awk -F', ' '$2 == "started" {print $3}' | sort | tr '\n' ' ' | sed 's/ $//')"
+tap_is "... healthy, with the 1000 keys" "3 1000" \
+	"$(ctl4 endpoint health 2>&1 | grep -c 'is healthy') $(ctl4 get /keys/ --prefix --keys-only 2>/dev/null | grep -c '^/keys/')"

@@ -7,14 +7,17 @@
 #   the table: every member with its id, role, version and health;
 #   a adds etcd-4 (its join's phases on its row), r moves it to another
 #   host, d removes it again; u undoes a change not applied (the file and
-#   etcd unchanged).
+#   etcd unchanged); each change takes a snapshot first;
+# then the Backups screen: the snapshots here; b takes one; s sets the
+# schedule (a timer on every member); r restores the cluster from the
+# newest once its name is typed.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
 command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
-tap_plan 24
+tap_plan 29
 export XDG_DATA_HOME="$TAP_TMP/xdg" XDG_STATE_HOME="$TAP_TMP/state"
 SOCK="etcdwiz-members-$$"
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
@@ -46,21 +49,7 @@ for i in $(seq 100); do ctl put "/before/$i" "v$i" >/dev/null 2>&1; done
 lab_writer 6000 ctl &
 WRITER=$!
 
-screen() { tmux -L "$SOCK" capture-pane -p -t wiz 2>/dev/null; }
-keys() { tmux -L "$SOCK" send-keys -t wiz "$@"; }
-# wait_screen SECONDS TEXT: until the screen shows TEXT (fixed string).
-wait_screen() {
-	local limit=$1 i=0
-	while [ "$i" -lt "$limit" ]; do
-		screen | grep -qF -- "$2" && return 0
-		tmux -L "$SOCK" has-session -t wiz 2>/dev/null || return 1
-		sleep 1
-		i=$((i + 1))
-	done
-	echo "# timed out after $limit s waiting for: $2"
-	screen | sed 's/^/# /'
-	return 1
-}
+. "${TOP_SRCDIR:-.}/tests/tmux-lib.sh"
 # change NAME: F3 on a change checked, Yes, and until it is done; the
 # screen during the apply sampled into $TAP_TMP/NAME.during, the end in
 # NAME.done.
@@ -101,14 +90,14 @@ select_row() {
 tmux -L "$SOCK" -f /dev/null new-session -d -s wiz -x 120 -y 36 \
 	"env TERM=xterm-256color LC_ALL=C.UTF-8 ASAN_OPTIONS=log_path=$TAP_TMP/asan UBSAN_OPTIONS=log_path=$TAP_TMP/ubsan XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' ETCDWIZ_LAB_PATH='$ETCDWIZ_LAB_PATH' '$ETCDWIZ' wizard -f '$FILE'; echo WIZARD-EXIT=\$?; sleep 600"
 to_members() {
-	wait_screen 20 "etcdwiz 1/11: Welcome" || return 1
+	wait_screen 20 "etcdwiz 1/12: Welcome" || return 1
 	keys F3
-	wait_screen 30 "etcdwiz 2/11: Hosts" || return 1
+	wait_screen 30 "etcdwiz 2/12: Hosts" || return 1
 	keys F3
-	wait_screen 60 "etcdwiz 3/11: Connect" || return 1
+	wait_screen 60 "etcdwiz 3/12: Connect" || return 1
 	wait_screen 120 "3 of 3 hosts connected." || return 1
 	keys F3
-	wait_screen 30 "etcdwiz 4/11: Members" || return 1
+	wait_screen 30 "etcdwiz 4/12: Members" || return 1
 	wait_screen 60 "a adds, d removes, r replaces; F3 goes on." || return 1
 }
 to_members
@@ -183,6 +172,42 @@ tap_is "the writer saw no failed write through the three changes ($(wc -l <"$TAP
 [ -s "$TAP_TMP/w-errors" ] && head -5 "$TAP_TMP/w-errors" | sed 's/^/# /'
 tap_is "the 100 keys written first read back" 100 \
 	"$(ctl get /before/ --prefix --print-value-only 2>/dev/null | grep -c '^v[0-9]*$')"
+
+# The Backups screen, next: the snapshots here, b, s, r.
+keys F3
+wait_screen 30 "etcdwiz 5/12: Backups" || true
+wait_screen 30 "lab-" >/dev/null
+screen >"$TAP_TMP/backups"
+tap_is "Backups lists the 3 snapshots here, each with member and revision" 3 \
+	"$(grep -cE '^   [0-9-]+ [0-9:]+ UTC  etcd-[0-9] +rev [0-9]+ +3\.5\.[0-9]+ ' "$TAP_TMP/backups")"
+keys b
+wait_screen 60 "Snapshot taken from" >/dev/null
+tap_is "b takes one more: 4 in the local backups" 4 "$(ls "$XDG_DATA_HOME"/etcdwiz/lab/backups/*.db 2>/dev/null | wc -l)"
+keys s
+wait_screen 10 "a systemd calendar expression" >/dev/null
+keys BSpace BSpace BSpace BSpace BSpace hourly Enter
+wait_screen 10 "How many snapshots each member keeps" >/dev/null
+keys BSpace 2 Enter
+wait_screen 120 "Review, then F3 to apply." >/dev/null
+keys F3
+wait_screen 10 "Apply these changes?" >/dev/null
+screen >"$TAP_TMP/schedule.confirm"
+keys y
+wait_screen 180 "The snapshot timers are installed on every member." >/dev/null
+tap_is "s sets backup.schedule hourly, keep 2: the file says so, the timer runs on the 3 members" "hourly 2 3" \
+	"$(sed -n 's/^  schedule: //p' "$FILE") $(sed -n 's/^  keep: //p' "$FILE") $(for a in 11 12 13; do lab_ssh "198.51.100.$a" systemctl is-active etcdwiz-backup.timer; done | grep -c '^active$')"
+ctl put /after-the-backup x >/dev/null 2>&1
+keys Up Up Up Up Up Up
+keys r
+wait_screen 10 "Type the cluster's name" >/dev/null
+screen >"$TAP_TMP/restore.confirm"
+keys l a b Enter
+wait_screen 600 "Cluster lab is restored" >/dev/null
+screen >"$TAP_TMP/restore.done"
+tap_grep "r, the cluster's name typed: the whole cluster is restored" 'Cluster lab is restored: every member is healthy \(from lab-' \
+	<(joined "$TAP_TMP/restore.done")
+tap_is "... three healthy members with the 100 keys, and not the write made after the snapshot" "3 100 0" \
+	"$(ctl endpoint health 2>&1 | grep -c 'is healthy') $(ctl get /before/ --prefix --print-value-only 2>/dev/null | grep -c '^v[0-9]*$') $(ctl get /after-the-backup --print-value-only 2>/dev/null | grep -c x)"
 keys F4
 wait_screen 10 "Leave the wizard now?" >/dev/null && keys y
 wait_screen 30 "WIZARD-EXIT=" >/dev/null

@@ -29,23 +29,9 @@ T() { LANGUAGE=${WIZ_LANG:-} TEXTDOMAINDIR=${LOCALEDIR:-/usr/local/share/locale}
 N() { LANGUAGE=${WIZ_LANG:-} TEXTDOMAINDIR=${LOCALEDIR:-/usr/local/share/locale} ngettext -d etcdwiz "$1" "$2" "${3:-2}" | sed 's/^.*%zu//'; }
 # F4 MSGID: a "%zu of %zu ..." message with both numbers 4 (hosts).
 F4() { T "$1" | sed 's/%zu/4/g'; }
-title() { T 'etcdwiz %zu/%zu: %s' | sed "s|%zu/%zu.*|$1/11|"; }
-screen() { tmux -L "$SOCK" capture-pane -p -t wiz 2>/dev/null; }
-keys() { tmux -L "$SOCK" send-keys -t wiz "$@"; }
-# wait_screen SECONDS TEXT: until the screen shows TEXT (fixed string).
-wait_screen() {
-	local limit=$1 i=0
-	while [ "$i" -lt "$limit" ]; do
-		screen | grep -qF -- "$2" && return 0
-		tmux -L "$SOCK" has-session -t wiz 2>/dev/null || return 1
-		sleep 1
-		i=$((i + 1))
-	done
-	echo "# timed out after $limit s waiting for: $2"
-	screen | sed 's/^/# /'
-	return 1
-}
-# step_screen N: on screen N/11, wait for the check, confirm and apply what
+title() { T 'etcdwiz %zu/%zu: %s' | sed "s|%zu/%zu.*|$1/12|"; }
+. "${TOP_SRCDIR:-.}/tests/tmux-lib.sh"
+# step_screen N: on screen N/12, wait for the check, confirm and apply what
 # it lists, and go on. Fails when a check or an apply fails.
 step_screen() {
 	local n=$1 i
@@ -95,7 +81,7 @@ members_read() {
 	return 1
 }
 # to_prerequisites: from Welcome (the cluster loaded) through Hosts,
-# Connect (every host connected) and Members to Prerequisites.
+# Connect (every host connected), Members and Backups to Prerequisites.
 to_prerequisites() {
 	keys F3
 	wait_screen 30 "$(title 2)" || return 1
@@ -105,6 +91,10 @@ to_prerequisites() {
 	keys F3
 	members_read || return 1
 	screen >"$TAP_TMP/members.$((++MEMBERS_SEEN))"
+	keys F3
+	# Backups: what there is, here and on the members; nothing to do.
+	wait_screen 30 "$(title 5)" || return 1
+	screen >"$TAP_TMP/backups.$MEMBERS_SEEN"
 	keys F3
 }
 
@@ -125,20 +115,20 @@ flow() {
 		sleep 1
 	done
 	to_prerequisites || return 1
-	step_screen 5 && step_screen 6 || return 1
-	wait_screen 30 "$(title 7)" || return 1
+	step_screen 6 && step_screen 7 || return 1
+	wait_screen 30 "$(title 8)" || return 1
 	keys g
-	step_screen 7 && step_screen 8 || return 1
-	wait_screen 30 "$(title 9)" || return 1
+	step_screen 8 && step_screen 9 || return 1
+	wait_screen 30 "$(title 10)" || return 1
 	# The live dashboard: the badge, and every member up.
 	wait_screen 120 "$(T '%zu of %zu members up, leader %s' | sed 's/%zu/3/g; s/%s.*//')" || return 1
 	wait_screen 10 "$(T 'HEALTHY')" || return 1
 	screen >"$TAP_TMP/$name.health"
 	keys F3
 	# Kubernetes: cp-1's files and the /version proof, applied as any screen.
-	step_screen 10 || return 1
-	cp "$TAP_TMP/applied.10" "$TAP_TMP/$name.kubernetes" 2>/dev/null
-	wait_screen 30 "$(title 11)" || return 1
+	step_screen 11 || return 1
+	cp "$TAP_TMP/applied.11" "$TAP_TMP/$name.kubernetes" 2>/dev/null
+	wait_screen 30 "$(title 12)" || return 1
 	sleep 1
 	screen >"$TAP_TMP/$name.summary"
 	keys F3
@@ -201,8 +191,8 @@ deploy_waits() {
 		"env TERM=xterm-256color LC_ALL=C.UTF-8 ASAN_OPTIONS=log_path=$TAP_TMP/asan UBSAN_OPTIONS=log_path=$TAP_TMP/ubsan XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' ETCDWIZ_LAB_PATH='$ETCDWIZ_LAB_PATH' '$ETCDWIZ' wizard --lab; echo WIZARD-EXIT=\$?; sleep 600" || return 1
 	wait_screen 60 "$(T 'cluster %s%s' | sed 's/%s%s.*/lab/')" || return 1
 	to_prerequisites || return 1
-	step_screen 5 && step_screen 6 && step_screen 7 || return 1
-	t7=$(title 8)
+	step_screen 6 && step_screen 7 && step_screen 8 || return 1
+	t7=$(title 9)
 	wait_screen 30 "$t7" || return 1
 	wait_screen 120 "$(N 'Checked: %zu step would change a host. Review, then F3 to apply.' \
 		'Checked: %zu host steps would change. Review, then F3 to apply.')" || return 1
@@ -217,7 +207,7 @@ deploy_waits() {
 	applied=$(T 'Applied on every host.')
 	wait_screen 120 "$applied" || return 1
 	keys F3
-	wait_screen 30 "$(title 9)" || return 1
+	wait_screen 30 "$(title 10)" || return 1
 	keys F4
 	sleep 1
 	keys y

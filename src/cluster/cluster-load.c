@@ -172,19 +172,29 @@ static void handle_tribool(struct loader *ld, yaml_node_t *node, void *base,
 	*(int *)field_ptr(base, f) = b;
 }
 
-static void handle_port(struct loader *ld, yaml_node_t *node, void *base,
-			const struct schema_field *f, const char *path)
+/* s is a whole decimal number from lo to hi. */
+static bool parse_in_range(const char *s, long lo, long hi, long *out)
 {
-	const char *s = scalar(node);
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < 1 || v > 65535) {
+	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void handle_port(struct loader *ld, yaml_node_t *node, void *base,
+			const struct schema_field *f, const char *path)
+{
+	long v;
+
+	if (!parse_in_range(scalar(node), 1, 65535, &v)) {
 		error_at(ld, node, path,
 			 _("%s must be a port number from 1 to 65535, not \"%s\""),
-			 path, s);
+			 path, scalar(node));
 		return;
 	}
 	*(int *)field_ptr(base, f) = (int)v;
@@ -193,14 +203,10 @@ static void handle_port(struct loader *ld, yaml_node_t *node, void *base,
 static void handle_count(struct loader *ld, yaml_node_t *node, void *base,
 			 const struct schema_field *f, const char *path)
 {
-	const char *s = scalar(node);
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < 1 || v > 1000) {
-		error_at(ld, node, path, _("%s must be a number from 1 to 1000, not \"%s\""), path, s);
+	if (!parse_in_range(scalar(node), 1, 1000, &v)) {
+		error_at(ld, node, path, _("%s must be a number from 1 to 1000, not \"%s\""), path, scalar(node));
 		return;
 	}
 	*(unsigned *)field_ptr(base, f) = (unsigned)v;

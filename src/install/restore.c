@@ -334,9 +334,14 @@ static void restored_step_done(const struct engine_host *h, const struct step *s
 	}
 }
 
-static enum wiz_err start_members(struct rs *rs, struct wiz_error *err)
+/* The engine's steps on the members: install (a member on a new host gets
+ * what it needs, restore's tool among it) or start (manifests, health). */
+static enum wiz_err engine_steps(struct rs *rs, bool install, struct wiz_error *err)
 {
-	static const char *const names[] = { "certificates", "manifest", "etcdctl", "verify" };
+	static const char *const install_steps[] = { "preflight", "swap", "modules", "sysctl", "packages",
+						     "kubelet", "certificates", "etcdctl", NULL };
+	static const char *const start_steps[] = { "certificates", "manifest", "etcdctl", "verify", NULL };
+	const char *const *names = install ? install_steps : start_steps;
 	struct strlist steps = { 0 }, limit = { 0 };
 	struct engine_opts eo = { 0 };
 	struct engine_sink sink = { .host_done = restored_step_done, .ud = rs };
@@ -344,7 +349,7 @@ static enum wiz_err start_members(struct rs *rs, struct wiz_error *err)
 	enum wiz_err rc;
 	bool ok;
 
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+	for (size_t i = 0; names[i] != NULL; i++)
 		strlist_push(&steps, names[i]);
 	for (size_t i = 0; i < rs->n_members; i++)
 		strlist_push(&limit, rs->o->c->members[i].name);
@@ -367,7 +372,8 @@ static enum wiz_err start_members(struct rs *rs, struct wiz_error *err)
 	strlist_free(&limit);
 	if (!ok)
 		return wiz_error_set(err, WIZ_ERR_REMOTE, "%s",
-				     _("the restored members did not all come up healthy (see above); run the same restore again to go on"));
+				     install ? _("the members could not all be installed (see above); nothing was stopped yet: fix that, then run the same restore again")
+					     : _("the restored members did not all come up healthy (see above); run the same restore again to go on"));
 	return WIZ_ERR_OK;
 }
 
@@ -614,6 +620,12 @@ enum wiz_err restore_run(const struct restore_opts *o, struct wiz_error *err)
 		if (rc != WIZ_ERR_OK)
 			goto out;
 	}
+	/* A member on a new host gets what apply gives it before etcd runs
+	 * (packages, kubelet, certificates, etcdctl); on the others this
+	 * changes nothing. Nothing stops before this. */
+	say(&rs, "%s", _("Checking what every member needs (apply's steps up to etcdctl)..."));
+	if ((rc = engine_steps(&rs, true, err)) != WIZ_ERR_OK)
+		goto out;
 	/* 3: the snapshot on every member not restored yet, checked there. */
 	for (size_t i = 0; i < rs.n_hosts; i++)
 		todo[i] = members[i] && strcmp(rs.phase[i], "restored") != 0;
@@ -636,7 +648,7 @@ enum wiz_err restore_run(const struct restore_opts *o, struct wiz_error *err)
 			say(&rs, "  %s: %.*s", c->members[i].name, (int)strcspn(rs.jobs[i].out, "\n"), rs.jobs[i].out);
 	/* 5: the members up again, healthy; then kube-apiserver. */
 	say(&rs, "%s", _("Starting the restored members and waiting until every one is healthy..."));
-	if ((rc = start_members(&rs, err)) != WIZ_ERR_OK)
+	if ((rc = engine_steps(&rs, false, err)) != WIZ_ERR_OK)
 		goto out;
 	if ((rc = phase(&rs, "apiserver-back", cp, &snap, 60000, _("putting kube-apiserver's manifest back"), err)) !=
 	    WIZ_ERR_OK)

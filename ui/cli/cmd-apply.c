@@ -220,23 +220,10 @@ static int run_engine(struct run *r, bool apply, char **journal)
 static bool confirm(struct run *r)
 {
 	char buf[16];
-	FILE *tty;
-	bool yes = false;
 
 	if (r->yes)
 		return true;
-	tty = fopen("/dev/tty", "r+");
-	if (tty == NULL) {
-		fprintf(stderr, _("%s: no terminal to confirm on; re-run with --yes to apply without asking\n"),
-			PACKAGE);
-		return false;
-	}
-	fprintf(tty, _("Apply these changes? [y/N] "));
-	fflush(tty);
-	if (fgets(buf, sizeof buf, tty) != NULL)
-		yes = buf[0] == 'y' || buf[0] == 'Y';
-	fclose(tty);
-	return yes;
+	return cmd_ask_tty(_("Apply these changes? [y/N] "), buf, sizeof buf) && (buf[0] == 'y' || buf[0] == 'Y');
 }
 
 const struct option run_long_opts[] = {

@@ -13,6 +13,7 @@
 #include "base/fsutil.h"
 #include "base/i18n.h"
 #include "base/loop.h"
+#include "base/xmalloc.h"
 #include "cluster/cluster.h"
 #include "etcd/etcd-ask.h"
 #include "etcd/http-tls.h"
@@ -42,25 +43,15 @@ static void print_line(const char *line, void *ud)
 static bool ask(void *ud)
 {
 	struct restore_cli *r = ud;
-	char buf[128];
-	FILE *tty;
-	bool yes = false;
+	char buf[128], *prompt;
+	bool yes;
 
 	if (r->yes)
 		return true;
-	tty = fopen("/dev/tty", "r+");
-	if (tty == NULL) {
-		fprintf(stderr, _("%s: no terminal to confirm on; re-run with --yes to restore without asking\n"), PACKAGE);
-		return false;
-	}
-	fprintf(tty, _("This stops etcd on every member and replaces its data with the snapshot's. Type the cluster's name (%s) to go on: "),
-		r->name);
-	fflush(tty);
-	if (fgets(buf, sizeof buf, tty) != NULL) {
-		buf[strcspn(buf, "\r\n")] = '\0';
-		yes = strcmp(buf, r->name) == 0;
-	}
-	fclose(tty);
+	prompt = xasprintf(_("This stops etcd on every member and replaces its data with the snapshot's. Type the cluster's name (%s) to go on: "),
+			   r->name);
+	yes = cmd_ask_tty(prompt, buf, sizeof buf) && strcmp(buf, r->name) == 0;
+	free(prompt);
 	return yes;
 }
 

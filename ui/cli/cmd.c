@@ -26,6 +26,24 @@ const struct cmd_entry *const cmd_table[] = {
 	NULL,
 };
 
+bool cmd_ask_tty(const char *prompt, char *buf, size_t size)
+{
+	FILE *tty = fopen("/dev/tty", "r+");
+
+	buf[0] = '\0';
+	if (tty == NULL) {
+		fprintf(stderr, _("%s: no terminal to confirm on; re-run with --yes to go on without asking\n"), PACKAGE);
+		return false;
+	}
+	fputs(prompt, tty);
+	fflush(tty);
+	if (fgets(buf, (int)size, tty) == NULL)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	fclose(tty);
+	return true;
+}
+
 const struct cmd_entry *cmd_find(const char *name)
 {
 	for (size_t i = 0; cmd_table[i]; i++)

@@ -3,6 +3,7 @@
 #ifndef WIZ_CMD_H
 #define WIZ_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit statuses, GNU style. */
@@ -25,6 +26,9 @@ const struct cmd_entry *cmd_find(const char *name);
 /* Prints "Usage: etcdwiz NAME ARGS\nSUMMARY\n\nHELP" translated. */
 void cmd_print_help(const struct cmd_entry *e, FILE *out);
 /* "Try 'etcdwiz NAME --help'." on stderr; returns EXIT_USAGE. */
+/* Asks on /dev/tty: the answer's line without its newline in buf; false
+ * when there is no terminal (the message says to give --yes). */
+bool cmd_ask_tty(const char *prompt, char *buf, size_t size);
 int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

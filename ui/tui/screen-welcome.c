@@ -4,35 +4,23 @@
  * child process watched by the loop, so the screen stays responsive). */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "base/i18n.h"
 #include "base/loop.h"
 #include "base/xmalloc.h"
 #include "lab/lab.h"
+#include "ui/tui/child.h"
 #include "ui/tui/wizard-internal.h"
-
-extern char **environ;
 
 enum { ITEM_LANG, ITEM_OPEN, ITEM_NEW, ITEM_LAB, ITEM_COUNT };
 
 static struct {
 	int sel;
-	pid_t lab_pid;
-	struct loop_io *io;
-	struct loop_timer *reap;
-	int fd;
-	char partial[512];
-	size_t plen;
-} S = { .lab_pid = 0, .fd = -1 };
+	struct wz_child *lab;	/* `etcdwiz lab up` while it runs */
+} S;
 
 static unsigned act_choose(void *ud, int key);
 
@@ -69,9 +57,10 @@ static void new_cluster(struct wizard *w)
 	wz_use_cluster(w, &c, NULL);
 }
 
-static void lab_finished(struct wizard *w, int status)
+static void lab_finished(struct wizard *w, int status, void *ud)
 {
-	S.lab_pid = 0;
+	(void)ud;
+	S.lab = NULL;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		if (wz_load_cluster(w, lab_cluster_file())) {
 			w->lab = true;
@@ -82,87 +71,18 @@ static void lab_finished(struct wizard *w, int status)
 		wz_message(w, true, "%s", _("The lab could not be brought up; see the log above."));
 }
 
-static void on_reap(struct loop_timer *t, void *ud)
-{
-	struct wizard *w = ud;
-	int status = 0;
-	pid_t r = waitpid(S.lab_pid, &status, WNOHANG);
-
-	if (r == 0) {
-		loop_timer_arm_in(t, 100);
-		return;
-	}
-	loop_timer_del(t);
-	S.reap = NULL;
-	lab_finished(w, r < 0 ? 1 << 8 : status);
-}
-
-static void on_lab_output(struct loop_io *io, int fd, short revents, void *ud)
-{
-	struct wizard *w = ud;
-	char buf[512];
-	ssize_t n = read(fd, buf, sizeof buf);
-
-	(void)revents;
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		if (S.plen)
-			wz_log(w, "%.*s", (int)S.plen, S.partial);
-		S.plen = 0;
-		loop_io_del(io);
-		S.io = NULL;
-		close(fd);
-		S.fd = -1;
-		S.reap = loop_timer_add(w->loop, on_reap, w);
-		loop_timer_arm_in(S.reap, 0);
-		return;
-	}
-	for (ssize_t i = 0; i < n; i++) {
-		if (buf[i] == '\n' || S.plen + 1 >= sizeof S.partial) {
-			wz_log(w, "%.*s", (int)S.plen, S.partial);
-			S.plen = 0;
-			if (buf[i] == '\n')
-				continue;
-		}
-		S.partial[S.plen++] = buf[i];
-	}
-}
-
 static void start_lab(struct wizard *w)
 {
-	posix_spawn_file_actions_t fa;
-	int p[2];
 	/* Three members and a control-plane host: the seed's whole procedure,
 	 * the kubeadm files and their /version proof included. */
 	char *argv[] = { (char *)PACKAGE, (char *)"lab", (char *)"up", (char *)"-n", (char *)"3",
 			 (char *)"--control-plane", NULL };
-	int rc;
 
-	if (S.lab_pid > 0)
+	if (S.lab != NULL)
 		return;
-	if (pipe2(p, O_CLOEXEC) != 0) {
-		wz_message(w, true, "pipe: %s", strerror(errno));
-		return;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO);
-	rc = posix_spawn(&S.lab_pid, "/proc/self/exe", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (rc != 0) {
-		close(p[0]);
-		S.lab_pid = 0;
-		wz_message(w, true, _("cannot run 'etcdwiz lab up': %s"), strerror(rc));
-		return;
-	}
-	S.fd = p[0];
-	fcntl(S.fd, F_SETFL, fcntl(S.fd, F_GETFL) | O_NONBLOCK);
-	S.io = loop_io_add(w->loop, S.fd, POLLIN, on_lab_output, w);
-	wz_log(w, "%s", _("$ etcdwiz lab up -n 3 --control-plane"));
-	wz_message(w, false, "%s", _("Bringing the lab up (the first time takes a few minutes)..."));
+	S.lab = wz_child_start(w, argv, lab_finished, NULL);
+	if (S.lab != NULL)
+		wz_message(w, false, "%s", _("Bringing the lab up (the first time takes a few minutes)..."));
 }
 
 static unsigned act_choose(void *ud, int key)
@@ -171,7 +91,7 @@ static unsigned act_choose(void *ud, int key)
 	struct wz_dialog *d;
 
 	(void)key;
-	if (S.lab_pid > 0) {
+	if (S.lab != NULL) {
 		wz_message(w, true, "%s", _("Wait until the lab is up."));
 		return WZ_HANDLED;
 	}
@@ -235,7 +155,7 @@ static void draw(struct wizard *w, int top, int rows)
 	if (w->have_cluster)
 		term_putf(y++, 2, cols - 4, TERM_OK, _("Current: cluster %s, %zu members, file %s"), w->c.name,
 			  w->c.n_members, w->file ? w->file : _("(not saved yet)"));
-	if (S.lab_pid > 0)
+	if (S.lab != NULL)
 		term_put(y++, 2, cols - 4, TERM_WARN, _("The lab is coming up..."));
 	if (w->log.n > 0 && top + rows - y > 1) {
 		term_hline(y++, 0, cols, TERM_DIM);
@@ -246,7 +166,7 @@ static void draw(struct wizard *w, int top, int rows)
 
 static const char *validate(struct wizard *w)
 {
-	if (S.lab_pid > 0)
+	if (S.lab != NULL)
 		return _("the lab is still coming up");
 	if (!w->have_cluster)
 		return _("choose a cluster first: open a file, start a new cluster or use the lab");
@@ -256,27 +176,15 @@ static const char *validate(struct wizard *w)
 static bool busy(struct wizard *w)
 {
 	(void)w;
-	return S.lab_pid > 0;
+	return S.lab != NULL;
 }
 
 static void destroy(struct wizard *w)
 {
 	(void)w;
-	if (S.io)
-		loop_io_del(S.io);
-	if (S.fd >= 0)
-		close(S.fd);
-	if (S.reap)
-		loop_timer_del(S.reap);
-	if (S.lab_pid > 0) {
-		/* lab up cleans up after itself when interrupted. */
-		kill(S.lab_pid, SIGTERM);
-		waitpid(S.lab_pid, NULL, 0);
-	}
-	S.io = NULL;
-	S.reap = NULL;
-	S.fd = -1;
-	S.lab_pid = 0;
+	/* lab up cleans up after itself when interrupted. */
+	wz_child_stop(S.lab);
+	S.lab = NULL;
 }
 
 static void enter(struct wizard *w)
