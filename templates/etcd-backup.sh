@@ -7,8 +7,8 @@ set -eu
 umask 077
 dir={{dir}}
 prefix={{prefix}}
-mkdir -p "$dir"
-chmod 0700 "$dir"
+# Made 0700 when missing; a directory that is there keeps its mode.
+[ -d "$dir" ] || install -d -m 0700 "$dir"
 # A .part is what a snapshot stopped half-way left: never a backup.
 rm -f "$dir/$prefix"-*.db.part
 name="$dir/$prefix-$(date -u +%Y%m%d-%H%M%S).db"

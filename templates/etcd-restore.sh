@@ -39,19 +39,27 @@ stop)
 	m=/etc/kubernetes/manifests/etcd.yaml
 	# Out of kubelet's directory (it reads every file there): kubelet stops etcd.
 	if [ -f "$m" ]; then mv "$m" "/etc/kubernetes/etcd.yaml.restore-$stamp"; fi
-	record stopped
 	i=0
 	while pgrep -x etcd >/dev/null 2>&1; do
 		i=$((i + 1))
 		[ "$i" -lt 240 ] || { echo "etcd still runs on {{host}} 120 s after its manifest was moved out" >&2; exit 1; }
 		sleep 0.5
 	done
+	# Recorded only once etcd is gone: a run killed before goes through this again.
+	record stopped
 	;;
 restore)
 	[ "$now" != restored ] || exit 0
 	[ "$now" = stopped ] || { echo "{{host}}: etcd was not stopped first (phase: ${now:-none})" >&2; exit 1; }
+	! pgrep -x etcd >/dev/null 2>&1 || { echo "{{host}}: etcd runs again; stop it (its manifest out of /etc/kubernetes/manifests) and run the restore again" >&2; exit 1; }
 	data={{data_dir}}
-	if [ -d "$data" ] && [ -n "$(ls -A "$data" 2>/dev/null)" ]; then mv "$data" "$data.restore-$stamp"; fi
+	# The data directory itself stays (it may be a mount point): what is
+	# in it, member/, is moved aside, and the restored member/ moved in.
+	[ -d "$data" ] || install -d -m 0700 "$data"
+	if [ -e "$data/member" ]; then
+		install -d -m 0700 "$data.restore-$stamp"
+		mv -T "$data/member" "$data.restore-$stamp/member"
+	fi
 	rm -rf "$data.restoring"
 	tool=
 	for p in $(command -v etcdutl 2>/dev/null || true) /usr/local/bin/etcdutl /usr/local/lib/etcdwiz/etcdutl \
@@ -75,9 +83,10 @@ restore)
 		--initial-cluster {{initial_cluster}} --initial-cluster-token "$token" \
 		--initial-advertise-peer-urls {{peer_url}} --data-dir "$data.restoring" $bump >"${state%/*}/restore.log" 2>&1 ||
 		{ tail -n 5 "${state%/*}/restore.log" >&2; exit 1; }
-	chmod 0700 "$data.restoring"
-	rmdir "$data" 2>/dev/null || true
-	mv "$data.restoring" "$data"
+	mv -T "$data.restoring/member" "$data/member"
+	rmdir "$data.restoring" 2>/dev/null || true
+	chmod 0700 "$data"
+	[ -d "$data/member/snap" ] || { echo "{{host}}: no restored member/ in $data" >&2; exit 1; }
 	record restored
 	echo "restored with $tool${bump:+ (revision bumped)}"
 	;;

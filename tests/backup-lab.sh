@@ -123,7 +123,7 @@ unchanged() { # etcd-1's manifest in place, nothing uploaded there
 	lab_ssh 198.51.100.11 'test -f /etc/kubernetes/manifests/etcd.yaml && ! test -e /var/lib/etcdwiz-restore'
 }
 "$ETCDWIZ" restore "$SNAP" -f "$FILE" --yes >"$TAP_TMP/restore-healthy" 2>&1
-tap_is "restore on a healthy cluster without --force: exit 1" 1 $?
+tap_is "restore on a healthy cluster without --force: refused, exit 3" 3 $?
 tap_grep "... says it still has quorum and what --force loses" 'still has quorum .*loses every write made since; nothing was changed \(give --force' \
 	"$TAP_TMP/restore-healthy"
 tap_check "... and nothing changed on the hosts" unchanged

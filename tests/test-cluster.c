@@ -541,6 +541,14 @@ static void test_backup_block(void **state)
 	free(yaml);
 	cluster_free(&c);
 	diag_list_free(&d);
+
+	yaml = xasprintf("%sbackup:\n  dir: /var/\n", head);
+	diag_list_init(&d, "b");
+	assert_int_not_equal(cluster_load_string("b", yaml, strlen(yaml), &c, &d), WIZ_ERR_OK);
+	assert_true(has_diag(&d, DIAG_ERROR, 8, 8, "is a system directory"));
+	free(yaml);
+	cluster_free(&c);
+	diag_list_free(&d);
 }
 
 WIZ_UNIT_TESTS(cmocka_unit_test(test_load_seed_example),

@@ -1019,6 +1019,40 @@ static void test_host_backups(void **state)
 	health_cluster_free(&c);
 	free(out);
 
+	/* Its timer ran 2 h ago and left nothing: a schedule that never worked. */
+	out = xasprintf("backuptimer\nbackupnext %s\nbackupnext2 %s\nbackuplast @%lld\n", next, next2,
+			(long long)(now - 2 * 3600));
+	health_host_parse(out, strlen(out), &h);
+	assert_int_equal(h.backup_last, now - 2 * 3600);
+	health_cluster_init(&c);
+	health_cluster_add(&c, "m1", "https://10.0.0.1:2379");
+	o.host = &h;
+	health_member_update(&c.members[0], &o);
+	health_evaluate(&c, 1000, &e);
+	assert_true(has_alert(&e, "BackupTooOld", "m1"));
+	for (size_t i = 0; i < e.n_alerts; i++)
+		if (strcmp(e.alerts[i].name, "BackupTooOld") == 0)
+			assert_non_null(strstr(e.alerts[i].summary, "no scheduled snapshot although its timer ran 2.0 h ago"));
+	health_eval_free(&e);
+	health_cluster_free(&c);
+	free(out);
+
+	/* Mon..Fri on a Sunday: last run 2 days ago, the next tomorrow: the
+	 * period is 3 days, a 2-day-old snapshot is not late. */
+	out = xasprintf("backuptimer\nbackupnext %s\nbackupnext2 %s\nbackuplast @%lld\nbackup %lld 5\n", next, next2,
+			(long long)(now - 2 * 86400), (long long)(now - 2 * 86400 + 60));
+	health_host_parse(out, strlen(out), &h);
+	h.backup_next = now + 86400;
+	health_cluster_init(&c);
+	health_cluster_add(&c, "m1", "https://10.0.0.1:2379");
+	o.host = &h;
+	health_member_update(&c.members[0], &o);
+	health_evaluate(&c, 1000, &e);
+	assert_false(has_alert(&e, "BackupTooOld", "m1"));
+	health_eval_free(&e);
+	health_cluster_free(&c);
+	free(out);
+
 	/* No timer: nothing about snapshots; a malformed line is ignored. */
 	parse_str("backup x y\nbackupnext never\n", &h);
 	assert_false(h.backup_timer);

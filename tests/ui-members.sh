@@ -17,7 +17,7 @@ command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
-tap_plan 29
+tap_plan 30
 export XDG_DATA_HOME="$TAP_TMP/xdg" XDG_STATE_HOME="$TAP_TMP/state"
 SOCK="etcdwiz-members-$$"
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
@@ -202,8 +202,14 @@ keys r
 wait_screen 10 "Type the cluster's name" >/dev/null
 screen >"$TAP_TMP/restore.confirm"
 keys l a b Enter
+# The cluster is healthy: restore refuses first, then a second, explicit yes.
+wait_screen 120 "again to restore anyway (--force)" >/dev/null
+screen >"$TAP_TMP/restore.force"
+keys l a b Enter
 wait_screen 600 "Cluster lab is restored" >/dev/null
 screen >"$TAP_TMP/restore.done"
+tap_grep "r on a healthy cluster: refused first, the name asked again for --force" \
+	'Members of cluster lab answer healthy: it still has quorum' <(dialog "$TAP_TMP/restore.force")
 tap_grep "r, the cluster's name typed: the whole cluster is restored" 'Cluster lab is restored: every member is healthy \(from lab-' \
 	<(joined "$TAP_TMP/restore.done")
 tap_is "... three healthy members with the 100 keys, and not the write made after the snapshot" "3 100 0" \

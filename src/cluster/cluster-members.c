@@ -83,7 +83,7 @@ enum wiz_err cluster_member_move(struct cluster *c, const char *name, const char
 			return wiz_error_set(err, WIZ_ERR_INVALID, _("%s is the address of member %s already"),
 					     address, c->members[i].name);
 	/* The old host as it was (its own strings, for the caller to free
-	 * with cluster_host_free), reached at its old address. */
+	 * with cluster_host_free), reached where SSH reached it. */
 	memset(old, 0, sizeof *old);
 	old->name = xstrdup(m->name);
 	old->address = m->address;
@@ -92,7 +92,7 @@ enum wiz_err cluster_member_move(struct cluster *c, const char *name, const char
 	old->ssh.identity_file = m->ssh.identity_file ? xstrdup(m->ssh.identity_file) : NULL;
 	old->ssh.known_hosts = m->ssh.known_hosts ? xstrdup(m->ssh.known_hosts) : NULL;
 	m->address = xstrdup(address);
-	free(m->ssh_host);
+	old->ssh_host = m->ssh_host;	/* where SSH reaches the old host */
 	m->ssh_host = NULL;
 	/* A new host has a new key: the old host's pin would refuse it. */
 	if (kvlist_get(&c->host_keys, name) != NULL) {

@@ -82,6 +82,23 @@ static bool is_calendar(const char *s)
 	return true;
 }
 
+/* A directory the system needs as it is (snapshots get a directory of
+ * their own, made 0700). */
+static bool is_system_dir(const char *dir)
+{
+	static const char *const system[] = { "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64",
+					       "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp",
+					       "/usr", "/var", "/var/lib", "/var/tmp", "/etc/kubernetes", NULL };
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	for (size_t i = 0; system[i]; i++)
+		if (strlen(system[i]) == n && strncmp(dir, system[i], n) == 0)
+			return true;
+	return false;
+}
+
 /* dir is base or under it. */
 static bool path_within(const char *dir, const char *base)
 {
@@ -261,6 +278,9 @@ void cluster_validate(const struct cluster *c, struct diag_list *diags)
 	    has_space(c->backup.dir))
 		ERR("backup.dir", _("backup.dir: \"%s\" must be an absolute path without spaces"),
 		    c->backup.dir ? c->backup.dir : "");
+	else if (is_system_dir(c->backup.dir))
+		ERR("backup.dir", _("backup.dir: \"%s\" is a system directory: give a directory of its own, such as /var/lib/etcd-backups"),
+		    c->backup.dir);
 	else if (c->etcd.data_dir != NULL && path_within(c->backup.dir, c->etcd.data_dir))
 		ERR("backup.dir", _("backup.dir: \"%s\" is inside etcd.dataDir (%s): a restore moves that aside; keep snapshots outside it"),
 		    c->backup.dir, c->etcd.data_dir);

@@ -485,6 +485,7 @@ static char *host_check_cmd(const char *data_dir, const char *backup_dir)
 		"if [ -n \"$d\" ] && [ -f \"$t\" ]; then echo backuptimer; "
 		"TZ=UTC systemd-analyze calendar --iterations=2 \"$(sed -n 's/^OnCalendar=//p' \"$t\")\" 2>/dev/null | "
 		"sed -n 's/^ *Next elapse: /backupnext /p; s/^ *Iter\\. #2: /backupnext2 /p'; "
+		"printf 'backuplast %%s\\n' \"$(systemctl show --timestamp=unix -P LastTriggerUSec etcdwiz-backup.timer 2>/dev/null)\"; "
 		"set -- $(ls -1t \"$d\"/*.db 2>/dev/null); "
 		"[ $# -gt 0 ] && printf 'backup %%s %%s\\n' \"$(stat -c %%Y \"$1\")\" \"$#\"; fi; true",
 		q, bq);

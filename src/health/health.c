@@ -211,6 +211,10 @@ void health_host_parse(const char *out, size_t len, struct health_host *h)
 
 			if (rest != NULL)
 				*(second ? &h->backup_next2 : &h->backup_next) = (int64_t)timegm(&tm);
+		} else if (strncmp(line, "backuplast @", 12) == 0) {
+			long long t = strtoll(line + 12, NULL, 10);
+
+			h->backup_last = t > 0 ? t : 0;
 		} else if (strncmp(line, "backup ", 7) == 0) {
 			char *e1, *e2;
 			long long t = strtoll(line + 7, &e1, 10);
@@ -549,16 +553,25 @@ static void host_alerts(struct health_eval *e, const struct health_member *m)
 			  xasprintf(_("member %s: only %.1f%% free under the data directory"), who,
 				    100.0 * h->disk_avail / h->disk_total));
 	if (h->backup_timer) {
-		int64_t period = h->backup_next2 - h->backup_next, now = (int64_t)time(NULL);
+		int64_t now = (int64_t)time(NULL);
+		/* From the last run to the next: a Mon..Fri schedule's weekend
+		 * is one period, not a late snapshot. */
+		int64_t period = h->backup_last && h->backup_next > h->backup_last ? h->backup_next - h->backup_last
+										 : h->backup_next2 - h->backup_next;
+		char age[32], every[32];
 
 		if (period > 0 && h->backup_newest != 0 && now - h->backup_newest > 2 * period) {
-			char age[32], every[32];
-
 			span_text(now - h->backup_newest, age, sizeof age);
 			span_text(period, every, sizeof every);
 			add_alert(e, "BackupTooOld", SEVERITY_WARNING, who,
 				  xasprintf(_("member %s: its newest scheduled snapshot is %s old, more than twice its schedule's %s; see 'journalctl -u etcdwiz-backup' there"),
 					    who, age, every));
+		} else if (h->backup_newest == 0 && h->backup_last != 0 && now - h->backup_last > 900) {
+			/* A schedule that never worked: its run left nothing. */
+			span_text(now - h->backup_last, age, sizeof age);
+			add_alert(e, "BackupTooOld", SEVERITY_WARNING, who,
+				  xasprintf(_("member %s: no scheduled snapshot although its timer ran %s ago; see 'journalctl -u etcdwiz-backup' there"),
+					    who, age));
 		}
 	}
 	if (h->kubelet[0] && strcmp(h->kubelet, "active") != 0)
@@ -990,6 +1003,8 @@ static void json_member(FILE *f, const struct health_member *m, enum health_role
 			json_kv_num(f, &hfirst, "snapshots_kept", m->host.backup_count);
 			if (m->host.backup_newest != 0)
 				json_kv_num(f, &hfirst, "newest_snapshot_unix", (double)m->host.backup_newest);
+			if (m->host.backup_last != 0)
+				json_kv_num(f, &hfirst, "snapshot_last_run_unix", (double)m->host.backup_last);
 			if (m->host.backup_next2 > m->host.backup_next)
 				json_kv_num(f, &hfirst, "snapshot_period_seconds",
 					    (double)(m->host.backup_next2 - m->host.backup_next));

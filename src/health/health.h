@@ -113,9 +113,11 @@ struct health_host {
 	int64_t cert_expiry;		/* earliest notAfter (Unix time); 0 = none read */
 	char cert_file[128];		/* the file that expires first */
 	/* Scheduled snapshots (backup.schedule): the timer is installed; its
-	 * next two runs as systemd computes them (the period between them);
+	 * last run and next two runs as systemd has them (the period: from the
+	 * last run to the next, else between the next two);
 	 * the newest snapshot's time (0 = none) and how many are kept. */
 	bool backup_timer;
+	int64_t backup_last;		/* its last run (0 = never, or unknown) */
 	int64_t backup_next, backup_next2;
 	int64_t backup_newest;
 	int backup_count;

@@ -318,7 +318,7 @@ static void discard_output(struct take *t)
 		unlink(t->part);
 }
 
-static enum wiz_err write_sidecar(struct take *t)
+static enum wiz_err write_sidecar(struct take *t, struct wiz_error *err)
 {
 	struct kvlist kv = { 0 };
 	char num[32], when[40];
@@ -337,7 +337,7 @@ static enum wiz_err write_sidecar(struct take *t)
 	snprintf(num, sizeof num, "%" PRIu64, t->rec->size);
 	kvlist_set(&kv, "size", num);
 	kvlist_set(&kv, "sha256", t->rec->sha256);
-	rc = kvfile_save(meta, &kv, t->err);
+	rc = kvfile_save(meta, &kv, err);
 	kvlist_free(&kv);
 	free(meta);
 	return rc;
@@ -347,10 +347,11 @@ static enum wiz_err write_sidecar(struct take *t)
 static void keep(struct take *t)
 {
 	struct etcd_snapshot_info info;
+	struct wiz_error why = { 0 };
 	char proc[64];
 
-	if (etcd_snapshot_finish(t->dec, &info, t->err) != WIZ_ERR_OK) {
-		stop(t, t->err->code, "%s", t->err->msg);
+	if (etcd_snapshot_finish(t->dec, &info, &why) != WIZ_ERR_OK) {
+		stop(t, why.code, "%s", why.msg);
 		return;
 	}
 	t->rec->size = info.size;
@@ -385,8 +386,11 @@ static void keep(struct take *t)
 	}
 	free(t->rec->path);
 	t->rec->path = xstrdup(t->final);
-	if (write_sidecar(t) != WIZ_ERR_OK) {
-		stop(t, t->err->code, _("%s was written, but not its sidecar: %s"), t->final, t->err->msg);
+	if (write_sidecar(t, &why) != WIZ_ERR_OK) {
+		/* A snapshot without its sidecar is not kept: no half backup. */
+		unlink(t->final);
+		stop(t, why.code, _("the sidecar of %s could not be written (%s); the snapshot was removed again"),
+		     t->final, why.msg);
 		return;
 	}
 	t->rc = WIZ_ERR_OK;
@@ -448,8 +452,10 @@ static void start_stream(struct take *t)
 		t->dir = backup_dir(o->c);
 		t->final = xasprintf("%s/%s-%s-%s.db", t->dir, o->c->name, when, h->name);
 		free(when);
-		if (wiz_mkdir_p(t->dir, 0700, t->err) != WIZ_ERR_OK) {
-			stop(t, t->err->code, "%s", t->err->msg);
+		struct wiz_error why = { 0 };
+
+		if (wiz_mkdir_p(t->dir, 0700, &why) != WIZ_ERR_OK) {
+			stop(t, why.code, "%s", why.msg);
 			return;
 		}
 	}

@@ -470,7 +470,11 @@ static enum wiz_err read_states(struct rs *rs, const struct restore_snapshot *sn
 					   host_at(rs, i)->name, RESTORE_STATE, RESTORE_STATE);
 			break;
 		}
-		*resuming = true;
+		/* Resumed only once a member stopped: before that, nothing that
+		 * quorum protects has changed, and the question is asked again. */
+		if (ph != NULL && i < rs->n_members &&
+		    (strncmp(ph + 6, "stopped", 7) == 0 || strncmp(ph + 6, "restored", 8) == 0))
+			*resuming = true;
 		if (tok != NULL) {
 			size_t n = strcspn(tok + 6, "\n");
 
@@ -582,6 +586,17 @@ enum wiz_err restore_run(const struct restore_opts *o, struct wiz_error *err)
 	if (resuming) {
 		say(&rs, _("A restore from this snapshot was begun already: it goes on where each host stopped."));
 	} else if (healthy > 0 && !o->force) {
+		/* An earlier run stopped after moving kube-apiserver aside and
+		 * before any member: the cluster it left runs, so it goes back. */
+		bool any = false;
+
+		for (size_t i = 0; i < rs.n_hosts; i++) {
+			todo[i] = cp[i] && rs.phase[i][0] != '\0';
+			any |= todo[i];
+		}
+		if (any && phase(&rs, "apiserver-back", todo, &snap, 60000, _("putting kube-apiserver's manifest back"),
+				 err) == WIZ_ERR_OK)
+			say(&rs, "%s", _("kube-apiserver's manifest is back where an earlier restore had moved it aside."));
 		rc = wiz_error_set(err, WIZ_ERR_USAGE,
 				   _("cluster %s still has quorum (%s answer healthy): a restore replaces it with the snapshot and loses every write made since; nothing was changed (give --force to restore anyway)"),
 				   c->name, who);

@@ -65,6 +65,8 @@ struct restore_opts {
 	void *ud;
 };
 
+/* WIZ_ERR_USAGE only for the refusal of a cluster that still has quorum
+ * (nothing changed); WIZ_ERR_CANCELLED when confirm said no. */
 enum wiz_err restore_run(const struct restore_opts *o, struct wiz_error *err);
 
 #endif

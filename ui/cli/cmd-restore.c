@@ -27,6 +27,9 @@
 
 const struct cmd_entry cmd_restore_entry;
 
+/* Refused: the cluster still has quorum (nothing changed). */
+#define EXIT_REFUSED_QUORUM 3
+
 struct restore_cli {
 	const char *name;
 	bool yes;
@@ -137,6 +140,9 @@ static int cmd_restore_exec(int argc, char **argv)
 			status = EXIT_OK;
 		} else if (err.code == WIZ_ERR_CANCELLED) {
 			printf("%s\n", err.msg);
+		} else if (err.code == WIZ_ERR_USAGE) {
+			fprintf(stderr, "%s restore: %s\n", PACKAGE, err.msg);
+			status = EXIT_REFUSED_QUORUM;
 		} else {
 			fprintf(stderr, "%s restore: %s\n", PACKAGE, err.msg);
 		}
@@ -174,6 +180,7 @@ const struct cmd_entry cmd_restore_entry = {
 		"  -A, --accept-new-host-keys  trust and save unknown SSH host keys\n"
 		"  -T, --health-timeout DURATION  the wait for the restored members (default 3m)\n"
 		"  -h, --help                  show this help and exit\n\n"
-		"Exit status: 0 restored and healthy, 1 failure or refused, 2 usage error.\n"),
+		"Exit status: 0 restored and healthy, 1 failure, 2 usage error, 3 refused\n"
+		"because the cluster still has quorum (nothing was changed).\n"),
 	.exec = cmd_restore_exec,
 };

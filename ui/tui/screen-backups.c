@@ -53,6 +53,8 @@ static struct {
 	char *restoring;	/* the snapshot being restored */
 	/* A schedule change waiting for its plan, confirmation, apply. */
 	bool editing;
+	bool saved;		/* the file holds the change: no undo */
+	bool forced;		/* the restore running is the --force one */
 	struct wz_run run;
 	char *new_schedule;	/* the schedule typed, its keep next */
 } B;
@@ -228,6 +230,7 @@ static void schedule_undo(struct wizard *w, const char *why)
 	char *file = w->file ? xstrdup(w->file) : NULL;
 
 	B.editing = false;
+	B.saved = false;
 	if (file != NULL && wz_load_cluster(w, file))
 		wz_message(w, false, "%s", why);
 	free(file);
@@ -326,13 +329,17 @@ static unsigned act_schedule(void *ud, int key)
 static bool schedule_save(struct wizard *w, struct wz_run *r)
 {
 	(void)r;
-	return wz_save_cluster(w);
+	if (!B.saved && !wz_save_cluster(w))
+		return false;
+	B.saved = true;
+	return true;
 }
 
 static void schedule_finished(struct wizard *w, struct wz_run *r)
 {
 	if (r->state == RUN_DONE) {
 		B.editing = false;
+		B.saved = false;
 		wz_message(w, false, "%s", w->c.backup.schedule ? _("The snapshot timers are installed on every member.")
 								: _("The snapshot timers are removed."));
 		members_read(w);
@@ -344,21 +351,51 @@ static unsigned act_undo(void *ud, int key)
 	struct wizard *w = ud;
 
 	(void)key;
-	if (!B.editing || wz_run_busy(&B.run) || B.run.applied)
+	if (!B.editing || wz_run_busy(&B.run))
 		return WZ_HANDLED;
+	if (B.saved) {
+		wz_message(w, true, _("%s holds this change already: F3 finishes it."), w->file);
+		return WZ_HANDLED;
+	}
 	schedule_undo(w, _("The schedule change was undone; nothing was applied."));
 	return WZ_HANDLED;
 }
 
 /* ---- r: restore ---- */
 
+static void restore_start(struct wizard *w, bool force);
+
+static void force_answer(struct wizard *w, int button, const char *input, void *ud)
+{
+	(void)ud;
+	if (button != 0)
+		return;
+	if (strcmp(input, w->c.name) != 0) {
+		wz_message(w, false, _("\"%s\" is not the cluster's name: nothing was restored."), input);
+		return;
+	}
+	restore_start(w, true);
+}
+
 static void restore_done(struct wizard *w, int status, void *ud)
 {
 	const char *base = strrchr(B.restoring, '/') ? strrchr(B.restoring, '/') + 1 : B.restoring;
+	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 
 	(void)ud;
 	B.restore = NULL;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	/* Exit status 3: refused, the cluster still has quorum. */
+	if (!B.forced && WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+		/* Members answer healthy: a second, explicit yes. */
+		struct wz_dialog *d = wz_dialog_push(w, DLG_INPUT, _("The cluster still has quorum"), force_answer, NULL);
+
+		wz_dialog_line(d, _("Members of cluster %s answer healthy: it still has quorum. Restoring it anyway from %s loses every write made after that snapshot."),
+			       w->c.name, base);
+		wz_dialog_line(d, _("Type the cluster's name (%s) again to restore anyway (--force):"), w->c.name);
+		wz_message(w, false, "%s", _("Nothing was changed: the cluster still has quorum."));
+		return;
+	}
+	if (ok)
 		wz_message(w, false, _("Cluster %s is restored: every member is healthy (from %s)."), w->c.name, base);
 	else
 		wz_message(w, true, _("The restore from %s did not finish; see the log. r on the same snapshot goes on where it stopped."),
@@ -368,11 +405,21 @@ static void restore_done(struct wizard *w, int status, void *ud)
 	term_request_draw();
 }
 
-static void restore_answer(struct wizard *w, int button, const char *input, void *ud)
+static void restore_start(struct wizard *w, bool force)
 {
 	char *argv[] = { (char *)PACKAGE, (char *)"restore", NULL, (char *)"-f", NULL, (char *)"--yes",
-			 (char *)"--force", NULL };
+			 force ? (char *)"--force" : NULL, NULL };
 
+	argv[2] = B.restoring;
+	argv[4] = w->file;
+	B.forced = force;
+	B.restore = wz_child_start(w, argv, restore_done, NULL);
+	if (B.restore != NULL)
+		wz_message(w, false, _("Restoring cluster %s from %s (progress in the log)..."), w->c.name, B.restoring);
+}
+
+static void restore_answer(struct wizard *w, int button, const char *input, void *ud)
+{
 	(void)ud;
 	if (button != 0)
 		return;
@@ -380,11 +427,8 @@ static void restore_answer(struct wizard *w, int button, const char *input, void
 		wz_message(w, false, _("\"%s\" is not the cluster's name: nothing was restored."), input);
 		return;
 	}
-	argv[2] = B.restoring;
-	argv[4] = w->file;
-	B.restore = wz_child_start(w, argv, restore_done, NULL);
-	if (B.restore != NULL)
-		wz_message(w, false, _("Restoring cluster %s from %s (progress in the log)..."), w->c.name, B.restoring);
+	/* First as `restore` guards it: refused while the cluster has quorum. */
+	restore_start(w, false);
 }
 
 static unsigned act_restore(void *ud, int key)
@@ -424,7 +468,7 @@ static void enter(struct wizard *w)
 
 static void leave(struct wizard *w)
 {
-	if (B.editing && !B.run.applied && !wz_run_busy(&B.run))
+	if (B.editing && !B.saved && !wz_run_busy(&B.run))
 		schedule_undo(w, _("The schedule change was not applied and is undone."));
 	members_drop(w);	/* nothing reads behind the other screens */
 }
