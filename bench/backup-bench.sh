@@ -45,14 +45,14 @@ run_etcdwiz() {
 	t1=$(now_ms)
 	echo $((t1 - t0)) >>"$tmp/etcdwiz.ms"
 	f=$(ls "$XDG_DATA_HOME"/etcdwiz/lab/backups/*.db)
-	[ "$(sha256sum "$f" | cut -d' ' -f1)" = "$(sed -n 's/^sha256: //p' "$f.meta")" ] || die "sidecar hash differs"
+	[ "$(sha256sum "$f" | cut -d' ' -f1)" = "$(sed -n 's/^sha256: "\{0,1\}\([0-9a-f]*\)"\{0,1\}$/\1/p' "$f.meta")" ] || die "sidecar hash differs"
 	stat -c %s "$f" >"$tmp/etcdwiz.size"
 }
 run_by_hand() {
 	local t0 t1
 	rm -f "$tmp/hand.db"
 	t0=$(now_ms)
-	$SSH root@$M 'ETCDCTL_ENDPOINTS=https://198.51.100.12:2379 etcdctl snapshot save /root/bench.db >/dev/null' ||
+	$SSH root@$M 'ETCDCTL_ENDPOINTS=https://198.51.100.12:2379 etcdctl snapshot save /root/bench.db >/dev/null 2>&1' ||
 		die "etcdctl snapshot save failed"
 	$SCP root@$M:/root/bench.db "$tmp/hand.db" || die "scp failed"
 	t1=$(now_ms)

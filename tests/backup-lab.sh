@@ -54,7 +54,7 @@ SNAP=$(ls "$BACKUPS"/*.db 2>/dev/null | head -n 1)
 META="$SNAP.meta"
 tap_is "... one snapshot and its sidecar, 0600 in a 0700 directory" "600 600 700" \
 	"$(stat -c %a "$SNAP" "$META" "$BACKUPS" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
-tap_is "... sha256sum of the file is the sidecar's" "$(sed -n 's/^sha256: //p' "$META")" \
+tap_is "... sha256sum of the file is the sidecar's" "$(sed -n 's/^sha256: "\{0,1\}\([0-9a-f]*\)"\{0,1\}$/\1/p' "$META")" \
 	"$(sha256sum "$SNAP" | cut -d' ' -f1)"
 "$ETCDUTL" snapshot status "$SNAP" -w json >"$TAP_TMP/status.json" 2>"$TAP_TMP/status.err"
 tap_is "... etcdutl snapshot status reads it at the sidecar's revision" \
