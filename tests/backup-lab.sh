@@ -23,7 +23,7 @@ command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install 
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 export XDG_DATA_HOME="$TAP_TMP/xdg"
 
-tap_plan 38
+tap_plan 40
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 
 "$ETCDWIZ" lab up -n 5 -q >"$TAP_TMP/up" 2>&1
@@ -62,6 +62,12 @@ tap_is "... etcdutl snapshot status reads it at the sidecar's revision" \
 	"$(sed -n 's/.*"revision":\([0-9]*\).*/\1/p' "$TAP_TMP/status.json")"
 tap_check "... with more than the 1000 keys in it" \
 	test "$(sed -n 's/.*"totalKey":\([0-9]*\).*/\1/p' "$TAP_TMP/status.json")" -gt 1000
+"$ETCDWIZ" backup -q -f "$FILE" -o "$TAP_TMP/out/snap.db" >"$TAP_TMP/backup-o" 2>&1
+tap_is "backup -o PATH into a missing directory: refused, nothing written" "1 0" "$? $(ls "$TAP_TMP/out" 2>/dev/null | wc -l)"
+mkdir -p "$TAP_TMP/out"
+"$ETCDWIZ" backup -q -f "$FILE" -o "$TAP_TMP/out/snap.db" >"$TAP_TMP/backup-o" 2>&1
+tap_is "backup -o PATH: the file and PATH.meta, and etcdutl reads it" "0 snap.db snap.db.meta ok" \
+	"$? $(ls "$TAP_TMP/out" | tr '\n' ' ')$("$ETCDUTL" snapshot status "$TAP_TMP/out/snap.db" >/dev/null 2>&1 && echo ok)"
 tap_grep "... from a healthy voter, said by name" '^Taking a snapshot from etcd-[123] \(198\.51\.100\.1[123]\)' "$TAP_TMP/backup"
 
 # --member of a member whose etcd is stopped: refused, nothing written.

@@ -965,18 +965,36 @@ static void test_host_check(void **state)
 	free(short_pem);
 }
 
-/* The scheduled snapshots' part of the host check: the timer's next two
- * runs (systemd-analyze calendar, TZ=UTC) make the period; a newest
- * snapshot older than twice that raises BackupTooOld. */
+/* The BackupTooOld alert a host with h raises: its summary, or NULL. */
+static char *backup_alert(const struct health_host *h)
+{
+	struct health_cluster c;
+	struct health_observation o = { .t_ms = 1000, .latency_ms = NAN, .error = "connection refused" };
+	struct health_eval e;
+	char *summary = NULL;
+
+	health_cluster_init(&c);
+	health_cluster_add(&c, "m1", "https://10.0.0.1:2379");
+	o.host = h;
+	health_member_update(&c.members[0], &o);
+	health_evaluate(&c, 1000, &e);
+	for (size_t i = 0; i < e.n_alerts; i++)
+		if (strcmp(e.alerts[i].name, "BackupTooOld") == 0 && summary == NULL)
+			summary = xstrdup(e.alerts[i].summary);
+	health_eval_free(&e);
+	health_cluster_free(&c);
+	return summary;
+}
+
+/* The scheduled snapshots' part of the host check: the timer's last run
+ * and next two runs make the period; a newest snapshot older than twice
+ * that, or a run that left none, raises BackupTooOld. */
 static void test_host_backups(void **state)
 {
 	time_t now = time(NULL);
-	char next[64], next2[64], *out;
+	char next[64], next2[64], *out, *alert;
 	struct tm tm;
 	struct health_host h;
-	struct health_cluster c;
-	struct health_observation o = { .t_ms = 1000, .latency_ms = NAN };
-	struct health_eval e;
 	time_t t1 = now + 1800, t2 = now + 1800 + 3600;
 
 	(void)state;
@@ -991,32 +1009,17 @@ static void test_host_backups(void **state)
 	assert_true(h.backup_timer);
 	assert_int_equal(h.backup_next2 - h.backup_next, 3600);
 	assert_int_equal(h.backup_count, 4);
-	health_cluster_init(&c);
-	health_cluster_add(&c, "m1", "https://10.0.0.1:2379");
-	o.host = &h;
-	o.error = "connection refused";
-	health_member_update(&c.members[0], &o);
-	health_evaluate(&c, 1000, &e);
-	assert_true(has_alert(&e, "BackupTooOld", "m1"));
-	for (size_t i = 0; i < e.n_alerts; i++)
-		if (strcmp(e.alerts[i].name, "BackupTooOld") == 0)
-			assert_non_null(strstr(e.alerts[i].summary, "3.0 h old, more than twice its schedule's 60 min"));
-	health_eval_free(&e);
-	health_cluster_free(&c);
+	alert = backup_alert(&h);
+	assert_non_null(alert);
+	assert_non_null(strstr(alert, "3.0 h old, more than twice its schedule's 60 min"));
+	free(alert);
 	free(out);
 
 	/* 90 minutes old: within twice the hour, no alert. */
 	out = xasprintf("backuptimer\nbackupnext %s\nbackupnext2 %s\nbackup %lld 1\n", next, next2,
 			(long long)(now - 90 * 60));
 	health_host_parse(out, strlen(out), &h);
-	health_cluster_init(&c);
-	health_cluster_add(&c, "m1", "https://10.0.0.1:2379");
-	o.host = &h;
-	health_member_update(&c.members[0], &o);
-	health_evaluate(&c, 1000, &e);
-	assert_false(has_alert(&e, "BackupTooOld", "m1"));
-	health_eval_free(&e);
-	health_cluster_free(&c);
+	assert_null(backup_alert(&h));
 	free(out);
 
 	/* Its timer ran 2 h ago and left nothing: a schedule that never worked. */
@@ -1024,17 +1027,10 @@ static void test_host_backups(void **state)
 			(long long)(now - 2 * 3600));
 	health_host_parse(out, strlen(out), &h);
 	assert_int_equal(h.backup_last, now - 2 * 3600);
-	health_cluster_init(&c);
-	health_cluster_add(&c, "m1", "https://10.0.0.1:2379");
-	o.host = &h;
-	health_member_update(&c.members[0], &o);
-	health_evaluate(&c, 1000, &e);
-	assert_true(has_alert(&e, "BackupTooOld", "m1"));
-	for (size_t i = 0; i < e.n_alerts; i++)
-		if (strcmp(e.alerts[i].name, "BackupTooOld") == 0)
-			assert_non_null(strstr(e.alerts[i].summary, "no scheduled snapshot although its timer ran 2.0 h ago"));
-	health_eval_free(&e);
-	health_cluster_free(&c);
+	alert = backup_alert(&h);
+	assert_non_null(alert);
+	assert_non_null(strstr(alert, "no scheduled snapshot although its timer ran 2.0 h ago"));
+	free(alert);
 	free(out);
 
 	/* Mon..Fri on a Sunday: last run 2 days ago, the next tomorrow: the
@@ -1043,14 +1039,7 @@ static void test_host_backups(void **state)
 			(long long)(now - 2 * 86400), (long long)(now - 2 * 86400 + 60));
 	health_host_parse(out, strlen(out), &h);
 	h.backup_next = now + 86400;
-	health_cluster_init(&c);
-	health_cluster_add(&c, "m1", "https://10.0.0.1:2379");
-	o.host = &h;
-	health_member_update(&c.members[0], &o);
-	health_evaluate(&c, 1000, &e);
-	assert_false(has_alert(&e, "BackupTooOld", "m1"));
-	health_eval_free(&e);
-	health_cluster_free(&c);
+	assert_null(backup_alert(&h));
 	free(out);
 
 	/* No timer: nothing about snapshots; a malformed line is ignored. */

@@ -365,16 +365,23 @@ static unsigned act_undo(void *ud, int key)
 
 static void restore_start(struct wizard *w, bool force);
 
+/* The dialog's answer is OK and the cluster's name, else says so. */
+static bool name_typed(struct wizard *w, int button, const char *input)
+{
+	if (button != 0)
+		return false;
+	if (strcmp(input, w->c.name) != 0) {
+		wz_message(w, false, _("\"%s\" is not the cluster's name: nothing was restored."), input);
+		return false;
+	}
+	return true;
+}
+
 static void force_answer(struct wizard *w, int button, const char *input, void *ud)
 {
 	(void)ud;
-	if (button != 0)
-		return;
-	if (strcmp(input, w->c.name) != 0) {
-		wz_message(w, false, _("\"%s\" is not the cluster's name: nothing was restored."), input);
-		return;
-	}
-	restore_start(w, true);
+	if (name_typed(w, button, input))
+		restore_start(w, true);
 }
 
 static void restore_done(struct wizard *w, int status, void *ud)
@@ -421,14 +428,9 @@ static void restore_start(struct wizard *w, bool force)
 static void restore_answer(struct wizard *w, int button, const char *input, void *ud)
 {
 	(void)ud;
-	if (button != 0)
-		return;
-	if (strcmp(input, w->c.name) != 0) {
-		wz_message(w, false, _("\"%s\" is not the cluster's name: nothing was restored."), input);
-		return;
-	}
 	/* First as `restore` guards it: refused while the cluster has quorum. */
-	restore_start(w, false);
+	if (name_typed(w, button, input))
+		restore_start(w, false);
 }
 
 static unsigned act_restore(void *ud, int key)
