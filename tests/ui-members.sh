@@ -206,7 +206,7 @@ keys l a b Enter
 wait_screen 120 "again to restore anyway (--force)" >/dev/null
 screen >"$TAP_TMP/restore.force"
 keys l a b Enter
-wait_screen 600 "Cluster lab is restored" >/dev/null
+wait_screen 600 "Cluster lab is restored: every member is healthy" >/dev/null
 screen >"$TAP_TMP/restore.done"
 tap_grep "r on a healthy cluster: refused first, the name asked again for --force" \
 	'Members of cluster lab answer healthy: it still has quorum' <(dialog "$TAP_TMP/restore.force")
