@@ -19,6 +19,7 @@
 
 #include "base/loop.h"
 #include "base/shquote.h"
+#include "base/fsutil.h"
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
 #include "install/bundle.h"
@@ -185,6 +186,9 @@ static void roll_reads(const struct step_env *env, struct probe_request *out)
 }
 
 static char roll_want[32] = "v2";
+/* The roll's file is the one a failed restart goes back to; with
+ * roll_wait, a wait after it, failing on host2 (etcd never started). */
+static bool roll_back, roll_wait_fails;
 
 static void roll_plan(const struct step_env *env, struct plan *plan)
 {
@@ -196,6 +200,13 @@ static void roll_plan(const struct step_env *env, struct plan *plan)
 	probe_file(env->probe, p, &have);
 	plan_ensure_file(plan, &have, p, text, strlen(text), 0644, owner, false, "write etcd.yaml");
 	plan->restarts_etcd = plan->n_actions > before && have.exists;
+	if (plan->restarts_etcd && roll_back) {
+		plan->restart_file = before + 1;
+		plan_command(plan, roll_wait_fails && strcmp(env->host->name, "host2") == 0
+				   ? "grep -qs v1 \"$1\" || { echo 'etcd did not start' >&2; exit 1; }" : "true",
+			     "wait for the new etcd");
+		plan->restart_wait = plan->n_actions;
+	}
 	remote_file_free(&have);
 	free(text);
 	free(p);
@@ -1252,6 +1263,64 @@ static void test_rolling_wrong_version(void **state)
 }
 
 
+static char *host_file(size_t i)
+{
+	char *p = xasprintf("%s/host%zu/etc/etcd.yaml", root, i + 1);
+	char *text = NULL;
+	struct wiz_error err;
+
+	assert_int_equal(wiz_read_file(p, 4096, &text, NULL, &err), WIZ_ERR_OK);
+	free(p);
+	return text;
+}
+
+/* A member that comes back on another version, or whose new etcd never
+ * starts, is put back on its old file (and its wait run again), then
+ * asked until healthy; the roll stops there, the others untouched. */
+static void test_rolling_rolls_back(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+	char *text;
+
+	make_hosts();
+	steps_in_use = roll_steps;
+	snprintf(roll_want, sizeof roll_want, "v1");
+	run_engine(f, true, &out);
+	roll_back = true;
+	snprintf(roll_want, sizeof roll_want, "v2");
+	health_timeout_s = 1;
+	run_engine(f, true, &out);	/* the file wants 3.5.21, the fake runs 3.5.16 */
+	assert_false(out.ok);
+	assert_non_null(strstr(out.msg[1], "came back as version 3.5.16, not 3.5.21. It is back on its old manifest (etcd 3.5.16) and healthy again"));
+	text = host_file(1);
+	assert_string_equal(text, "host2 v1\n");
+	free(text);
+	assert_non_null(strstr(out.msg[0], "not restarted, nothing changed here"));
+	assert_non_null(strstr(out.msg[2], "not restarted, nothing changed here"));
+	text = host_file(0);
+	assert_string_equal(text, "host1 v1\n");
+	free(text);
+
+	/* The wait fails (a missing image): the same, from the bundle. */
+	free(cluster.etcd.version);
+	cluster.etcd.version = xstrdup("3.5.16");
+	roll_wait_fails = true;
+	run_engine(f, true, &out);
+	assert_false(out.ok);
+	assert_non_null(strstr(out.msg[1], "did not start from its new manifest (etcd 3.5.16): etcd did not start. It is back"));
+	assert_non_null(strstr(out.msg[1], "It is back on its old manifest"));
+	text = host_file(1);
+	assert_string_equal(text, "host2 v1\n");
+	free(text);
+	assert_non_null(strstr(out.msg[2], "not restarted, nothing changed here"));
+	roll_back = roll_wait_fails = false;
+	health_timeout_s = 0;
+	steps_in_use = test_steps;
+	free(cluster.etcd.version);
+	cluster.etcd.version = xstrdup("3.5.21");
+}
+
 /* The fake cluster: host1 and host2 run as voters, host3 is not in it. */
 static void join_setup(struct fake *f)
 {
@@ -1529,6 +1598,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_rolling_one_at_a_time, setup
 	       cmocka_unit_test_setup_teardown(test_join_needs_healthy_voters, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_join_cluster_changed, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_rolling_wrong_version, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_rolling_rolls_back, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_when_planning, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_waits_until_healthy, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_bounded_and_unreachable, setup, teardown),

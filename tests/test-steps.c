@@ -14,6 +14,7 @@
 #include "install/membership.h"
 #include "install/step.h"
 #include "install/steps/steps.h"
+#include "install/upgrade.h"
 
 static char *fixture_text(const char *rel)
 {
@@ -629,6 +630,290 @@ static void test_manifest_golden(void **state)
 	yaml = manifest_render(&c, &c.members[0], "etcdwiz-golden-token", NULL, NULL, &err);
 	assert_golden(yaml, "plan/etcd-manifest.golden");
 	free(yaml);
+	cluster_free(&c);
+}
+
+/* etcd's upgrade paths: a patch, or the next minor from etcd's minimum
+ * patch; skips, cross-minor downgrades and major changes refused with the
+ * path to take; a patch downgrade only when allowed. */
+static void test_upgrade_paths(void **state)
+{
+	static const struct {
+		const char *from, *to;
+		bool allow;
+		enum upgrade_kind want;
+		const char *says;	/* in the refusal */
+	} cases[] = {
+		{ "3.4.23", "3.5.16", false, UPGRADE_MINOR, NULL },
+		{ "3.5.16", "3.5.30", false, UPGRADE_PATCH, NULL },
+		{ "v3.5.16", "3.5.16", false, UPGRADE_SAME, NULL },
+		{ "3.5.30", "3.5.16", false, UPGRADE_REFUSED, "--allow-downgrade" },
+		{ "3.5.30", "3.5.16", true, UPGRADE_DOWNGRADE, NULL },
+		{ "3.4.23", "3.6.0", false, UPGRADE_REFUSED, "upgrade to 3.5 (at least 3.5.32) first, then to 3.6.0" },
+		{ "3.5.16", "3.6.0", false, UPGRADE_REFUSED, "at least 3.5.32" },
+		{ "3.5.31", "3.6.1", false, UPGRADE_REFUSED, "upgrade to 3.5.32 or later first" },
+		{ "3.5.32", "3.6.0", false, UPGRADE_MINOR, NULL },
+		{ "3.5.16", "3.4.23", true, UPGRADE_REFUSED, "downgrade across a minor" },
+		{ "3.5.16", "4.0.0", false, UPGRADE_REFUSED, "major" },
+		{ "3.5.16", "3.5", false, UPGRADE_REFUSED, "not an etcd version" },
+		{ "3.5.16", "3.5.16x", false, UPGRADE_REFUSED, "not an etcd version" },
+		{ "3.4.23", "3.5.16-0", false, UPGRADE_MINOR, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *why = NULL;
+		enum upgrade_kind k = upgrade_path(cases[i].from, cases[i].to, cases[i].allow, &why);
+
+		if (k != cases[i].want)
+			fail_msg("%s -> %s: kind %d, want %d (%s)", cases[i].from, cases[i].to, k, cases[i].want,
+				 why ? why : "");
+		if (cases[i].says != NULL && (why == NULL || strstr(why, cases[i].says) == NULL))
+			fail_msg("%s -> %s: \"%s\" lacks \"%s\"", cases[i].from, cases[i].to, why ? why : "",
+				 cases[i].says);
+		if (cases[i].says == NULL)
+			assert_null(why);
+		free(why);
+	}
+	{
+		char *t = upgrade_allowed_text("3.5.16");
+
+		assert_string_equal(t, "a later 3.5 patch; 3.6 once every member runs 3.5.32 or later");
+		free(t);
+		t = upgrade_allowed_text("3.4.23");
+		assert_string_equal(t, "a later 3.4 patch, or 3.5");
+		free(t);
+		t = upgrade_allowed_text("3.6.1");
+		assert_string_equal(t, "a later 3.6 patch");
+		free(t);
+	}
+	/* One table holds the minimum, with its source. */
+	for (size_t i = 0; upgrade_minimums[i].min_from; i++)
+		if (upgrade_minimums[i].to_minor == 6)
+			assert_string_equal(upgrade_minimums[i].min_from, "3.5.32");
+}
+
+/* The seed's three members running: each viewed healthy on `version`,
+ * cluster version cv. */
+static void live_running(struct live_cluster *live, const struct cluster *c, const char *version,
+			 const char *cv)
+{
+	struct etcd_member_list l;
+	struct wiz_error err;
+	char *json = xstrdup("{\"members\":[");
+
+	for (size_t i = 0; i < c->n_members; i++) {
+		char *p = member_peer_url(&c->members[i]);
+		char *next = xasprintf("%s%s{\"ID\":\"%zu\",\"name\":\"%s\",\"peerURLs\":[\"%s\"],\"clientURLs\":[\"https://%s:2379\"]}",
+				       json, i ? "," : "", 11 + i, c->members[i].name, p, c->members[i].address);
+
+		free(p);
+		free(json);
+		json = next;
+	}
+	{
+		char *next = xasprintf("%s]}", json);
+
+		free(json);
+		json = next;
+	}
+	assert_int_equal(etcd_json_parse_member_list(json, strlen(json), &l, &err), WIZ_ERR_OK);
+	live_cluster_set(live, &l, c->members[0].name);
+	etcd_member_list_free(&l);
+	free(json);
+	for (size_t k = 0; k < live->n; k++) {
+		struct live_member *m = &live->members[k];
+
+		m->viewed = m->in_file = true;
+		m->view.answered = m->view.healthy = m->view.listed = true;
+		m->view.leader = k == 0;
+		snprintf(m->view.version, sizeof m->view.version, "%s", version);
+		snprintf(m->view.cluster_version, sizeof m->view.cluster_version, "%s", cv);
+	}
+}
+
+/* Fit for an upgrade only when every member is healthy, on one cluster
+ * version, without alarm or learner; the plan's section lists the order,
+ * the leader last. */
+static void test_upgrade_refusal(void **state)
+{
+	struct cluster c;
+	struct live_cluster live = { 0 };
+	char *no, *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	free(c.etcd.version);
+	c.etcd.version = xstrdup("3.5.16");
+	live_running(&live, &c, "3.4.23", "3.4.0");
+	assert_true(upgrade_pending(&c, &live));
+	assert_string_equal(upgrade_member_version(&c, &live, 1), "3.4.23");
+	assert_null(upgrade_refusal(&c, &live, false));
+	f = open_memstream(&text, &len);
+	upgrade_print(&c, &live, true, false, f);
+	fclose(f);
+	/* etcd01 leads: it goes last. */
+	assert_non_null(strstr(text, "1. etcd02: etcd 3.4.23 -> 3.5.16\n"));
+	assert_non_null(strstr(text, "2. etcd03: etcd 3.4.23 -> 3.5.16\n"));
+	assert_non_null(strstr(text, "3. etcd01: etcd 3.4.23 -> 3.5.16 (the leader, last"));
+	assert_non_null(strstr(text, "a snapshot is taken"));
+	assert_null(strstr(text, "refused"));
+	free(text);
+
+	live.members[1].view.healthy = false;
+	snprintf(live.members[1].view.detail, sizeof live.members[1].view.detail, "%s", "NOSPACE");
+	no = upgrade_refusal(&c, &live, false);
+	assert_non_null(strstr(no, "etcd02 is not healthy (NOSPACE)"));
+	free(no);
+	live.members[1].view.healthy = true;
+
+	snprintf(live.members[2].view.alarms, sizeof live.members[2].view.alarms, "%s", "NOSPACE");
+	no = upgrade_refusal(&c, &live, false);
+	assert_non_null(strstr(no, "alarm raised (NOSPACE"));
+	free(no);
+	live.members[2].view.alarms[0] = '\0';
+
+	snprintf(live.members[2].view.cluster_version, sizeof live.members[2].view.cluster_version, "%s", "3.3.0");
+	no = upgrade_refusal(&c, &live, false);
+	assert_non_null(strstr(no, "disagree on the cluster version"));
+	free(no);
+	snprintf(live.members[2].view.cluster_version, sizeof live.members[2].view.cluster_version, "%s", "3.4.0");
+
+	live.members[2].learner = true;
+	no = upgrade_refusal(&c, &live, false);
+	assert_non_null(strstr(no, "is a learner"));
+	free(no);
+	live.members[2].learner = false;
+
+	/* Half done (a run killed): etcd02 on the new version already. */
+	snprintf(live.members[1].view.version, sizeof live.members[1].view.version, "%s", "3.5.16");
+	assert_null(upgrade_refusal(&c, &live, false));
+	f = open_memstream(&text, &len);
+	upgrade_print(&c, &live, false, false, f);
+	fclose(f);
+	assert_non_null(strstr(text, "etcd02: runs it already"));
+	assert_non_null(strstr(text, "1. etcd03:"));
+	assert_non_null(strstr(text, "2. etcd01:"));
+	free(text);
+
+	/* A skip: refused with the path. */
+	free(c.etcd.version);
+	c.etcd.version = xstrdup("3.6.0");
+	no = upgrade_refusal(&c, &live, false);
+	assert_non_null(strstr(no, "etcd01: etcd 3.4.23 to 3.6.0 skips a minor version"));
+	free(no);
+	live_cluster_free(&live);
+	cluster_free(&c);
+}
+
+/* The manifest step on a running member of an older version: an upgrade
+ * note and a restart; a path etcd forbids: an Upgrade error, nothing to
+ * write. The new manifest names the new image. */
+static void test_manifest_upgrade_plan(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct live_cluster live = { 0 };
+	struct wiz_error err;
+	struct plan plan;
+	char *old;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	free(c.etcd.version);
+	c.etcd.version = xstrdup("3.4.23");
+	old = manifest_render(&c, &c.members[1], "tok", NULL, NULL, &err);
+	live_running(&live, &c, "3.4.23", "3.4.0");
+	free(c.etcd.version);
+	c.etcd.version = xstrdup("3.5.16");
+	env.cluster = &c;
+	env.host = &c.members[1];
+	env.member_index = 1;
+	env.is_member = true;
+	env.cluster_token = "tok";
+	env.live = &live;
+	use_member_probe(&env, &c, old, "600");
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_int_equal(plan_errors(&plan), 0);
+	assert_true(plan.restarts_etcd);
+	assert_non_null(strstr(plan.actions[0].content, "image: registry.k8s.io/etcd:3.5.16-0\n"));
+	assert_non_null(strstr(plan.notes[0], "etcd02 is upgraded from etcd 3.4.23 to 3.5.16"));
+	plan_free(&plan);
+
+	free(c.etcd.version);
+	c.etcd.version = xstrdup("3.6.0");
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_int_equal(plan_errors(&plan), 1);
+	assert_true(plan_has_finding(&plan, "Upgrade"));
+	assert_int_equal(plan.n_actions, 0);
+	assert_false(plan.restarts_etcd);
+	plan_free(&plan);
+
+	/* A patch downgrade: refused, then allowed. */
+	free(c.etcd.version);
+	c.etcd.version = xstrdup("3.4.20");
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_true(plan_has_finding(&plan, "Upgrade"));
+	plan_free(&plan);
+	env.allow_downgrade = true;
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_int_equal(plan_errors(&plan), 0);
+	assert_non_null(strstr(plan.notes[0], "goes back from etcd 3.4.23 to 3.4.20"));
+	plan_free(&plan);
+
+	{
+		char v[32];
+
+		assert_true(manifest_image_version(old, v, sizeof v));
+		assert_string_equal(v, "3.4.23");
+		assert_false(manifest_image_version("kind: Pod\n", v, sizeof v));
+	}
+	free(old);
+	live_cluster_free(&live);
+	cluster_free(&c);
+}
+
+/* The flags each version needs, as golden files: 3.4 with capnslog and
+ * experimental flags; the same file on 3.5 (capnslog and its flags gone)
+ * and on 3.6 (renamed flags, boolean ones as feature gates, v2 gone). No
+ * 3.6 binary exists in Debian: these goldens are that path's check. */
+static void test_manifest_flags_by_version(void **state)
+{
+	static const struct {
+		const char *version, *golden;
+	} cases[] = {
+		{ "3.4.23", "plan/etcd-manifest-3.4-extra.golden" },
+		{ "3.5.30", "plan/etcd-manifest-3.5-extra.golden" },
+		{ "3.6.0", "plan/etcd-manifest-3.6-extra.golden" },
+	};
+	struct cluster c;
+	struct wiz_error err;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	kvlist_set(&c.etcd.extra_args, "logger", "capnslog");
+	kvlist_set(&c.etcd.extra_args, "log-package-levels", "etcdserver=DEBUG");
+	kvlist_set(&c.etcd.extra_args, "debug", "true");
+	kvlist_set(&c.etcd.extra_args, "experimental-compaction-batch-limit", "1000");
+	kvlist_set(&c.etcd.extra_args, "experimental-enable-lease-checkpoint", "true");
+	kvlist_set(&c.etcd.extra_args, "experimental-peer-skip-client-san-verification", "true");
+	kvlist_set(&c.etcd.extra_args, "enable-v2", "false");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *yaml;
+
+		free(c.etcd.version);
+		c.etcd.version = xstrdup(cases[i].version);
+		yaml = manifest_render(&c, &c.members[0], "etcdwiz-golden-token", NULL, NULL, &err);
+		assert_non_null(yaml);
+		assert_golden(yaml, cases[i].golden);
+		free(yaml);
+	}
 	cluster_free(&c);
 }
 
@@ -1389,6 +1674,10 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_packages_mirror_and_verify_only),
 	       cmocka_unit_test(test_manifest),
 	       cmocka_unit_test(test_manifest_golden),
+	       cmocka_unit_test(test_upgrade_paths),
+	       cmocka_unit_test(test_upgrade_refusal),
+	       cmocka_unit_test(test_manifest_upgrade_plan),
+	       cmocka_unit_test(test_manifest_flags_by_version),
 	       cmocka_unit_test(test_kubeadm_config),
 	       cmocka_unit_test(test_kubelet_config),
 	       cmocka_unit_test(test_etcdctl_binary_upload),

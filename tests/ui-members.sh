@@ -90,14 +90,14 @@ select_row() {
 tmux -L "$SOCK" -f /dev/null new-session -d -s wiz -x 120 -y 36 \
 	"env TERM=xterm-256color LC_ALL=C.UTF-8 ASAN_OPTIONS=log_path=$TAP_TMP/asan UBSAN_OPTIONS=log_path=$TAP_TMP/ubsan XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' ETCDWIZ_LAB_PATH='$ETCDWIZ_LAB_PATH' '$ETCDWIZ' wizard -f '$FILE'; echo WIZARD-EXIT=\$?; sleep 600"
 to_members() {
-	wait_screen 20 "etcdwiz 1/12: Welcome" || return 1
+	wait_screen 20 "etcdwiz 1/13: Welcome" || return 1
 	keys F3
-	wait_screen 30 "etcdwiz 2/12: Hosts" || return 1
+	wait_screen 30 "etcdwiz 2/13: Hosts" || return 1
 	keys F3
-	wait_screen 60 "etcdwiz 3/12: Connect" || return 1
+	wait_screen 60 "etcdwiz 3/13: Connect" || return 1
 	wait_screen 120 "3 of 3 hosts connected." || return 1
 	keys F3
-	wait_screen 30 "etcdwiz 4/12: Members" || return 1
+	wait_screen 30 "etcdwiz 4/13: Members" || return 1
 	wait_screen 60 "a adds, d removes, r replaces; F3 goes on." || return 1
 }
 to_members
@@ -175,7 +175,7 @@ tap_is "the 100 keys written first read back" 100 \
 
 # The Backups screen, next: the snapshots here, b, s, r.
 keys F3
-wait_screen 30 "etcdwiz 5/12: Backups" || true
+wait_screen 30 "etcdwiz 5/13: Backups" || true
 wait_screen 30 "lab-" >/dev/null
 screen >"$TAP_TMP/backups"
 tap_is "Backups lists the 3 snapshots here, each with member and revision" 3 \

@@ -191,15 +191,15 @@ EOF
 : >"$T/known_hosts"
 SAN="ASAN_OPTIONS=log_path=$T/asan UBSAN_OPTIONS=log_path=$T/ubsan"
 start wizard "env TERM=$WTERM LC_ALL=C.UTF-8 $SAN XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' '$ETCDWIZ' wizard -f '$T/cluster.yaml'"
-round Welcome "etcdwiz 1/12: Welcome"
+round Welcome "etcdwiz 1/13: Welcome"
 keys F3
-wait_until 10 laid_out 120 40 "etcdwiz 2/12: Hosts" "cluster resize"
+wait_until 10 laid_out 120 40 "etcdwiz 2/13: Hosts" "cluster resize"
 tap_is "Welcome: F3 then moves on to Hosts" 0 $?
-round Hosts "etcdwiz 2/12: Hosts"
+round Hosts "etcdwiz 2/13: Hosts"
 keys F3
-wait_until 10 all "laid_out 120 40 'etcdwiz 3/12: Connect' 'cluster resize' && has 'root@127.0.0.1:'"
+wait_until 10 all "laid_out 120 40 'etcdwiz 3/13: Connect' 'cluster resize' && has 'root@127.0.0.1:'"
 tap_is "Hosts: F3 then moves on to Connect" 0 $?
-round Connect "etcdwiz 3/12: Connect"
+round Connect "etcdwiz 3/13: Connect"
 idle "Connect at 120x40 after the last key"
 # Abort asks first (Left selects Yes); an aborted wizard exits 1.
 keys F4

@@ -33,7 +33,7 @@ run_case() {
 	tmux -L "$SOCK" -f /dev/null new-session -d -s r -x 80 -y 24 \
 		"trap : INT; sh -c 'echo \$\$ >$TAP_TMP/pid; exec env TERM=xterm ASAN_OPTIONS=handle_segv=0 XDG_DATA_HOME=$XDG_DATA_HOME XDG_STATE_HOME=$XDG_STATE_HOME $ETCDWIZ wizard'; st=\$?; clear; echo EXIT=\$st MODES=\$(stty -a | tr ' ;' '\n\n' | grep -xE 'icanon|echo' | tr '\n' ' '); sleep 60" ||
 		return 1
-	wait_text 20 "etcdwiz 1/12" || return 1
+	wait_text 20 "etcdwiz 1/13" || return 1
 	pid=$(cat "$TAP_TMP/pid")
 	case $how in
 	abort) tmux -L "$SOCK" send-keys -t r F4; wait_text 10 "Leave the wizard now?" && tmux -L "$SOCK" send-keys -t r y ;;

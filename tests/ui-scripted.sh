@@ -45,7 +45,7 @@ tap_grep "Next on Welcome without a cluster is refused, with the reason" \
 tap_grep "F1 opens help built from the action table (global keys)" 'F3, Ctrl-N +Next: next screen' "$D/help.txt"
 tap_grep "help lists the screen's own keys too" 'Enter, Space +Choose: choose the selected line' "$D/help.txt"
 tap_grep "Abort asks first" 'Leave the wizard now\?' "$D/abort.txt"
-tap_check "answering No keeps the wizard open on Welcome" grep -q 'etcdwiz 1/12: Welcome' "$D/after-abort-no.txt"
+tap_check "answering No keeps the wizard open on Welcome" grep -q 'etcdwiz 1/13: Welcome' "$D/after-abort-no.txt"
 
 run hosts <<'KEYS'
 <Down>
@@ -119,12 +119,12 @@ text:"198.51.100.203"
 y
 KEYS
 tap_grep "a valid form says so" 'Every field is valid' "$D/filled.txt"
-tap_grep "Next on a valid Hosts screen opens Connect" 'etcdwiz 3/12: Connect' "$D/connect.txt"
+tap_grep "Next on a valid Hosts screen opens Connect" 'etcdwiz 3/13: Connect' "$D/connect.txt"
 tap_check "the saved cluster file passes etcdwiz validate" "$ETCDWIZ" validate -f "$XDG_DATA_HOME/etcdwiz/etcd/cluster.yaml"
 run resume <<'KEYS'
 :dump resumed
 KEYS
-tap_grep "a wizard started again resumes where it stopped" 'etcdwiz 3/12: Connect' "$D/resumed.txt"
+tap_grep "a wizard started again resumes where it stopped" 'etcdwiz 3/13: Connect' "$D/resumed.txt"
 tap_grep "and says so" 'Resumed at Connect' "$D/resumed.txt"
 
 # No colour, vt100: ASCII line drawing only.

@@ -13,7 +13,7 @@ command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
-tap_plan 22
+tap_plan 23
 export XDG_DATA_HOME="$TAP_TMP/xdg" XDG_STATE_HOME="$TAP_TMP/state"
 SOCK="etcdwiz-ui-$$"
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
@@ -29,9 +29,9 @@ T() { LANGUAGE=${WIZ_LANG:-} TEXTDOMAINDIR=${LOCALEDIR:-/usr/local/share/locale}
 N() { LANGUAGE=${WIZ_LANG:-} TEXTDOMAINDIR=${LOCALEDIR:-/usr/local/share/locale} ngettext -d etcdwiz "$1" "$2" "${3:-2}" | sed 's/^.*%zu//'; }
 # F4 MSGID: a "%zu of %zu ..." message with both numbers 4 (hosts).
 F4() { T "$1" | sed 's/%zu/4/g'; }
-title() { T 'etcdwiz %zu/%zu: %s' | sed "s|%zu/%zu.*|$1/12|"; }
+title() { T 'etcdwiz %zu/%zu: %s' | sed "s|%zu/%zu.*|$1/13|"; }
 . "${TOP_SRCDIR:-.}/tests/tmux-lib.sh"
-# step_screen N: on screen N/12, wait for the check, confirm and apply what
+# step_screen N: on screen N/13, wait for the check, confirm and apply what
 # it lists, and go on. Fails when a check or an apply fails.
 step_screen() {
 	local n=$1 i
@@ -80,6 +80,21 @@ members_read() {
 	screen | sed 's/^/# /'
 	return 1
 }
+# upgrade_read: on Upgrade, until the versions were read.
+upgrade_read() {
+	local i s new running
+	new=$(T 'Nothing to upgrade: the next screens install etcd at the file'"'"'s version.')
+	running=$(T 'As the members report it (asked from %s). u upgrades etcd, one member at a time, the leader last.' | sed 's/%s.*//')
+	wait_screen 30 "$(title 6)" || return 1
+	for i in $(seq 120); do
+		s=$(screen)
+		case $s in *"$new"* | *"$running"*) return 0 ;; esac
+		sleep 1
+	done
+	echo "# Upgrade never showed the versions:"
+	screen | sed 's/^/# /'
+	return 1
+}
 # to_prerequisites: from Welcome (the cluster loaded) through Hosts,
 # Connect (every host connected), Members and Backups to Prerequisites.
 to_prerequisites() {
@@ -95,6 +110,10 @@ to_prerequisites() {
 	# Backups: what there is, here and on the members; nothing to do.
 	wait_screen 30 "$(title 5)" || return 1
 	screen >"$TAP_TMP/backups.$MEMBERS_SEEN"
+	keys F3
+	# Upgrade: the members' versions (running) or nothing to upgrade.
+	upgrade_read || return 1
+	screen >"$TAP_TMP/upgrade.$MEMBERS_SEEN"
 	keys F3
 }
 
@@ -115,20 +134,20 @@ flow() {
 		sleep 1
 	done
 	to_prerequisites || return 1
-	step_screen 6 && step_screen 7 || return 1
-	wait_screen 30 "$(title 8)" || return 1
+	step_screen 7 && step_screen 8 || return 1
+	wait_screen 30 "$(title 9)" || return 1
 	keys g
-	step_screen 8 && step_screen 9 || return 1
-	wait_screen 30 "$(title 10)" || return 1
+	step_screen 9 && step_screen 10 || return 1
+	wait_screen 30 "$(title 11)" || return 1
 	# The live dashboard: the badge, and every member up.
 	wait_screen 120 "$(T '%zu of %zu members up, leader %s' | sed 's/%zu/3/g; s/%s.*//')" || return 1
 	wait_screen 10 "$(T 'HEALTHY')" || return 1
 	screen >"$TAP_TMP/$name.health"
 	keys F3
 	# Kubernetes: cp-1's files and the /version proof, applied as any screen.
-	step_screen 11 || return 1
-	cp "$TAP_TMP/applied.11" "$TAP_TMP/$name.kubernetes" 2>/dev/null
-	wait_screen 30 "$(title 12)" || return 1
+	step_screen 12 || return 1
+	cp "$TAP_TMP/applied.12" "$TAP_TMP/$name.kubernetes" 2>/dev/null
+	wait_screen 30 "$(title 13)" || return 1
 	sleep 1
 	screen >"$TAP_TMP/$name.summary"
 	keys F3
@@ -191,8 +210,8 @@ deploy_waits() {
 		"env TERM=xterm-256color LC_ALL=C.UTF-8 ASAN_OPTIONS=log_path=$TAP_TMP/asan UBSAN_OPTIONS=log_path=$TAP_TMP/ubsan XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' ETCDWIZ_LAB_PATH='$ETCDWIZ_LAB_PATH' '$ETCDWIZ' wizard --lab; echo WIZARD-EXIT=\$?; sleep 600" || return 1
 	wait_screen 60 "$(T 'cluster %s%s' | sed 's/%s%s.*/lab/')" || return 1
 	to_prerequisites || return 1
-	step_screen 6 && step_screen 7 && step_screen 8 || return 1
-	t7=$(title 9)
+	step_screen 7 && step_screen 8 && step_screen 9 || return 1
+	t7=$(title 10)
 	wait_screen 30 "$t7" || return 1
 	wait_screen 120 "$(N 'Checked: %zu step would change a host. Review, then F3 to apply.' \
 		'Checked: %zu host steps would change. Review, then F3 to apply.')" || return 1
@@ -207,7 +226,7 @@ deploy_waits() {
 	applied=$(T 'Applied on every host.')
 	wait_screen 120 "$applied" || return 1
 	keys F3
-	wait_screen 30 "$(title 10)" || return 1
+	wait_screen 30 "$(title 11)" || return 1
 	keys F4
 	sleep 1
 	keys y
@@ -220,6 +239,8 @@ tap_is "Deploy with a member not healthy waits for it, and goes on once it is me
 show_reports
 tap_is "Members on the running cluster: the 3 members etcd lists, each with its id" 3 \
 	"$(grep -cE '^ etcd-[123] +[0-9a-f]{16} +(leader|voter) ' "$TAP_TMP/members.2")"
+tap_is "Upgrade on the running cluster: the 3 members on etcd 3.5.30, cluster version 3.5.0" 3 \
+	"$(grep -cE '^ etcd-[123] +(leader|follower) +3\.5\.30 +3\.5\.0' "$TAP_TMP/upgrade.2")"
 tap_grep "Deploy said which wait it is: 1 member, the 3m bound" \
 	"$(T 'Nothing to change, but %zu member is not healthy: waiting up to %s for it.' | sed 's/%zu/1/; s/%s/3m/')" \
 	"$TAP_TMP/deploy.waiting"

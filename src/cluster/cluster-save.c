@@ -310,6 +310,20 @@ enum wiz_err cluster_emit(const struct cluster *c, char **out, size_t *len,
 	return WIZ_ERR_OK;
 }
 
+enum wiz_err cluster_keep_backup(const char *path, struct wiz_error *err)
+{
+	char *bak = xasprintf("%s.bak", path);
+	char *old = NULL;
+	size_t len = 0;
+	enum wiz_err rc = wiz_read_file(path, 1 << 20, &old, &len, err);
+
+	if (rc == WIZ_ERR_OK)
+		rc = wiz_write_file_atomic(bak, old, len, 0600, err);
+	free(old);
+	free(bak);
+	return rc;
+}
+
 enum wiz_err cluster_save(const struct cluster *c, const char *path,
 			  struct wiz_error *err)
 {

@@ -141,6 +141,9 @@ void cluster_validate(const struct cluster *c, struct diag_list *diags);
 /* Canonical YAML, written atomically with mode 0600. */
 enum wiz_err cluster_save(const struct cluster *c, const char *path,
 			  struct wiz_error *err);
+/* Copies the file at path to path.bak (0600, atomically) before it is
+ * rewritten: the admin's previous file is always there to go back to. */
+enum wiz_err cluster_keep_backup(const char *path, struct wiz_error *err);
 enum wiz_err cluster_emit(const struct cluster *c, char **out, size_t *len,
 			  struct wiz_error *err);
 

@@ -1,6 +1,6 @@
 /* One member asked over its SSH session (etcd-ask.h): channel, TLS,
- * GET /health, POST member/list, POST maintenance/status, all bounded by
- * one deadline. A step that fails ends the try with what it knew. */
+ * GET /health, POST member/list, POST maintenance/status, GET /version,
+ * POST maintenance/alarm, all on one connection, bounded by one deadline. A step that fails ends the try with what it knew. */
 #include "config.h"
 
 #include "etcd/etcd-ask.h"
@@ -16,7 +16,17 @@
 #include "base/xmalloc.h"
 #include "etcd/etcd-json.h"
 
-enum ask_req { ASK_HEALTH, ASK_MEMBERS, ASK_STATUS, ASK_DONE };
+enum ask_req { ASK_HEALTH, ASK_MEMBERS, ASK_STATUS, ASK_VERSION, ASK_ALARMS, ASK_DONE };
+
+static const char *const ask_paths[] = { "/health", "/v3/cluster/member/list",
+					 "/v3/maintenance/status", "/version",
+					 "/v3/maintenance/alarm" };
+
+/* The GETs; the rest are POSTs of {} (an alarm request of {} is GET). */
+static bool ask_is_get(enum ask_req r)
+{
+	return r == ASK_HEALTH || r == ASK_VERSION;
+}
 
 
 struct etcd_ask {
@@ -134,9 +144,7 @@ static void on_http(struct http_conn *c, enum wiz_err rc, const struct http_resp
 	}
 	/* /health answers 503 with its JSON when the member is unhealthy. */
 	if (r->status != 200 && !(a->req == ASK_HEALTH && r->status == 503)) {
-		finish(a, WIZ_ERR_OK, _("HTTP %d from %s"), r->status,
-		       a->req == ASK_HEALTH ? "/health" : a->req == ASK_MEMBERS
-			       ? "/v3/cluster/member/list" : "/v3/maintenance/status");
+		finish(a, WIZ_ERR_OK, _("HTTP %d from %s"), r->status, ask_paths[a->req]);
 		return;
 	}
 	switch (a->req) {
@@ -186,6 +194,39 @@ static void on_http(struct http_conn *c, enum wiz_err rc, const struct http_resp
 		etcd_status_free(&s);
 		break;
 	}
+	case ASK_VERSION: {
+		struct etcd_version ver;
+
+		if (etcd_json_parse_version(r->body, r->body_len, &ver, &perr) != WIZ_ERR_OK) {
+			etcd_version_free(&ver);
+			finish(a, WIZ_ERR_OK, "%s", perr.msg);
+			return;
+		}
+		snprintf(a->v.cluster_version, sizeof a->v.cluster_version, "%s", ver.cluster);
+		etcd_version_free(&ver);
+		break;
+	}
+	case ASK_ALARMS: {
+		struct etcd_alarm_list al;
+		size_t used = 0;
+
+		if (etcd_json_parse_alarms(r->body, r->body_len, &al, &perr) != WIZ_ERR_OK) {
+			etcd_alarm_list_free(&al);
+			finish(a, WIZ_ERR_OK, "%s", perr.msg);
+			return;
+		}
+		a->v.alarms[0] = '\0';
+		for (size_t i = 0; i < al.n_alarms && used + 1 < sizeof a->v.alarms; i++) {
+			int w = snprintf(a->v.alarms + used, sizeof a->v.alarms - used, "%s%s",
+					 used ? "," : "", etcd_alarm_name(al.alarms[i].type));
+
+			if (w < 0)
+				break;
+			used += (size_t)w < sizeof a->v.alarms - used ? (size_t)w : sizeof a->v.alarms - used - 1;
+		}
+		etcd_alarm_list_free(&al);
+		break;
+	}
 	case ASK_DONE:
 		break;
 	}
@@ -211,8 +252,6 @@ static bool on_body(const char *data, size_t len, void *ud)
 
 static void send_next(struct etcd_ask *a)
 {
-	static const char *const paths[] = { "/health", "/v3/cluster/member/list",
-					     "/v3/maintenance/status" };
 	enum wiz_err rc;
 
 	if (a->call_cb != NULL) {
@@ -225,8 +264,8 @@ static void send_next(struct etcd_ask *a)
 	}
 	if (a->req >= ASK_DONE)
 		return;
-	rc = http_conn_request(a->http, a->req == ASK_HEALTH ? "GET" : "POST", paths[a->req],
-			       a->req == ASK_HEALTH ? NULL : "{}", on_http, a);
+	rc = http_conn_request(a->http, ask_is_get(a->req) ? "GET" : "POST", ask_paths[a->req],
+			       ask_is_get(a->req) ? NULL : "{}", on_http, a);
 	if (rc != WIZ_ERR_OK)
 		finish(a, WIZ_ERR_OK, "%s", wiz_err_name(rc));
 }

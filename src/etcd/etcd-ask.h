@@ -28,6 +28,8 @@ struct etcd_member_view {
 	bool leader;		/* it is the leader (its status) */
 	bool learner;
 	char version[32];	/* its server version, "" when unknown */
+	char cluster_version[32];	/* /version's etcdcluster ("3.5.0"), "" when unknown */
+	char alarms[64];	/* the cluster's alarms ("NOSPACE,CORRUPT"), "" when none */
 	uint64_t raft_index;	/* its raft log's index (its status) */
 	/* Not answered: why ("no answer within 5 s", "connection refused");
 	 * answered but unhealthy: etcd's reason; otherwise "". */

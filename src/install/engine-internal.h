@@ -29,6 +29,7 @@ enum host_phase {
 	PH_ROLL_AFTER,	/* restarted: asking its etcd until healthy again */
 	PH_LIVE,	/* waiting for the cluster's member list (engine-member.c) */
 	PH_JOIN,	/* joining: MemberAdd, or MemberPromote until caught up */
+	PH_ROLL_BACK,	/* its restart failed: its old manifest back (engine-rollback.c) */
 	PH_DONE,
 };
 
@@ -103,6 +104,10 @@ struct engine_host {
 	struct loop_timer *join_timer;
 	uint64_t join_start, join_deadline;
 	char *join_why;		/* a join being undone: why */
+	/* A failed restart being rolled back: why it failed, the old
+	 * manifest's etcd version, the log lines read before. */
+	char *rollback_why, *rollback_log;
+	char rollback_from[32];
 	bool join_behind;	/* etcd said the learner is not in sync yet */
 };
 
@@ -164,6 +169,13 @@ void eng_roll_after_try(struct engine_host *h);
 bool eng_view_ok(const struct etcd_member_view *v);
 const char *eng_view_why(const struct engine_host *g);
 void eng_roll_stop_all(struct engine *e);
+
+/* engine-rollback.c: h (the roller) failed its restart; when it has an
+ * old manifest to go back to, puts it back and ends the step (failed)
+ * once healthy or bounded, and returns true; false: nothing to go back
+ * to (the caller fails the step itself). */
+bool eng_rollback_start(struct engine_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void eng_rollback_free(struct engine_host *h);
 
 /* engine-member.c */
 /* Before a step that reads the cluster (reads_cluster) plans: false while

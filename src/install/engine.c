@@ -186,6 +186,7 @@ static void fill_env(struct engine_host *h, size_t k, struct step_env *env)
 	env->applying = e->opts.apply;
 	env->kubeadm_init = e->opts.kubeadm_init;
 	env->health_timeout_s = e->opts.health_timeout_s;
+	env->allow_downgrade = e->opts.allow_downgrade;
 	env->live = e->live.known ? &e->live : NULL;
 	env->read_local = read_local_thunk;
 	env->ud = h;
@@ -637,6 +638,13 @@ static char *first_line_of(const char *s)
 	return xstrndup(s, strcspn(s, "\n"));
 }
 
+/* The bundle got past writing the file that restarts etcd (an action
+ * after it started: the wait for the new process). */
+static bool restart_file_written(const struct engine_host *h, size_t started)
+{
+	return h->plan.restart_file > 0 && h->plan.restart_file < started;
+}
+
 static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 {
 	struct engine_host *h = eng_request_end(ud);
@@ -658,6 +666,13 @@ static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 
 		eng_journal(e, "%s %s failed: %s", h->host->name, e->steps[h->step]->name, why);
 		if (retry_lost(h, r))
+			return;
+		/* The new manifest was written but its etcd did not start
+		 * (a missing image, a flag it refuses): back to the old one. */
+		if (e->roller == h && h->plan.restarts_etcd && res == HOST_FAILED && started > 0 &&
+		    restart_file_written(h, started) &&
+		    eng_rollback_start(h, _("etcd on %s did not start from its new manifest (etcd %s): %s"),
+				       h->host->name, e->c->etcd.version, why))
 			return;
 		/* The refusal comes before the first action: a command that
 		 * exits 4 is only a failed command. */
@@ -1139,14 +1154,19 @@ static void roll_after_answered(enum wiz_err code, const struct etcd_member_view
 		return;
 	}
 	if (loop_now() + ETCD_ASK_INTERVAL_MS >= h->roll_deadline) {
-		if (eng_view_ok(v))
-			eng_finish_step(h, HOST_FAILED,
-				    _("etcd on %s came back as version %s, not %s; the members not yet restarted were left as they were"),
-				    h->host->name, v->version, want);
-		else
+		if (eng_view_ok(v)) {
+			if (!eng_rollback_start(h, _("etcd on %s came back as version %s, not %s"), h->host->name,
+						v->version, want))
+				eng_finish_step(h, HOST_FAILED,
+					    _("etcd on %s came back as version %s, not %s; the members not yet restarted were left as they were"),
+					    h->host->name, v->version, want);
+		} else if (!eng_rollback_start(h, _("etcd on %s (etcd %s) was not healthy within %.0f s of its restart (%s)"),
+					       h->host->name, want, (double)(loop_now() - h->roll_start) / 1000.0,
+					       eng_view_why(h))) {
 			eng_finish_step(h, HOST_FAILED,
 				    _("etcd on %s was not healthy again within %.0f s of its restart (%s); the members not yet restarted were left as they were"),
 				    h->host->name, (double)(loop_now() - h->roll_start) / 1000.0, eng_view_why(h));
+		}
 		return;
 	}
 	if (h->roll_timer == NULL)
@@ -1394,6 +1414,7 @@ void engine_free(struct engine *e)
 			e->t.ops->cancel_ask(e->t.self, e->roll_move);
 		loop_timer_del(h->ask_timer);
 		loop_timer_del(h->roll_timer);
+		eng_rollback_free(h);
 		plan_free(&h->plan);
 		for (size_t k = 0; k < e->n_steps; k++)
 			set_probe(h, k, NULL);

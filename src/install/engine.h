@@ -107,6 +107,7 @@ struct engine_opts {
 	const char *cluster_token;
 	bool kubeadm_init;		/* --kubeadm-init */
 	unsigned health_timeout_s;	/* --health-timeout; 0: VERIFY_DEFAULT_TIMEOUT_S */
+	bool allow_downgrade;		/* --allow-downgrade: an etcd patch downgrade */
 	const char *journal_path;	/* NULL: no journal */
 	/* Reads a file of the local PKI store for a host, by its path under
 	 * /etc/kubernetes/pki (e.g. "etcd/server.crt"). */

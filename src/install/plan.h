@@ -51,6 +51,11 @@ struct plan {
 	/* Applying it restarts a running etcd member: the engine applies
 	 * such plans one member at a time, with health gates (engine.c). */
 	bool restarts_etcd;
+	/* 1 + the index of the file action whose change restarts etcd (the
+	 * manifest), and 1 + the command's that waits for the new process;
+	 * 0: none. A failed restart puts that file's old content back and
+	 * runs the wait again (engine-rollback.c). */
+	size_t restart_file, restart_wait;
 	/* The member joins the running cluster (a learner added, started,
 	 * promoted: engine.c), one at a time, even with nothing to write. */
 	bool joins_cluster;

@@ -32,6 +32,7 @@ struct step_env {
 	bool applying;		/* checks may wait (bounded) for results only when applying */
 	bool kubeadm_init;	/* apply --kubeadm-init: run kubeadm init on the first control-plane host */
 	unsigned health_timeout_s;	/* verify's wait when applying; 0: the default */
+	bool allow_downgrade;	/* a patch downgrade of etcd is wanted (upgrade.h) */
 	/* A step that asks etcd: what the member said from here (NULL when
 	 * not asked), and how long the engine waited for it. */
 	const struct etcd_member_view *etcd;

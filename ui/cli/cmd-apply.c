@@ -24,6 +24,7 @@
 #include "install/engine.h"
 #include "install/fleet.h"
 #include "install/membership.h"
+#include "install/upgrade.h"
 #include "pki/pki-store.h"
 #include "ssh/secret-cache.h"
 #include "ssh/ssh.h"
@@ -94,6 +95,10 @@ static void sink_cluster(const struct live_cluster *l, void *ud)
 	}
 	membership_print(&r->c, l, !r->no_snapshot, r->out);
 	r->member_changes = membership_changes(&r->c, l);
+	r->upgrading = upgrade_pending(&r->c, l);
+	upgrade_print(&r->c, l, !r->no_snapshot, r->allow_downgrade, r->out);
+	if (r->cluster_read != NULL)
+		r->cluster_read(r, l);
 	{
 		char *no = membership_refusal(&r->c, l);
 
@@ -206,6 +211,7 @@ static int run_engine(struct run *r, bool apply, char **journal)
 	o.leaving_hosts = r->leaving;
 	o.n_leaving_hosts = r->n_leaving;
 	o.health_timeout_s = r->health_timeout_s;
+	o.allow_downgrade = r->allow_downgrade;
 	e = engine_new(r->loop, &t, &r->c, &o, &sink);
 	engine_run(e);
 	if (!r->list_members) {
@@ -362,7 +368,7 @@ int run_flow(struct run *r, bool apply)
 		status = EXIT_FAIL;
 		goto out;
 	}
-	if (r->member_changes > 0 && !r->no_snapshot && (status = snapshot_first(r)) != EXIT_OK)
+	if ((r->member_changes > 0 || r->upgrading) && !r->no_snapshot && (status = snapshot_first(r)) != EXIT_OK)
 		goto out;
 	if (r->prepare != NULL && (status = r->prepare(r)) != EXIT_OK)
 		goto out;
@@ -403,7 +409,7 @@ out:
 	return status;
 }
 
-/* Before a membership change: a snapshot, as `etcdwiz backup` takes it,
+/* Before a membership change or an upgrade: a snapshot, as `etcdwiz backup` takes it,
  * through the run's own sessions. None, no change. */
 static int snapshot_first(struct run *r)
 {
@@ -420,13 +426,15 @@ static int snapshot_first(struct run *r)
 		o.c = &r->c;
 		o.creds = creds;
 		if (backup_take(&o, &rec, &err) == WIZ_ERR_OK) {
-			fprintf(r->out, _("Snapshot before the membership change: %s (from %s, revision %" PRIu64 ").\n"),
+			fprintf(r->out, r->upgrading && r->member_changes == 0
+					? _("Snapshot before the upgrade: %s (from %s, revision %" PRIu64 ").\n")
+					: _("Snapshot before the membership change: %s (from %s, revision %" PRIu64 ").\n"),
 				rec.path, rec.member, rec.revision);
 			status = EXIT_OK;
 		}
 	}
 	if (status != EXIT_OK)
-		fprintf(stderr, _("%s: no snapshot could be taken before the membership change (%s): nothing was changed; give --no-snapshot to change the cluster without one\n"),
+		fprintf(stderr, _("%s: no snapshot could be taken before the change (%s): nothing was changed; give --no-snapshot to change the cluster without one\n"),
 			PACKAGE, err.msg);
 	backup_record_free(&rec);
 	http_tls_creds_free(creds);

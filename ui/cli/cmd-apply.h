@@ -17,6 +17,7 @@ struct loop;
 struct ssh_ctx;
 struct fleet;
 struct check_cache;
+struct live_cluster;
 
 struct run {
 	const struct cmd_entry *entry;
@@ -24,6 +25,11 @@ struct run {
 	bool yes, verbose, accept_new, kubeadm_init, prune_members;
 	bool no_snapshot;	/* --no-snapshot: membership changes without one */
 	size_t member_changes;	/* the plan's membership changes (a snapshot first) */
+	bool upgrading;		/* the plan changes a running member's etcd version (a snapshot first) */
+	bool allow_downgrade;	/* `upgrade --allow-downgrade` */
+	/* Called with the cluster as the plan pass read it (`upgrade` keeps
+	 * each member's version before the change). */
+	void (*cluster_read)(struct run *r, const struct live_cluster *l);
 	struct strlist limit, steps, ignore;
 	struct cluster c;
 	struct pki_store store;

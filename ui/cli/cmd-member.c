@@ -64,12 +64,9 @@ static int save_cluster(struct run *r)
 {
 	struct wiz_error err;
 	char *bak = xasprintf("%s.bak", r->file);
-	size_t len = 0;
-	char *old = NULL;
 	int status = EXIT_OK;
 
-	if (wiz_read_file(r->file, 1 << 20, &old, &len, &err) != WIZ_ERR_OK ||
-	    wiz_write_file_atomic(bak, old, len, 0600, &err) != WIZ_ERR_OK ||
+	if (cluster_keep_backup(r->file, &err) != WIZ_ERR_OK ||
 	    cluster_save(&r->c, r->file, &err) != WIZ_ERR_OK) {
 		fprintf(stderr, _("%s: %s was not changed and nothing was applied: %s\n"), PACKAGE, r->file,
 			err.msg);
@@ -77,7 +74,6 @@ static int save_cluster(struct run *r)
 	} else {
 		fprintf(r->out, _("Wrote %s (the previous file is %s).\n"), r->file, bak);
 	}
-	free(old);
 	free(bak);
 	return status;
 }

@@ -28,7 +28,7 @@
 const struct cmd_entry cmd_restore_entry;
 
 /* Refused: the cluster still has quorum (nothing changed). */
-#define EXIT_REFUSED_QUORUM 3
+#define EXIT_REFUSED_QUORUM EXIT_REFUSED
 
 struct restore_cli {
 	const char *name;

@@ -9,7 +9,7 @@
 
 extern const struct cmd_entry cmd_validate_entry, cmd_plan_entry, cmd_apply_entry,
 	cmd_certs_entry, cmd_lab_entry, cmd_status_entry, cmd_wizard_entry, cmd_member_entry,
-	cmd_backup_entry, cmd_restore_entry;
+	cmd_backup_entry, cmd_restore_entry, cmd_upgrade_entry;
 
 /* Only commands that work are listed here. */
 const struct cmd_entry *const cmd_table[] = {
@@ -20,6 +20,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_member_entry,
 	&cmd_backup_entry,
 	&cmd_restore_entry,
+	&cmd_upgrade_entry,
 	&cmd_status_entry,
 	&cmd_lab_entry,
 	&cmd_wizard_entry,

@@ -10,6 +10,7 @@
 #define EXIT_OK 0
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
+#define EXIT_REFUSED 3	/* a change refused before anything changed (quorum, an upgrade path) */
 
 struct cmd_entry {
 	const char *name;

@@ -12,7 +12,9 @@
 #include "base/i18n.h"
 #include "base/loop.h"
 #include "base/xmalloc.h"
+#include "etcd/etcd-ask.h"
 #include "install/apply-support.h"
+#include "install/backup.h"
 #include "install/fleet.h"
 #include "install/plan.h"
 #include "ui/tui/run.h"
@@ -101,8 +103,19 @@ void wz_run_reset(struct wz_run *r)
 	r->n_changes = r->n_errors = r->n_unhealthy = 0;
 }
 
+void wz_run_forget_snapshot(struct wz_run *r)
+{
+	backup_cancel(r->backup);
+	r->backup = NULL;
+	http_tls_creds_free(r->backup_creds);
+	r->backup_creds = NULL;
+	free(r->snapshot);
+	r->snapshot = NULL;
+}
+
 void wz_run_free(struct wz_run *r)
 {
+	wz_run_forget_snapshot(r);
 	wz_run_reset(r);
 	strlist_free(&r->steps);
 	strlist_free(&r->confirm_head);
@@ -128,7 +141,7 @@ void wz_run_enter(struct wizard *w, struct wz_run *r, const char *steps_csv)
 
 bool wz_run_busy(const struct wz_run *r)
 {
-	return r->state == RUN_PLANNING || r->state == RUN_APPLYING;
+	return r->state == RUN_PLANNING || r->state == RUN_APPLYING || r->backup != NULL;
 }
 
 static struct wz_run_host *run_host(struct wizard *w, const struct engine_host *h)
@@ -352,6 +365,7 @@ void wz_run_start(struct wizard *w, struct wz_run *r, bool apply)
 	o.leaving_hosts = r->leaving;
 	o.n_leaving_hosts = r->n_leaving;
 	o.kubeadm_init = r->kubeadm_init;
+	o.allow_downgrade = r->allow_downgrade;
 	o.read_local = apply_read_local;
 	o.read_local_ud = &w->store;
 	o.etcd_creds = apply_etcd_creds;
@@ -390,16 +404,68 @@ void wz_run_start(struct wizard *w, struct wz_run *r, bool apply)
 
 /* ---- confirm and apply ---- */
 
+static void apply_now(struct wizard *w, struct wz_run *r)
+{
+	if (r->before_apply == NULL || r->before_apply(w, r))
+		wz_run_start(w, r, true);
+}
+
+static void snapshot_done(enum wiz_err rc, const struct backup_record *rec, const struct wiz_error *err,
+			  void *ud)
+{
+	struct wizard *w = ud;
+	struct wz_run *r = w->active;
+
+	r->backup = NULL;
+	http_tls_creds_free(r->backup_creds);
+	r->backup_creds = NULL;
+	if (rc != WIZ_ERR_OK) {
+		wz_message(w, true, _("No snapshot could be taken before the change (%s): nothing was changed."),
+			   err->msg);
+		wz_log(w, _("No snapshot could be taken before the change: %s"), err->msg);
+	} else {
+		r->snapshot = xstrdup(rec->path);
+		wz_log(w, _("Snapshot before the change: %s (from %s)."), rec->path, rec->member);
+		apply_now(w, r);
+	}
+	term_request_draw();
+}
+
+/* A snapshot first, from a healthy voter, as `etcdwiz backup` takes it;
+ * the apply starts once it is kept (snapshot_done). */
+static void snapshot_first(struct wizard *w, struct wz_run *r)
+{
+	struct backup_opts o = { 0 };
+	struct wiz_error err;
+
+	if (etcd_creds_from_store(&w->store, &r->backup_creds, &err) != WIZ_ERR_OK) {
+		wz_message(w, true, _("No snapshot could be taken before the change (%s): nothing was changed."),
+			   err.msg);
+		return;
+	}
+	wz_fleet_sync(w);
+	o.loop = w->loop;
+	o.fleet = w->fleet;
+	o.c = &w->c;
+	o.creds = r->backup_creds;
+	wz_message(w, false, "%s", _("Taking a snapshot before the change..."));
+	w->active = r;
+	r->backup = backup_start(&o, snapshot_done, w);
+}
+
 static void confirm_answer(struct wizard *w, int button, const char *input, void *ud)
 {
 	struct wz_run *r = ud;
 
 	(void)input;
-	if (button == 0) {
-		if (r->before_apply == NULL || r->before_apply(w, r))
-			wz_run_start(w, r, true);
-	} else
+	if (button != 0) {
 		wz_message(w, false, "%s", _("Nothing was changed."));
+		return;
+	}
+	if (r->snapshot_first && r->snapshot == NULL)
+		snapshot_first(w, r);
+	else
+		apply_now(w, r);
 }
 
 void wz_run_confirm_apply(struct wizard *w, struct wz_run *r)

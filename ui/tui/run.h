@@ -53,6 +53,14 @@ struct wz_run {
 	const struct host *leaving;
 	size_t n_leaving;
 	struct strlist confirm_head;	/* first lines of the confirmation */
+	bool allow_downgrade;	/* the Upgrade screen's patch downgrade */
+	/* A snapshot into the local backups after the Yes and before the
+	 * apply (a membership change, an upgrade): snapshot is its path once
+	 * kept; without one nothing is applied. */
+	bool snapshot_first;
+	char *snapshot;
+	struct backup_op *backup;
+	struct http_tls_creds *backup_creds;
 	/* The engine's membership events, forwarded. */
 	void (*cluster_read)(struct wizard *w, const struct live_cluster *l);
 	void (*cluster_change)(struct wizard *w, const char *what, const char *removed, bool failed);
@@ -63,6 +71,8 @@ struct wz_run {
 	void (*finished)(struct wizard *w, struct wz_run *r);
 };
 
+/* The snapshot of a change is for that change only. */
+void wz_run_forget_snapshot(struct wz_run *r);
 /* steps_csv "" runs every step. */
 void wz_run_init(struct wz_run *r, const char *steps_csv);
 /* The steps of the next pass (a run at rest). */

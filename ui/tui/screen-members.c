@@ -57,10 +57,6 @@ static struct {
 	bool member_failed;	/* etcd refused the membership change */
 	char *done;		/* what the last change did */
 	unsigned gen;
-	/* The snapshot taken before the change, as `etcdwiz backup`. */
-	struct backup_op *backup;
-	struct http_tls_creds *backup_creds;
-	char *snapshot;		/* its path, once taken for this change */
 } M;
 
 static void rows_free(void)
@@ -86,8 +82,7 @@ static void edit_clear(void)
 	cluster_host_free(&M.gone);
 	strlist_free(&M.only);
 	M.saved = M.applying = M.member_failed = false;
-	free(M.snapshot);
-	M.snapshot = NULL;
+	wz_run_forget_snapshot(&M.run);
 	M.run.prune_members = false;
 	M.run.prune_only = NULL;
 	M.run.leaving = NULL;
@@ -211,7 +206,7 @@ static bool file_ready(struct wizard *w)
 		wz_message(w, true, "%s", _("One change at a time: apply this one with F3, or u undoes it."));
 		return false;
 	}
-	if (wz_run_busy(&M.run) || M.backup != NULL) {
+	if (wz_run_busy(&M.run)) {
 		wz_message(w, true, "%s", _("Wait until the cluster has been read."));
 		return false;
 	}
@@ -426,7 +421,7 @@ static unsigned act_undo(void *ud, int key)
 	struct wizard *w = ud;
 
 	(void)key;
-	if (M.edit == EDIT_NONE || wz_run_busy(&M.run) || M.backup != NULL)
+	if (M.edit == EDIT_NONE || wz_run_busy(&M.run))
 		return WZ_HANDLED;
 	if (M.saved) {
 		wz_message(w, true, _("%s holds this change already: F3 finishes it."), w->file);
@@ -441,7 +436,7 @@ static unsigned act_recheck(void *ud, int key)
 	struct wizard *w = ud;
 
 	(void)key;
-	if (wz_run_busy(&M.run) || M.backup != NULL)
+	if (wz_run_busy(&M.run))
 		return WZ_HANDLED;
 	if (M.edit == EDIT_NONE)
 		read_start(w);
@@ -458,66 +453,15 @@ static unsigned act_diffs(void *ud, int key)
 	return WZ_HANDLED;
 }
 
-static bool before_apply(struct wizard *w, struct wz_run *r);
-
-static void snapshot_done(enum wiz_err rc, const struct backup_record *rec, const struct wiz_error *err,
-			  void *ud)
-{
-	struct wizard *w = ud;
-
-	M.backup = NULL;
-	http_tls_creds_free(M.backup_creds);
-	M.backup_creds = NULL;
-	if (rc != WIZ_ERR_OK) {
-		wz_message(w, true, _("No snapshot could be taken before the change (%s): nothing was changed."),
-			   err->msg);
-		wz_log(w, _("No snapshot could be taken before the change: %s"), err->msg);
-		return;
-	}
-	M.snapshot = xstrdup(rec->path);
-	wz_log(w, _("Snapshot before the membership change: %s (from %s)."), rec->path, rec->member);
-	if (before_apply(w, &M.run))
-		wz_run_start(w, &M.run, true);
-	term_request_draw();
-}
-
-/* A snapshot first, from a healthy voter, into the local backups; the
- * apply starts once it is kept (snapshot_done). */
-static bool snapshot_first(struct wizard *w)
-{
-	struct backup_opts o = { 0 };
-	struct wiz_error err;
-
-	if (etcd_creds_from_store(&w->store, &M.backup_creds, &err) != WIZ_ERR_OK) {
-		wz_message(w, true, _("No snapshot could be taken before the change (%s): nothing was changed."),
-			   err.msg);
-		return false;
-	}
-	wz_fleet_sync(w);
-	o.loop = w->loop;
-	o.fleet = w->fleet;
-	o.c = &w->c;
-	o.creds = M.backup_creds;
-	wz_message(w, false, "%s", _("Taking a snapshot before the change..."));
-	M.backup = backup_start(&o, snapshot_done, w);
-	return true;
-}
-
-/* Yes to the confirmation: a snapshot, then the store and the file, as
- * `member` does. */
+/* Yes to the confirmation, the snapshot kept (the runner takes it): the
+ * store and the file, as `member` does. */
 static bool before_apply(struct wizard *w, struct wz_run *r)
 {
 	struct wiz_error err;
 	struct pki_report rep = { 0 };
-	char *to = NULL, *bak, *old = NULL;
-	size_t len = 0;
-	bool ok;
+	char *to = NULL;
 
 	(void)r;
-	if (M.snapshot == NULL && !M.saved) {
-		snapshot_first(w);
-		return false;	/* the apply starts once the snapshot is kept */
-	}
 	if (M.edit == EDIT_REPLACE && !M.saved) {
 		/* Its certificates name the old address: made anew. */
 		if (pki_store_set_aside(&w->store, M.edit_name, "replaced", time(NULL), &to, &err) != WIZ_ERR_OK) {
@@ -535,12 +479,7 @@ static bool before_apply(struct wizard *w, struct wz_run *r)
 	}
 	pki_report_free(&rep);
 	if (!M.saved) {
-		bak = xasprintf("%s.bak", w->file);
-		ok = wiz_read_file(w->file, 1 << 20, &old, &len, &err) == WIZ_ERR_OK &&
-		     wiz_write_file_atomic(bak, old, len, 0600, &err) == WIZ_ERR_OK;
-		free(old);
-		free(bak);
-		if (!ok) {
+		if (cluster_keep_backup(w->file, &err) != WIZ_ERR_OK) {
 			wz_message(w, true, _("%s was not changed and nothing was applied: %s"), w->file, err.msg);
 			return false;
 		}
@@ -570,8 +509,8 @@ static void finished(struct wizard *w, struct wz_run *r)
 		free(M.done);
 		M.done = M.trail[0] ? xasprintf(_("Done: %s (%s)."), M.summary, M.trail)
 				    : xasprintf(_("Done: %s."), M.summary);
-		if (M.snapshot != NULL)
-			xasprintf_append(&M.done, _(" The snapshot taken first: %s."), M.snapshot);
+		if (M.run.snapshot != NULL)
+			xasprintf_append(&M.done, _(" The snapshot taken first: %s."), M.run.snapshot);
 		edit_clear();
 		read_start(w);
 		return;
@@ -603,6 +542,7 @@ static void enter(struct wizard *w)
 		M.run.cluster_change = on_cluster_change;
 		M.run.join_phase = on_join_phase;
 		M.run.before_apply = before_apply;
+		M.run.snapshot_first = true;
 		M.run.finished = finished;
 	}
 	w->active = &M.run;
@@ -753,7 +693,7 @@ static unsigned key(struct wizard *w, int k)
 
 static const char *validate(struct wizard *w)
 {
-	if (M.backup != NULL)
+	if (M.run.backup != NULL)
 		return _("the snapshot before the change is still being taken");
 	if (M.edit != EDIT_NONE) {
 		if (M.run.state == RUN_FAILED)
@@ -777,14 +717,12 @@ static unsigned next(struct wizard *w)
 static bool busy(struct wizard *w)
 {
 	(void)w;
-	return M.backup != NULL || wz_run_busy(&M.run);
+	return wz_run_busy(&M.run);
 }
 
 static void destroy(struct wizard *w)
 {
 	(void)w;
-	backup_cancel(M.backup);
-	http_tls_creds_free(M.backup_creds);
 	edit_clear();
 	wz_run_free(&M.run);
 	rows_free();

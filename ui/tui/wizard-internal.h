@@ -57,7 +57,7 @@ struct screen_ops {
 
 struct wz_run;
 
-extern const struct screen_ops screen_welcome, screen_hosts, screen_connect, screen_members, screen_backups,
+extern const struct screen_ops screen_welcome, screen_hosts, screen_connect, screen_members, screen_backups, screen_upgrade,
 	screen_prereq, screen_runtime, screen_certs, screen_deploy, screen_health,
 	screen_kubernetes, screen_summary;
 

@@ -27,7 +27,7 @@
 #define LOG_KEEP 500
 
 static const struct screen_ops *const screen_list[] = {
-	&screen_welcome, &screen_hosts, &screen_connect, &screen_members, &screen_backups, &screen_prereq,
+	&screen_welcome, &screen_hosts, &screen_connect, &screen_members, &screen_backups, &screen_upgrade, &screen_prereq,
 	&screen_runtime,
 	&screen_certs, &screen_deploy, &screen_health, &screen_kubernetes, &screen_summary,
 };

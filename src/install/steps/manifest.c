@@ -14,6 +14,7 @@
  * new manifest, so the health asked afterwards is the new process's. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@
 #include "install/step.h"
 #include "install/steps/steps.h"
 #include "install/template.h"
+#include "install/upgrade.h"
 
 #define MANIFEST_DIR "/etc/kubernetes/manifests"
 #define MANIFEST MANIFEST_DIR "/etcd.yaml"
@@ -53,6 +55,137 @@ static void flag_set(struct flag **flags, size_t *n, const char *name, const cha
 	(*flags)[*n].name = xstrdup(name);
 	(*flags)[*n].value = xstrdup(value);
 	(*n)++;
+}
+
+static void flag_drop(struct flag *flags, size_t *n, size_t i)
+{
+	free(flags[i].name);
+	free(flags[i].value);
+	memmove(&flags[i], &flags[i + 1], (*n - i - 1) * sizeof *flags);
+	(*n)--;
+}
+
+/* etcd.extraArgs as the version needs them (docs/operations.md, "Flags by
+ * version"). 3.5 removed the capnslog logger and its flags. 3.6 removed
+ * the v2 and proxy flags, renamed --experimental-X to --X, and made the
+ * boolean experimental flags feature gates; the old names still start a
+ * 3.6 but go in 3.7, so an upgrade rewrites them. */
+static const char *const renamed_in_3_6[] = {
+	"compaction-batch-limit", "compact-hash-check-time", "corrupt-check-time",
+	"watch-progress-notify-interval", "warning-apply-duration", "snapshot-catchup-entries",
+	"bootstrap-defrag-threshold-megabytes", "memory-mlock", "downgrade-check-time",
+	"distributed-tracing-address", "distributed-tracing-instance-id",
+	"distributed-tracing-sampling-rate", "distributed-tracing-service-name",
+	"enable-distributed-tracing", "max-learners", "peer-skip-client-san-verification", NULL,
+};
+static const struct { const char *flag, *gate; } gates_in_3_6[] = {
+	{ "initial-corrupt-check", "InitialCorruptCheck" },
+	{ "compact-hash-check-enabled", "CompactHashCheck" },
+	{ "enable-lease-checkpoint", "LeaseCheckpoint" },
+	{ "enable-lease-checkpoint-persist", "LeaseCheckpointPersist" },
+	{ "stop-grpc-service-on-defrag", "StopGRPCServiceOnDefrag" },
+	{ "txn-mode-write-with-shared-buffer", "TxnModeWriteWithSharedBuffer" },
+	{ NULL, NULL },
+};
+static const char *const removed_in_3_5[] = { "log-output", "log-package-levels", NULL };
+static const char *const removed_in_3_6[] = { "enable-v2", "experimental-enable-v2v3", NULL };
+
+static bool in_names(const char *const *names, const char *name)
+{
+	for (size_t i = 0; names[i]; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void feature_gate_add(struct flag **flags, size_t *n, const char *gate, const char *value)
+{
+	const char *v = strcmp(value, "false") == 0 ? "false" : "true";
+
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*flags)[i].name, "feature-gates") == 0) {
+			char *joined;
+
+			if (strstr((*flags)[i].value, gate) != NULL)
+				return;	/* set there already: that one wins */
+			joined = xasprintf("%s,%s=%s", (*flags)[i].value, gate, v);
+			free((*flags)[i].value);
+			(*flags)[i].value = joined;
+			return;
+		}
+	}
+	{
+		char *one = xasprintf("%s=%s", gate, v);
+
+		flag_set(flags, n, "feature-gates", one);
+		free(one);
+	}
+}
+
+static void manifest_flags_for_version(struct flag **flags, size_t *n, const char *ver)
+{
+	bool v35 = version_at_least(ver, 3, 5, 0), v36 = version_at_least(ver, 3, 6, 0);
+
+	for (size_t i = 0; i < *n;) {
+		const char *name = (*flags)[i].name;
+		const char *rest = strncmp(name, "experimental-", 13) == 0 ? name + 13 : NULL;
+
+		if ((v35 && (in_names(removed_in_3_5, name) ||
+			     (strcmp(name, "logger") == 0 && strcmp((*flags)[i].value, "capnslog") == 0))) ||
+		    (v36 && (in_names(removed_in_3_6, name) || strncmp(name, "proxy", 5) == 0))) {
+			flag_drop(*flags, n, i);
+			continue;
+		}
+		if (v35 && strcmp(name, "debug") == 0) {
+			bool on = strcmp((*flags)[i].value, "false") != 0;
+
+			flag_drop(*flags, n, i);
+			if (on)
+				flag_set(flags, n, "log-level", "debug");
+			continue;
+		}
+		if (v36 && rest != NULL) {
+			char *value = xstrdup((*flags)[i].value);
+			const char *gate = NULL;
+
+			for (size_t g = 0; gates_in_3_6[g].flag; g++)
+				if (strcmp(gates_in_3_6[g].flag, rest) == 0)
+					gate = gates_in_3_6[g].gate;
+			if (gate != NULL || in_names(renamed_in_3_6, rest)) {
+				char *to = xstrdup(rest);
+
+				flag_drop(*flags, n, i);
+				if (gate != NULL)
+					feature_gate_add(flags, n, gate, value);
+				else
+					flag_set(flags, n, to, value);
+				free(to);
+				free(value);
+				continue;
+			}
+			free(value);
+		}
+		i++;
+	}
+}
+
+bool manifest_image_version(const char *yaml, char *buf, size_t n)
+{
+	const char *p = yaml ? strstr(yaml, "\n    image: ") : NULL;
+	const char *tag, *end;
+
+	if (p == NULL || n == 0)
+		return false;
+	p += strlen("\n    image: ");
+	end = p + strcspn(p, "\r\n");
+	tag = NULL;
+	for (const char *q = p; q < end; q++)
+		if (*q == ':')
+			tag = q + 1;
+	if (tag == NULL)
+		return false;
+	snprintf(buf, n, "%.*s", (int)strcspn(tag, "-\"\r\n"), tag);
+	return buf[0] != '\0';
 }
 
 /* The value of "    - --NAME=VALUE" in a manifest's command, or NULL. */
@@ -138,6 +271,7 @@ char *manifest_render(const struct cluster *c, const struct host *h, const char 
 	flag_set(&flags, &n, "trusted-ca-file", PKI_ETCD "/ca.crt");
 	for (size_t i = 0; i < c->etcd.extra_args.n; i++)
 		flag_set(&flags, &n, c->etcd.extra_args.items[i].key, c->etcd.extra_args.items[i].value);
+	manifest_flags_for_version(&flags, &n, ver);
 	for (size_t i = 0; existing != NULL && bootstrap[i]; i++) {
 		char *kept = manifest_flag(existing, bootstrap[i]);
 
@@ -212,7 +346,7 @@ static void manifest_reads(const struct step_env *env, struct probe_request *out
  * kubelet runs etcd again from a process started after the write, so that
  * the member's health is asked of the new etcd, not of the old one that
  * kubelet has not stopped yet. */
-static const char restart_wait[] =
+const char manifest_restart_wait[] =
 	"m=$(stat -c %Y " MANIFEST ") i=0\n"
 	"while [ $i -lt 180 ]; do\n"
 	"  p=$(pgrep -xo etcd) && e=$(ps -o etimes= -p \"$p\") &&\n"
@@ -282,6 +416,33 @@ static bool join_decide(const struct step_env *env, bool has_data, bool has_mani
 	return true;
 }
 
+/* A running member on another etcd version than the file's: an upgrade
+ * (or a patch downgrade). Refused, as a finding, unless etcd's path
+ * allows it and the whole cluster is fit for it (upgrade.h). */
+static bool upgrade_decide(const struct step_env *env, struct plan *plan)
+{
+	const struct cluster *c = env->cluster;
+	const char *from = upgrade_member_version(c, env->live, env->member_index);
+	const char *to = c->etcd.version[0] == 'v' ? c->etcd.version + 1 : c->etcd.version;
+	char *why = NULL;
+	enum upgrade_kind kind;
+
+	if (!env->is_member || !from[0] || strcmp(from, to) == 0)
+		return true;
+	kind = upgrade_path(from, to, env->allow_downgrade, &why);
+	if (why == NULL)
+		why = upgrade_refusal(c, env->live, env->allow_downgrade);
+	if (why != NULL) {
+		plan_finding(plan, true, "Upgrade", _("%s: nothing is changed: %s"), env->host->name, why);
+		free(why);
+		return false;
+	}
+	plan_note(plan, kind == UPGRADE_DOWNGRADE ? _("%s goes back from etcd %s to %s (a patch downgrade)")
+						    : _("%s is upgraded from etcd %s to %s"),
+		  env->host->name, from, to);
+	return true;
+}
+
 static void manifest_plan(const struct step_env *env, struct plan *plan)
 {
 	struct wiz_error err;
@@ -299,6 +460,8 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 	probe_file(env->probe, MANIFEST, &have);
 	probe_file(env->probe, OWNER_MARKER, &owner);
 	if (!join_decide(env, has_data, have.exists, plan, &join))
+		goto out;
+	if (!upgrade_decide(env, plan))
 		goto out;
 	/* A member of the running cluster keeps the bootstrap flags its
 	 * manifest has, even before its etcd wrote data (just joined). */
@@ -333,8 +496,10 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 		if (plan->n_actions > before && has_data && have.exists &&
 		    (have.content == NULL || strcmp(have.content, yaml) != 0)) {
 			plan->restarts_etcd = true;
-			plan_command(plan, restart_wait,
+			plan->restart_file = before + 1;
+			plan_command(plan, manifest_restart_wait,
 				     _("wait until kubelet runs etcd from the new manifest (at most 90 s)"));
+			plan->restart_wait = plan->n_actions;
 			plan_note(plan, _("this restarts a running etcd member: applied one member at a time, followers first, the leader last, each healthy again before the next"));
 		}
 	}

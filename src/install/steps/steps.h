@@ -3,6 +3,7 @@
 #define WIZ_STEPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "base/error.h"
 #include "cluster/cluster.h"
@@ -14,6 +15,13 @@ char *swap_fstab_disabled(const char *fstab);
 char *k8s_minor(const char *version);
 /* The Kubernetes (crio false) or CRI-O repository URL for a family, '/'-ended. */
 char *packages_repo_url(const struct cluster *c, bool crio, enum os_family fam);
+/* The shell text that waits (bounded) until kubelet runs etcd from a
+ * manifest written just before. */
+extern const char manifest_restart_wait[];
+#define ETCD_MANIFEST_PATH "/etc/kubernetes/manifests/etcd.yaml"
+/* The etcd version a manifest's image tag names ("3.5.16" of
+ * registry.k8s.io/etcd:3.5.16-0); false when none. */
+bool manifest_image_version(const char *yaml, char *buf, size_t n);
 /* The etcd static pod for one member; NULL and err on failure. existing:
  * the member's manifest when its etcd has data (bootstrap flags kept). */
 char *manifest_render(const struct cluster *c, const struct host *h, const char *token,
