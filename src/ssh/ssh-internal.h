@@ -111,6 +111,17 @@ struct ssh_session {
 	struct ssh_stream *streams;
 	LIBSSH2_CHANNEL **reap;		/* killed channels still to free */
 	size_t n_reap;
+	/* libssh2 keeps one channel open in progress per session (the
+	 * request sent, the reply it waits for, matched at an offset of the
+	 * channel type): another open called meanwhile takes that one over
+	 * or fails on its reply. So one at a time: the operation in the
+	 * middle of an open, and an open whose operation ended first
+	 * (cancelled, timed out), which is finished and its channel freed
+	 * before the next one starts. */
+	struct ssh_op *opener;
+	bool orphan_open, orphan_tunnel;
+	char *orphan_host;
+	int orphan_port;
 	void *userdata;
 };
 

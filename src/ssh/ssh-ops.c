@@ -111,6 +111,16 @@ static void op_finish(struct ssh_op *op, enum wiz_err code)
 		op->r.code = code;
 	if (code != WIZ_ERR_OK && (op->state == OPS_QUEUED || op->state == OPS_OPEN))
 		op->r.not_sent = true;
+	if (s->opener == op) {
+		/* Ended while libssh2 waits for its channel: the session
+		 * finishes that open (open_orphan) before another starts. */
+		s->opener = NULL;
+		s->orphan_open = true;
+		s->orphan_tunnel = op->kind == OP_TUNNEL;
+		free(s->orphan_host);
+		s->orphan_host = op->thost ? xstrdup(op->thost) : NULL;
+		s->orphan_port = op->tport;
+	}
 	if (op->ch != NULL) {
 		reap_channel(s, op->ch);
 		op->ch = NULL;
@@ -201,7 +211,9 @@ void ssh_ops_run_callbacks(struct ssh_session *s)
 void ssh_ops_fail_all(struct ssh_session *s, enum wiz_err code,
 		      const struct wiz_error *err)
 {
-	/* The transport is gone or going: libssh2 frees the channels. */
+	/* The transport is gone or going: libssh2 frees the channels, and
+	 * no open is to be finished. */
+	s->opener = NULL;
 	while (s->ops != NULL) {
 		struct ssh_op *op = s->ops;
 
@@ -517,6 +529,39 @@ static void op_complete(struct ssh_op *op)
 	op_finish(op, WIZ_ERR_OK);
 }
 
+/* Whether op may call libssh2's channel open now (see s->opener); it is
+ * the opener from now until that call stops saying EAGAIN. */
+static bool open_turn(struct ssh_op *op)
+{
+	struct ssh_session *s = op->s;
+
+	if (s->orphan_open || (s->opener != NULL && s->opener != op))
+		return false;
+	s->opener = op;
+	return true;
+}
+
+/* The open an ended operation left in libssh2: call it again until it is
+ * done, then free its channel. True when it moved on. */
+static bool open_orphan(struct ssh_session *s)
+{
+	LIBSSH2_CHANNEL *ch;
+
+	if (!s->orphan_open)
+		return false;
+	ch = s->orphan_tunnel
+		? libssh2_channel_direct_tcpip_ex(s->ssh, s->orphan_host ? s->orphan_host : "",
+						  s->orphan_port, "127.0.0.1", 0)
+		: libssh2_channel_open_session(s->ssh);
+	if (ch == NULL && libssh2_session_last_errno(s->ssh) == LIBSSH2_ERROR_EAGAIN)
+		return false;
+	reap_channel(s, ch);
+	s->orphan_open = false;
+	free(s->orphan_host);
+	s->orphan_host = NULL;
+	return true;
+}
+
 static enum opstep op_step_exec(struct ssh_op *op)
 {
 	struct ssh_session *s = op->s;
@@ -524,13 +569,17 @@ static enum opstep op_step_exec(struct ssh_op *op)
 
 	switch (op->state) {
 	case OPS_OPEN:
+		if (!open_turn(op))
+			return OP_BLOCKED;
 		op->ch = libssh2_channel_open_session(s->ssh);
 		if (op->ch == NULL) {
 			rc = libssh2_session_last_errno(s->ssh);
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				return OP_BLOCKED;
+			s->opener = NULL;
 			return op_lib_fail(op, rc, _("opening a channel"));
 		}
+		s->opener = NULL;
 		op_set_state(op, OPS_EXEC);
 		return OP_PROGRESS;
 	case OPS_EXEC:
@@ -602,6 +651,8 @@ static enum opstep op_step_tunnel(struct ssh_op *op)
 	LIBSSH2_CHANNEL *ch;
 	struct ssh_stream *st;
 
+	if (!open_turn(op))
+		return OP_BLOCKED;
 	ch = libssh2_channel_direct_tcpip_ex(s->ssh, op->thost, op->tport,
 					     "127.0.0.1", 0);
 	if (ch == NULL) {
@@ -609,8 +660,10 @@ static enum opstep op_step_tunnel(struct ssh_op *op)
 
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return OP_BLOCKED;
+		s->opener = NULL;
 		return op_lib_fail(op, rc, op->label);
 	}
+	s->opener = NULL;
 	st = xcalloc(1, sizeof *st);
 	st->s = s;
 	st->ch = ch;
@@ -655,6 +708,8 @@ bool ssh_ops_drive(struct ssh_session *s)
 			}
 		}
 	}
+	if (open_orphan(s))
+		progress = true;
 	for (op = s->ops; op != NULL && s->state == SSH_S_READY; op = next) {
 		enum opstep st;
 

@@ -362,6 +362,10 @@ static void session_close_transport(struct ssh_session *s, bool graceful)
 	free(s->reap);
 	s->reap = NULL;
 	s->n_reap = 0;
+	s->opener = NULL;
+	s->orphan_open = false;
+	free(s->orphan_host);
+	s->orphan_host = NULL;
 	if (s->ssh != NULL) {
 		if (graceful && s->fd >= 0)
 			libssh2_session_disconnect(s->ssh, "bye");
