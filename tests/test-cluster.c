@@ -342,6 +342,14 @@ static void test_error_counts_and_missing(void **state)
 	cluster_free(&c);
 	diag_list_free(&d);
 
+	/* 34 bytes that made `etcdwiz validate` crash: a member without a
+	 * name, looked up by caKeyOn (found by fuzzing). */
+	assert_int_equal(load_fixture("cluster/bad-unnamed-member.yaml", &c, &d), WIZ_ERR_INVALID);
+	assert_true(has_diag(&d, DIAG_ERROR, 4, 3, "members[0]: \"name\" is required"));
+	assert_true(has_diag(&d, DIAG_ERROR, 2, 13, "is not the name of a member"));
+	cluster_free(&c);
+	diag_list_free(&d);
+
 	assert_int_equal(load_fixture("cluster/no-such-file.yaml", &c, &d), WIZ_ERR_NOTFOUND);
 	assert_int_equal(diag_count(&d, DIAG_ERROR), 1);
 	assert_non_null(strstr(d.items[0].msg, "no-such-file.yaml"));

@@ -132,8 +132,9 @@ char *cluster_etcd_image(const struct cluster *c)
 const struct host *cluster_find_member(const struct cluster *c,
 				       const char *name)
 {
-	for (size_t i = 0; i < c->n_members; i++)
-		if (strcmp(c->members[i].name, name) == 0)
+	/* A member the file gave no name is found by none (validate says so). */
+	for (size_t i = 0; i < c->n_members && name != NULL; i++)
+		if (c->members[i].name != NULL && strcmp(c->members[i].name, name) == 0)
 			return &c->members[i];
 	return NULL;
 }

@@ -266,6 +266,7 @@ static int cmd_upgrade_exec(int argc, char **argv)
 	strlist_push(&r.steps, "verify");
 	r.cluster_read = keep_versions;
 	r.after = after_upgrade;
+	r.verbose |= plan_only;	/* the plan in full: each manifest's diff */
 	status = run_flow(&r, !plan_only);
 	if (plan_only && status == EXIT_OK && r.n_errors > 0)
 		status = EXIT_FAIL;

@@ -371,8 +371,16 @@ static void draw(struct wizard *w, int top, int rows)
 	free(allowed);
 	y++;
 	if (U.to == NULL) {
-		if (U.done != NULL)
-			term_put(y++, 1, cols - 2, TERM_OK, U.done);
+		if (U.done != NULL) {
+			struct strlist in = { NULL, 0 }, out = { NULL, 0 };
+
+			strlist_push(&in, U.done);
+			wz_wrap_lines(&in, cols - 2, &out);
+			for (size_t i = 0; i < out.n && i < 4; i++)
+				term_put(y++, 1, cols - 2, TERM_OK, out.items[i]);
+			strlist_free(&in);
+			strlist_free(&out);
+		}
 		wz_draw_log(w, y, rows - (y - top));
 		return;
 	}
