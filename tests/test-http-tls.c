@@ -32,6 +32,8 @@ struct pipe_buf {
 
 static void pipe_put(struct pipe_buf *p, const void *data, size_t len)
 {
+	if (len == 0)
+		return;
 	if (p->len + len > p->cap) {
 		p->cap = (p->len + len) * 2;
 		p->data = xreallocarray(p->data, p->cap, 1);
@@ -647,6 +649,19 @@ static void test_broken_responses(void **state)
 	rig_run(&r, "GET", "/health", NULL);
 	assert_int_equal(r.rc, WIZ_ERR_IO);
 	rig_free(&r);
+
+	/* Closed before a byte of the answer (a member going down; found by
+	 * fuzzing: the parser read a buffer never allocated). */
+	{
+		static const char *nothing[] = { "", NULL };
+
+		rig_init(&r, false, NULL, NULL, "127.0.0.1", nothing);
+		r.srv.close_after = true;
+		rig_run(&r, "GET", "/health", NULL);
+		assert_int_equal(r.rc, WIZ_ERR_IO);
+		assert_non_null(strstr(r.err.msg, "closed before the response"));
+		rig_free(&r);
+	}
 
 	rig_init(&r, false, NULL, NULL, "127.0.0.1", bad_status);
 	rig_run(&r, "GET", "/health", NULL);

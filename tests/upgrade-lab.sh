@@ -66,8 +66,8 @@ tap_check "... the cluster file is as it was" cmp -s "$TAP_TMP/file-before" "$FI
 tap_is "upgrade --plan exits 0" 0 $?
 tap_grep "the plan has an upgrade section: three members, the leader last" \
 	'^  3\. etcd-[123]: etcd 3\.4\.23 -> 3\.5\.16 \(the leader, last' "$TAP_TMP/plan"
-tap_grep "... and each manifest's diff (the image)" '^\+    image: registry\.k8s\.io/etcd:3\.5\.16-0' "$TAP_TMP/plan"
-tap_grep "... and the probes 3.5.16 has (/readyz)" '^\+ *path: /readyz' "$TAP_TMP/plan"
+tap_grep "... and each manifest's diff (the image)" '^ +\+ +image: registry\.k8s\.io/etcd:3\.5\.16-0' "$TAP_TMP/plan"
+tap_grep "... and the probes 3.5.16 has (/readyz)" '^ +\+ +path: /readyz' "$TAP_TMP/plan"
 tap_is "the plan changed nothing" "$SUM0" "$(manifests_sum)"
 
 # --- 3.4.23 -> 3.5.16, the minor upgrade, under the writer ---
@@ -139,6 +139,7 @@ start_writer
 rc=$?
 stop_writer
 tap_is "upgrade --to 3.5.31 (no such image) exits 1" 1 $rc
+grep -A7 'did not start from its new manifest' "$TAP_TMP/up4" | head -n 8 | sed 's/^/# what the admin sees: /'
 tap_grep "... naming the member, the version and its last log lines" \
 	'etcd on etcd-[123] did not start from its new manifest \(etcd 3\.5\.31\)' "$TAP_TMP/up4"
 tap_grep "... the log line says the image could not be pulled" 'Failed to pull image .*3\.5\.31' "$TAP_TMP/up4"

@@ -484,7 +484,8 @@ static void start_response(struct http_conn *c)
  * Returns 1 done, 0 need more, -1 error (message set in *why). */
 static int parse_headers(struct http_conn *c, const char **why)
 {
-	char *end = strstr(c->in.data, "\r\n\r\n");
+	/* Nothing read yet (the server closed at once): no buffer either. */
+	char *end = c->in.data ? strstr(c->in.data, "\r\n\r\n") : NULL;
 	char *line, *next;
 	bool chunked = false, have_length = false;
 

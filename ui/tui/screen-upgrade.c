@@ -361,8 +361,8 @@ static void draw(struct wizard *w, int top, int rows)
 		const struct row *r = &U.rows[i];
 		const char *goes = U.to == NULL ? "" : strcmp(r->version, U.to) == 0 ? _("runs it already") : U.to;
 
-		cells(y++, cols, r->answered && !r->healthy ? TERM_WARN : TERM_NORMAL,
-		      (const char *const[]){ r->name, r->leader ? _("leader") : _("follower"),
+		cells(y++, cols, !r->healthy ? TERM_WARN : TERM_NORMAL,
+		      (const char *const[]){ r->name, !r->answered ? _("no answer") : r->leader ? _("leader") : _("follower"),
 					     r->version[0] ? r->version : "-",
 					     r->cluster_version[0] ? r->cluster_version : "-", goes });
 	}
