@@ -60,6 +60,14 @@ seeds() {
 			done
 		fi
 		;;
+	known-hosts)
+		# OpenSSH's forms: plain, with a port, hashed, @revoked, a comment.
+		k=AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl
+		printf '10.0.0.1 ssh-ed25519 %s\n' "$k" >"$d/plain"
+		printf '[etcd-1.example]:2222,10.0.0.2 ssh-ed25519 %s host key\n' "$k" >"$d/port"
+		printf '|1|F1E1KeoE/eEWhi10WpGv4OdiO6Y=|3988QV0VE8wmZL7suNrYQLITLCg= ssh-ed25519 %s\n' "$k" >"$d/hashed"
+		printf '# comment\n@revoked 10.0.0.1 ssh-ed25519 %s\n10.0.0.1 ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7\n' "$k" >"$d/revoked"
+		;;
 	plans)
 		# What the checks print: a fresh Debian 12 member, one with etcd data.
 		printf '@@os-release\nID=debian\nVERSION_ID="12"\n' >"$d/fresh"
@@ -79,12 +87,12 @@ if [ -n "${FUZZ_SEEDS_ONLY:-}" ]; then
 fi
 
 . "$TOP_SRCDIR/tests/tap.sh"
-TARGETS="cluster etcd-json metrics snapshot plans http pem"
+TARGETS="cluster etcd-json metrics snapshot plans http pem known-hosts"
 for t in $TARGETS; do
 	[ -x "$TOP_BUILDDIR/tests/fuzz/fuzz-$t" ] ||
 		tap_skip_all "the fuzz targets were not built: clang with libFuzzer is needed (apt-get install clang), then configure again"
 done
-tap_plan 14
+tap_plan 16
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in $TARGETS; do
 	bin="$TOP_BUILDDIR/tests/fuzz/fuzz-$t"

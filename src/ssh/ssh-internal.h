@@ -244,4 +244,12 @@ bool ssh_ops_data_queued(struct ssh_session *s);
 
 extern const char *const ssh_op_state_names[];
 
+/* known_hosts text scanned for spec ("host" or "[host]:port") as a file
+ * of the user's would be, line by line through libssh2, against an
+ * offered ed25519 key (base64): the verdict's bits (types known, then
+ * match, mismatch, revoked, other type from bit 16). For tests and
+ * tests/fuzz/fuzz-known-hosts.c. */
+unsigned ssh_known_hosts_scan_text(const char *text, size_t len, const char *spec,
+				   const char *offered_b64);
+
 #endif
