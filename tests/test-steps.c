@@ -1085,6 +1085,32 @@ static void test_preflight(void **state)
 	assert_non_null(strstr(text, "[ERROR DirAvailable--var-lib-etcd]"));
 	free(text);
 	free(probe);
+	/* The host's clock against this machine's: an hour ahead or behind is
+	 * refused by name; a few seconds (the check's own delay) are not. */
+	{
+		static const struct {
+			const char *skew;
+			const char *want;
+		} clocks[] = {
+			{ "3600", "[ERROR ClockSkew]: the clock of etcd01 is 3600 s ahead of this machine's" },
+			{ "-4000", "[ERROR ClockSkew]: the clock of etcd01 is 4000 s behind this machine's" },
+			{ "2", NULL },
+			{ "-299", NULL },
+		};
+
+		for (size_t i = 0; i < sizeof clocks / sizeof clocks[0]; i++) {
+			probe = xasprintf("@@os-release\nID=debian\nVERSION_ID=12\n@@facts\narch=x86_64\ncpus=2\nmem_kib=4000000\n"
+					  "systemd=yes\ndatadir=absent\nclock_skew=%s\n", clocks[i].skew);
+			use_probe(&env, probe);
+			text = plan_text(step_find("preflight"), &env);
+			if (clocks[i].want != NULL)
+				assert_non_null(strstr(text, clocks[i].want));
+			else
+				assert_null(strstr(text, "ClockSkew"));
+			free(text);
+			free(probe);
+		}
+	}
 	strlist_free(&ignore);
 	cluster_free(&c);
 }

@@ -7,7 +7,12 @@
 #   link:   etcd-2's interface is set down inside its network namespace
 #           for 20 s in the middle of the apply;
 #   sshd:   etcd-2's sshd is restarted in the middle of the apply;
-#   freeze: etcd-2's container is frozen (cgroup freezer) for 20 s.
+#   freeze: etcd-2's container is frozen (cgroup freezer) for 20 s;
+#   disk:   a 16 KiB tmpfs over etcd-2's /etc/kubernetes (a full disk):
+#           the apply names the host and the path, leaves no partial file
+#           there, and the other hosts finish;
+#   clock:  etcd-2's date one hour ahead (a wrapper first in its PATH):
+#           preflight refuses it by name.
 # After each: the second apply exits 0; etcd lists exactly the 3 members,
 # each once, all healthy (Debian's etcdctl); no dot-temp file of ours is
 # left in /etc/kubernetes or /etc/etcdwiz on any host, no .part file in
@@ -16,7 +21,7 @@
 # host is reported (not hung) and the other two finished.
 #
 # FAULT_KILLS (default 30) rounds of kill, then one of each other fault;
-# FAULT_ONLY=link|sshd|freeze|kill runs only that kind. Results, with the
+# FAULT_ONLY=kill|link|sshd|freeze|disk|clock runs only that kind. Results, with the
 # kill moments, go to the TAP log; docs/RELIABILITY.md has the last figures.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
@@ -28,12 +33,12 @@ KILLS=${FAULT_KILLS:-30}
 ONLY=${FAULT_ONLY:-}
 kinds=()
 [ -z "$ONLY" ] || [ "$ONLY" = kill ] && for i in $(seq "$KILLS"); do kinds+=(kill); done
-for k in link sshd freeze; do [ -z "$ONLY" ] || [ "$ONLY" = "$k" ] && kinds+=("$k"); done
+for k in link sshd freeze disk clock; do [ -z "$ONLY" ] || [ "$ONLY" = "$k" ] && kinds+=("$k"); done
 CHECKS_PER_ROUND=6
 tap_plan $((1 + ${#kinds[@]} * CHECKS_PER_ROUND))
 CG=/sys/fs/cgroup/unified/etcdwiz-lab
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
-tap_on_exit "echo 0 > $CG/etcd-2/cgroup.freeze 2>/dev/null; ip -n etcdwiz-lab-etcd-2 link set eth0 up 2>/dev/null"
+tap_on_exit "{ echo 0 > $CG/etcd-2/cgroup.freeze; ip -n etcdwiz-lab-etcd-2 link set eth0 up; } 2>/dev/null"
 
 fresh() {
 	"$ETCDWIZ" lab down >/dev/null 2>&1
@@ -61,11 +66,39 @@ members_once() {
 	lab_etcdctl "$ETCDCTL" member list 2>/dev/null | awk -F', ' '$2 == "started" { print $3 }' | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
+# A random moment of an apply (seconds), for the faults that hit a host.
+moment() { awk -v ms=$((RANDOM % (FULL_MS > 1000 ? FULL_MS : 1000))) 'BEGIN { printf "%.3f", ms / 1000 }'; }
+# The faulty apply: the other hosts finished (their recap says failed=0),
+# and etcd-2 either finished too (the fault missed) or was named.
+others_finished() {
+	[ "$(grep -cE '^etcd-[13] : ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/faulty")" = 2 ]
+}
+round_ok() {
+	others_finished && { [ "$1" -eq 0 ] || grep -qE '^etcd-2 [a-z]+: (unreachable|failed)' "$TAP_TMP/faulty"; }
+}
+hit_or_miss() { grep -qE '^etcd-2 : .*(unreachable=[1-9]|failed=[1-9])' "$TAP_TMP/faulty" && echo hit || echo missed; }
+
 round=0
 for kind in "${kinds[@]}"; do
 	round=$((round + 1))
 	fresh || { tap_not_ok "round $round ($kind): lab up failed"; continue; }
 	what=""
+	case $kind in
+	disk)
+		# From this machine, in the container's mount namespace (nspawn
+		# keeps mounting from its root).
+		leader=$(machinectl show -p Leader --value etcd-2 2>/dev/null)
+		lab_ssh 198.51.100.12 'mkdir -p /etc/kubernetes' >/dev/null 2>&1
+		nsenter -t "$leader" -m -- mount -t tmpfs -o size=16k tmpfs /etc/kubernetes
+		;;
+	clock)
+		lab_ssh 198.51.100.12 'cat >/usr/local/bin/date <<"E"
+#!/bin/sh
+case "$1" in +%s) echo $(($(/bin/date +%s) + 3600)) ;; *) exec /bin/date "$@" ;; esac
+E
+chmod 755 /usr/local/bin/date' >/dev/null 2>&1
+		;;
+	esac
 	"$ETCDWIZ" apply --yes -f "$TAP_TMP/cluster.yaml" >"$TAP_TMP/faulty" 2>&1 &
 	pid=$!
 	case $kind in
@@ -76,36 +109,54 @@ for kind in "${kinds[@]}"; do
 		kill -KILL "$pid" 2>/dev/null
 		;;
 	link)
-		sleep "$(awk -v ms="$FULL_MS" 'BEGIN { printf "%.3f", ms / 3000 }')"
+		sleep "$(moment)"
 		ip -n etcdwiz-lab-etcd-2 link set eth0 down
 		what="etcd-2's link down for 20 s"
 		sleep 20
 		ip -n etcdwiz-lab-etcd-2 link set eth0 up
 		;;
 	sshd)
-		sleep "$(awk -v ms="$FULL_MS" 'BEGIN { printf "%.3f", ms / 3000 }')"
+		sleep "$(moment)"
 		lab_ssh 198.51.100.12 'systemctl restart ssh' >/dev/null 2>&1
 		what="etcd-2's sshd restarted"
 		;;
 	freeze)
-		sleep "$(awk -v ms="$FULL_MS" 'BEGIN { printf "%.3f", ms / 3000 }')"
+		sleep "$(moment)"
 		echo 1 >"$CG/etcd-2/cgroup.freeze"
 		what="etcd-2 frozen for 20 s"
 		sleep 20
 		echo 0 >"$CG/etcd-2/cgroup.freeze"
 		;;
+	disk | clock) what="etcd-2's $kind" ;;
 	esac
 	# The faulty apply ends on its own (bounded) unless it was killed.
 	for i in $(seq 900); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	frc=$?
-	if [ "$kind" != kill ]; then
-		tap_check "round $round ($what): the faulty apply ended (exit $frc) and named etcd-2 if it failed" \
-			sh -c "[ $frc -eq 0 ] || grep -q 'etcd-2' '$TAP_TMP/faulty'"
-	else
-		tap_ok "round $round ($what): etcdwiz killed (exit $frc)"
-	fi
+	case $kind in
+	kill) tap_ok "round $round ($what): etcdwiz killed (exit $frc)" ;;
+	disk)
+		# Before the space comes back: what the apply left there.
+		partial=$(lab_ssh 198.51.100.12 'find /etc/kubernetes -name ".*"' 2>/dev/null)
+		nsenter -t "$leader" -m -- umount /etc/kubernetes
+		tap_check "round $round ($what): refused with the host and the path, no partial file there ($partial)" \
+			sh -c "[ $frc -ne 0 ] && grep -qE '^etcd-2 .*/etc/kubernetes/.*(No space|space)' '$TAP_TMP/faulty' && [ -z '$partial' ]"
+		[ -z "$partial" ] && grep -qE '^etcd-2 .*/etc/kubernetes' "$TAP_TMP/faulty" || grep -E '^etcd-2 ' "$TAP_TMP/faulty" | head -5 | sed 's/^/# /'
+		;;
+	clock)
+		lab_ssh 198.51.100.12 'rm -f /usr/local/bin/date' >/dev/null 2>&1
+		tap_check "round $round ($what): preflight refuses etcd-2 by name (ClockSkew)" \
+			grep -q 'etcd-2 preflight: .*ERROR ClockSkew.*the clock of etcd-2 is 36[0-9][0-9] s ahead' "$TAP_TMP/faulty"
+		;;
+	*)
+		h=$(hit_or_miss)
+		tap_check "round $round ($what, $h): the other hosts finished; etcd-2 finished or was named (exit $frc)" \
+			round_ok "$frc"
+		others_finished || { echo "# round $round: another host did not finish:"; grep -E '^etcd-[13] :' "$TAP_TMP/faulty" | sed 's/^/# /'; }
+		echo "# round $round: $what: $h; $(grep -E '^etcd-2 [a-z]+: (unreachable|failed)' "$TAP_TMP/faulty" | head -n 1)"
+		;;
+	esac
 	"$ETCDWIZ" apply --yes -f "$TAP_TMP/cluster.yaml" >"$TAP_TMP/again" 2>&1
 	rc=$?
 	tap_is "round $round ($what): applying again converges" 0 $rc

@@ -6,7 +6,9 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <strings.h>
+#include <time.h>
 
 #include "base/i18n.h"
 #include "base/xmalloc.h"
@@ -18,6 +20,11 @@
 
 static void preflight_reads(const struct step_env *env, struct probe_request *out)
 {
+	/* This machine's clock, for the host to subtract from its own (the
+	 * check starts within a second or two of being built). */
+	char now[24];
+
+	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
 	probe_read_item(out, PROBE_SHELL, "os-release", "cat /etc/os-release 2>/dev/null");
 	probe_item_args(probe_read_item(out, PROBE_SHELL, "facts",
 		"echo arch=$(uname -m); echo cpus=$(nproc 2>/dev/null || echo 0)\n"
@@ -25,8 +32,9 @@ static void preflight_reads(const struct step_env *env, struct probe_request *ou
 		"echo ntp=$(" PROBE_BOUNDED "timedatectl show -p NTPSynchronized --value 2>/dev/null || echo unknown)\n"
 		"echo systemd=$(test -d /run/systemd/system && echo yes || echo no)\n"
 		"if [ -d \"$1\" ]; then echo datadir=$(ls -A \"$1\" | wc -l); else echo datadir=absent; fi\n"
-		"echo owner=$(cat \"$2\" 2>/dev/null)"),
-		(const char *const[]){ env->cluster->etcd.data_dir, OWNER_MARKER, NULL });
+		"echo owner=$(cat \"$2\" 2>/dev/null)\n"
+		"echo clock_skew=$(($(date +%s) - $3))"),
+		(const char *const[]){ env->cluster->etcd.data_dir, OWNER_MARKER, now, NULL });
 	/* One ss for the three ports: -p walks every process's fds. */
 	probe_item_args(probe_read_item(out, PROBE_SHELL, "ports",
 		"ls=$(ss -Htlnp 2>/dev/null); for p; do "
@@ -65,6 +73,8 @@ static long probe_number(const char *s)
 	return end != s ? v : 0;
 }
 
+#define CLOCK_SKEW_MAX_S 300
+
 static const char *const supported_arches[] = { "x86_64", "aarch64", "ppc64le", "s390x", NULL };
 
 static void preflight_plan(const struct step_env *env, struct plan *plan)
@@ -77,6 +87,7 @@ static void preflight_plan(const struct step_env *env, struct plan *plan)
 	const char *systemd = probe_value(env->probe, "facts", "systemd");
 	const char *datadir = probe_value(env->probe, "facts", "datadir");
 	const char *owner = probe_value(env->probe, "facts", "owner");
+	const char *skew = probe_value(env->probe, "facts", "clock_skew");
 	struct os_info os;
 	bool arch_ok = false;
 	bool ours = owner != NULL && env->cluster->name != NULL &&
@@ -100,6 +111,15 @@ static void preflight_plan(const struct step_env *env, struct plan *plan)
 			      probe_number(mem) / 1024);
 	if (systemd == NULL || strcmp(systemd, "yes") != 0)
 		CHECK_ERROR("Systemd", _("systemd is not running; kubelet runs as a systemd service"));
+	/* Certificates made here start now: on a host an hour behind they
+	 * are not valid yet, and etcd's leases and elections assume agreeing
+	 * clocks. A few seconds are the check's own delay. */
+	if (skew != NULL && (probe_number(skew) > CLOCK_SKEW_MAX_S || probe_number(skew) < -CLOCK_SKEW_MAX_S)) {
+		long d = probe_number(skew);
+
+		CHECK_ERROR("ClockSkew", _("the clock of %s is %ld s %s this machine's (more than %d s): set it right (NTP: timedatectl set-ntp true), or certificates made here are not valid there yet"),
+			    env->host->name, d < 0 ? -d : d, d < 0 ? _("behind") : _("ahead of"), CLOCK_SKEW_MAX_S);
+	}
 	if (ntp != NULL && strcmp(ntp, "no") == 0)
 		CHECK_WARNING("ClockSync", _("the clock is not synchronised (timedatectl); etcd members and certificates need agreeing clocks"));
 	for (int port = 2379; port <= 2381; port++) {
