@@ -129,13 +129,59 @@ static bool busy(struct wizard *w)
 	return false;
 }
 
+/* What a session's state means to the admin (the internal names are for
+ * the debug log). */
+static const char *state_words(enum ssh_state st)
+{
+	switch (st) {
+	case SSH_S_IDLE: return _("not started");
+	case SSH_S_CONNECT:
+	case SSH_S_HANDSHAKE: return _("connecting");
+	case SSH_S_HOSTKEY: return _("checking host key");
+	case SSH_S_HOSTKEY_ASK: return _("host key: asking you");
+	case SSH_S_AUTH_PASSPHRASE_ASK: return _("waiting for passphrase");
+	case SSH_S_AUTH_PASSWORD_ASK: return _("waiting for password");
+	case SSH_S_AUTH_LIST:
+	case SSH_S_AUTH_AGENT:
+	case SSH_S_AUTH_KEY:
+	case SSH_S_AUTH_PASSWORD:
+	case SSH_S_AUTH_KBDINT: return _("logging in");
+	case SSH_S_READY: return _("connected");
+	case SSH_S_DISCONNECT: return _("disconnecting");
+	case SSH_S_FAILED: return _("failed");
+	case SSH_S_CLOSED:
+	case SSH_S_COUNT: break;
+	}
+	return _("closed");
+}
+
+/* Host, target, state and host key at their columns, each cut by display
+ * width (a translated word may be wide characters), a gap between them. */
+static void row(int y, int cols, enum term_role role, const char *const text[4], int key_at)
+{
+	static const int at[] = { 1, 14, 37 };
+
+	for (int i = 0; i < 3; i++) {
+		int width = (i < 2 ? at[i + 1] : key_at) - at[i] - 1;
+
+		if (at[i] < cols && width > 0)
+			term_put(y, at[i], width, role, text[i]);
+	}
+	if (text[3] != NULL && key_at < cols)
+		term_put(y, key_at, cols - key_at - 1, role, text[3]);
+}
+
 static void draw(struct wizard *w, int top, int rows)
 {
 	int cols = term_cols(), y = top, bottom = top + rows;
 	size_t ok = 0;
+	/* A fingerprint is never cut: beside the state when it fits, else on
+	 * a line of its own under the host's. */
+	int key_at = 60;
+	bool key_inline = cols - key_at - 1 >= 50;
 
-	term_putf(y++, 1, cols - 2, TERM_HEADING, "%-12s %-22s %-14s %s", _("Host"), _("SSH target"), _("State"),
-		  _("Host key"));
+	row(y++, cols, TERM_HEADING, (const char *const[]){ _("Host"), _("SSH target"), _("State"),
+							   key_inline ? _("Host key") : NULL }, key_at);
 	for (size_t i = 0; i < S.n && y < bottom; i++, y++) {
 		const struct conn *c = &S.conns[i];
 		struct ssh_session *s = conn_session(c);
@@ -147,9 +193,11 @@ static void draw(struct wizard *w, int top, int rows)
 
 		cluster_host_ssh(&w->c, c->h, &eff);
 		target = xasprintf("%s@%s:%d", eff.user, cluster_host_ssh_target(c->h), eff.port);
-		term_putf(y, 1, cols - 2, role, "%-12.12s %-22.22s %-14s %s", c->h->name, target, ssh_state_name(st),
-			  fp ? fp : "");
+		row(y, cols, role, (const char *const[]){ c->h->name, target, state_words(st),
+							 key_inline ? fp : NULL }, key_at);
 		free(target);
+		if (fp != NULL && !key_inline && y + 1 < bottom)
+			term_putf(++y, 4, cols - 5, TERM_DIM, _("host key %s"), fp);
 		if (st == SSH_S_READY)
 			ok++;
 		if (st == SSH_S_FAILED && c->msg && y + 1 < bottom) {

@@ -17,6 +17,23 @@
 
 enum { ITEM_LANG, ITEM_OPEN, ITEM_NEW, ITEM_LAB, ITEM_COUNT };
 
+/* The language the screens are in: the one chosen here, else what the
+ * environment asks for (LANGUAGE first, as gettext reads it). */
+static bool shows_zh_tw(const struct wizard *w)
+{
+	static const char *const vars[] = { "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG", NULL };
+
+	if (w->lang != NULL && w->lang[0])
+		return strcmp(w->lang, "zh_TW") == 0;
+	for (size_t i = 0; vars[i]; i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v != NULL && v[0])
+			return strncmp(v, "zh_TW", 5) == 0 || strncmp(v, "zh_Hant", 7) == 0;
+	}
+	return false;
+}
+
 static struct {
 	int sel;
 	struct wz_child *lab;	/* `etcdwiz lab up` while it runs */
@@ -97,7 +114,7 @@ static unsigned act_choose(void *ud, int key)
 	}
 	switch (S.sel) {
 	case ITEM_LANG:
-		wz_set_language(w, w->lang && strcmp(w->lang, "zh_TW") == 0 ? "en" : "zh_TW");
+		wz_set_language(w, shows_zh_tw(w) ? "en" : "zh_TW");
 		return WZ_HANDLED;
 	case ITEM_OPEN:
 		d = wz_dialog_push(w, DLG_INPUT, _("Open a cluster file"), open_answer, NULL);
@@ -133,7 +150,7 @@ static void draw(struct wizard *w, int top, int rows)
 {
 	int cols = term_cols(), y = top;
 	const char *items[ITEM_COUNT];
-	char *lang = xasprintf(_("Language: %s"), w->lang && strcmp(w->lang, "zh_TW") == 0
+	char *lang = xasprintf(_("Language: %s"), shows_zh_tw(w)
 				       ? "\xe7\xb9\x81\xe9\xab\x94\xe4\xb8\xad\xe6\x96\x87 (zh_TW)" : "English");
 
 	items[ITEM_LANG] = lang;

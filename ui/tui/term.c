@@ -74,10 +74,10 @@ static volatile sig_atomic_t restore_fd = -1;
 
 static const char *const glyph_utf8[TERM_G_COUNT] = {
 	"\u2500", "\u2502", "\u250c", "\u2510", "\u2514", "\u2518",
-	"\u2588", "\u2591", "\u2713", "\u2717", "!", "\u25b8", "\u2022",
+	"\u2588", "\u2591", "\u2713", "\u2717", "!", "\u25b8", "\u2022", "\u2026",
 };
 static const char *const glyph_ascii[TERM_G_COUNT] = {
-	"-", "|", "+", "+", "+", "+", "#", ".", "+", "x", "!", ">", "*",
+	"-", "|", "+", "+", "+", "+", "#", ".", "+", "x", "!", ">", "*", "~",
 };
 
 /* ---- restore: the async-signal-safe part ---- */
@@ -1001,19 +1001,43 @@ int term_put(int y, int x, int maxw, enum term_role role, const char *s)
 		return 0;
 	if (x + maxw > T.cols)
 		maxw = T.cols - x;
-	attrset(term_attr(role));
-	for (size_t i = 0; s[i] && w < maxw; i += used) {
-		wchar_t wc[2];
+	/* Text wider than its place ends in an ellipsis, never cut without
+	 * a sign (the last cell holds it). */
+	{
+		int total = 0, upto = 0;	/* up to the last non-blank */
 
-		cw = next_char(s + i, &used, &cp);
-		if (cw == 0 || cp == '\n' || cp == '\t')
-			continue;
-		if (w + cw > maxw)
-			break;
-		wc[0] = (wchar_t)cp;
-		wc[1] = L'\0';
-		mvaddnwstr(y, x + w, wc, 1);
-		w += cw;
+		for (size_t i = 0; s[i] && total <= maxw; i += used) {
+			cw = next_char(s + i, &used, &cp);
+			if (cw > 0 && cp != '\n' && cp != '\t') {
+				upto += cw;
+				if (cp != ' ')
+					total = upto;
+			}
+		}
+		if (total > maxw && maxw >= 2)
+			maxw--;
+		else
+			total = 0;
+		attrset(term_attr(role));
+		for (size_t i = 0; s[i] && w < maxw; i += used) {
+			wchar_t wc[2];
+
+			cw = next_char(s + i, &used, &cp);
+			if (cw == 0 || cp == '\n' || cp == '\t')
+				continue;
+			if (w + cw > maxw)
+				break;
+			wc[0] = (wchar_t)cp;
+			wc[1] = L'\0';
+			mvaddnwstr(y, x + w, wc, 1);
+			w += cw;
+		}
+		if (total > 0) {
+			wchar_t e[2] = { T.unicode ? (wchar_t)0x2026 : L'~', L'\0' };
+
+			mvaddnwstr(y, x + w, e, 1);
+			w++;
+		}
 	}
 	attrset(A_NORMAL);
 	return w;

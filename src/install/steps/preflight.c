@@ -117,8 +117,12 @@ static void preflight_plan(const struct step_env *env, struct plan *plan)
 	if (skew != NULL && (probe_number(skew) > CLOCK_SKEW_MAX_S || probe_number(skew) < -CLOCK_SKEW_MAX_S)) {
 		long d = probe_number(skew);
 
-		CHECK_ERROR("ClockSkew", _("the clock of %s is %ld s %s this machine's (more than %d s): set it right (NTP: timedatectl set-ntp true), or certificates made here are not valid there yet"),
-			    env->host->name, d < 0 ? -d : d, d < 0 ? _("behind") : _("ahead of"), CLOCK_SKEW_MAX_S);
+		if (d > 0)
+			CHECK_ERROR("ClockSkew", _("the clock of %s is %ld s ahead of this machine's (more than %d s): set it right (NTP: timedatectl set-ntp true); etcd members need agreeing clocks"),
+				    env->host->name, d, CLOCK_SKEW_MAX_S);
+		else
+			CHECK_ERROR("ClockSkew", _("the clock of %s is %ld s behind this machine's (more than %d s): set it right (NTP: timedatectl set-ntp true), or certificates made here are not valid there yet"),
+				    env->host->name, -d, CLOCK_SKEW_MAX_S);
 	}
 	if (ntp != NULL && strcmp(ntp, "no") == 0)
 		CHECK_WARNING("ClockSync", _("the clock is not synchronised (timedatectl); etcd members and certificates need agreeing clocks"));
