@@ -69,3 +69,20 @@ lab_writer() {
 		sleep 0.1
 	done
 }
+
+# lab_versions: each of the 3 members' /version ("SERVER/CLUSTER ...") read
+# with openssl s_client and etcd-1's healthcheck-client pair (not etcdwiz).
+lab_versions() {
+	local a pki="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1/etcd"
+	for a in 11 12 13; do
+		printf 'GET /version HTTP/1.1\r\nHost: 198.51.100.%s:2379\r\nConnection: close\r\n\r\n' "$a" |
+			timeout 10 openssl s_client -quiet -connect "198.51.100.$a:2379" -CAfile "$pki/ca.crt" \
+				-cert "$pki/healthcheck-client.crt" -key "$pki/healthcheck-client.key" 2>/dev/null |
+			tr -d '\r' | grep '^{' | jq -r '"\(.etcdserver)/\(.etcdcluster)"'
+	done | tr '\n' ' ' | sed 's/ $//'
+}
+# lab_manifests_sum: the SHA-256 of each member's etcd manifest.
+lab_manifests_sum() {
+	local a
+	for a in 11 12 13; do lab_ssh "198.51.100.$a" 'sha256sum </etc/kubernetes/manifests/etcd.yaml'; done | tr '\n' ' '
+}

@@ -64,36 +64,29 @@ step_screen() {
 	return 1
 }
 
-# members_read: on Members, until the cluster was read (running: its
-# member table; not running: the screen says so).
-members_read() {
+# read_done N WHAT NOT_RUNNING RUNNING: on screen N, until the cluster was
+# read (it says NOT_RUNNING or RUNNING, each cut at its first %s).
+read_done() {
 	local i s new running
-	new=$(T 'Its members are set on the Hosts screen; the next screens install it.')
-	running=$(T 'As etcd lists them (asked %s). a adds a member, d removes the selected one, r moves it to a new host.' | sed 's/%s.*//')
-	wait_screen 30 "$(title 4)" || return 1
+	new=$(T "$3" | sed 's/%s.*//')
+	running=$(T "$4" | sed 's/%s.*//')
+	wait_screen 30 "$(title "$1")" || return 1
 	for i in $(seq 120); do
 		s=$(screen)
 		case $s in *"$new"* | *"$running"*) return 0 ;; esac
 		sleep 1
 	done
-	echo "# Members never showed the cluster:"
+	echo "# $2 never showed the cluster:"
 	screen | sed 's/^/# /'
 	return 1
 }
-# upgrade_read: on Upgrade, until the versions were read.
+members_read() {
+	read_done 4 Members 'Its members are set on the Hosts screen; the next screens install it.' \
+		'As etcd lists them (asked %s). a adds a member, d removes the selected one, r moves it to a new host.'
+}
 upgrade_read() {
-	local i s new running
-	new=$(T 'Nothing to upgrade: the next screens install etcd at the file'"'"'s version.')
-	running=$(T 'As the members report it (asked from %s). u upgrades etcd, one member at a time, the leader last.' | sed 's/%s.*//')
-	wait_screen 30 "$(title 6)" || return 1
-	for i in $(seq 120); do
-		s=$(screen)
-		case $s in *"$new"* | *"$running"*) return 0 ;; esac
-		sleep 1
-	done
-	echo "# Upgrade never showed the versions:"
-	screen | sed 's/^/# /'
-	return 1
+	read_done 6 Upgrade "Nothing to upgrade: the next screens install etcd at the file's version." \
+		'As the members report it (asked from %s). u upgrades etcd, one member at a time, the leader last.'
 }
 # to_prerequisites: from Welcome (the cluster loaded) through Hosts,
 # Connect (every host connected), Members and Backups to Prerequisites.

@@ -12,6 +12,7 @@
 command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 command -v openssl >/dev/null || tap_skip_all "openssl missing: apt-get install openssl"
+command -v jq >/dev/null || tap_skip_all "jq missing: apt-get install jq"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
 tap_plan 16
@@ -28,16 +29,6 @@ cp "$LAB/cluster.yaml" "$FILE"
 "$ETCDWIZ" apply --yes -f "$FILE" >"$TAP_TMP/apply" 2>&1
 tap_is "apply makes the 3-member cluster of etcd 3.5.16" 0 $?
 ETCDCTL=$(etcdctl35_path)
-PKI="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1/etcd"
-versions() {
-	for a in 11 12 13; do
-		printf 'GET /version HTTP/1.1\r\nHost: 198.51.100.%s:2379\r\nConnection: close\r\n\r\n' "$a" |
-			timeout 10 openssl s_client -quiet -connect "198.51.100.$a:2379" -CAfile "$PKI/ca.crt" \
-				-cert "$PKI/healthcheck-client.crt" -key "$PKI/healthcheck-client.key" 2>/dev/null |
-			tr -d '\r' | grep '^{' | jq -r '.etcdserver'
-	done | tr '\n' ' ' | sed 's/ $//'
-}
-manifests_sum() { for a in 11 12 13; do lab_ssh "198.51.100.$a" 'sha256sum </etc/kubernetes/manifests/etcd.yaml'; done | tr '\n' ' '; }
 lab_writer 6000 lab_etcdctl "$ETCDCTL" &
 WRITER=$!
 
@@ -72,7 +63,7 @@ tap_grep "... and what etcd's path allows from there" \
 	"etcd's path allows from 3.5.16: a later 3.5 patch; 3.6 once every member runs 3.5.32 or later" "$TAP_TMP/table"
 
 # u, 3.6.0: refused, nothing changed.
-SUM0=$(manifests_sum)
+SUM0=$(lab_manifests_sum)
 keys u
 wait_screen 10 "Version to go to" >/dev/null || true
 clear_input; keys 3.6.0 Enter
@@ -80,7 +71,7 @@ wait_screen 10 "Refused, nothing was changed" >/dev/null
 screen >"$TAP_TMP/refused"
 tap_grep "u 3.6.0 is refused with the path" 'Refused, nothing was changed: etcd 3.5.16 to 3.6.0: every member must run at least 3.5.32' \
 	<(joined "$TAP_TMP/refused")
-tap_is "... and no manifest changed" "$SUM0" "$(manifests_sum)"
+tap_is "... and no manifest changed" "$SUM0" "$(lab_manifests_sum)"
 
 # u, 3.5.30: the plan, F3, yes, until done.
 keys u
@@ -111,7 +102,7 @@ done
 echo "$done_text" >"$TAP_TMP/done"
 tap_grep "u 3.5.30, F3, y: done, every member on 3.5.30" 'Done: every member runs etcd 3\.5\.30 \(was 3\.5\.16\)' <(joined "$TAP_TMP/done")
 tap_grep "... a snapshot was taken first" 'The snapshot taken first: .*/backups/lab-' <(joined "$TAP_TMP/done")
-tap_is "/version: 3.5.30 on every member" "3.5.30 3.5.30 3.5.30" "$(versions)"
+tap_is "/version: 3.5.30 on every member" "3.5.30/3.5.0 3.5.30/3.5.0 3.5.30/3.5.0" "$(lab_versions)"
 tap_grep "the cluster file says 3.5.30 now" '^  version: "?3\.5\.30"?$' "$FILE"
 J=$(ls -t "$XDG_DATA_HOME"/etcdwiz/lab/journal/*-apply.log | head -n 1)
 tap_is "one member at a time, the leader last" "3 1" \

@@ -31,34 +31,24 @@ for i in $(seq 100); do lab_etcdctl "$ETCDCTL" put "/before/$i" "v$i" >/dev/null
 keys_back() { lab_etcdctl "$ETCDCTL" get /before/ --prefix --print-value-only 2>/dev/null | grep -c '^v[0-9]*$'; }
 tap_is "100 keys written before the upgrades" 100 "$(keys_back)"
 
-PKI="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1/etcd"
 # /version of each member ("server/cluster ..."), through openssl.
-versions() {
-	for a in 11 12 13; do
-		printf 'GET /version HTTP/1.1\r\nHost: 198.51.100.%s:2379\r\nConnection: close\r\n\r\n' "$a" |
-			timeout 10 openssl s_client -quiet -connect "198.51.100.$a:2379" -CAfile "$PKI/ca.crt" \
-				-cert "$PKI/healthcheck-client.crt" -key "$PKI/healthcheck-client.key" 2>/dev/null |
-			tr -d '\r' | grep '^{' | jq -r '"\(.etcdserver)/\(.etcdcluster)"'
-	done | tr '\n' ' ' | sed 's/ $//'
-}
-manifests_sum() { for a in 11 12 13; do lab_ssh "198.51.100.$a" 'sha256sum </etc/kubernetes/manifests/etcd.yaml'; done | tr '\n' ' '; }
 file_version() { sed -n 's/^  version: "\{0,1\}\([0-9.]*\)"\{0,1\}$/\1/p' "$FILE" | head -n 1; }
 restarted() { grep -oE 'roll: restarting etcd on etcd-[0-9]' "$1" | awk '{print $NF}' | tr '\n' ' ' | sed 's/ $//'; }
 journal_of_last_run() { ls -t "$XDG_DATA_HOME"/etcdwiz/lab/journal/*-apply.log | head -n 1; }
 start_writer() { rm -f "$TAP_TMP/stop-writer"; lab_writer 6000 lab_etcdctl "$ETCDCTL" & WRITER=$!; sleep 1; }
 stop_writer() { sleep 1; touch "$TAP_TMP/stop-writer"; wait "$WRITER"; }
 
-tap_is "/version before: 3.4.23 everywhere, cluster 3.4.0" "3.4.23/3.4.0 3.4.23/3.4.0 3.4.23/3.4.0" "$(versions)"
+tap_is "/version before: 3.4.23 everywhere, cluster 3.4.0" "3.4.23/3.4.0 3.4.23/3.4.0 3.4.23/3.4.0" "$(lab_versions)"
 
 # --- paths etcd forbids: refused before any host is asked ---
-SUM0=$(manifests_sum)
+SUM0=$(lab_manifests_sum)
 cp "$FILE" "$TAP_TMP/file-before"
 "$ETCDWIZ" upgrade --to 3.6.0 -f "$FILE" --yes >"$TAP_TMP/skip" 2>&1
 tap_is "3.4.23 -> 3.6.0 (a skipped minor) is refused: exit 3" 3 $?
 tap_grep "... with the path to take" 'skips a minor version.*upgrade to 3\.5 \(at least 3\.5\.32\) first, then to 3\.6\.0' "$TAP_TMP/skip"
 "$ETCDWIZ" upgrade --to 3.4.20 -f "$FILE" --yes >"$TAP_TMP/down" 2>&1
 tap_is "3.4.23 -> 3.4.20 (a downgrade) without --allow-downgrade: exit 3" 3 $?
-tap_is "nothing changed: the manifests and the cluster file" "$SUM0" "$(manifests_sum)"
+tap_is "nothing changed: the manifests and the cluster file" "$SUM0" "$(lab_manifests_sum)"
 tap_check "... the cluster file is as it was" cmp -s "$TAP_TMP/file-before" "$FILE"
 
 # --- the plan: member by member, the manifest's flag diff ---
@@ -68,7 +58,7 @@ tap_grep "the plan has an upgrade section: three members, the leader last" \
 	'^  3\. etcd-[123]: etcd 3\.4\.23 -> 3\.5\.16 \(the leader, last' "$TAP_TMP/plan"
 tap_grep "... and each manifest's diff (the image)" '^ +\+ +image: registry\.k8s\.io/etcd:3\.5\.16-0' "$TAP_TMP/plan"
 tap_grep "... and the probes 3.5.16 has (/readyz)" '^ +\+ +path: /readyz' "$TAP_TMP/plan"
-tap_is "the plan changed nothing" "$SUM0" "$(manifests_sum)"
+tap_is "the plan changed nothing" "$SUM0" "$(lab_manifests_sum)"
 
 # --- 3.4.23 -> 3.5.16, the minor upgrade, under the writer ---
 start_writer
@@ -84,7 +74,7 @@ tap_is "one member at a time, the leader last ($R)" 3 "$(echo "$R" | wc -w)"
 LEADER_LINE=$(grep -oE 'roll: restarting etcd on etcd-[0-9] \(the leader, last\)' "$J" | head -n 1)
 tap_check "... the last one restarted was the leader" test -n "$LEADER_LINE"
 tap_grep "the recap lists each member's old and new version" '^  etcd-2 +3\.4\.23 -> 3\.5\.16' "$TAP_TMP/up1"
-tap_is "/version after: 3.5.16 everywhere, cluster 3.5.0" "3.5.16/3.5.0 3.5.16/3.5.0 3.5.16/3.5.0" "$(versions)"
+tap_is "/version after: 3.5.16 everywhere, cluster 3.5.0" "3.5.16/3.5.0 3.5.16/3.5.0 3.5.16/3.5.0" "$(lab_versions)"
 tap_is "the cluster file says 3.5.16 now" 3.5.16 "$(file_version)"
 tap_is "no write failed through the minor upgrade ($(wc -l <"$TAP_TMP/w-ok") succeeded)" 0 "$(wc -l <"$TAP_TMP/w-fail")"
 [ -s "$TAP_TMP/w-errors" ] && sed 's/^/# writer: /' "$TAP_TMP/w-errors" | head -5
@@ -106,7 +96,7 @@ for i in $(seq 1200); do
 done
 wait "$UP" 2>/dev/null
 tap_is "etcdwiz killed (SIGKILL) once the first member was healthy on 3.5.30" yes "$killed"
-V=$(versions)
+V=$(lab_versions)
 tap_is "one member on 3.5.30, two on 3.5.16 ($V)" "1 2" \
 	"$(echo "$V" | tr ' ' '\n' | grep -c '^3\.5\.30/') $(echo "$V" | tr ' ' '\n' | grep -c '^3\.5\.16/')"
 tap_is "the cluster file still says 3.5.16" 3.5.16 "$(file_version)"
@@ -127,13 +117,13 @@ J=$(journal_of_last_run)
 [ "$J" != "$J_PREV" ] || J=/dev/null
 N=$(restarted "$J" | wc -w)
 tap_check "... restarting only the members not upgraded ($N: one or two, as the kill left them)" test "$N" -ge 1 -a "$N" -le 2
-tap_is "/version: 3.5.30 everywhere" "3.5.30/3.5.0 3.5.30/3.5.0 3.5.30/3.5.0" "$(versions)"
+tap_is "/version: 3.5.30 everywhere" "3.5.30/3.5.0 3.5.30/3.5.0 3.5.30/3.5.0" "$(lab_versions)"
 tap_is "the cluster file says 3.5.30" 3.5.30 "$(file_version)"
 tap_is "no write failed through the killed upgrade and its re-run ($(wc -l <"$TAP_TMP/w-ok") succeeded)" 0 \
 	"$(wc -l <"$TAP_TMP/w-fail")"
 
 # --- a version with no binary in the lab's cache: stops after one member ---
-SUM1=$(manifests_sum)
+SUM1=$(lab_manifests_sum)
 start_writer
 "$ETCDWIZ" upgrade --to 3.5.31 -f "$FILE" --yes --health-timeout 30s >"$TAP_TMP/up4" 2>&1
 rc=$?
@@ -144,8 +134,8 @@ tap_grep "... naming the member, the version and its last log lines" \
 	'etcd on etcd-[123] did not start from its new manifest \(etcd 3\.5\.31\)' "$TAP_TMP/up4"
 tap_grep "... the log line says the image could not be pulled" 'Failed to pull image .*3\.5\.31' "$TAP_TMP/up4"
 tap_grep "... and that it is back on its old manifest and healthy" 'back on its old manifest \(etcd 3\.5\.30\) and healthy again' "$TAP_TMP/up4"
-tap_is "every member is on 3.5.30 and answers (the first one put back)" "3.5.30/3.5.0 3.5.30/3.5.0 3.5.30/3.5.0" "$(versions)"
-tap_is "every manifest is as before (the first one written back, the others never touched)" "$SUM1" "$(manifests_sum)"
+tap_is "every member is on 3.5.30 and answers (the first one put back)" "3.5.30/3.5.0 3.5.30/3.5.0 3.5.30/3.5.0" "$(lab_versions)"
+tap_is "every manifest is as before (the first one written back, the others never touched)" "$SUM1" "$(lab_manifests_sum)"
 tap_is "the cluster file still says 3.5.30" 3.5.30 "$(file_version)"
 tap_is "no write failed while one member was away ($(wc -l <"$TAP_TMP/w-ok") succeeded)" 0 "$(wc -l <"$TAP_TMP/w-fail")"
 tap_is "the 100 keys written before read back after" 100 "$(keys_back)"

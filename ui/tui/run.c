@@ -19,11 +19,10 @@
 #include "install/plan.h"
 #include "ui/tui/run.h"
 
-static unsigned act_diffs(void *ud, int key);
 static unsigned act_replan(void *ud, int key);
 
 const struct term_action wz_run_actions[] = {
-	{ 'd', 0, N_("Diffs"), N_("show or hide the file diffs of the selected host"), act_diffs, true },
+	{ 'd', 0, N_("Diffs"), N_("show or hide the file diffs of the selected host"), wz_run_toggle_diffs, true },
 	{ 'r', 0, N_("Re-check"), N_("check the hosts again (read-only)"), act_replan, true },
 	{ TK_UP, 0, N_("Host"), N_("select the previous host"), NULL, false },
 	{ TK_DOWN, 0, N_("Host"), N_("select the next host"), NULL, false },
@@ -31,7 +30,7 @@ const struct term_action wz_run_actions[] = {
 	{ 0, 0, NULL, NULL, NULL, false },
 };
 
-static unsigned act_diffs(void *ud, int key)
+unsigned wz_run_toggle_diffs(void *ud, int key)
 {
 	struct wizard *w = ud;
 

@@ -94,6 +94,9 @@ unsigned wz_run_next(struct wizard *w, struct wz_run *r);
 void wz_run_draw(struct wizard *w, struct wz_run *r, int top, int rows);
 unsigned wz_run_key(struct wizard *w, struct wz_run *r, int key);
 extern const struct term_action wz_run_actions[];
+/* The 'd'/'v' action of a screen with a runner: the active run's diffs
+ * shown or hidden. */
+unsigned wz_run_toggle_diffs(void *ud, int key);
 
 
 /* A step screen's enter, key, validate, next, busy and destroy, all the

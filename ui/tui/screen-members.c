@@ -445,14 +445,6 @@ static unsigned act_recheck(void *ud, int key)
 	return WZ_HANDLED;
 }
 
-static unsigned act_diffs(void *ud, int key)
-{
-	(void)ud;
-	(void)key;
-	M.run.diffs = !M.run.diffs;
-	return WZ_HANDLED;
-}
-
 /* Yes to the confirmation, the snapshot kept (the runner takes it): the
  * store and the file, as `member` does. */
 static bool before_apply(struct wizard *w, struct wz_run *r)
@@ -739,7 +731,7 @@ static const struct term_action actions[] = {
 	{ 'r', 0, N_("Replace"), N_("move the selected member to a new host (removed, then added there)"), act_replace, true },
 	{ 'u', 0, N_("Undo"), N_("undo the change not applied yet"), act_undo, true },
 	{ 'c', 0, N_("Check"), N_("read the cluster, or check the change's hosts, again (read-only)"), act_recheck, false },
-	{ 'v', 0, N_("Diffs"), N_("show or hide the file diffs of the selected host"), act_diffs, false },
+	{ 'v', 0, N_("Diffs"), N_("show or hide the file diffs of the selected host"), wz_run_toggle_diffs, false },
 	{ TK_UP, TK_DOWN, N_("Select"), N_("select a member (or, during a change, a host)"), NULL, false },
 	{ 0, 0, NULL, NULL, NULL, false },
 };

@@ -246,14 +246,6 @@ static unsigned act_recheck(void *ud, int key)
 	return WZ_HANDLED;
 }
 
-static unsigned act_diffs(void *ud, int key)
-{
-	(void)ud;
-	(void)key;
-	U.run.diffs = !U.run.diffs;
-	return WZ_HANDLED;
-}
-
 /* Yes, the snapshot kept (the runner takes it). */
 static bool before_apply(struct wizard *w, struct wz_run *r)
 {
@@ -440,7 +432,7 @@ static const struct term_action actions[] = {
 	{ 'x', 0, N_("Undo"), N_("undo the upgrade not applied yet"), act_undo, true },
 	{ 'D', 0, N_("Downgrade"), N_("allow (or refuse again) a patch downgrade"), act_downgrade, false },
 	{ 'c', 0, N_("Check"), N_("read the versions, or check the upgrade's hosts, again (read-only)"), act_recheck, false },
-	{ 'v', 0, N_("Diffs"), N_("show or hide the manifest diffs of the selected host"), act_diffs, false },
+	{ 'v', 0, N_("Diffs"), N_("show or hide the manifest diffs of the selected host"), wz_run_toggle_diffs, false },
 	{ 0, 0, NULL, NULL, NULL, false },
 };
 
