@@ -561,8 +561,12 @@ void wz_run_draw(struct wizard *w, struct wz_run *r, int top, int rows)
 	const struct wz_run_host *sel;
 
 	(void)w;
-	term_putf(y++, 1, cols - 2, TERM_HEADING, "%-14s %-14s %-12s %s", _("Host"), _("State"), _("Step"),
-		  _("Progress"));
+	/* Each column at its place, cut by display width (translated headers
+	 * may be wide characters), as the rows below. */
+	term_put(y, 1, 14, TERM_HEADING, _("Host"));
+	term_put(y, 16, 14, TERM_HEADING, _("State"));
+	term_put(y, 31, 12, TERM_HEADING, _("Step"));
+	term_put(y++, 44, cols - 45, TERM_HEADING, _("Progress"));
 	table = (int)r->n_hosts;
 	if (table > rows / 2)
 		table = rows / 2;
@@ -577,7 +581,8 @@ void wz_run_draw(struct wizard *w, struct wz_run *r, int top, int rows)
 		else
 			snprintf(step, sizeof step, "%s", h->step ? h->step : "");
 		term_fill(y, 0, cols, (size_t)i == r->sel ? TERM_SELECTED : TERM_NORMAL);
-		term_putf(y, 1, 30, role, "%-14.14s %s", h->name, run_state_label(r, h));
+		term_put(y, 1, 14, role, h->name);
+		term_put(y, 16, 14, role, run_state_label(r, h));
 		term_put(y, 31, 12, role, step);
 		if (cols - 45 > 10)
 			term_bar(y, 44, cols - 45, h->steps_done, r->state == RUN_PLANNING || r->state == RUN_APPLYING ||
