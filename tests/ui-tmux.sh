@@ -13,7 +13,7 @@ command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
-tap_plan 23
+tap_plan 24
 export XDG_DATA_HOME="$TAP_TMP/xdg" XDG_STATE_HOME="$TAP_TMP/state"
 SOCK="etcdwiz-ui-$$"
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
@@ -35,7 +35,7 @@ title() { T 'etcdwiz %zu/%zu: %s' | sed "s|%zu/%zu.*|$1/13|"; }
 # it lists, and go on. Fails when a check or an apply fails.
 step_screen() {
 	local n=$1 i
-	local t review review1 errs applied confirm bad1 bad2
+	local t review review1 errs applied nothing confirm bad1 bad2
 	t=$(title "$n")
 	review=$(N 'Checked: %zu step would change a host. Review, then F3 to apply.' \
 		'Checked: %zu host steps would change. Review, then F3 to apply.')
@@ -43,6 +43,7 @@ step_screen() {
 		'Checked: %zu host steps would change. Review, then F3 to apply.' 1)
 	errs=$(N '%zu error found; see [ERROR ...] in the plans.' '%zu errors found; see [ERROR ...] in the plans.')
 	applied=$(T 'Applied on every host.')
+	nothing=$(T 'Checked: every host is as it should be, nothing to change. F3 goes on.')
 	confirm=$(T 'Apply these changes?')
 	bad1=$(T 'Some hosts could not be checked; see their state and the log.')
 	bad2=$(T 'Some hosts failed; see their state and the log. r checks again.')
@@ -55,8 +56,8 @@ step_screen() {
 		esac
 		case $s in
 		*"$applied"*) echo "$s" >"$TAP_TMP/applied.$n"; keys F3 ;;
-		*"$confirm"*) keys y ;;
-		*"$review"* | *"$review1"*) keys F3 ;;
+		*"$confirm"*) echo "$s" >"$TAP_TMP/confirm.$n"; keys y ;;
+		*"$review"* | *"$review1"* | *"$nothing"*) keys F3 ;;
 		*"$errs"* | *"$bad1"* | *"$bad2"*) echo "# screen $n failed:"; echo "$s" | sed 's/^/# /'; return 1 ;;
 		esac
 		sleep 1
@@ -156,6 +157,8 @@ tap_is "Summary: four hosts (3 members, cp-1), every one failed=0 unreachable=0"
 	"$(grep -cE '^ (etcd-[123]|cp-1) +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/utf8.summary")"
 tap_grep "Health: the live dashboard shows HEALTHY with 3 of 3 members up" \
 	'HEALTHY +3 of 3 members up, leader etcd-[123]' "$TAP_TMP/utf8.health"
+tap_grep "Prerequisites' confirmation lists the hosts with the same changes once" \
+	'etcd-1, etcd-2, etcd-3(, cp-1)?: [0-9]+ changes each' "$TAP_TMP/confirm.7"
 tap_grep "Members on the new lab: the cluster is not running yet, and F3 went on" \
 	"$(T 'Its members are set on the Hosts screen; the next screens install it.')" "$TAP_TMP/members.1"
 tap_grep "Summary names the saved cluster file" 'Cluster file saved: /var/lib/etcdwiz-lab/cluster.yaml' "$TAP_TMP/utf8.summary"

@@ -311,7 +311,9 @@ static void finish(struct wizard *w, struct wz_run *r)
 	engine_stop(r);
 	if (r->state == RUN_PLANNING) {
 		r->state = ok ? RUN_PLANNED : RUN_FAILED;
-		if (ok && r->n_errors == 0)
+		if (ok && r->n_errors == 0 && r->n_changes == 0 && r->n_unhealthy == 0)
+			wz_message(w, false, "%s", _("Checked: every host is as it should be, nothing to change. F3 goes on."));
+		else if (ok && r->n_errors == 0)
 			wz_message(w, false,
 				   P_("Checked: %zu step would change a host. Review, then F3 to apply.",
 				      "Checked: %zu host steps would change. Review, then F3 to apply.",
@@ -467,25 +469,70 @@ static void confirm_answer(struct wizard *w, int button, const char *input, void
 		apply_now(w, r);
 }
 
+/* The action lines of a host's plan (its detail's arrow lines). */
+static bool is_action_line(const char *l)
+{
+	const char *arrow = term_glyph(TERM_G_ARROW);
+
+	return strncmp(l, arrow, strlen(arrow)) == 0;
+}
+
+/* Do a and b list the same changes (the same action lines, in order)? */
+static bool same_changes(const struct wz_run_host *a, const struct wz_run_host *b)
+{
+	size_t i = 0, k = 0;
+
+	if (a->n_changes != b->n_changes)
+		return false;
+	for (;;) {
+		while (i < a->detail.n && !is_action_line(a->detail.items[i]))
+			i++;
+		while (k < b->detail.n && !is_action_line(b->detail.items[k]))
+			k++;
+		if (i == a->detail.n || k == b->detail.n)
+			return i == a->detail.n && k == b->detail.n;
+		if (strcmp(a->detail.items[i++], b->detail.items[k++]) != 0)
+			return false;
+	}
+}
+
+/* Hosts whose changes read the same are listed once, as a group ("etcd-1,
+ * etcd-2, etcd-3: 6 changes each"); a host that differs gets lines of its
+ * own. */
 void wz_run_confirm_apply(struct wizard *w, struct wz_run *r)
 {
 	struct wz_dialog *d = wz_dialog_push(w, DLG_CONFIRM, _("Apply these changes?"), confirm_answer, r);
+	bool *listed = xcalloc(r->n_hosts ? r->n_hosts : 1, sizeof *listed);
 
 	for (size_t i = 0; i < r->confirm_head.n; i++)
 		wz_dialog_line(d, "%s", r->confirm_head.items[i]);
 	wz_dialog_line(d, "%s", r->n_changes ? _("These hosts will change:") : _("No host's files change."));
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		const struct wz_run_host *h = &r->hosts[i];
+		char *names;
+		size_t n = 1;
 
-		if (h->n_changes == 0)
+		if (h->n_changes == 0 || listed[i])
 			continue;
-		wz_dialog_line(d, P_("  %s: %zu change", "  %s: %zu changes", h->n_changes), h->name,
-			       h->n_changes);
+		names = xstrdup(h->name);
+		for (size_t j = i + 1; j < r->n_hosts; j++)
+			if (!listed[j] && same_changes(h, &r->hosts[j])) {
+				listed[j] = true;
+				xasprintf_append(&names, ", %s", r->hosts[j].name);
+				n++;
+			}
+		if (n == 1)
+			wz_dialog_line(d, P_("  %s: %zu change", "  %s: %zu changes", h->n_changes), names,
+				       h->n_changes);
+		else
+			wz_dialog_line(d, P_("  %s: %zu change each", "  %s: %zu changes each", h->n_changes),
+				       names, h->n_changes);
+		free(names);
 		for (size_t k = 0; k < h->detail.n; k++)
-			if (strncmp(h->detail.items[k], term_glyph(TERM_G_ARROW),
-				    strlen(term_glyph(TERM_G_ARROW))) == 0)
+			if (is_action_line(h->detail.items[k]))
 				wz_dialog_line(d, "    %s", h->detail.items[k]);
 	}
+	free(listed);
 	wz_dialog_line(d, "%s", _("Nothing has changed on any host yet."));
 }
 
