@@ -781,6 +781,13 @@ static void test_upgrade_refusal(void **state)
 	free(no);
 	snprintf(live.members[2].view.cluster_version, sizeof live.members[2].view.cluster_version, "%s", "3.4.0");
 
+	/* A member healthy but whose status did not come: not guessed. */
+	live.members[2].view.version[0] = '\0';
+	no = upgrade_refusal(&c, &live, false);
+	assert_non_null(strstr(no, "etcd03 did not say which etcd it runs"));
+	free(no);
+	snprintf(live.members[2].view.version, sizeof live.members[2].view.version, "%s", "3.4.23");
+
 	live.members[2].learner = true;
 	no = upgrade_refusal(&c, &live, false);
 	assert_non_null(strstr(no, "is a learner"));

@@ -94,6 +94,7 @@ struct engine_host {
 	size_t live_len;
 	char live_msg[200];
 	bool live_viewed;
+	unsigned live_tries;	/* asks of the view (again when incomplete) */
 	struct etcd_member_view live_view;
 	/* Joining: its id once added, the voting member asked, the call in
 	 * flight, the retry timer. */

@@ -164,6 +164,16 @@ static void live_viewed(enum wiz_err code, const struct etcd_member_view *v, con
 		g->live_viewed = true;
 		g->live_view = *v;
 	}
+	/* Healthy, but the try ended before its status came (a member just
+	 * restarted answers slowly): asked again, twice at most, since a
+	 * plan that changes versions must know each member's. */
+	if (code == WIZ_ERR_OK && v->answered && v->healthy && !v->version[0] && ++g->live_tries < 3) {
+		struct engine *e = g->engine;
+		struct transport_ask q = eng_ask_of(e, g);
+
+		g->live_ask = e->t.ops->ask_etcd(e->t.self, g->conn, &q, live_viewed, g);
+		return;
+	}
 	live_one_done(g->engine);
 }
 

@@ -198,6 +198,9 @@ char *upgrade_refusal(const struct cluster *c, const struct live_cluster *l, boo
 		if (!lm->viewed || !lm->view.answered || !lm->view.healthy)
 			return xasprintf(_("%s is not healthy (%s): every member must be healthy before an upgrade"),
 					 name, lm->viewed && lm->view.detail[0] ? lm->view.detail : _("no answer"));
+		if (!lm->view.version[0])
+			return xasprintf(_("%s did not say which etcd it runs (%s): run the same command again in a moment"),
+					 name, lm->view.detail[0] ? lm->view.detail : _("no status"));
 		if (lm->view.alarms[0])
 			return xasprintf(_("the cluster has an alarm raised (%s, seen by %s): clear it first (docs/operations.md, \"Alarms\")"),
 					 lm->view.alarms, name);

@@ -427,7 +427,20 @@ static bool upgrade_decide(const struct step_env *env, struct plan *plan)
 	char *why = NULL;
 	enum upgrade_kind kind;
 
-	if (!env->is_member || !from[0] || strcmp(from, to) == 0)
+	if (!env->is_member)
+		return true;
+	/* Its own version unknown while others change: refused too (its
+	 * path cannot be checked). */
+	if (!from[0] && env->live != NULL && env->live->running &&
+	    membership_change(c, env->live, env->member_index, NULL) == MEMBER_KEEP &&
+	    upgrade_pending(c, env->live)) {
+		why = upgrade_refusal(c, env->live, env->allow_downgrade);
+		plan_finding(plan, true, "Upgrade", _("%s: nothing is changed: %s"), env->host->name,
+			     why ? why : _("its etcd version is not known"));
+		free(why);
+		return false;
+	}
+	if (!from[0] || strcmp(from, to) == 0)
 		return true;
 	kind = upgrade_path(from, to, env->allow_downgrade, &why);
 	if (why == NULL)
