@@ -114,8 +114,10 @@ static void ask_members(struct run *r, struct http_tls_creds *creds, struct aske
 		a->pending++;
 		etcd_ask_member(&ao, one_answered, &ones[i]);
 	}
-	loop_run_until(r->loop, all_in, a, 0);	/* each ask is bounded (5 s) */
-	free(ones);
+	/* Each ask is bounded (5 s); should the loop fail first, the asks
+	 * still out keep their memory (they call back into it). */
+	if (loop_run_until(r->loop, all_in, a, 0) == WIZ_ERR_OK && a->pending == 0)
+		free(ones);
 }
 
 /* The minor of a version ("3.5" of "3.5.0"), compared. */
