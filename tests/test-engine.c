@@ -277,6 +277,10 @@ struct fake {
 	/* Asking etcd: the member answers unhealthy this many times first
 	 * (~0u: never healthy); ask_gone: the session fails instead. */
 	unsigned unhealthy_for[N_HOSTS];
+	/* Set as unhealthy_for once its bundle runs (its etcd restarted and
+	 * does not come up); the rollback commands run on each host. */
+	unsigned unhealthy_after_bundle[N_HOSTS];
+	unsigned rollbacks[N_HOSTS];
 	bool ask_gone[N_HOSTS];
 	bool ask_gone_once[N_HOSTS];	/* the next ask finds the session gone */
 	unsigned asks[N_HOSTS];
@@ -441,6 +445,10 @@ static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const str
 	if (strstr(cmd, " action 1'") != NULL) {
 		snprintf(f->events + strlen(f->events), sizeof f->events - strlen(f->events), "b%zu ", i + 1);
 		f->asks_at_bundle[i] = f->asks[i];
+		if (f->unhealthy_after_bundle[i]) {
+			f->unhealthy_for[i] = f->unhealthy_after_bundle[i];
+			f->unhealthy_after_bundle[i] = 0;
+		}
 		if (f->cluster && f->in_cluster[i])
 			f->started[i] = true;	/* kubelet started the learner */
 	}
@@ -452,6 +460,8 @@ static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const str
 		rep->r.out_len = strlen(rep->r.out);
 		return NULL;
 	}
+	if (strstr(cmd, "etcdwiz-rollback") != NULL)
+		f->rollbacks[i]++;
 	run_sh(cmd, o->input, o->input_len, &rep->r);
 	if (f->drop_during_bundle[i] && strstr(cmd, " action 1'") != NULL) {
 		f->drop_during_bundle[i] = false;
@@ -1314,7 +1324,26 @@ static void test_rolling_rolls_back(void **state)
 	assert_string_equal(text, "host2 v1\n");
 	free(text);
 	assert_non_null(strstr(out.msg[2], "not restarted, nothing changed here"));
-	roll_back = roll_wait_fails = false;
+	assert_int_equal(f->rollbacks[1], 2);
+	roll_wait_fails = false;
+
+	/* Restarted but never healthy within the bound (asked again and again
+	 * meanwhile), then healthy on the old file: one rollback, the step
+	 * failed, the roll stopped. */
+	f->unhealthy_after_bundle[1] = 10;
+	health_timeout_s = 2;
+	run_engine(f, true, &out);
+	assert_false(out.ok);
+	assert_int_equal(f->rollbacks[1], 3);
+	assert_int_equal(out.results[1][HOST_FAILED], 1);
+	assert_non_null(strstr(out.msg[1], "was not healthy within"));
+	assert_non_null(strstr(out.msg[1], "It is back on its old manifest"));
+	text = host_file(1);
+	assert_string_equal(text, "host2 v1\n");
+	free(text);
+	assert_non_null(strstr(out.msg[2], "not restarted, nothing changed here"));
+	f->unhealthy_for[1] = 0;
+	roll_back = false;
 	health_timeout_s = 0;
 	steps_in_use = test_steps;
 	free(cluster.etcd.version);

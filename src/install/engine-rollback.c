@@ -149,6 +149,10 @@ static void rollback_written(struct ssh_op *op, struct ssh_result *r, void *ud)
 		return;
 	}
 	bound = e->opts.health_timeout_s ? e->opts.health_timeout_s : VERIFY_DEFAULT_TIMEOUT_S;
+	/* The restart's own asks may have made the retry timer (it calls
+	 * them again): the rollback's asks get one of their own. */
+	loop_timer_del(h->roll_timer);
+	h->roll_timer = NULL;
 	h->phase = PH_ROLL_BACK;
 	h->roll_start = loop_now();
 	h->roll_deadline = h->roll_start + (uint64_t)bound * 1000;

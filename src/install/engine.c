@@ -669,7 +669,7 @@ static void bundle_done(struct ssh_op *op, struct ssh_result *r, void *ud)
 			return;
 		/* The new manifest was written but its etcd did not start
 		 * (a missing image, a flag it refuses): back to the old one. */
-		if (e->roller == h && h->plan.restarts_etcd && res == HOST_FAILED && started > 0 &&
+		if (e->roller == h && h->plan.restarts_etcd && res == HOST_FAILED &&
 		    restart_file_written(h, started) &&
 		    eng_rollback_start(h, _("etcd on %s did not start from its new manifest (etcd %s): %s"),
 				       h->host->name, e->c->etcd.version, why))
