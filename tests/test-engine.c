@@ -712,7 +712,17 @@ struct outcome {
 	unsigned engine_execs[N_HOSTS];
 	bool ok;
 	char phases[256];	/* "host3 learner added, host3 started, ..." */
+	unsigned waits;		/* sink.waiting calls */
+	char waited[512];	/* the first one's text */
 };
+
+static void on_waiting(const char *what, void *ud)
+{
+	struct outcome *o = ud;
+
+	if (o->waits++ == 0)
+		snprintf(o->waited, sizeof o->waited, "%s", what);
+}
 
 static void on_join_phase(const char *member, enum engine_join_phase p, void *ud)
 {
@@ -745,7 +755,8 @@ static void run_engine(struct fake *f, bool apply, struct outcome *out)
 	struct engine_opts o = { .apply = apply, .step_table = steps_in_use, .checks = checks,
 				 .reuse_checks = apply, .health_timeout_s = health_timeout_s,
 				 .prune_members = prune_members };
-	struct engine_sink sink = { .host_done = on_done, .join_phase = on_join_phase, .ud = out };
+	struct engine_sink sink = { .host_done = on_done, .join_phase = on_join_phase,
+				    .waiting = on_waiting, .ud = out };
 	struct transport t = { &fake_ops, f };
 	struct engine *e;
 
@@ -1350,6 +1361,67 @@ static void test_rolling_rolls_back(void **state)
 	cluster.etcd.version = xstrdup("3.5.21");
 }
 
+/* A version change whose live read finds a listed member not healthy
+ * (its restart, begun by a run that was stopped, still under way): the
+ * read is made again, within the health bound, before anything plans;
+ * a plan does not wait, nor does a change of no version. */
+static void join_teardown(struct fake *f);
+
+static void test_upgrade_read_waits_for_a_member(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	steps_in_use = roll_steps;
+	snprintf(roll_want, sizeof roll_want, "v1");
+	free(cluster.etcd.version);
+	cluster.etcd.version = xstrdup("3.5.16");
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	f->cluster = true;	/* all three run, as voters */
+	for (size_t i = 0; i < N_HOSTS; i++) {
+		f->in_cluster[i] = f->started[i] = true;
+		f->id[i] = i + 101;
+	}
+	snprintf(roll_want, sizeof roll_want, "v2");
+	free(cluster.etcd.version);
+	cluster.etcd.version = xstrdup("3.5.21");	/* the fake runs 3.5.16 */
+
+	/* Not healthy for one read, then healthy: one wait, then planned. */
+	f->unhealthy_for[1] = 1;
+	run_engine(f, false, &out);
+	assert_int_equal(out.waits, 0);	/* a plan says what it sees */
+	f->unhealthy_for[1] = 1;
+	health_timeout_s = 1;
+	run_engine(f, true, &out);
+	assert_int_equal(out.waits, 1);
+	assert_non_null(strstr(out.waited, "host2 is not healthy yet (no leader)"));
+	assert_non_null(strstr(out.waited, "1 s at most"));
+	/* It went on: the roll reached a restart (refused there, since the
+	 * fake stays on 3.5.16). */
+	assert_non_null(strstr(out.msg[1], "came back as version 3.5.16, not 3.5.21"));
+
+	/* Never healthy: the wait ends at the bound, and the plan goes on
+	 * with what it saw. */
+	f->unhealthy_for[1] = ~0u;
+	run_engine(f, true, &out);
+	assert_int_equal(out.waits, 1);
+	assert_false(out.ok);
+	f->unhealthy_for[1] = 0;
+
+	/* The same version everywhere: nobody waits. */
+	free(cluster.etcd.version);
+	cluster.etcd.version = xstrdup("3.5.16");
+	f->unhealthy_for[1] = 1;
+	run_engine(f, true, &out);
+	assert_int_equal(out.waits, 0);
+	f->unhealthy_for[1] = 0;
+	join_teardown(f);
+	free(cluster.etcd.version);
+	cluster.etcd.version = xstrdup("3.5.21");
+}
+
 /* The fake cluster: host1 and host2 run as voters, host3 is not in it. */
 static void join_setup(struct fake *f)
 {
@@ -1628,6 +1700,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_rolling_one_at_a_time, setup
 	       cmocka_unit_test_setup_teardown(test_join_cluster_changed, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_rolling_wrong_version, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_rolling_rolls_back, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_upgrade_read_waits_for_a_member, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_when_planning, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_waits_until_healthy, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_ask_bounded_and_unreachable, setup, teardown),

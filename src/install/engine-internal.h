@@ -142,6 +142,11 @@ struct engine {
 	struct live_cluster live;
 	bool live_reading;
 	size_t live_pending;
+	/* An upgrade's read asked again while a listed member is not
+	 * healthy yet (a restart an earlier run began): the retry timer and
+	 * the reads so far. */
+	struct loop_timer *live_timer;
+	unsigned live_reads;
 	/* Removing members (engine-remove.c); member_stop: why no member
 	 * changes (a refused removal), failing the step on every member. */
 	struct leaving **leaving;

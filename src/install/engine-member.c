@@ -31,6 +31,7 @@
 #include "base/xmalloc.h"
 #include "install/engine-internal.h"
 #include "install/step.h"
+#include "install/upgrade.h"
 
 #define JOIN_RETRY_MS 500
 
@@ -55,6 +56,65 @@ char *eng_answer_text(enum wiz_err code, int status, const char *body, size_t le
 }
 
 /* ---- the live read ---- */
+
+#define LIVE_SETTLE_MS 2000
+
+static void live_start(struct engine *e);
+
+static void live_again(struct loop_timer *t, void *ud)
+{
+	(void)t;
+	live_start(ud);
+}
+
+/* An upgrade refuses while a member is not healthy. One that is listed
+ * and asked but not healthy may be restarting from a manifest an earlier
+ * run wrote before it was stopped; the read is made again every 2 s,
+ * within the health bound, before the plan refuses. True: it will be. */
+static bool live_settle_wait(struct engine *e)
+{
+	unsigned bound = e->opts.health_timeout_s ? e->opts.health_timeout_s : VERIFY_DEFAULT_TIMEOUT_S;
+	const char *name = NULL, *said = "";
+	char *what;
+
+	if (!e->opts.apply || !e->live.running || !upgrade_pending(e->c, &e->live) ||
+	    (uint64_t)e->live_reads * LIVE_SETTLE_MS >= (uint64_t)bound * 1000)
+		return false;
+	for (size_t i = 0; i < e->n_hosts && name == NULL; i++) {
+		const struct engine_host *g = &e->hosts[i];
+
+		if (!g->is_member || !g->selected || g->dead || !g->connected || !live_find_name(&e->live, g->host->name))
+			continue;
+		if (!(g->live_viewed && g->live_view.answered && g->live_view.healthy)) {
+			name = g->host->name;
+			said = g->live_viewed && g->live_view.detail[0] ? g->live_view.detail : g->live_msg;
+		}
+	}
+	if (name == NULL)
+		return false;
+	e->live_reads++;
+	what = xasprintf(_("%s is not healthy yet (%s): an upgrade needs every member healthy; asked again in 2 s (%u s at most)"),
+			 name, said[0] ? said : _("no answer"), bound);
+	eng_journal(e, "cluster: %s", what);
+	if (e->sink.waiting && e->live_reads == 1)
+		e->sink.waiting(what, e->sink.ud);
+	free(what);
+	for (size_t i = 0; i < e->n_hosts; i++) {
+		struct engine_host *g = &e->hosts[i];
+
+		g->live_status = 0;
+		g->live_msg[0] = '\0';
+		g->live_viewed = false;
+		g->live_tries = 0;
+		memset(&g->live_view, 0, sizeof g->live_view);
+	}
+	live_cluster_free(&e->live);
+	strlist_free(&e->joinable);
+	if (e->live_timer == NULL)
+		e->live_timer = loop_timer_add(e->loop, live_again, e);
+	loop_timer_arm_in(e->live_timer, LIVE_SETTLE_MS);
+	return true;
+}
 
 static void live_finish(struct engine *e)
 {
@@ -106,6 +166,8 @@ static void live_finish(struct engine *e)
 	}
 	if (!e->live.running)
 		snprintf(e->live.why, sizeof e->live.why, "%s", why);
+	if (live_settle_wait(e))
+		return;
 	e->live.known = true;
 	e->live_reading = false;
 	if (e->live.running)
@@ -725,6 +787,7 @@ void eng_member_free(struct engine *e)
 		free(h->live_body);
 		free(h->join_why);
 	}
+	loop_timer_del(e->live_timer);
 	eng_remove_free(e);
 	live_cluster_free(&e->live);
 	strlist_free(&e->joinable);

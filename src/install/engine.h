@@ -88,6 +88,9 @@ struct engine_sink {
 	void (*cluster_change)(const char *what, const char *removed, bool failed, void *ud);
 	/* A joining member reached the next phase of its join. */
 	void (*join_phase)(const char *member, enum engine_join_phase p, void *ud);
+	/* The engine waits for something before it goes on (one line, so a
+	 * terminal does not look stuck). */
+	void (*waiting)(const char *what, void *ud);
 	void *ud;
 };
 

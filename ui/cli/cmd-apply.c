@@ -129,6 +129,14 @@ static void sink_join_phase(const char *member, enum engine_join_phase p, void *
 	fprintf(r->out, "%s: %s: %s\n", _("cluster"), member, _(engine_join_phase_text(p)));
 }
 
+static void sink_waiting(const char *what, void *ud)
+{
+	struct run *r = ud;
+
+	fprintf(r->out, "%s: %s\n", _("cluster"), what);
+	fflush(r->out);
+}
+
 int run_store_set_aside(struct run *r, const char *name, const char *why)
 {
 	struct wiz_error err;
@@ -196,7 +204,7 @@ static int run_engine(struct run *r, bool apply, char **journal)
 				    .action = sink_action, .host_done = sink_done,
 				    .cluster_read = apply ? NULL : sink_cluster,
 				    .cluster_change = sink_cluster_change,
-				    .join_phase = sink_join_phase, .ud = r };
+				    .join_phase = sink_join_phase, .waiting = sink_waiting, .ud = r };
 	struct engine *e;
 	int status;
 

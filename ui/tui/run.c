@@ -278,6 +278,14 @@ static void sink_join_phase(const char *member, enum engine_join_phase p, void *
 	term_request_draw();
 }
 
+static void sink_waiting(const char *what, void *ud)
+{
+	struct wizard *w = ud;
+
+	wz_log(w, "%s: %s", _("cluster"), what);
+	term_request_draw();
+}
+
 static void on_check(struct loop_timer *t, void *ud);
 
 static void sink_done(const struct engine_host *h, const struct step *s, enum host_result res,
@@ -352,7 +360,7 @@ void wz_run_start(struct wizard *w, struct wz_run *r, bool apply)
 	struct engine_sink sink = { .step_started = sink_step, .planned = sink_planned,
 				    .action = sink_action, .host_done = sink_done,
 				    .cluster_read = sink_cluster_read, .cluster_change = sink_cluster_change,
-				    .join_phase = sink_join_phase, .ud = w };
+				    .join_phase = sink_join_phase, .waiting = sink_waiting, .ud = w };
 	struct engine_opts o;
 	struct wiz_error err;
 	struct transport t;
