@@ -1293,6 +1293,49 @@ static void test_secret_cache_once(void **state)
 	secret_cache_free(sc);
 }
 
+/* The wizard's way: looked up, asked in a dialog later, typed for every
+ * host or for one host only. */
+static void test_secret_cache_typed(void **state)
+{
+	struct secret_cache *sc = secret_cache_new(NULL, NULL);
+	struct ssh_secret_request r1 = { .kind = SSH_SECRET_PASSWORD, .name = "m1", .user = "u", .attempt = 1 };
+	struct ssh_secret_request r2 = r1, r3 = r1;
+	bool ask;
+	char *a;
+
+	(void)state;
+	r2.name = "m2";
+	r3.name = "m3";
+	assert_null(secret_cache_lookup(sc, &r1, &ask));
+	assert_true(ask);
+	assert_true(secret_cache_first(sc, &r1));
+	secret_cache_typed(sc, &r1, xstrdup("only-m1"), false);	/* This host */
+	assert_null(secret_cache_lookup(sc, &r2, &ask));		/* not for m2 */
+	assert_true(ask);
+	assert_true(secret_cache_first(sc, &r2));
+	secret_cache_typed(sc, &r2, xstrdup("all"), true);		/* Every host */
+	a = secret_cache_lookup(sc, &r3, &ask);
+	assert_string_equal(a, "all");
+	free(a);
+	a = secret_cache_lookup(sc, &r1, &ask);			/* m1 keeps its own */
+	assert_string_equal(a, "only-m1");
+	free(a);
+	/* m3 refused "all": asked again, said by name. */
+	r3.attempt = 2;
+	assert_null(secret_cache_lookup(sc, &r3, &ask));
+	assert_true(ask);
+	assert_string_equal(secret_cache_refused_text(&r3), "That was not accepted for u@m3; try again.");
+	r1.attempt = 1;
+	assert_string_equal(secret_cache_refused_text(&r1), "");
+	/* Cancel for one host: none for it, the others unchanged. */
+	secret_cache_typed(sc, &r3, NULL, false);
+	r3.attempt = 3;
+	assert_null(secret_cache_lookup(sc, &r3, &ask));
+	assert_false(ask);
+	assert_int_equal(secret_cache_asked(sc), 3);
+	secret_cache_free(sc);
+}
+
 static void test_secret_cache_refused(void **state)
 {
 	struct script s = { { "typo", "pw", "etcd03-pw" }, 3, 0, "" };
@@ -1307,7 +1350,7 @@ static void test_secret_cache_refused(void **state)
 	/* etcd01 did not accept it: only etcd01 is asked again. */
 	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd01", "wizpw", 2), "pw");
 	assert_int_equal(s.calls, 2);
-	assert_string_equal(s.last, "That was not accepted; try again.\nPassword for wizpw@etcd01: ");
+	assert_string_equal(s.last, "That was not accepted for wizpw@etcd01; try again.\nPassword for wizpw@etcd01: ");
 	/* etcd02 did not either: it tries the newer answer before anyone is
 	 * asked. */
 	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd02", "wizpw", 2), "pw");
@@ -1316,7 +1359,7 @@ static void test_secret_cache_refused(void **state)
 	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 2), "pw");
 	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 3), "etcd03-pw");
 	assert_int_equal(s.calls, 3);
-	assert_string_equal(s.last, "That was not accepted; try again.\nPassword for wizpw@etcd03: ");
+	assert_string_equal(s.last, "That was not accepted for wizpw@etcd03; try again.\nPassword for wizpw@etcd03: ");
 	/* New sessions skip what their host refused. */
 	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd01", "wizpw", 1), "pw");
 	assert_string_equal(ask(sc, SSH_SECRET_PASSWORD, "etcd03", "wizpw", 1), "etcd03-pw");
@@ -1366,4 +1409,5 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_status),
 	       cmocka_unit_test(test_text_format),
 	       cmocka_unit_test(test_unknown_members),
 	       cmocka_unit_test(test_secret_cache_once),
-	       cmocka_unit_test(test_secret_cache_refused))
+	       cmocka_unit_test(test_secret_cache_refused),
+	       cmocka_unit_test(test_secret_cache_typed))

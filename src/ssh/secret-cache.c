@@ -25,6 +25,7 @@ struct sc_entry {
 	enum ssh_secret_kind kind;
 	char *who;
 	char **answers;		/* in the order they were typed */
+	char **only;		/* per answer: the one host it is for, or NULL */
 	size_t n_answers;
 	bool none;		/* the first question got no answer */
 	struct sc_host *hosts;
@@ -57,9 +58,12 @@ void secret_cache_free(struct secret_cache *sc)
 	for (size_t i = 0; i < sc->n_entries; i++) {
 		struct sc_entry *e = &sc->entries[i];
 
-		for (size_t k = 0; k < e->n_answers; k++)
+		for (size_t k = 0; k < e->n_answers; k++) {
 			wiz_free_secret(e->answers[k], strlen(e->answers[k]));
+			free(e->only[k]);
+		}
 		free(e->answers);
+		free(e->only);
 		for (size_t k = 0; k < e->n_hosts; k++) {
 			free(e->hosts[k].name);
 			free(e->hosts[k].refused);
@@ -150,51 +154,111 @@ static char *question(const struct ssh_secret_request *req, bool first)
 	}
 	if (first)
 		return q;
-	full = xasprintf("%s\n%s", _("That was not accepted; try again."), q);
+	full = xasprintf("%s\n%s", secret_cache_refused_text(req), q);
 	free(q);
 	return full;
 }
 
-char *secret_cache_answer(struct secret_cache *sc, const struct ssh_secret_request *req)
+const char *secret_cache_refused_text(const struct ssh_secret_request *req)
+{
+	static char text[512];
+
+	if (req->attempt <= 1)
+		return "";
+	if (req->kind == SSH_SECRET_PASSPHRASE)
+		snprintf(text, sizeof text, _("That was not accepted for %s; try again."),
+			 req->prompt ? req->prompt : "");
+	else if (req->kind == SSH_SECRET_PASSWORD)
+		snprintf(text, sizeof text, _("That was not accepted for %s@%s; try again."),
+			 req->user ? req->user : "", req->name ? req->name : "");
+	else
+		snprintf(text, sizeof text, _("That sudo password was not accepted for %s on %s; try again."),
+			 req->user ? req->user : "", req->name ? req->name : "");
+	return text;
+}
+
+static struct sc_entry *entry_of(struct secret_cache *sc, const struct ssh_secret_request *req)
 {
 	bool pass = req->kind == SSH_SECRET_PASSPHRASE;
-	struct sc_entry *e = entry_get(sc, req->kind,
-				       pass ? (req->prompt ? req->prompt : "")
-					    : (req->user ? req->user : ""));
-	/* A passphrase belongs to a local file: refused by one host means
-	 * refused by all, so they share one record. */
-	struct sc_host *h = host_get(e, pass ? "" : (req->name ? req->name : ""));
-	char *q, *answer;
-	bool first;
 
+	return entry_get(sc, req->kind, pass ? (req->prompt ? req->prompt : "") : (req->user ? req->user : ""));
+}
+
+/* A passphrase belongs to a local file: refused by one host means refused
+ * by all, so they share one record. */
+static struct sc_host *host_of(struct sc_entry *e, const struct ssh_secret_request *req)
+{
+	return host_get(e, req->kind == SSH_SECRET_PASSPHRASE ? "" : (req->name ? req->name : ""));
+}
+
+char *secret_cache_lookup(struct secret_cache *sc, const struct ssh_secret_request *req, bool *ask)
+{
+	struct sc_entry *e = entry_of(sc, req);
+	struct sc_host *h = host_of(e, req);
+
+	*ask = false;
 	/* Asked again: what this host was given last was not accepted. */
 	if (req->attempt > 1 && h->given > 0)
 		host_refuse(h, h->given - 1);
 	h->given = 0;
 	for (size_t i = 0; i < e->n_answers; i++) {
-		if (!host_refused(h, i)) {
+		if (!host_refused(h, i) && (e->only[i] == NULL || strcmp(e->only[i], h->name) == 0)) {
 			h->given = i + 1;
 			return xstrdup(e->answers[i]);
 		}
 	}
-	if (e->none || h->none || !sc->asking || sc->prompt == NULL)
-		return NULL;
-	first = e->n_answers == 0;
-	q = question(req, first);
-	answer = sc->prompt(q, sc->ud);
-	free(q);
+	*ask = !(e->none || h->none);
+	return NULL;
+}
+
+bool secret_cache_first(struct secret_cache *sc, const struct ssh_secret_request *req)
+{
+	struct sc_entry *e = entry_of(sc, req);
+
+	for (size_t i = 0; i < e->n_answers; i++)
+		if (e->only[i] == NULL)
+			return false;
+	return true;
+}
+
+void secret_cache_typed(struct secret_cache *sc, const struct ssh_secret_request *req, char *answer,
+			bool every_host)
+{
+	struct sc_entry *e = entry_of(sc, req);
+	struct sc_host *h = host_of(e, req);
+
 	sc->asked++;
 	if (answer == NULL) {
-		if (first)
+		if (every_host)
 			e->none = true;
 		else
 			h->none = true;
-		return NULL;
+		return;
 	}
 	e->answers = xreallocarray(e->answers, e->n_answers + 1, sizeof *e->answers);
-	e->answers[e->n_answers++] = answer;
-	h->given = e->n_answers;
-	return xstrdup(answer);
+	e->only = xreallocarray(e->only, e->n_answers + 1, sizeof *e->only);
+	e->answers[e->n_answers] = answer;
+	e->only[e->n_answers] = every_host || req->kind == SSH_SECRET_PASSPHRASE ? NULL : xstrdup(h->name);
+	e->n_answers++;
+	h->given = e->n_answers;	/* req's host is given it now */
+}
+
+char *secret_cache_answer(struct secret_cache *sc, const struct ssh_secret_request *req)
+{
+	bool ask, first;
+	char *q, *answer;
+
+	answer = secret_cache_lookup(sc, req, &ask);
+	if (answer != NULL || !ask || !sc->asking || sc->prompt == NULL)
+		return answer;
+	first = secret_cache_first(sc, req);
+	q = question(req, first);
+	answer = sc->prompt(q, sc->ud);
+	free(q);
+	/* Every answer is tried on every host; no answer to the first
+	 * question means none for every host, to a host's own, for it. */
+	secret_cache_typed(sc, req, answer, answer != NULL || first);
+	return answer ? xstrdup(answer) : NULL;
 }
 
 /* ---- the process's own cache, on /dev/tty -------------------------------- */

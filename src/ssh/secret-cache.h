@@ -36,6 +36,22 @@ void secret_cache_free(struct secret_cache *sc);
  * or NULL (none). Asks through the prompt function when needed. */
 char *secret_cache_answer(struct secret_cache *sc, const struct ssh_secret_request *req);
 
+/* For a front end that asks in its own dialogs, later (the wizard):
+ * what to give req from what is cached (malloc'd), or NULL; then *ask says
+ * whether someone should be asked for it (false: none for this host). */
+char *secret_cache_lookup(struct secret_cache *sc, const struct ssh_secret_request *req, bool *ask);
+/* Nothing typed for req's (kind, user) for every host yet: its question
+ * is the first one. */
+bool secret_cache_first(struct secret_cache *sc, const struct ssh_secret_request *req);
+/* What was typed for req (the cache takes answer; NULL: none). every_host:
+ * tried on every host of its (kind, user), else on req's host only (a
+ * passphrase is always the file's). A lookup after it gives it. */
+void secret_cache_typed(struct secret_cache *sc, const struct ssh_secret_request *req, char *answer,
+			bool every_host);
+/* "That was not accepted for USER@HOST; try again." for a request asked
+ * again (attempt > 1), else "". A static buffer. */
+const char *secret_cache_refused_text(const struct ssh_secret_request *req);
+
 /* Off: never ask again, answer only from what is cached. On by default. */
 void secret_cache_set_asking(struct secret_cache *sc, bool on);
 /* Questions asked so far. */

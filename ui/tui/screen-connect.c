@@ -188,12 +188,15 @@ static void draw(struct wizard *w, int top, int rows)
 		enum ssh_state st = s ? ssh_session_state(s) : SSH_S_IDLE;
 		struct ssh_settings eff;
 		const char *fp = s && st == SSH_S_READY ? ssh_session_hostkey_fingerprint(s) : NULL;
-		enum term_role role = st == SSH_S_READY ? TERM_OK : st == SSH_S_FAILED ? TERM_ERROR : TERM_NORMAL;
+		bool refused = st == SSH_S_AUTH_PASSWORD_ASK && wz_secret_refused(w, c->h->name);
+		enum term_role role = st == SSH_S_READY ? TERM_OK
+				      : st == SSH_S_FAILED || refused ? TERM_ERROR : TERM_NORMAL;
 		char *target;
 
 		cluster_host_ssh(&w->c, c->h, &eff);
 		target = xasprintf("%s@%s:%d", eff.user, cluster_host_ssh_target(c->h), eff.port);
-		row(y, cols, role, (const char *const[]){ c->h->name, target, state_words(st),
+		row(y, cols, role, (const char *const[]){ c->h->name, target,
+							 refused ? _("password refused") : state_words(st),
 							 key_inline ? fp : NULL }, key_at);
 		free(target);
 		if (fp != NULL && !key_inline && y + 1 < bottom)

@@ -16,6 +16,7 @@
 #include "cluster/cluster.h"
 #include "install/engine.h"
 #include "pki/pki-store.h"
+#include "ssh/secret-cache.h"
 #include "ui/tui/term.h"
 
 struct loop;
@@ -84,6 +85,15 @@ struct wz_dialog {
 	struct ssh_session *session;	/* the question belongs to it */
 };
 
+/* A secret request kept while its question is open (the session's own
+ * request is gone once its callback returns). */
+struct wz_secret_wait {
+	struct ssh_session *s;
+	enum ssh_secret_kind kind;
+	char *name, *user, *prompt;
+	unsigned attempt;
+};
+
 /* ---- per-host recap across every apply of the wizard ---- */
 struct wz_recap {
 	char *host;
@@ -115,7 +125,14 @@ struct wizard {
 
 	struct strlist log;	/* the log pane, newest last */
 	struct kvlist accepted;	/* host -> fingerprint accepted once */
-	struct kvlist secrets;	/* "kind user host" -> secret (memory only) */
+	/* Passwords, sudo passwords and passphrases typed (memory only): one
+	 * question per user, its answer tried on every host (secret-cache.h);
+	 * the hosts waiting while that question is open; the hosts that did
+	 * not accept what they were given and are being asked again. */
+	struct secret_cache *secrets;
+	struct wz_secret_wait *secret_waits;
+	size_t n_secret_waits;
+	struct strlist secret_refused;
 	struct pki_store store;
 	bool have_store;
 	struct wz_recap *recap;
@@ -134,6 +151,8 @@ struct wz_dialog *wz_dialog_push(struct wizard *w, enum wz_dialog_kind kind, con
 void wz_dialog_line(struct wz_dialog *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void wz_dialog_drop_session(struct wizard *w, struct ssh_session *s);
+/* The host did not accept the password it was given and is asked again. */
+bool wz_secret_refused(const struct wizard *w, const char *host);
 /* Make w->fleet follow the cluster as edited (a host whose SSH settings
  * changed gets a new session). */
 void wz_fleet_sync(struct wizard *w);

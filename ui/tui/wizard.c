@@ -203,11 +203,23 @@ void wz_fleet_sync(struct wizard *w)
 	fleet_update(w->fleet, &w->c, drop_questions, w);
 }
 
+static void secret_waits_settle(struct wizard *w);
+static void secret_wait_clear(struct wz_secret_wait *q);
+
 void wz_dialog_drop_session(struct wizard *w, struct ssh_session *s)
 {
 	for (size_t i = w->n_dlgs; i-- > 0;)
 		if (w->dlgs[i].session == s)
 			dialog_pop(w, i);
+	for (size_t i = w->n_secret_waits; i-- > 0;)
+		if (w->secret_waits[i].s == s) {
+			secret_wait_clear(&w->secret_waits[i]);
+			memmove(w->secret_waits + i, w->secret_waits + i + 1,
+				(w->n_secret_waits - i - 1) * sizeof *w->secret_waits);
+			w->n_secret_waits--;
+		}
+	/* A question that went with s: the hosts waiting on it are asked. */
+	secret_waits_settle(w);
 }
 
 static void dialog_finish(struct wizard *w, int button)
@@ -823,72 +835,206 @@ static void on_hostkey(struct ssh_session *s, const struct ssh_hostkey_info *inf
 	wz_dialog_line(d, _("Accept and save writes it to %s."), info->known_hosts);
 }
 
-static char *secret_key(const struct ssh_secret_request *req)
+static void secret_wait_set(struct wz_secret_wait *q, struct ssh_session *s, const struct ssh_secret_request *req)
 {
-	return xasprintf("%d %s %s %s", (int)req->kind, req->user ? req->user : "",
-			 req->kind == SSH_SECRET_PASSPHRASE ? "" : req->name,
-			 req->prompt ? req->prompt : "");
+	q->s = s;
+	q->kind = req->kind;
+	q->name = xstrdup(req->name ? req->name : "");
+	q->user = xstrdup(req->user ? req->user : "");
+	q->prompt = req->prompt ? xstrdup(req->prompt) : NULL;
+	q->attempt = req->attempt;
 }
 
-struct secret_ask {
-	struct ssh_session *s;
-	char *key;
-};
+static void secret_wait_clear(struct wz_secret_wait *q)
+{
+	free(q->name);
+	free(q->user);
+	free(q->prompt);
+	memset(q, 0, sizeof *q);
+}
+
+static struct ssh_secret_request secret_wait_req(const struct wz_secret_wait *q)
+{
+	return (struct ssh_secret_request){ .kind = q->kind, .name = q->name, .user = q->user,
+					    .prompt = q->prompt, .attempt = q->attempt };
+}
+
+/* One question per user (per identity file for a passphrase). */
+static bool secret_same_group(const struct wz_secret_wait *a, const struct wz_secret_wait *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == SSH_SECRET_PASSPHRASE)
+		return strcmp(a->prompt ? a->prompt : "", b->prompt ? b->prompt : "") == 0;
+	return strcmp(a->user, b->user) == 0;
+}
+
+static size_t refused_at(const struct wizard *w, const char *host)
+{
+	for (size_t i = 0; i < w->secret_refused.n; i++)
+		if (strcmp(w->secret_refused.items[i], host) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+bool wz_secret_refused(const struct wizard *w, const char *host)
+{
+	return refused_at(w, host) != SIZE_MAX;
+}
+
+static void secret_refused_set(struct wizard *w, const char *host, bool on)
+{
+	size_t at = refused_at(w, host);
+	struct strlist *l = &w->secret_refused;
+
+	if (on && at == SIZE_MAX) {
+		strlist_push(l, host);
+	} else if (!on && at != SIZE_MAX) {
+		free(l->items[at]);
+		memmove(l->items + at, l->items + at + 1, (l->n - at - 1) * sizeof *l->items);
+		l->n--;
+	}
+}
 
 static void secret_ask_free(void *ud)
 {
-	struct secret_ask *a = ud;
+	struct wz_secret_wait *a = ud;
 
-	free(a->key);
+	secret_wait_clear(a);
 	free(a);
+}
+
+static bool secret_question_open(const struct wizard *w, const struct wz_secret_wait *q);
+static void secret_ask(struct wizard *w, struct wz_secret_wait *a);
+
+/* The hosts of a's question waiting meanwhile: given what is typed now,
+ * and the first one still without an answer is asked next. */
+static void secret_waits_settle(struct wizard *w)
+{
+	for (size_t i = 0; i < w->n_secret_waits;) {
+		struct wz_secret_wait *q = &w->secret_waits[i];
+		struct ssh_secret_request req = secret_wait_req(q);
+		bool ask;
+		char *answer;
+
+		if (secret_question_open(w, q)) {
+			i++;
+			continue;
+		}
+		answer = secret_cache_lookup(w->secrets, &req, &ask);
+		if (answer == NULL && ask) {
+			struct wz_secret_wait *a = xmalloc(sizeof *a);
+
+			*a = *q;	/* it owns q's strings now */
+			memmove(q, q + 1, (w->n_secret_waits - i - 1) * sizeof *q);
+			w->n_secret_waits--;
+			secret_ask(w, a);
+			continue;	/* the others of its question wait again */
+		}
+		ssh_session_secret_answer(q->s, answer);
+		secret_wait_clear(q);
+		memmove(q, q + 1, (w->n_secret_waits - i - 1) * sizeof *q);
+		w->n_secret_waits--;
+	}
 }
 
 static void secret_answer(struct wizard *w, int button, const char *input, void *ud)
 {
-	struct secret_ask *a = ud;
+	struct wz_secret_wait *a = ud;
+	struct ssh_secret_request req = secret_wait_req(a);
+	bool two = a->kind == SSH_SECRET_PASSPHRASE;
+	bool every = button == 0;	/* "Every host" (a passphrase: OK) */
+	bool typed = two ? button == 0 : button <= 1;
 
-	if (button == 0) {
-		kvlist_set(&w->secrets, a->key, input);
+	if (typed) {
+		secret_cache_typed(w->secrets, &req, xstrdup(input), every);
 		ssh_session_secret_answer(a->s, xstrdup(input));
-	} else
+	} else {
+		secret_cache_typed(w->secrets, &req, NULL, false);
 		ssh_session_secret_answer(a->s, NULL);
+	}
+	secret_refused_set(w, a->name, false);
 	secret_ask_free(a);
+	secret_waits_settle(w);
+}
+
+static bool secret_question_open(const struct wizard *w, const struct wz_secret_wait *q)
+{
+	for (size_t i = 0; i < w->n_dlgs; i++)
+		if (w->dlgs[i].kind == DLG_SECRET && w->dlgs[i].done == secret_answer &&
+		    secret_same_group(w->dlgs[i].ud, q))
+			return true;
+	return false;
+}
+
+/* The question for a (the dialog owns it). */
+static void secret_ask(struct wizard *w, struct wz_secret_wait *a)
+{
+	struct ssh_secret_request req = secret_wait_req(a);
+	struct wz_dialog *d;
+
+	switch (a->kind) {
+	case SSH_SECRET_PASSPHRASE:
+		d = wz_dialog_push(w, DLG_SECRET, _("Passphrase"), secret_answer, a);
+		wz_dialog_line(d, _("Passphrase for %s:"), a->prompt ? a->prompt : "");
+		break;
+	case SSH_SECRET_PASSWORD:
+		d = wz_dialog_push(w, DLG_SECRET, _("Password"), secret_answer, a);
+		wz_dialog_line(d, _("Password for %s@%s:"), a->user, a->name);
+		break;
+	default:
+		d = wz_dialog_push(w, DLG_SECRET, _("sudo password"), secret_answer, a);
+		wz_dialog_line(d, _("sudo password for %s on %s:"), a->user, a->name);
+		break;
+	}
+	if (a->attempt > 1)
+		wz_dialog_line(d, "%s", secret_cache_refused_text(&req));
+	if (a->kind != SSH_SECRET_PASSPHRASE) {
+		d->buttons[0] = _("Every host");
+		d->buttons[1] = _("This host");
+		d->buttons[2] = _("Cancel");
+		d->n_buttons = 3;
+		d->sel = 0;
+		d->cancel = 2;
+		wz_dialog_line(d, a->kind == SSH_SECRET_PASSWORD
+					  ? _("Every host: tried on each host that logs in as %s, asked again only where it is not accepted.")
+					  : _("Every host: tried on each host where %s uses sudo, asked again only where it is not accepted."),
+			       a->user);
+	}
+	d->session = a->s;
+	d->ud_free = secret_ask_free;
 }
 
 static void on_secret(struct ssh_session *s, const struct ssh_secret_request *req, void *ud)
 {
 	struct wizard *w = ud;
-	char *key = secret_key(req);
-	const char *have = kvlist_get(&w->secrets, key);
-	struct secret_ask *a;
-	struct wz_dialog *d;
+	struct wz_secret_wait q;
+	bool ask;
+	char *answer = secret_cache_lookup(w->secrets, req, &ask);
 
-	if (have && req->attempt <= 1) {
-		ssh_session_secret_answer(s, xstrdup(have));
-		free(key);
+	if (answer != NULL || !ask) {
+		ssh_session_secret_answer(s, answer);
 		return;
 	}
-	a = xcalloc(1, sizeof *a);
-	a->s = s;
-	a->key = key;
-	switch (req->kind) {
-	case SSH_SECRET_PASSPHRASE:
-		d = wz_dialog_push(w, DLG_SECRET, _("Passphrase"), secret_answer, a);
-		wz_dialog_line(d, _("Passphrase for %s:"), req->prompt ? req->prompt : "");
-		break;
-	case SSH_SECRET_PASSWORD:
-		d = wz_dialog_push(w, DLG_SECRET, _("Password"), secret_answer, a);
-		wz_dialog_line(d, _("Password for %s@%s:"), req->user, req->name);
-		break;
-	default:
-		d = wz_dialog_push(w, DLG_SECRET, _("sudo password"), secret_answer, a);
-		wz_dialog_line(d, _("sudo password for %s on %s:"), req->user, req->name);
-		break;
+	secret_wait_set(&q, s, req);
+	/* Said at once, on the host's row and in the log, not after every
+	 * other host was asked. */
+	if (req->attempt > 1 && req->kind != SSH_SECRET_PASSPHRASE) {
+		secret_refused_set(w, q.name, true);
+		wz_log(w, "%s: %s", q.name, secret_cache_refused_text(req));
 	}
-	if (req->attempt > 1)
-		wz_dialog_line(d, "%s", _("That was not accepted; try again."));
-	d->session = s;
-	d->ud_free = secret_ask_free;
+	if (secret_question_open(w, &q)) {
+		w->secret_waits = xreallocarray(w->secret_waits, w->n_secret_waits + 1, sizeof *w->secret_waits);
+		w->secret_waits[w->n_secret_waits++] = q;
+		return;
+	}
+	{
+		struct wz_secret_wait *a = xmalloc(sizeof *a);
+
+		*a = q;
+		secret_ask(w, a);
+	}
+	term_request_draw();
 }
 
 /* ---- run ---- */
@@ -901,10 +1047,11 @@ static void wizard_free(struct wizard *w)
 	free(w->message);
 	strlist_free(&w->log);
 	kvlist_free(&w->accepted);
-	for (size_t i = 0; i < w->secrets.n; i++)
-		if (w->secrets.items[i].value)
-			explicit_bzero(w->secrets.items[i].value, strlen(w->secrets.items[i].value));
-	kvlist_free(&w->secrets);
+	for (size_t i = 0; i < w->n_secret_waits; i++)
+		secret_wait_clear(&w->secret_waits[i]);
+	free(w->secret_waits);
+	secret_cache_free(w->secrets);
+	strlist_free(&w->secret_refused);
 	if (w->have_store)
 		pki_store_free(&w->store);
 	if (w->have_cluster)
@@ -928,6 +1075,7 @@ int wizard_run(const struct wizard_opts *o)
 	int status;
 
 	memset(w, 0, sizeof *w);
+	w->secrets = secret_cache_new(NULL, NULL);	/* asked in dialogs */
 	w->screens = screen_list;
 	w->n_screens = sizeof screen_list / sizeof screen_list[0];
 	w->loop = loop_new();
