@@ -196,6 +196,7 @@ struct http_conn {
 	char *name;
 	char *host_header;
 	size_t max_body;
+	char why_buf[96];	/* a failure's reason that names a number */
 	enum http_state state;
 	bool peer_eof;
 	bool in_progress, free_pending;
@@ -482,6 +483,15 @@ static void start_response(struct http_conn *c)
 
 /* Parse the status line and headers once "\r\n\r\n" arrived.
  * Returns 1 done, 0 need more, -1 error (message set in *why). */
+
+/* The size limit in the reason, so a cut-off answer says what was allowed. */
+static const char *too_large(struct http_conn *c)
+{
+	snprintf(c->why_buf, sizeof c->why_buf, _("response body too large (the limit is %zu KiB)"),
+		 c->max_body / 1024);
+	return c->why_buf;
+}
+
 static int parse_headers(struct http_conn *c, const char **why)
 {
 	/* Nothing read yet (the server closed at once): no buffer either. */
@@ -562,7 +572,7 @@ static int parse_headers(struct http_conn *c, const char **why)
 		c->close_after = true;
 	}
 	if (c->mode == BODY_LENGTH && c->content_length > c->max_body) {
-		*why = _("response body too large");
+		*why = too_large(c);
 		return -1;
 	}
 	c->chunk_pos = c->hdr_end;
@@ -600,7 +610,7 @@ static int parse_chunks(struct http_conn *c, const char **why)
 			return -1;
 		}
 		if (!streaming(c) && (size > c->max_body || c->body.len + size > c->max_body)) {
-			*why = _("response body too large");
+			*why = too_large(c);
 			return -1;
 		}
 		if (streaming(c) && size > HTTP_STREAM_MAX_CHUNK) {
@@ -672,7 +682,7 @@ static int parse_response(struct http_conn *c, const char **why)
 		return parse_chunks(c, why);
 	case BODY_CLOSE:
 		if (c->in.len - c->hdr_end > c->max_body) {
-			*why = _("response body too large");
+			*why = too_large(c);
 			return -1;
 		}
 		if (!c->peer_eof)
