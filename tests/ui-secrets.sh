@@ -17,7 +17,7 @@ for t in ssh-keygen sudo useradd chpasswd; do
 	command -v "$t" >/dev/null 2>&1 || tap_skip_all "$t not found"
 done
 [ -d /etc/sudoers.d ] || tap_skip_all "no /etc/sudoers.d"
-tap_plan 19
+tap_plan 22
 T=$TAP_TMP
 chmod 755 "$T"
 export XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state" ETCDWIZ_UI_DUMP_DIR="$T" ETCDWIZ_UI_IDLE_TIMEOUT=30
@@ -77,12 +77,20 @@ members:
   - {name: m3, address: 198.51.100.203, sshHost: 127.0.0.1}
 EOF
 }
-# run NAME: the wizard on the cluster file with the keys on stdin.
+# run NAME: the wizard on the cluster file with the keys on stdin (kept
+# outside $T/out, which is searched for secrets at the end); every process's
+# command line is sampled meanwhile, 5 times a second.
+mkdir -p "$T/keys" "$T/out"
 run() {
-	sed "s/@PW@/$PW/g; s/@PHRASE@/$PHRASE/g" >"$T/$1.keys"
-	rm -rf "$XDG_STATE_HOME"
-	env TERM=xterm ETCDWIZ_UI_SIZE=120x40 ETCDWIZ_UI_SCRIPT="$T/$1.keys" timeout 120 "$ETCDWIZ" wizard -f "$T/cluster.yaml" \
-		</dev/null >"$T/$1.out" 2>"$T/$1.err" || sed "s/^/# $1: /" "$T/$1.err" | head -5
+	sed "s/@PW@/$PW/g; s/@PHRASE@/$PHRASE/g" >"$T/keys/$1.keys"
+	rm -rf "$XDG_STATE_HOME/etcdwiz"
+	( for _ in $(seq 600); do ps -eo args >>"$T/out/ps-$1.txt" 2>/dev/null; sleep 0.2
+		[ -e "$T/stop-ps" ] && break; done ) &
+	local sampler=$!
+	env TERM=xterm ETCDWIZ_UI_SIZE=120x40 ETCDWIZ_UI_SCRIPT="$T/keys/$1.keys" timeout 120 "$ETCDWIZ" wizard -f "$T/cluster.yaml" \
+		</dev/null >"$T/out/$1.out" 2>"$T/out/$1.err" || sed "s/^/# $1: /" "$T/out/$1.err" | head -5
+	touch "$T/stop-ps"; wait "$sampler"; rm -f "$T/stop-ps"
+	cp -r "$XDG_STATE_HOME/etcdwiz" "$T/out/state-$1" 2>/dev/null
 }
 logins() { grep -c "Accepted $1 for $U" "$T/sshd.log"; }
 dialogs() { grep -c "$1" "$T/$2.txt"; }
@@ -180,5 +188,18 @@ KEYS
 tap_grep "a passphrase question names the key file" "Passphrase for $T/id" "$T/phrase-ask.txt"
 tap_grep "one answer: the three hosts connect with the key" '3 of 3 hosts connected' "$T/phrase-connected.txt"
 tap_is "sshd accepted the key three times" 3 "$(logins publickey)"
+
+# --- no secret anywhere: what the wizard wrote or showed, and ps ---
+# The screen dumps, each run's output and state (the session file), the
+# journals and the cluster file: none holds the password, the passphrase
+# or a private key.
+cp "$T"/*.txt "$T/cluster.yaml" "$T/out/" 2>/dev/null
+cp -r "$XDG_DATA_HOME" "$T/out/data" 2>/dev/null
+tap_check "the search covers screens, the session file and the samples of ps" \
+	test "$(find "$T/out" -type f | wc -l)" -ge 20 -a -s "$T/out/ps-phrase.txt"
+found=$(grep -rlF -e "$PW" -e "$PHRASE" -e "PRIVATE KEY" "$T/out" 2>/dev/null)
+tap_is "no password, passphrase or private key in any of them" "" "$found"
+tap_check "... while the same search finds them in the scripts they were typed from" \
+	test "$(grep -rlF -e "$PW" -e "$PHRASE" "$T/keys" | wc -l)" -ge 5
 if [ -n "${KEEP_DIR:-}" ]; then cp "$T"/*.txt "$KEEP_DIR"/; fi
 tap_finish
