@@ -263,6 +263,7 @@ const struct cmd_entry cmd_backup_entry = {
 	.name = "backup",
 	.args = "[list | prune --keep N] -f FILE [--member NAME] [-o PATH]",
 	.summary = N_("take a snapshot of the cluster into its local state, list or prune them"),
+	.subcommands = "list prune",
 	.help = N_(
 		"Commands:\n"
 		"  (none)                a snapshot streamed from one healthy voting member\n"

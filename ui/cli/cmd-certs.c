@@ -390,6 +390,7 @@ const struct cmd_entry cmd_certs_entry = {
 	.name = "certs",
 	.args = "generate|check-expiration|renew NAME|all|import -f FILE",
 	.summary = N_("make, check and renew the etcd certificates in the local store"),
+	.subcommands = "generate check-expiration renew import",
 	.help = N_("Commands:\n"
 		   "  generate -f FILE           make the etcd CA and member certificates that are missing\n"
 		   "  check-expiration -f FILE   show when each certificate expires\n"

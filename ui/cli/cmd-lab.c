@@ -189,6 +189,7 @@ const struct cmd_entry cmd_lab_entry = {
 	.name = "lab",
 	.args = "up [-n 3|5|7] [--control-plane] [--etcd VERSION] [--release bookworm|trixie] | status | down [--purge]",
 	.summary = N_("run a lab of Debian 12 or 13 hosts (systemd-nspawn containers) on this machine"),
+	.subcommands = "up status down",
 	.help = N_(
 		"Commands (root only):\n"
 		"  up      create the lab, or complete it; a second run changes nothing.\n"

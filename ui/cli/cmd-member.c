@@ -235,6 +235,7 @@ const struct cmd_entry cmd_member_entry = {
 	.name = "member",
 	.args = "list|add NAME ADDRESS|remove NAME|replace NAME ADDRESS -f FILE [OPTIONS]",
 	.summary = N_("list the cluster's members as etcd has them, or add, remove or replace one"),
+	.subcommands = "list add remove replace",
 	.help = N_(
 		"Commands:\n"
 		"  list                  id, name, peer and client URLs, learner, leader,\n"

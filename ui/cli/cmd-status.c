@@ -489,5 +489,6 @@ const struct cmd_entry cmd_status_entry = {
 	   "terminal a password or sudo password is asked once for every host with the\n"
 	   "same user, before the first refresh. A member whose SSH login or connection\n"
 	   "fails is unknown, not down.\n"),
+	NULL,
 	status_exec,
 };

@@ -17,6 +17,7 @@ struct cmd_entry {
 	const char *args;	/* synopsis after the name, untranslated option syntax */
 	const char *summary;	/* N_(): one line for `etcdwiz --help` */
 	const char *help;	/* N_(): options block for `etcdwiz NAME --help` */
+	const char *subcommands;	/* space-separated, for shell completion; NULL: none */
 	/* argv[0] is the command name; getopt_long state is reset before. */
 	int (*exec)(int argc, char **argv);
 };
@@ -24,6 +25,9 @@ struct cmd_entry {
 extern const struct cmd_entry *const cmd_table[];
 
 const struct cmd_entry *cmd_find(const char *name);
+/* `etcdwiz __complete WHAT [ARG]`: the words the shell completion offers
+ * (ui/cli/etcdwiz.bash); not listed in --help. */
+int cmd_complete(int argc, char **argv);
 /* Prints "Usage: etcdwiz NAME ARGS\nSUMMARY\n\nHELP" translated. */
 void cmd_print_help(const struct cmd_entry *e, FILE *out);
 /* "Try 'etcdwiz NAME --help'." on stderr; returns EXIT_USAGE. */

@@ -70,6 +70,8 @@ int main(int argc, char **argv)
 		print_help(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(argv[optind], "__complete") == 0)
+		return cmd_complete(argc - optind, argv + optind);
 	cmd = cmd_find(argv[optind]);
 	if (cmd == NULL) {
 		fprintf(stderr, _("%s: unknown command '%s'\n"), PACKAGE, argv[optind]);
