@@ -23,7 +23,9 @@ static void print_flags(const char *help)
 {
 	char seen[4096] = " ";
 
-	for (const char *p = help; p && (p = strstr(p, "--")) != NULL;) {
+	if (help == NULL)
+		help = "";
+	for (const char *p = strstr(help, "--"); p != NULL; p = strstr(p, "--")) {
 		const char *q = p + 2;
 		char word[64];
 		size_t n;
