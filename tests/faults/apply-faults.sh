@@ -12,7 +12,13 @@
 #           the apply names the host and the path, leaves no partial file
 #           there, and the other hosts finish;
 #   clock:  etcd-2's date one hour ahead (a wrapper first in its PATH):
-#           preflight refuses it by name.
+#           preflight refuses it by name;
+#   join:   a membership change instead of a fresh apply: a running
+#           3-member cluster (lab up -n 5, the first 3 members applied),
+#           the file given a 4th member, and etcdwiz SIGKILLed at a random
+#           moment of that apply (snapshot, MemberAdd, the learner's start,
+#           MemberPromote); then etcd must list the 4, each once, all
+#           started voters (no learner left), all healthy.
 # After each: the second apply exits 0; etcd lists exactly the 3 members,
 # each once, all healthy (Debian's etcdctl); no dot-temp file of ours is
 # left in /etc/kubernetes or /etc/etcdwiz on any host, no .part file in
@@ -20,8 +26,9 @@
 # (certs check-expiration). For link, sshd and freeze also: the faulty
 # host is reported (not hung) and the other two finished.
 #
-# FAULT_KILLS (default 30) rounds of kill, then one of each other fault;
-# FAULT_ONLY="KIND ..." (kill link sshd freeze disk clock) runs only those. Results, with the
+# FAULT_KILLS (default 30) rounds of kill, then one of each other fault,
+# then FAULT_JOINS (default 10) rounds of join;
+# FAULT_ONLY="KIND ..." (kill link sshd freeze disk clock join) runs only those. Results, with the
 # kill moments, go to the TAP log; docs/RELIABILITY.md has the last figures.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
@@ -35,17 +42,34 @@ kinds=()
 only() { [ -z "$ONLY" ] || case " $ONLY " in *" $1 "*) true ;; *) false ;; esac; }
 only kill && for i in $(seq "$KILLS"); do kinds+=(kill); done
 for k in link sshd freeze disk clock; do only "$k" && kinds+=("$k"); done
+only join && for i in $(seq "${FAULT_JOINS:-10}"); do kinds+=(join); done
 CHECKS_PER_ROUND=6
-tap_plan $((1 + ${#kinds[@]} * CHECKS_PER_ROUND))
+JOINS=0
+for k in "${kinds[@]}"; do [ "$k" = join ] && JOINS=1; done
+tap_plan $((1 + JOINS + ${#kinds[@]} * CHECKS_PER_ROUND))
 CG=/sys/fs/cgroup/unified/etcdwiz-lab
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 tap_on_exit "{ echo 0 > $CG/etcd-2/cgroup.freeze; ip -n etcdwiz-lab-etcd-2 link set eth0 up; } 2>/dev/null"
 
+# fresh [N]: new hosts (N of them, default 3) and the lab's file for them.
 fresh() {
 	"$ETCDWIZ" lab down >/dev/null 2>&1
 	rm -rf "$XDG_DATA_HOME"
-	"$ETCDWIZ" lab up -n 3 -q >"$TAP_TMP/up" 2>&1 || return 1
+	"$ETCDWIZ" lab up -n "${1:-3}" -q >"$TAP_TMP/up" 2>&1 || return 1
 	cp "$LAB/cluster.yaml" "$TAP_TMP/cluster.yaml"
+}
+# first_members N: the lab's file cut to its first N members.
+first_members() {
+	awk -v n="$1" '/^members:/ { m = 1; print; next }
+		m && /^- name:/ { k++ } m && k > n { next } { print }' "$LAB/cluster.yaml" >"$TAP_TMP/cluster.yaml"
+}
+# running3: 5 fresh hosts, the first 3 members applied (a running cluster),
+# the file then naming 4.
+running3() {
+	fresh 5 || return 1
+	first_members 3
+	"$ETCDWIZ" apply --yes -f "$TAP_TMP/cluster.yaml" >"$TAP_TMP/three" 2>&1 || return 1
+	first_members 4
 }
 
 # One undisturbed apply: how long one takes (the range of kill moments).
@@ -57,14 +81,36 @@ FULL_MS=$((($(date +%s%N) - start) / 1000000))
 tap_is "an undisturbed apply of 3 fresh members ($FULL_MS ms)" 0 $rc
 
 ETCDCTL=$(etcdctl35_path)
+# The hosts a round checks (the join rounds: 4).
+ADDRS="11 12 13"
+# How long an undisturbed join of a 4th member takes (the range of its
+# kill moments).
+if [ "$JOINS" = 1 ]; then
+	running3 || echo "# the running 3-member cluster for the join rounds did not come up"
+	start=$(date +%s%N)
+	"$ETCDWIZ" apply --yes -f "$TAP_TMP/cluster.yaml" >"$TAP_TMP/clean-join" 2>&1
+	rc=$?
+	JOIN_MS=$((($(date +%s%N) - start) / 1000000))
+	tap_is "an undisturbed join of a 4th member to a running 3 ($JOIN_MS ms)" 0 $rc
+fi
 leftovers() {
-	for a in 11 12 13; do
+	for a in $ADDRS; do
 		lab_ssh "198.51.100.$a" 'find /etc/kubernetes /etc/etcdwiz /usr/local/bin /usr/local/lib/etcdwiz -name ".*" -newer /etc/hostname 2>/dev/null' | sed "s|^|198.51.100.$a:|"
 	done
 	find "$XDG_DATA_HOME" -name '*.part' -o -name '.*.tmp*' 2>/dev/null
 }
+# Started voters only: a learner left behind does not count.
 members_once() {
-	lab_etcdctl "$ETCDCTL" member list 2>/dev/null | awk -F', ' '$2 == "started" { print $3 }' | sort | tr '\n' ' ' | sed 's/ $//'
+	lab_etcdctl "$ETCDCTL" member list 2>/dev/null | awk -F', ' '$2 == "started" && $6 == "false" { print $3 }' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+healthy_count() {
+	local a n=0 pki="$XDG_DATA_HOME/etcdwiz/lab/pki/members/etcd-1/etcd"
+	for a in $ADDRS; do
+		ETCDCTL_API=3 timeout 30 "$ETCDCTL" --cacert "$pki/ca.crt" --cert "$pki/healthcheck-client.crt" \
+			--key "$pki/healthcheck-client.key" --endpoints "https://198.51.100.$a:2379" \
+			endpoint health >/dev/null 2>&1 && n=$((n + 1))
+	done
+	echo "$n"
 }
 
 # A random moment of an apply (seconds), for the faults that hit a host.
@@ -84,7 +130,13 @@ hit_or_miss() { recap | grep -qE '^etcd-2 : .*(unreachable=[1-9]|failed=[1-9])' 
 round=0
 for kind in "${kinds[@]}"; do
 	round=$((round + 1))
-	fresh || { tap_not_ok "round $round ($kind): lab up failed"; continue; }
+	if [ "$kind" = join ]; then
+		ADDRS="11 12 13 14" WANT="etcd-1 etcd-2 etcd-3 etcd-4"
+		running3 || { tap_not_ok "round $round ($kind): the running 3-member cluster did not come up"; continue; }
+	else
+		ADDRS="11 12 13" WANT="etcd-1 etcd-2 etcd-3"
+		fresh || { tap_not_ok "round $round ($kind): lab up failed"; continue; }
+	fi
 	what=""
 	case $kind in
 	disk)
@@ -106,9 +158,12 @@ chmod 755 /usr/local/bin/date' >/dev/null 2>&1
 	"$ETCDWIZ" apply --yes -f "$TAP_TMP/cluster.yaml" >"$TAP_TMP/faulty" 2>&1 &
 	pid=$!
 	case $kind in
-	kill)
-		at=$((RANDOM % (FULL_MS > 1000 ? FULL_MS : 1000)))
+	kill | join)
+		range=$FULL_MS
+		[ "$kind" = join ] && range=$JOIN_MS
+		at=$((RANDOM % (range > 1000 ? range : 1000)))
 		what="SIGKILL at $at ms"
+		[ "$kind" = join ] && what="SIGKILL at $at ms of the join"
 		sleep "$(awk -v ms="$at" 'BEGIN { printf "%.3f", ms / 1000 }')"
 		kill -KILL "$pid" 2>/dev/null
 		;;
@@ -139,7 +194,10 @@ chmod 755 /usr/local/bin/date' >/dev/null 2>&1
 	wait "$pid" 2>/dev/null
 	frc=$?
 	case $kind in
-	kill) tap_ok "round $round ($what): etcdwiz killed (exit $frc)" ;;
+	kill | join)
+		tap_ok "round $round ($what): etcdwiz killed (exit $frc)"
+		[ "$kind" = join ] && echo "# round $round: the killed run got to: $(grep -E '^(cluster|Snapshot)' "$TAP_TMP/faulty" | tail -n 2 | tr '\n' ' ')"
+		;;
 	disk)
 		# Before the space comes back: what the apply left there.
 		partial=$(lab_ssh 198.51.100.12 'find /etc/kubernetes -name ".*"' 2>/dev/null)
@@ -165,8 +223,9 @@ chmod 755 /usr/local/bin/date' >/dev/null 2>&1
 	rc=$?
 	tap_is "round $round ($what): applying again converges" 0 $rc
 	[ $rc -eq 0 ] || tail -15 "$TAP_TMP/again" | sed 's/^/# /'
-	tap_is "round $round: etcd lists each of the 3 members once" "etcd-1 etcd-2 etcd-3" "$(members_once)"
-	tap_is "round $round: all 3 healthy" 3 "$(lab_etcdctl "$ETCDCTL" endpoint health 2>&1 | grep -c 'is healthy')"
+	n=$(echo "$WANT" | wc -w)
+	tap_is "round $round: etcd lists each of the $n members once, all started voters" "$WANT" "$(members_once)"
+	tap_is "round $round: all $n healthy" "$n" "$(healthy_count)"
 	L=$(leftovers)
 	tap_is "round $round: no temp or partial file left on a host or in the local store" "" "$L"
 	"$ETCDWIZ" certs check-expiration -f "$TAP_TMP/cluster.yaml" >"$TAP_TMP/certs" 2>&1
