@@ -5,7 +5,7 @@
 # abort, resize, NO_COLOR + TERM=vt100 (ASCII), and resuming a session.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
-tap_plan 28
+tap_plan 32
 export XDG_DATA_HOME="$TAP_TMP/data" XDG_STATE_HOME="$TAP_TMP/state"
 export ETCDWIZ_UI_DUMP_DIR="$TAP_TMP/dumps" ETCDWIZ_UI_IDLE_TIMEOUT=30
 mkdir -p "$ETCDWIZ_UI_DUMP_DIR"
@@ -119,8 +119,13 @@ text:"198.51.100.203"
 y
 KEYS
 tap_grep "a valid form says so" 'Every field is valid' "$D/filled.txt"
+tap_grep "... and what 3 members tolerate, in the singular" '3 members: tolerate 1 failure\. Use 3, 5 or 7' "$D/filled.txt"
 tap_grep "Next on a valid Hosts screen opens Connect" 'etcdwiz 3/13: Connect' "$D/connect.txt"
 tap_check "the saved cluster file passes etcdwiz validate" "$ETCDWIZ" validate -f "$XDG_DATA_HOME/etcdwiz/etcd/cluster.yaml"
+tap_is "Abort (F4, y) exits 1" 1 "$rc"
+tap_grep "... and says where it left and what was kept" \
+	"^Left the wizard at Connect; nothing more was changed on any host\.\$" "$TAP_TMP/fill.out"
+tap_grep "... and how to resume" "^Kept: the cluster file .*/cluster.yaml and the session: 'etcdwiz wizard' resumes at Connect\.\$" "$TAP_TMP/fill.out"
 run resume <<'KEYS'
 :dump resumed
 KEYS

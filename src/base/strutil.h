@@ -15,6 +15,7 @@ bool str_is_ipv6(const char *s);
 /* Canonical text of an IP literal (e.g. 2001:DB8::1 -> 2001:db8::1). */
 bool str_ip_canonical(const char *s, char *out, size_t outlen);
 bool str_has_prefix(const char *s, const char *prefix);
+bool str_has_suffix(const char *s, const char *suffix);
 /* host:port with a valid port; host may be [v6]. */
 bool str_is_host_port(const char *s);
 /* CIDR "a.b.c.d/n" or "v6/n". */

@@ -318,6 +318,9 @@ void plan_print(const struct plan *p, const char *host, const char *step, FILE *
 		fprintf(out, "%s %s: %s\n", host, step, a->summary);
 		if (a->kind == ACTION_COMMAND) {
 			fprintf(out, "    $ %s\n", a->command);
+		} else if (a->secret && str_has_suffix(a->path, ".crt")) {
+			fprintf(out, _("    %s (mode %04o, %s): a certificate, its PEM not shown\n"),
+				a->path, (unsigned)a->mode, a->owner);
 		} else if (a->secret) {
 			fprintf(out, _("    %s (mode %04o, %s): secret content not shown\n"),
 				a->path, (unsigned)a->mode, a->owner);

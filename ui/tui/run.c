@@ -11,6 +11,7 @@
 
 #include "base/i18n.h"
 #include "base/loop.h"
+#include "base/strutil.h"
 #include "base/xmalloc.h"
 #include "etcd/etcd-ask.h"
 #include "install/apply-support.h"
@@ -213,7 +214,9 @@ static void sink_planned(const struct engine_host *h, const struct step *s, cons
 			add_detail(rh, line);
 			free(line);
 		} else if (a->secret) {
-			line = xasprintf("    %s (%s)", a->path, _("key material, not shown"));
+			line = xasprintf("    %s (%s)", a->path,
+					 str_has_suffix(a->path, ".crt") ? _("a certificate, its PEM not shown")
+									      : _("key material, not shown"));
 			strlist_push(&rh->detail, line);
 			free(line);
 		} else {

@@ -332,10 +332,18 @@ static void draw(struct wizard *w, int top, int rows)
 	{
 		size_t tolerate = n ? (n - 1) / 2 : 0;
 
-		term_putf(y++, 2, cols - 4, n == 3 || n == 5 || n == 7 ? TERM_DIM : TERM_WARN,
-			  P_("%zu member: tolerates %zu failure. Use 3, 5 or 7 members (odd numbers).",
-			     "%zu members: tolerate %zu failures. Use 3, 5 or 7 members (odd numbers).", n),
-			  n, tolerate);
+		enum term_role role = n == 3 || n == 5 || n == 7 ? TERM_DIM : TERM_WARN;
+
+		/* Each number gets its own plural: "3 members: tolerate 1 failure". */
+		if (n <= 1)
+			term_putf(y++, 2, cols - 4, role,
+				  P_("%zu member: tolerates no failure. Use 3, 5 or 7 members (odd numbers).",
+				     "%zu members: tolerate no failure. Use 3, 5 or 7 members (odd numbers).", n), n);
+		else
+			term_putf(y++, 2, cols - 4, role,
+				  P_("%zu members: tolerate %zu failure. Use 3, 5 or 7 members (odd numbers).",
+				     "%zu members: tolerate %zu failures. Use 3, 5 or 7 members (odd numbers).", tolerate),
+				  n, tolerate);
 	}
 	y++;
 	for (int s = 0; s < SET_COUNT && y < bottom; s++, y++) {

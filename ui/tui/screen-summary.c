@@ -50,7 +50,7 @@ static void draw(struct wizard *w, int top, int rows)
 	} else
 		term_put(y++, 1, cols - 2, TERM_ERROR, _("The cluster file could not be saved."));
 	if (y < bottom)
-		term_put(y, 1, cols - 2, TERM_DIM, _("F3 finishes."));
+		term_put(y, 1, cols - 2, TERM_DIM, _("F3 (Next) leaves the wizard."));
 }
 
 const struct screen_ops screen_summary = {

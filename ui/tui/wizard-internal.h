@@ -108,6 +108,7 @@ struct wizard {
 	const struct screen_ops *const *screens;
 	size_t n_screens, cur;
 	bool quit;
+	bool aborted;	/* left with Abort: say what was kept */
 	int status;
 
 	struct cluster c;

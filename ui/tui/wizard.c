@@ -524,17 +524,37 @@ bool wz_save_cluster(struct wizard *w)
 	return true;
 }
 
+/* A host's place in the cluster file (members, then control-plane hosts);
+ * one it does not name goes last. */
+static size_t file_order(const struct wizard *w, const char *host)
+{
+	for (size_t i = 0; w->have_cluster && i < w->c.n_members; i++)
+		if (strcmp(w->c.members[i].name, host) == 0)
+			return i;
+	for (size_t i = 0; w->have_cluster && i < w->c.control_plane.n_hosts; i++)
+		if (strcmp(w->c.control_plane.hosts[i].name, host) == 0)
+			return w->c.n_members + i;
+	return SIZE_MAX;
+}
+
+/* The recap lists hosts in the file's order, not as they finished. */
 void wz_recap_add(struct wizard *w, const char *host, enum host_result r)
 {
+	size_t at = 0, order = file_order(w, host);
+
 	for (size_t i = 0; i < w->n_recap; i++)
 		if (strcmp(w->recap[i].host, host) == 0) {
 			w->recap[i].counts[r]++;
 			return;
 		}
+	while (at < w->n_recap && file_order(w, w->recap[at].host) <= order)
+		at++;
 	w->recap = xreallocarray(w->recap, w->n_recap + 1, sizeof *w->recap);
-	memset(&w->recap[w->n_recap], 0, sizeof *w->recap);
-	w->recap[w->n_recap].host = xstrdup(host);
-	w->recap[w->n_recap++].counts[r] = 1;
+	memmove(w->recap + at + 1, w->recap + at, (w->n_recap - at) * sizeof *w->recap);
+	memset(&w->recap[at], 0, sizeof *w->recap);
+	w->recap[at].host = xstrdup(host);
+	w->recap[at].counts[r] = 1;
+	w->n_recap++;
 }
 
 /* ---- the session file ---- */
@@ -639,6 +659,7 @@ static void abort_answer(struct wizard *w, int button, const char *input, void *
 	if (button == 0) {
 		w->quit = true;
 		w->status = EXIT_FAILURE;
+		w->aborted = true;
 	}
 }
 
@@ -1127,6 +1148,16 @@ int wizard_run(const struct wizard_opts *o)
 	}
 	if (status == 0 && w->have_cluster && w->file)
 		printf(_("Cluster file: %s (replay it with: etcdwiz apply -f %s)\n"), w->file, w->file);
+	/* Said on the terminal the wizard gave back: what was kept, and the
+	 * way back in. */
+	if (w->aborted) {
+		printf(_("Left the wizard at %s; nothing more was changed on any host.\n"), _(w->screens[w->cur]->title));
+		if (w->have_cluster && w->file)
+			printf(_("Kept: the cluster file %s and the session: 'etcdwiz wizard' resumes at %s.\n"), w->file,
+			       _(w->screens[w->cur]->title));
+		else
+			printf(_("Kept: the session: 'etcdwiz wizard' resumes at %s.\n"), _(w->screens[w->cur]->title));
+	}
 out:
 	kvlist_free(&sess);
 	fleet_free(w->fleet);
