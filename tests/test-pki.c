@@ -675,6 +675,86 @@ static void test_store_generate(void **state)
 	cluster_free(&c);
 }
 
+/* A run stopped while it made the CA (SIGKILL in `make faults` found the
+ * old order could leave ca.key without ca.crt, which every later run then
+ * refused). The key goes to ca.key.new, then ca.crt, then ca.key: stopped
+ * after ca.crt, the next run puts the pending key in place (the same CA);
+ * stopped before, the pending key goes and a CA is made. */
+static void test_store_ca_interrupted(void **state)
+{
+	struct cluster c;
+	struct pki_store s;
+	struct pki_report r;
+	char *dir = xasprintf("%s/store2", tmpdir);
+	char *key = xasprintf("%s/ca/etcd/ca.key", dir), *pending = xasprintf("%s.new", key);
+	char *crt = xasprintf("%s/ca/etcd/ca.crt", dir);
+	struct stat st;
+	gnutls_x509_crt_t before = NULL, after = NULL;
+	struct wiz_error e;
+
+	(void)state;
+	load(&c, "a");
+	free(c.pki.dir);
+	c.pki.dir = xstrdup(dir);
+	pki_store_init(&s, &c);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_store_generate(&s, NOW, &r), WIZ_ERR_OK);
+	assert_int_not_equal(stat(pending, &st), 0);	/* no pending key after a whole run */
+	pki_report_free(&r);
+	assert_int_equal(pki_crt_read(crt, &before, &e), WIZ_ERR_OK);
+
+	/* Stopped after ca.crt, before the rename. */
+	assert_int_equal(rename(key, pending), 0);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_store_generate(&s, NOW, &r), WIZ_ERR_OK);
+	assert_int_equal(r.errors.n, 0);
+	assert_int_equal(r.written.n, 0);
+	assert_non_null(strstr(r.notes.items[0], "the CA key a stopped run had written is in place now"));
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_not_equal(stat(pending, &st), 0);
+	assert_int_equal(pki_crt_read(crt, &after, &e), WIZ_ERR_OK);
+	assert_true(pki_crt_equal(before, after));	/* the same CA */
+	pki_report_free(&r);
+	pki_store_free(&s);
+
+	/* Stopped before ca.crt: only the pending key, nothing else. */
+	assert_int_equal(rename(key, pending), 0);
+	assert_int_equal(unlink(crt), 0);
+	free(c.pki.dir);
+	c.pki.dir = xasprintf("%s/store3", tmpdir);
+	{
+		char *d3 = xasprintf("%s/store3/ca/etcd", tmpdir), *p3 = xasprintf("%s/ca.key.new", d3);
+
+		assert_int_equal(mkdir(c.pki.dir, 0700), 0);
+		{
+			char *ca = xasprintf("%s/ca", c.pki.dir);
+
+			assert_int_equal(mkdir(ca, 0700), 0);
+			free(ca);
+		}
+		assert_int_equal(mkdir(d3, 0700), 0);
+		assert_int_equal(rename(pending, p3), 0);
+		pki_store_init(&s, &c);
+		memset(&r, 0, sizeof r);
+		assert_int_equal(pki_store_generate(&s, NOW, &r), WIZ_ERR_OK);
+		assert_int_equal(r.errors.n, 0);
+		assert_int_not_equal(stat(p3, &st), 0);
+		assert_non_null(strstr(r.notes.items[0], "made the etcd CA"));
+		pki_report_free(&r);
+		pki_store_free(&s);
+		free(d3);
+		free(p3);
+	}
+	gnutls_x509_crt_deinit(before);
+	gnutls_x509_crt_deinit(after);
+	cluster_free(&c);
+	free(dir);
+	free(key);
+	free(pending);
+	free(crt);
+}
+
 static void test_store_status(void **state)
 {
 	struct cluster c;
@@ -716,6 +796,7 @@ int main(void)
 		/* in order: status reads what generate made */
 		cmocka_unit_test(test_store_generate),
 		cmocka_unit_test(test_store_status),
+		cmocka_unit_test(test_store_ca_interrupted),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

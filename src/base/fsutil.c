@@ -37,6 +37,13 @@ static enum wiz_err fsync_parent(const char *path, struct wiz_error *err)
 	return rc;
 }
 
+enum wiz_err wiz_rename_durable(const char *from, const char *to, struct wiz_error *err)
+{
+	if (rename(from, to) != 0)
+		return wiz_error_set(err, WIZ_ERR_IO, _("cannot rename %s to %s: %s"), from, to, strerror(errno));
+	return fsync_parent(to, err);
+}
+
 enum wiz_err wiz_write_file_atomic(const char *path, const void *data,
 				   size_t len, mode_t mode,
 				   struct wiz_error *err)

@@ -16,6 +16,9 @@ enum wiz_err wiz_write_file_atomic(const char *path, const void *data,
 				   size_t len, mode_t mode,
 				   struct wiz_error *err);
 
+/* rename(2), then the directory synced: the new name survives a crash. */
+enum wiz_err wiz_rename_durable(const char *from, const char *to, struct wiz_error *err);
+
 /* mkdir -p with `mode` for every directory created; existing ones are kept. */
 enum wiz_err wiz_mkdir_p(const char *path, mode_t mode, struct wiz_error *err);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "base/fsutil.h"
@@ -222,6 +223,45 @@ static void leaf_check(const struct pki_store *s, struct slot *sl,
 	pki_crt_info_free(&info);
 }
 
+/* A new CA is written key to ca.key.new, then ca.crt, then ca.key.new
+ * renamed to ca.key (ca_write_new): a run stopped at any point leaves no
+ * CA key without its certificate. What such a run left is settled here:
+ * a pending key whose certificate is in place (and matches) becomes
+ * ca.key; one without it never signed anything anybody has, and goes. */
+static char *ca_pending_path(const struct slot *ca)
+{
+	return xasprintf("%s.new", ca->key_path);
+}
+
+static void ca_settle_pending(struct slot *ca, struct pki_report *r)
+{
+	char *pending = ca_pending_path(ca);
+	struct wiz_error e = { WIZ_ERR_OK, "" };
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_x509_privkey_t key = NULL;
+
+	if (!wiz_file_exists(pending))
+		goto out;
+	if (ca->crt_exists && !ca->key_exists && pki_crt_read(ca->crt_path, &crt, &e) == WIZ_ERR_OK &&
+	    pki_key_read(pending, &key, &e) == WIZ_ERR_OK && pki_key_matches(crt, key)) {
+		if (wiz_rename_durable(pending, ca->key_path, &e) == WIZ_ERR_OK) {
+			ca->key_exists = true;
+			report_add(&r->notes, _("%s: the CA key a stopped run had written is in place now"),
+				   ca->key_path);
+		} else {
+			strlist_push(&r->errors, e.msg);
+		}
+	} else if (!ca->crt_exists) {
+		unlink(pending);	/* no certificate carries it */
+	}
+out:
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (key)
+		gnutls_x509_privkey_deinit(key);
+	free(pending);
+}
+
 /* The CA of the store: both files read and checked. */
 static bool ca_load(const struct pki_store *s, struct slot *ca, time_t now,
 		    struct pki_report *r)
@@ -229,6 +269,7 @@ static bool ca_load(const struct pki_store *s, struct slot *ca, time_t now,
 	struct wiz_error e = { WIZ_ERR_OK, "" };
 
 	slot_init(ca, s, NULL, PKI_PROFILE_CA);
+	ca_settle_pending(ca, r);
 	if (!ca->crt_exists && ca->key_exists) {
 		report_add(&r->errors,
 			   _("%s: a CA key without its certificate %s; restore ca.crt, or remove ca.key to start a new CA"),
@@ -359,6 +400,28 @@ static enum wiz_err write_key(const struct pki_store *s, const char *path,
 	if (rc == WIZ_ERR_OK)
 		strlist_push(&r->written, path);
 	pki_datum_free_secret(&d);
+	return rc;
+}
+
+static enum wiz_err ca_write_new(const struct pki_store *s, struct slot *ca, struct pki_report *r,
+				 struct wiz_error *err)
+{
+	char *pending = ca_pending_path(ca);
+	enum wiz_err rc = write_key(s, pending, ca->made.key, r, err);
+
+	if (rc == WIZ_ERR_OK)
+		rc = write_crt(s, ca->crt_path, ca->made.crt, r, err);
+	if (rc == WIZ_ERR_OK)
+		rc = wiz_rename_durable(pending, ca->key_path, err);
+	if (rc == WIZ_ERR_OK && r->written.n > 0) {
+		/* Reported under its own name, not the pending one. */
+		for (size_t i = 0; i < r->written.n; i++)
+			if (strcmp(r->written.items[i], pending) == 0) {
+				free(r->written.items[i]);
+				r->written.items[i] = xstrdup(ca->key_path);
+			}
+	}
+	free(pending);
 	return rc;
 }
 
@@ -501,9 +564,7 @@ enum wiz_err pki_store_generate(const struct pki_store *s, time_t now,
 
 	/* 3. Write. */
 	if (new_ca) {
-		rc = write_key(s, ca.key_path, ca.made.key, r, &e);
-		if (rc == WIZ_ERR_OK)
-			rc = write_crt(s, ca.crt_path, ca.made.crt, r, &e);
+		rc = ca_write_new(s, &ca, r, &e);
 		if (rc != WIZ_ERR_OK)
 			goto fail;
 		report_add(&r->notes, _("made the etcd CA %s (%s)"), ca.crt_path,
