@@ -54,17 +54,32 @@ mend_etcd() {
 # 100 ms until $TAP_TMP/stop-writer exists (at most MAX puts); each put is
 # counted in $TAP_TMP/w-ok or w-fail, etcdctl's complaints go to w-errors.
 # Run it in the background through a change that must keep quorum.
+#
+# A put cut off by the member it went to stopping (etcd with client TLS
+# stops its gRPC server without draining: "transport is closing", or the
+# empty "200 ... missing HTTP content-type" of its HTTP handler) is sent
+# again once, at once, as any client of a restarting member must; the
+# retried ones are counted in w-retried. Anything else (a timeout, no
+# leader, every member refusing) is a failed write: an outage of quorum,
+# which lasts longer than the immediate retry, still fails it.
 lab_writer() {
-	local max=$1 i=0
+	local max=$1 i=0 err
 	shift
 	: >"$TAP_TMP/w-ok"
 	: >"$TAP_TMP/w-fail"
+	: >"$TAP_TMP/w-retried"
+	err="$TAP_TMP/w-last-error"
 	while [ $i -lt "$max" ] && [ ! -e "$TAP_TMP/stop-writer" ]; do
-		if "$@" --command-timeout=10s put "/w/$i" "$i" >/dev/null 2>>"$TAP_TMP/w-errors"; then
+		if "$@" --command-timeout=10s put "/w/$i" "$i" >/dev/null 2>"$err"; then
 			echo "$i" >>"$TAP_TMP/w-ok"
+		elif grep -qE 'transport is closing|missing HTTP content-type' "$err" &&
+			"$@" --command-timeout=10s put "/w/$i" "$i" >/dev/null 2>>"$err"; then
+			echo "$i" >>"$TAP_TMP/w-ok"
+			echo "$i" >>"$TAP_TMP/w-retried"
 		else
 			echo "$i" >>"$TAP_TMP/w-fail"
 		fi
+		sed "s/^/put $i: /" "$err" >>"$TAP_TMP/w-errors"
 		i=$((i + 1))
 		sleep 0.1
 	done

@@ -13,7 +13,7 @@ command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
 command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install etcd-client"
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 
-tap_plan 24
+tap_plan 29
 export XDG_DATA_HOME="$TAP_TMP/xdg" XDG_STATE_HOME="$TAP_TMP/state"
 SOCK="etcdwiz-ui-$$"
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
@@ -57,7 +57,8 @@ step_screen() {
 		case $s in
 		*"$applied"*) echo "$s" >"$TAP_TMP/applied.$n"; keys F3 ;;
 		*"$confirm"*) echo "$s" >"$TAP_TMP/confirm.$n"; keys y ;;
-		*"$review"* | *"$review1"* | *"$nothing"*) keys F3 ;;
+		*"$review"* | *"$review1"*) echo "$s" >"$TAP_TMP/review.$n"; keys F3 ;;
+		*"$nothing"*) keys F3 ;;
 		*"$errs"* | *"$bad1"* | *"$bad2"*) echo "# screen $n failed:"; echo "$s" | sed 's/^/# /'; return 1 ;;
 		esac
 		sleep 1
@@ -157,6 +158,13 @@ tap_is "Summary: four hosts (3 members, cp-1), every one failed=0 unreachable=0"
 	"$(grep -cE '^ (etcd-[123]|cp-1) +: ok=[0-9]+ changed=[0-9]+ unreachable=0 failed=0' "$TAP_TMP/utf8.summary")"
 tap_grep "Health: the live dashboard shows HEALTHY with 3 of 3 members up" \
 	'HEALTHY +3 of 3 members up, leader etcd-[123]' "$TAP_TMP/utf8.health"
+tap_grep "Prerequisites checked: a row says how many steps will change, that nothing ran yet" \
+	'^ etcd-1 .* [0-9]+ steps? to change, nothing ran yet' "$TAP_TMP/review.7"
+tap_is "... and shows no progress bar before anything ran" 0 "$(grep -c '%$' "$TAP_TMP/review.7")"
+tap_grep "Prerequisites applied: each host's bar is full" '^ etcd-1 .*\] 100%$' "$TAP_TMP/applied.7"
+tap_grep "... and the pane shows the selected host's log, saying so" '^ Log of etcd-1 \(newest last\):' "$TAP_TMP/applied.7"
+tap_is "... with no other host's line in it" 0 \
+	"$(sed -n '/Log of etcd-1/,$p' "$TAP_TMP/applied.7" | grep -cE '^ (etcd-[23]|cp-1) [a-z]+:')"
 tap_grep "Prerequisites' confirmation lists the hosts with the same changes once" \
 	'etcd-1, etcd-2, etcd-3(, cp-1)?: [0-9]+ changes each' "$TAP_TMP/confirm.7"
 tap_grep "Members on the new lab: the cluster is not running yet, and F3 went on" \

@@ -71,6 +71,7 @@ static void hosts_free(struct wz_run *r)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		free(r->hosts[i].name);
 		free(r->hosts[i].step);
+		free(r->hosts[i].change_step);
 		free(r->hosts[i].msg);
 		strlist_free(&r->hosts[i].detail);
 	}
@@ -187,8 +188,11 @@ static void sink_planned(const struct engine_host *h, const struct step *s, cons
 	rh->step = xstrdup(s->name);
 	rh->n_changes += p->n_actions;
 	rh->n_errors += plan_errors(p);
-	if (!plan_is_empty(p))
+	if (!plan_is_empty(p)) {
 		r->n_changes++;
+		if (rh->n_change_steps++ == 0)
+			rh->change_step = xstrdup(s->name);
+	}
 	r->n_errors += plan_errors(p);
 	if (apply_plan_unhealthy(s, p))
 		r->n_unhealthy++;
@@ -628,24 +632,40 @@ void wz_run_draw(struct wizard *w, struct wz_run *r, int top, int rows)
 	table = (int)r->n_hosts;
 	if (table > rows / 2)
 		table = rows / 2;
+	/* One meaning per column. Step: the step running now; once checked,
+	 * the first step that will change (and how many more). Progress: the
+	 * steps checked, or applied, of those to run; once checked, what
+	 * will change, in words, since nothing ran yet. */
 	for (int i = 0; i < table; i++) {
 		const struct wz_run_host *h = &r->hosts[i];
 		size_t total = r->n_steps ? r->n_steps : 1;
 		enum term_role role = h->failed ? TERM_ERROR : (size_t)i == r->sel ? TERM_SELECTED : TERM_NORMAL;
-		char step[64];
+		char step[64], *words = NULL;
 
-		if (h->n_actions)
+		if (r->state == RUN_PLANNED && h->n_change_steps > 1)
+			snprintf(step, sizeof step, "%s +%zu", h->change_step, h->n_change_steps - 1);
+		else if (r->state == RUN_PLANNED)
+			snprintf(step, sizeof step, "%s", h->change_step ? h->change_step : "");
+		else if (h->n_actions)
 			snprintf(step, sizeof step, "%s %zu/%zu", h->step ? h->step : "", h->action, h->n_actions);
 		else
 			snprintf(step, sizeof step, "%s", h->step ? h->step : "");
+		if (r->state == RUN_PLANNED && h->n_errors)
+			words = xasprintf(P_("%zu error: nothing runs", "%zu errors: nothing runs", h->n_errors), h->n_errors);
+		else if (r->state == RUN_PLANNED && h->n_change_steps)
+			words = xasprintf(P_("%zu step to change, nothing ran yet", "%zu steps to change, nothing ran yet",
+					     h->n_change_steps), h->n_change_steps);
+		else if (r->state == RUN_PLANNED || (r->state == RUN_DONE && h->steps_done == 0))
+			words = xstrdup(_("nothing to change"));
 		term_fill(y, 0, cols, (size_t)i == r->sel ? TERM_SELECTED : TERM_NORMAL);
 		term_put(y, 1, 14, role, h->name);
 		term_put(y, 16, 14, role, run_state_label(r, h));
 		term_put(y, 31, 12, role, step);
-		if (cols - 45 > 10)
-			term_bar(y, 44, cols - 45, h->steps_done, r->state == RUN_PLANNING || r->state == RUN_APPLYING ||
-				 r->state == RUN_FAILED ? total : h->steps_done ? h->steps_done : 1,
-				 TERM_NORMAL);
+		if (words != NULL)
+			term_put(y, 44, cols - 45, role, words);
+		else if (cols - 45 > 10)
+			term_bar(y, 44, cols - 45, h->steps_done, total, TERM_NORMAL);
+		free(words);
 		y++;
 	}
 	if (r->n_hosts == 0) {
@@ -668,7 +688,7 @@ void wz_run_draw(struct wizard *w, struct wz_run *r, int top, int rows)
 			strlist_push(&shown, l);
 	}
 	if (shown.n == 0 && (r->state == RUN_APPLYING || r->state == RUN_DONE || r->state == RUN_FAILED))
-		wz_draw_log(w, y, detail);
+		wz_draw_log_of(w, sel->name, y, detail);
 	else {
 		if (r->scroll >= shown.n)
 			r->scroll = shown.n ? shown.n - 1 : 0;
@@ -676,7 +696,7 @@ void wz_run_draw(struct wizard *w, struct wz_run *r, int top, int rows)
 			int half = detail / 2;
 
 			wz_draw_lines(&shown, r->scroll, y, detail - half, 1, cols - 2);
-			wz_draw_log(w, y + detail - half, half);
+			wz_draw_log_of(w, sel->name, y + detail - half, half);
 		} else
 			wz_draw_lines(&shown, r->scroll, y, detail, 1, cols - 2);
 	}

@@ -20,6 +20,8 @@ struct wz_run_host {
 	bool failed;
 	char *msg;		/* failure */
 	size_t n_changes;	/* actions planned */
+	char *change_step;	/* the first step that will change */
+	size_t n_change_steps;	/* steps that will change */
 	size_t n_errors;
 	struct strlist detail;	/* plan lines (findings, actions, diffs) */
 };

@@ -165,6 +165,8 @@ void wz_set_language(struct wizard *w, const char *lang);
 void wz_recap_add(struct wizard *w, const char *host, enum host_result r);
 /* Draw the log pane's newest lines in rows [top, top+rows). */
 void wz_draw_log(struct wizard *w, int top, int rows);
+/* The log lines of one host only, in order, under a line saying so. */
+void wz_draw_log_of(struct wizard *w, const char *host, int top, int rows);
 /* Word-wrap lines to width display columns (a word wider is cut). */
 void wz_wrap_lines(const struct strlist *in, int width, struct strlist *out);
 void wz_draw_lines(const struct strlist *l, size_t scroll, int top, int rows, int x, int width);

@@ -122,6 +122,33 @@ void wz_draw_log(struct wizard *w, int top, int rows)
 		term_put(top + i, 1, term_cols() - 2, TERM_DIM, w->log.items[start + (size_t)i]);
 }
 
+static bool log_line_of(const char *line, const char *host, size_t n)
+{
+	return strncmp(line, host, n) == 0 && (line[n] == ' ' || line[n] == ':');
+}
+
+void wz_draw_log_of(struct wizard *w, const char *host, int top, int rows)
+{
+	size_t n = strlen(host), count = 0, skip;
+	int y = top + 1;
+
+	if (rows <= 0)
+		return;
+	term_putf(top, 1, term_cols() - 2, TERM_HEADING, _("Log of %s (newest last):"), host);
+	for (size_t i = 0; i < w->log.n; i++)
+		count += log_line_of(w->log.items[i], host, n);
+	skip = count > (size_t)(rows - 1) ? count - (size_t)(rows - 1) : 0;
+	for (size_t i = 0; i < w->log.n && y < top + rows; i++) {
+		if (!log_line_of(w->log.items[i], host, n))
+			continue;
+		if (skip > 0) {
+			skip--;
+			continue;
+		}
+		term_put(y++, 1, term_cols() - 2, TERM_DIM, w->log.items[i]);
+	}
+}
+
 /* ---- dialogs ---- */
 
 struct wz_dialog *wz_dialog_push(struct wizard *w, enum wz_dialog_kind kind, const char *title,
