@@ -14,7 +14,7 @@ command -v jq >/dev/null || tap_skip_all "jq missing: apt-get install jq"
 . "${TOP_SRCDIR:-.}/tests/loopback-lib.sh"
 ADDR=127.0.0.5
 port_free 2379 $ADDR && port_free 2381 $ADDR || tap_skip_all "$ADDR:2379 or :2381 is in use"
-tap_plan 11
+tap_plan 14
 T=$TAP_TMP
 export XDG_DATA_HOME="$T/xdg" XDG_STATE_HOME="$T/state"
 SOCK="etcdwiz-hostile-$$"
@@ -97,6 +97,17 @@ screen >"$T/dash2.txt"
 tap_check "... and is still running 5 s later (refreshing)" tmux -L "$SOCK" has-session -t st
 differs() { ! cmp -s "$1" "$2"; }
 tap_check "... its screen changed meanwhile (the refresh's clock)" differs "$T/dash1.txt" "$T/dash2.txt"
+tap_check "... its history graphs span the width from the first refresh (a baseline where none is seen yet)" \
+	test "$(grep -E '^ *latency ' "$T/dash2.txt" | head -n 1 | grep -o '·' | wc -l)" -ge 100
+tmux -L "$SOCK" send-keys -t st F1
+sleep 1
+screen >"$T/dash-help.txt"
+tmux -L "$SOCK" send-keys -t st Escape
+sleep 1
+screen >"$T/dash-after-help.txt"
+tap_grep "F1 shows the dashboard's keys" 'Keys of the dashboard' "$T/dash-help.txt"
+tap_check "... and Esc closes them, the dashboard still running" \
+	sh -c "! grep -q 'Keys of the dashboard' '$T/dash-after-help.txt' && grep -q 'too large' '$T/dash-after-help.txt'"
 tmux -L "$SOCK" send-keys -t st q
 for _ in $(seq 50); do [ -s "$T/dash.rc" ] && break; sleep 0.2; done
 tap_is "... q quits it: exit 0" 0 "$(cat "$T/dash.rc" 2>/dev/null)"

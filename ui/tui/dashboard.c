@@ -133,6 +133,12 @@ bool dashboard_key(struct dashboard *d, int key)
 {
 	const struct term_action *a = term_action_find(dashboard_actions, key);
 
+	/* Esc closes the help, as everywhere in the wizard; it quits only
+	 * from the dashboard itself. */
+	if (d->help && key == TK_ESC) {
+		d->help = false;
+		return true;
+	}
 	if (a == NULL)
 		return false;
 	a->handler(d, key);
@@ -220,9 +226,11 @@ static int draw_table(struct dashboard *d, const struct health_eval *e, int y, i
 
 			if (!sel && cols[k] == STATUS_COL_ROLE)
 				r = role_role(e->roles[i]);
-			if (!sel && cols[k] == STATUS_COL_ERRORS)
-				r = health_member_observed(&c->members[i]) ? TERM_ERROR : TERM_WARN;
 			status_cell(c, e, i, cols[k], cell, sizeof cell);
+			/* Red only for an error: a healthy row's "-" is plain. */
+			if (!sel && cols[k] == STATUS_COL_ERRORS)
+				r = cell[0] == '\0' || strcmp(cell, "-") == 0 ? TERM_DIM
+				    : health_member_observed(&c->members[i]) ? TERM_ERROR : TERM_WARN;
 			if (maxw > x + w - cx)
 				maxw = x + w - cx;
 			term_put(y + rows, cx, maxw, r, cell);
@@ -264,7 +272,7 @@ static void draw_graph(const struct health_member *m, int which, int y, int x, i
 	static const char *const uni[] = { "\u2581", "\u2582", "\u2583", "\u2584",
 					   "\u2585", "\u2586", "\u2587", "\u2588" };
 	static const char ascii[] = "_.-:=+*#";
-	int lw = 16, gw = w - lw - 12;
+	int lw = 16, gw = w - lw - 12, pad;
 	double lo = INFINITY, hi = -INFINITY, last = NAN;
 	size_t n = m->hist_n, first = 0;
 	char val[32];
@@ -284,13 +292,18 @@ static void draw_graph(const struct health_member *m, int which, int y, int x, i
 		hi = v > hi ? v : hi;
 		last = v;
 	}
+	/* The graph spans its whole width from the first refresh on: the
+	 * history not seen yet is a dim baseline at the left. */
+	pad = gw - (int)(n - first);
+	for (int i = 0; i < pad; i++)
+		term_put(y, x + lw + i, 1, TERM_DIM, term_unicode() ? "\u00b7" : ".");
 	for (size_t i = first; i < n; i++) {
 		const struct health_point *p = health_member_point(m, i);
 		double v = which == 0 ? p->latency_ms : which == 1 ? p->fsync_p99 * 1000 : p->db_size;
 		int level;
 
 		if (isnan(v)) {
-			term_put(y, x + lw + (int)(i - first), 1, TERM_DIM, " ");
+			term_put(y, x + lw + pad + (int)(i - first), 1, TERM_DIM, " ");
 			continue;
 		}
 		level = hi > lo ? (int)((v - lo) / (hi - lo) * 7.0 + 0.5) : 0;
@@ -299,11 +312,11 @@ static void draw_graph(const struct health_member *m, int which, int y, int x, i
 		if (level > 7)
 			level = 7;
 		if (term_unicode())
-			term_put(y, x + lw + (int)(i - first), 1, TERM_OK, uni[level]);
+			term_put(y, x + lw + pad + (int)(i - first), 1, TERM_OK, uni[level]);
 		else {
 			char s[2] = { ascii[level], 0 };
 
-			term_put(y, x + lw + (int)(i - first), 1, TERM_OK, s);
+			term_put(y, x + lw + pad + (int)(i - first), 1, TERM_OK, s);
 		}
 	}
 	if (bytes)
