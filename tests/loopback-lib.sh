@@ -34,3 +34,42 @@ stop_etcd() {
 	etcd_pids=""
 }
 tap_on_exit stop_etcd
+
+# loopback_sshd DIR CONFIG-LINE...: a throwaway sshd on 127.0.0.1 at a free
+# random port, host key DIR/host, keys from DIR/authorized_keys, its log in
+# DIR/sshd.log; sets port (empty when it did not start) and sshd_pid, and
+# stops it (and its per-connection children) when the test ends.
+loopback_sshd() {
+	local dir=$1 p
+	shift
+	port="" sshd_pid=""
+	for _ in $(seq 10); do
+		p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 + 20000 ))
+		printf '%s\n' "Port $p" "ListenAddress 127.0.0.1" "HostKey $dir/host" \
+			"AuthorizedKeysFile $dir/authorized_keys" "PidFile none" "StrictModes no" "UsePAM no" \
+			"$@" >"$dir/sshd_config"
+		: >"$dir/sshd.log"
+		"${SSHD:-/usr/sbin/sshd}" -D -f "$dir/sshd_config" -E "$dir/sshd.log" &
+		sshd_pid=$!
+		for _ in $(seq 50); do grep -q 'Server listening' "$dir/sshd.log" && break; sleep 0.1; done
+		grep -q 'Server listening' "$dir/sshd.log" && { port=$p; break; }
+		kill "$sshd_pid" 2>/dev/null; wait "$sshd_pid" 2>/dev/null
+	done
+	tap_on_exit "pkill -P $sshd_pid 2>/dev/null; kill $sshd_pid 2>/dev/null"
+	[ -n "$port" ] || { echo "# sshd did not start:"; sed 's/^/# /' "$dir/sshd.log"; }
+}
+
+# throwaway_user PREFIX NAME: a local user (PREFIX and the test's pid) whose
+# login is by a random password and whose sudo asks for it; sets U and PW;
+# removed with its sudoers file when the test ends. Skips the test when it
+# cannot be made.
+throwaway_user() {
+	U=$1$$
+	PW=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+	useradd -m -s /bin/sh "$U" || tap_skip_all "cannot create a throwaway user"
+	tap_on_exit "userdel -r $U >/dev/null 2>&1"
+	echo "$U:$PW" | chpasswd
+	printf '%s ALL=(ALL) ALL\n' "$U" >"/etc/sudoers.d/etcdwiz-$2-$$"
+	chmod 440 "/etc/sudoers.d/etcdwiz-$2-$$"
+	tap_on_exit "rm -f /etc/sudoers.d/etcdwiz-$2-$$"
+}

@@ -35,15 +35,7 @@ SOCK="etcdwiz-status-ssh-$$"
 tap_on_exit "tmux -L '$SOCK' kill-server >/dev/null 2>&1"
 
 # --- a user whose login is by password and whose sudo asks for it ---
-U=ewzst$$
-PW=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-useradd -m -s /bin/sh "$U" || tap_skip_all "cannot create a throwaway user"
-tap_on_exit "userdel -r $U >/dev/null 2>&1"
-echo "$U:$PW" | chpasswd
-SUDOERS=/etc/sudoers.d/etcdwiz-status-ssh-$$
-printf '%s ALL=(ALL) ALL\n' "$U" >"$SUDOERS"
-chmod 440 "$SUDOERS"
-tap_on_exit "rm -f $SUDOERS"
+throwaway_user ewzst status-ssh
 
 # --- a throwaway sshd on 127.0.0.1 ---
 [ -d /run/sshd ] || { mkdir -p /run/sshd; tap_on_exit "rmdir /run/sshd 2>/dev/null"; }
@@ -218,7 +210,7 @@ tap_is "full screen: the sudo password was asked once" 1 "$(count "$SUDOQ")"
 # 3. A mistyped password: asked again once (for the host that refused it),
 # and the other hosts take the new answer without asking.
 run typo --once -o json ">'$T/typo.json'"
-answer "$PWQ" "wrong-$PW" && answer "That was not accepted; try again." "$PW" && answer "$SUDOQ" "$PW"
+answer "$PWQ" "wrong-$PW" && answer "That was not accepted for $U@" "$PW" && answer "$SUDOQ" "$PW"
 wait_rc typo 60
 tap_is "a mistyped password: exit 0" 0 "$(cat "$T/typo.rc" 2>/dev/null)"
 tap_is "... two password questions in all, not one per host" 2 "$(count "$PWQ")"

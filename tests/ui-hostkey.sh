@@ -19,21 +19,9 @@ tap_need_sshd_dir
 ssh-keygen -q -t ed25519 -N '' -C client -f "$T/id"
 cp "$T/id.pub" "$T/authorized_keys"
 ssh-keygen -q -t ed25519 -N '' -C host -f "$T/host"
-port=""
-for _ in $(seq 10); do
-	p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 + 20000 ))
-	printf '%s\n' "Port $p" "ListenAddress 127.0.0.1" "HostKey $T/host" "AuthorizedKeysFile $T/authorized_keys" \
-		"PidFile none" "StrictModes no" "UsePAM no" "PermitRootLogin prohibit-password" >"$T/sshd_config"
-	: >"$T/sshd.log"
-	"$SSHD" -D -f "$T/sshd_config" -E "$T/sshd.log" &
-	spid=$!
-	for _ in $(seq 50); do grep -q 'Server listening' "$T/sshd.log" && break; sleep 0.1; done
-	grep -q 'Server listening' "$T/sshd.log" && { port=$p; break; }
-	kill $spid 2>/dev/null; wait $spid 2>/dev/null
-done
-tap_on_exit "kill $spid 2>/dev/null"
+. "${TOP_SRCDIR:-.}/tests/loopback-lib.sh"
+loopback_sshd "$T" "PermitRootLogin prohibit-password"
 KEEP=${KEEP_DIR:-}
-[ -n "$port" ] || { echo "# sshd did not start:"; sed 's/^/# /' "$T/sshd.log"; }
 
 cat >"$T/cluster.yaml" <<EOF
 apiVersion: etcdwiz/v1

@@ -23,15 +23,8 @@ chmod 755 "$T"
 export XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state" ETCDWIZ_UI_DUMP_DIR="$T" ETCDWIZ_UI_IDLE_TIMEOUT=30
 unset SSH_AUTH_SOCK
 
-U=ewzsec$$
-PW=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-useradd -m -s /bin/sh "$U" || tap_skip_all "cannot create a throwaway user"
-tap_on_exit "userdel -r $U >/dev/null 2>&1"
-echo "$U:$PW" | chpasswd
-SUDOERS=/etc/sudoers.d/etcdwiz-ui-secrets-$$
-printf '%s ALL=(ALL) ALL\n' "$U" >"$SUDOERS"
-chmod 440 "$SUDOERS"
-tap_on_exit "rm -f $SUDOERS"
+. "${TOP_SRCDIR:-.}/tests/loopback-lib.sh"
+throwaway_user ewzsec ui-secrets
 
 tap_need_sshd_dir
 ssh-keygen -q -t ed25519 -N '' -C host -f "$T/host"
@@ -39,21 +32,8 @@ PHRASE=phrase-$$
 ssh-keygen -q -t ed25519 -N "$PHRASE" -C client -f "$T/id"
 cp "$T/id.pub" "$T/authorized_keys"
 chmod 644 "$T/authorized_keys"
-port="" spid=""
-for _ in $(seq 10); do
-	p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 + 20000 ))
-	printf '%s\n' "Port $p" "ListenAddress 127.0.0.1" "HostKey $T/host" "AuthorizedKeysFile $T/authorized_keys" \
-		"PidFile none" "StrictModes no" "UsePAM no" "PasswordAuthentication yes" \
-		"KbdInteractiveAuthentication no" "PermitRootLogin no" "MaxStartups 50" "LogLevel VERBOSE" >"$T/sshd_config"
-	: >"$T/sshd.log"
-	"$SSHD" -D -f "$T/sshd_config" -E "$T/sshd.log" &
-	spid=$!
-	for _ in $(seq 50); do grep -q 'Server listening' "$T/sshd.log" && break; sleep 0.1; done
-	grep -q 'Server listening' "$T/sshd.log" && { port=$p; break; }
-	kill $spid 2>/dev/null; wait $spid 2>/dev/null
-done
-tap_on_exit "pkill -P $spid 2>/dev/null; kill $spid 2>/dev/null"
-[ -n "$port" ] || { echo "# sshd did not start:"; sed 's/^/# /' "$T/sshd.log"; }
+loopback_sshd "$T" "PasswordAuthentication yes" "KbdInteractiveAuthentication no" "PermitRootLogin no" \
+	"MaxStartups 50" "LogLevel VERBOSE"
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$T/host.pub")" >"$T/known_hosts"
 
 # cluster KEYFILE: three members behind the one sshd.
