@@ -7,7 +7,11 @@
 # the dialog that names user@host, and one more answer serves all three;
 # "This host" keeps an answer to one host, so the next is asked; the sudo
 # password is asked once too; a passphrase-protected key is asked once.
-# sshd's log counts the logins. Needs root (sshd, a local user, sudoers).
+# sshd's log counts the logins. The passphrase once more in a real terminal
+# (tmux), pasted from a file. Every process's command line is sampled during
+# each run; at the end the screens, outputs, session files, journals and the
+# cluster file are searched for the password, the passphrase and any
+# private key. Needs root (sshd, a local user, sudoers).
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
 [ "$(id -u)" = 0 ] || tap_skip_all "needs root (throwaway sshd, local user, sudoers)"
@@ -17,7 +21,7 @@ for t in ssh-keygen sudo useradd chpasswd; do
 	command -v "$t" >/dev/null 2>&1 || tap_skip_all "$t not found"
 done
 [ -d /etc/sudoers.d ] || tap_skip_all "no /etc/sudoers.d"
-tap_plan 22
+tap_plan 23
 T=$TAP_TMP
 chmod 755 "$T"
 export XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state" ETCDWIZ_UI_DUMP_DIR="$T" ETCDWIZ_UI_IDLE_TIMEOUT=30
@@ -169,6 +173,32 @@ tap_grep "a passphrase question names the key file" "Passphrase for $T/id" "$T/p
 tap_grep "one answer: the three hosts connect with the key" '3 of 3 hosts connected' "$T/phrase-connected.txt"
 tap_is "sshd accepted the key three times" 3 "$(logins publickey)"
 
+# --- the same in a real terminal (tmux): the passphrase pasted from a file ---
+if command -v tmux >/dev/null; then
+	SOCK="etcdwiz-ui-secrets-$$"
+	tap_on_exit "tmux -L '$SOCK' kill-server >/dev/null 2>&1"
+	printf '%s\n' "$PHRASE" >"$T/keys/phrase"
+	rm -rf "$XDG_STATE_HOME/etcdwiz"
+	( for _ in $(seq 600); do ps -eo args >>"$T/out/ps-tmux.txt" 2>/dev/null; sleep 0.2
+		[ -e "$T/stop-ps" ] && break; done ) &
+	sampler=$!
+	tmux -L "$SOCK" -f /dev/null new-session -d -s wiz -x 120 -y 40 \
+		"env TERM=xterm-256color XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' '$ETCDWIZ' wizard -f '$T/cluster.yaml'; sleep 600"
+	tscreen() { tmux -L "$SOCK" capture-pane -p -J -S - -t wiz 2>/dev/null; }
+	twait() { for _ in $(seq 100); do tscreen | grep -qF -- "$1" && return 0; sleep 0.3; done; return 1; }
+	twait "1/13" && tmux -L "$SOCK" send-keys -t wiz F3 && twait "2/13" && tmux -L "$SOCK" send-keys -t wiz F3
+	twait "Passphrase for $T/id" && tmux -L "$SOCK" load-buffer -b ph "$T/keys/phrase" &&
+		tmux -L "$SOCK" paste-buffer -b ph -d -t wiz
+	twait "3 of 3 hosts connected"
+	tscreen >"$T/out/tmux-connected.txt"
+	tmux -L "$SOCK" send-keys -t wiz F4 && sleep 0.5 && tmux -L "$SOCK" send-keys -t wiz y && sleep 1
+	touch "$T/stop-ps"; wait "$sampler"; rm -f "$T/stop-ps"
+	tscreen >"$T/out/tmux-end.txt"
+	tap_grep "in tmux: the passphrase pasted once, the three hosts connect" '3 of 3 hosts connected' "$T/out/tmux-connected.txt"
+else
+	tap_ok "in tmux: skipped (no tmux)"
+fi
+
 # --- no secret anywhere: what the wizard wrote or showed, and ps ---
 # The screen dumps, each run's output and state (the session file), the
 # journals and the cluster file: none holds the password, the passphrase
@@ -176,7 +206,7 @@ tap_is "sshd accepted the key three times" 3 "$(logins publickey)"
 cp "$T"/*.txt "$T/cluster.yaml" "$T/out/" 2>/dev/null
 cp -r "$XDG_DATA_HOME" "$T/out/data" 2>/dev/null
 tap_check "the search covers screens, the session file and the samples of ps" \
-	test "$(find "$T/out" -type f | wc -l)" -ge 20 -a -s "$T/out/ps-phrase.txt"
+	test "$(find "$T/out" -type f | wc -l)" -ge 20 -a -s "$T/out/ps-phrase.txt" -a -s "$T/out/tmux-end.txt"
 found=$(grep -rlF -e "$PW" -e "$PHRASE" -e "PRIVATE KEY" "$T/out" 2>/dev/null)
 tap_is "no password, passphrase or private key in any of them" "" "$found"
 tap_check "... while the same search finds them in the scripts they were typed from" \
