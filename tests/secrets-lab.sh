@@ -20,7 +20,6 @@ export XDG_DATA_HOME="$T/xdg" XDG_STATE_HOME="$T/state"
 SOCK="etcdwiz-secrets-$$"
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 tap_on_exit "tmux -L '$SOCK' kill-server >/dev/null 2>&1"
-tap_on_exit "touch '$T/stop-ps'"
 
 "$ETCDWIZ" lab up -n 3 -q >"$T/up" 2>&1
 tap_is "lab up -n 3" 0 $?
@@ -33,9 +32,7 @@ sed -e 's|^  user: root$|  user: wizpw|' -e 's|^  sudo: false$|  sudo: true|' -e
 	"$LAB/cluster.yaml" >"$FILE"
 
 mkdir -p "$T/out"
-( for _ in $(seq 1500); do ps -eo args >>"$T/out/ps.txt" 2>/dev/null; sleep 0.2
-	[ -e "$T/stop-ps" ] && break; done ) &
-SAMPLER=$!
+ps_sample_start "$T/out/ps.txt"
 tmux -L "$SOCK" -f /dev/null new-session -d -s ap -x 160 -y 50 \
 	"env TERM=xterm-256color XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' '$ETCDWIZ' apply --yes -f '$FILE'; echo \$? >'$T/apply.rc'; sleep 600"
 screen() { tmux -L "$SOCK" capture-pane -p -J -S - -t ap 2>/dev/null; }
@@ -52,8 +49,7 @@ paste_when() {
 paste_when "Password for wizpw@"
 paste_when "sudo password for wizpw on"
 for _ in $(seq 600); do [ -s "$T/apply.rc" ] && break; sleep 0.5; done
-touch "$T/stop-ps"
-wait "$SAMPLER"
+ps_sample_stop
 screen >"$T/out/terminal.txt"
 tap_is "apply as wizpw (a password, sudo with a password): exit 0" 0 "$(cat "$T/apply.rc" 2>/dev/null)"
 [ "$(cat "$T/apply.rc" 2>/dev/null)" = 0 ] || tail -20 "$T/out/terminal.txt" | sed 's/^/# /'

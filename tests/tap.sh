@@ -93,3 +93,24 @@ TAP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/etcdwiz-test.XXXXXX")
 tap_on_exit "rm -rf '$TAP_TMP'"
 : "${ETCDWIZ:=etcdwiz}"
 : "${TOP_SRCDIR:=.}"
+
+# ps_sample_start FILE: every process's command line appended to FILE five
+# times a second (for 5 minutes at most) until ps_sample_stop; a test that
+# looks for secrets in `ps` output searches FILE.
+ps_sample_start() {
+	rm -f "$TAP_TMP/stop-ps"
+	(
+		for _ in $(seq 1500); do
+			ps -eo args >>"$1" 2>/dev/null
+			[ -e "$TAP_TMP/stop-ps" ] && break
+			sleep 0.2
+		done
+	) &
+	PS_SAMPLER=$!
+	tap_on_exit "touch '$TAP_TMP/stop-ps' 2>/dev/null"
+}
+ps_sample_stop() {
+	touch "$TAP_TMP/stop-ps"
+	wait "$PS_SAMPLER" 2>/dev/null
+	rm -f "$TAP_TMP/stop-ps"
+}

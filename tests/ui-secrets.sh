@@ -68,12 +68,10 @@ mkdir -p "$T/keys" "$T/out"
 run() {
 	sed "s/@PW@/$PW/g; s/@PHRASE@/$PHRASE/g" >"$T/keys/$1.keys"
 	rm -rf "$XDG_STATE_HOME/etcdwiz"
-	( for _ in $(seq 600); do ps -eo args >>"$T/out/ps-$1.txt" 2>/dev/null; sleep 0.2
-		[ -e "$T/stop-ps" ] && break; done ) &
-	local sampler=$!
+	ps_sample_start "$T/out/ps-$1.txt"
 	env TERM=xterm ETCDWIZ_UI_SIZE=120x40 ETCDWIZ_UI_SCRIPT="$T/keys/$1.keys" timeout 120 "$ETCDWIZ" wizard -f "$T/cluster.yaml" \
 		</dev/null >"$T/out/$1.out" 2>"$T/out/$1.err" || sed "s/^/# $1: /" "$T/out/$1.err" | head -5
-	touch "$T/stop-ps"; wait "$sampler"; rm -f "$T/stop-ps"
+	ps_sample_stop
 	cp -r "$XDG_STATE_HOME/etcdwiz" "$T/out/state-$1" 2>/dev/null
 }
 logins() { grep -c "Accepted $1 for $U" "$T/sshd.log"; }
@@ -179,9 +177,7 @@ if command -v tmux >/dev/null; then
 	tap_on_exit "tmux -L '$SOCK' kill-server >/dev/null 2>&1"
 	printf '%s\n' "$PHRASE" >"$T/keys/phrase"
 	rm -rf "$XDG_STATE_HOME/etcdwiz"
-	( for _ in $(seq 600); do ps -eo args >>"$T/out/ps-tmux.txt" 2>/dev/null; sleep 0.2
-		[ -e "$T/stop-ps" ] && break; done ) &
-	sampler=$!
+	ps_sample_start "$T/out/ps-tmux.txt"
 	tmux -L "$SOCK" -f /dev/null new-session -d -s wiz -x 120 -y 40 \
 		"env TERM=xterm-256color XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' '$ETCDWIZ' wizard -f '$T/cluster.yaml'; sleep 600"
 	tscreen() { tmux -L "$SOCK" capture-pane -p -J -S - -t wiz 2>/dev/null; }
@@ -192,7 +188,7 @@ if command -v tmux >/dev/null; then
 	twait "3 of 3 hosts connected"
 	tscreen >"$T/out/tmux-connected.txt"
 	tmux -L "$SOCK" send-keys -t wiz F4 && sleep 0.5 && tmux -L "$SOCK" send-keys -t wiz y && sleep 1
-	touch "$T/stop-ps"; wait "$sampler"; rm -f "$T/stop-ps"
+	ps_sample_stop
 	tscreen >"$T/out/tmux-end.txt"
 	tap_grep "in tmux: the passphrase pasted once, the three hosts connect" '3 of 3 hosts connected' "$T/out/tmux-connected.txt"
 else
