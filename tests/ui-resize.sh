@@ -86,11 +86,14 @@ laid_out() {
 }
 # box_centred COLS TITLE: a box titled TITLE, centred in COLS columns.
 box_centred() {
-	local line left width
+	local line left width rest
 	line=$(printf '%s\n' "$S" | grep -m1 -F -- "┌─ $2 ") || return 1
 	left=${line%%┌*}
 	left=${#left}
-	width=$((${#line} - left))
+	# From its corner to its corner: the screen's text may go on beside it.
+	rest=${line#*┌}
+	rest=${rest%%┐*}
+	width=$((${#rest} + 2))
 	[ "$left" -eq $((($1 - width) / 2)) ]
 }
 # history_fits COLS: the dashboard's "DB size" history row ends with its

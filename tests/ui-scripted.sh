@@ -5,7 +5,7 @@
 # abort, resize, NO_COLOR + TERM=vt100 (ASCII), and resuming a session.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
-tap_plan 32
+tap_plan 33
 export XDG_DATA_HOME="$TAP_TMP/data" XDG_STATE_HOME="$TAP_TMP/state"
 export ETCDWIZ_UI_DUMP_DIR="$TAP_TMP/dumps" ETCDWIZ_UI_IDLE_TIMEOUT=30
 mkdir -p "$ETCDWIZ_UI_DUMP_DIR"
@@ -42,8 +42,13 @@ tap_is "dumps are 24 rows of at most 80 columns" "24 80" "$(size "$D/welcome.txt
 tap_grep "the footer shows the keys of the screen" '^F1 Help  F2 Back  F3 Next  F4 Abort  Enter Choose$' "$D/welcome.txt"
 tap_grep "Next on Welcome without a cluster is refused, with the reason" \
 	'Next is not possible yet: choose a cluster first' "$D/welcome-refused.txt"
-tap_grep "F1 opens help built from the action table (global keys)" 'F3, Ctrl-N +Next: next screen' "$D/help.txt"
-tap_grep "help lists the screen's own keys too" 'Enter, Space +Choose: choose the selected line' "$D/help.txt"
+tap_grep "F1 opens help built from the action table (global keys)" 'F3, Ctrl-N +Next: +next screen' "$D/help.txt"
+# help_col PATTERN: the display column where the text after PATTERN's line's
+# label starts (keys, label and what it does are columns).
+help_col() { grep -m1 -E "$1" "$D/help.txt" | LC_ALL=C.UTF-8 awk -v re="$2" '{ print index($0, re) }'; }
+tap_is "... in columns: what each key does starts at one column" "$(help_col 'Ctrl-N' 'next screen')" \
+	"$(help_col 'Ctrl-X' 'leave the wizard')"
+tap_grep "help lists the screen's own keys too" 'Enter, Space +Choose: +choose the selected line' "$D/help.txt"
 tap_grep "Abort asks first" 'Leave the wizard now\?' "$D/abort.txt"
 tap_check "answering No keeps the wizard open on Welcome" grep -q 'etcdwiz 1/13: Welcome' "$D/after-abort-no.txt"
 
@@ -138,7 +143,7 @@ run ascii NO_COLOR=1 TERM=vt100 <<'KEYS'
 <F1>
 :dump help-vt100
 KEYS
-tap_grep "TERM=vt100 draws boxes in ASCII" '^ +\+- Help -+\+$' "$D/help-vt100.txt"
+tap_grep "TERM=vt100 draws boxes in ASCII" '\+- Help -+\+' "$D/help-vt100.txt"
 tap_is "TERM=vt100 with NO_COLOR: no byte outside ASCII on the screen" 0 \
 	"$(LC_ALL=C grep -c $'[\x80-\xff]' "$D/help-vt100.txt")"
 

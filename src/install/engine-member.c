@@ -70,14 +70,15 @@ static void live_again(struct loop_timer *t, void *ud)
 /* An upgrade refuses while a member is not healthy. One that is listed
  * and asked but not healthy may be restarting from a manifest an earlier
  * run wrote before it was stopped; the read is made again every 2 s,
- * within the health bound, before the plan refuses. True: it will be. */
+ * within the health bound, before the plan refuses (also the plan pass
+ * that `apply` and `upgrade` show first). True: it will be. */
 static bool live_settle_wait(struct engine *e)
 {
 	unsigned bound = e->opts.health_timeout_s ? e->opts.health_timeout_s : VERIFY_DEFAULT_TIMEOUT_S;
 	const char *name = NULL, *said = "";
 	char *what;
 
-	if (!e->opts.apply || !e->live.running || !upgrade_pending(e->c, &e->live) ||
+	if (!e->live.running || !upgrade_pending(e->c, &e->live) ||
 	    (uint64_t)e->live_reads * LIVE_SETTLE_MS >= (uint64_t)bound * 1000)
 		return false;
 	for (size_t i = 0; i < e->n_hosts && name == NULL; i++) {

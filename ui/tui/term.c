@@ -1188,28 +1188,42 @@ void term_draw_footer(int y, const struct term_action *const tables[])
 	}
 }
 
+/* One line per action in three columns: keys, label, what it does; each
+ * padded by display width (a translated label may be wide characters). */
 size_t term_help_lines(const struct term_action *const tables[], char ***lines)
 {
-	size_t n = 0, cap = 0;
+	size_t n = 0, total = 0;
 	char kb1[16], kb2[16];
+	int key_w = 0, label_w = 0;
+	char **keys;
 
 	*lines = NULL;
-	for (size_t i = 0; tables && tables[i]; i++) {
-		for (const struct term_action *a = tables[i]; a->key; a++) {
-			char *keys;
-
-			if (a->alt_key)
-				keys = xasprintf("%s, %s", term_key_name(a->key, kb1),
-						 term_key_name(a->alt_key, kb2));
-			else
-				keys = xstrdup(term_key_name(a->key, kb1));
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				*lines = xreallocarray(*lines, cap, sizeof **lines);
-			}
-			(*lines)[n++] = xasprintf("%-12s %s: %s", keys, _(a->label), _(a->help));
-			free(keys);
+	for (size_t i = 0; tables && tables[i]; i++)
+		for (const struct term_action *a = tables[i]; a->key; a++)
+			total++;
+	if (total == 0)
+		return 0;
+	keys = xcalloc(total, sizeof *keys);
+	for (size_t i = 0, k = 0; tables && tables[i]; i++) {
+		for (const struct term_action *a = tables[i]; a->key; a++, k++) {
+			keys[k] = a->alt_key ? xasprintf("%s, %s", term_key_name(a->key, kb1), term_key_name(a->alt_key, kb2))
+					     : xstrdup(term_key_name(a->key, kb1));
+			if (term_width(keys[k]) > key_w)
+				key_w = term_width(keys[k]);
+			if (term_width(_(a->label)) > label_w)
+				label_w = term_width(_(a->label));
 		}
 	}
+	*lines = xreallocarray(NULL, total, sizeof **lines);
+	for (size_t i = 0; tables && tables[i]; i++) {
+		for (const struct term_action *a = tables[i]; a->key; a++, n++) {
+			const char *label = _(a->label);
+
+			(*lines)[n] = xasprintf("%s%*s  %s:%*s %s", keys[n], key_w - term_width(keys[n]), "", label,
+						label_w - term_width(label), "", _(a->help));
+			free(keys[n]);
+		}
+	}
+	free(keys);
 	return n;
 }

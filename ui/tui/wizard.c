@@ -346,13 +346,21 @@ static size_t utf8_len(const char *s)
 void wz_wrap_lines(const struct strlist *in, int width, struct strlist *out)
 {
 	for (size_t i = 0; i < in->n; i++) {
-		const char *p = in->items[i];
-		char *line = xstrdup("");
+		const char *p = in->items[i], *gap_at = " ";
+		size_t gap = 1;
+		char *line;
 
+		/* A line that fits keeps its spaces (help's columns). */
+		if (term_width(p) <= width) {
+			strlist_push(out, p);
+			continue;
+		}
+		line = xstrdup("");
 		do {
 			size_t wlen = strcspn(p, " ");
 			char *word = xstrndup(p, wlen);
-			char *cand = line[0] ? xasprintf("%s %s", line, word) : xstrdup(word);
+			/* Within a line, the spaces of the text are kept (columns). */
+			char *cand = line[0] ? xasprintf("%s%.*s%s", line, (int)gap, gap_at, word) : xstrdup(word);
 
 			if (term_width(cand) <= width) {
 				free(line);
@@ -390,8 +398,10 @@ void wz_wrap_lines(const struct strlist *in, int width, struct strlist *out)
 			}
 			free(word);
 			p += wlen;
+			gap_at = p;
 			while (*p == ' ')
 				p++;
+			gap = (size_t)(p - gap_at);
 		} while (*p);
 		strlist_push(out, line);
 		free(line);
