@@ -42,7 +42,7 @@ want="./usr/bin/etcdwiz ./usr/share/man/man1/etcdwiz.1.gz ./usr/share/locale/zh_
 missing=""
 for f in $want; do grep -qxF "$f" "$T/contents" || missing="$missing $f"; done
 tap_is "the .deb holds the program, the man page, zh_TW, the completion and the docs" "" "$missing"
-lintian "$T"/etcdwiz_"$V"_*.changes >"$T/lintian" 2>&1
+TMPDIR=$T lintian "$T"/etcdwiz_"$V"_*.changes >"$T/lintian" 2>&1
 tap_is "lintian: exit 0" 0 $?
 tap_is "... no error and no warning" "" "$(grep -E '^[EW]: ' "$T/lintian")"
 
