@@ -62,27 +62,22 @@ open(out + ".kib", "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).r
 PY
 }
 
-# --- a 100 MiB answer ---
-start_fake huge
-peak huge status "${CLIENT[@]}" --once -o json --timeout 20
-tap_check "a 100 MiB answer: status --once ends (exit $(cat "$T/huge.rc"), not the 60 s bound)" \
-	test "$(cat "$T/huge.rc")" != 124
-grep -o '"[a-z_]*error[a-z_]*":"[^"]*"' "$T/huge.out" | sort -u | head -3 | sed 's/^/# said: /'
-tap_grep "... the member is cut off: the body is too large" 'too large' "$T/huge.out"
-tap_is "... and is not called healthy" false "$(jq -r '.members[0].healthy // false' "$T/huge.out" 2>/dev/null | head -n 1)"
+# cut_off MODE WHAT TIMEOUT CUT-TEXT PATTERN: status --once against the
+# fake in MODE: it ends before the 60 s bound, says PATTERN (what cut it
+# off), and does not call the member healthy.
+cut_off() {
+	start_fake "$1"
+	peak "$1" status "${CLIENT[@]}" --once -o json --timeout "$3"
+	tap_check "$2: status --once ends (exit $(cat "$T/$1.rc"), not the 60 s bound)" test "$(cat "$T/$1.rc")" != 124
+	grep -o '"[a-z_]*error[a-z_]*":"[^"]*"' "$T/$1.out" | sort -u | head -3 | sed 's/^/# said: /'
+	tap_grep "... the member is cut off: $4" "$5" "$T/$1.out"
+	tap_is "... and is not called healthy" false "$(jq -r '.members[0].healthy // false' "$T/$1.out" 2>/dev/null | head -n 1)"
+	stop_fake
+}
+cut_off huge "a 100 MiB answer" 20 "the body is too large" 'too large'
 KIB=$(cat "$T/huge.kib")
 tap_check "... peak resident size $((KIB / 1024)) MiB, under 64 MiB (the body is never held whole)" test "$KIB" -lt 65536
-stop_fake
-
-# --- an answer that never ends ---
-start_fake endless
-peak endless status "${CLIENT[@]}" --once -o json --timeout 3
-tap_check "an endless answer: status --once ends (exit $(cat "$T/endless.rc"), not the 60 s bound)" \
-	test "$(cat "$T/endless.rc")" != 124
-grep -o '"[a-z_]*error[a-z_]*":"[^"]*"' "$T/endless.out" | sort -u | head -3 | sed 's/^/# said: /'
-tap_grep "... cut off at the refresh's time limit, said so" 'no answer within|did not answer within|timed out' "$T/endless.out"
-tap_is "... and is not called healthy" false "$(jq -r '.members[0].healthy // false' "$T/endless.out" 2>/dev/null | head -n 1)"
-stop_fake
+cut_off endless "an endless answer" 3 "at the refresh's time limit, said so" 'no answer within|did not answer within|timed out'
 
 # --- the dashboard keeps running through a 100 MiB answer ---
 start_fake huge

@@ -151,6 +151,8 @@ struct wz_dialog *wz_dialog_push(struct wizard *w, enum wz_dialog_kind kind, con
 				 wz_dialog_fn done, void *ud);
 void wz_dialog_line(struct wz_dialog *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Three buttons (the third, Esc's, is the refusal), sel preselected. */
+void wz_dialog_three_buttons(struct wz_dialog *d, const char *b0, const char *b1, const char *b2, int sel);
 void wz_dialog_drop_session(struct wizard *w, struct ssh_session *s);
 /* The host did not accept the password it was given and is asked again. */
 bool wz_secret_refused(const struct wizard *w, const char *host);

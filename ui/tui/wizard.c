@@ -233,6 +233,16 @@ void wz_fleet_sync(struct wizard *w)
 static void secret_waits_settle(struct wizard *w);
 static void secret_wait_clear(struct wz_secret_wait *q);
 
+void wz_dialog_three_buttons(struct wz_dialog *d, const char *b0, const char *b1, const char *b2, int sel)
+{
+	d->buttons[0] = b0;
+	d->buttons[1] = b1;
+	d->buttons[2] = b2;
+	d->n_buttons = 3;
+	d->sel = sel;
+	d->cancel = 2;
+}
+
 void wz_dialog_drop_session(struct wizard *w, struct ssh_session *s)
 {
 	for (size_t i = w->n_dlgs; i-- > 0;)
@@ -879,12 +889,7 @@ static void on_hostkey(struct ssh_session *s, const struct ssh_hostkey_info *inf
 	d = wz_dialog_push(w, DLG_CHOICE, _("Unknown host key"), hostkey_answer, a);
 	d->session = s;
 	d->ud_free = hostkey_ask_free;
-	d->buttons[0] = _("Accept once");
-	d->buttons[1] = _("Accept and save");
-	d->buttons[2] = _("Reject");
-	d->n_buttons = 3;
-	d->sel = 2;
-	d->cancel = 2;
+	wz_dialog_three_buttons(d, _("Accept once"), _("Accept and save"), _("Reject"), 2);
 	wz_dialog_line(d, _("The authenticity of host %s (%s port %d) can't be established."),
 		       info->name, info->address, info->port ? info->port : 22);
 	wz_dialog_line(d, _("Key type:    %s"), info->key_type);
@@ -1048,12 +1053,7 @@ static void secret_ask(struct wizard *w, struct wz_secret_wait *a)
 	if (a->attempt > 1)
 		wz_dialog_line(d, "%s", secret_cache_refused_text(&req));
 	if (a->kind != SSH_SECRET_PASSPHRASE) {
-		d->buttons[0] = _("Every host");
-		d->buttons[1] = _("This host");
-		d->buttons[2] = _("Cancel");
-		d->n_buttons = 3;
-		d->sel = 0;
-		d->cancel = 2;
+		wz_dialog_three_buttons(d, _("Every host"), _("This host"), _("Cancel"), 0);
 		wz_dialog_line(d, a->kind == SSH_SECRET_PASSWORD
 					  ? _("Every host: tried on each host that logs in as %s, asked again only where it is not accepted.")
 					  : _("Every host: tried on each host where %s uses sudo, asked again only where it is not accepted."),
