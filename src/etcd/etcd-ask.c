@@ -15,6 +15,7 @@
 #include "base/loop.h"
 #include "base/xmalloc.h"
 #include "etcd/etcd-json.h"
+#include "pki/pki.h"
 
 enum ask_req { ASK_HEALTH, ASK_MEMBERS, ASK_STATUS, ASK_VERSION, ASK_ALARMS, ASK_DONE };
 
@@ -52,6 +53,9 @@ struct etcd_ask {
 	int call_status;
 	char *call_resp;
 	size_t call_len;
+	/* etcd_served: the certificate seen. */
+	etcd_served_fn served_cb;
+	struct etcd_served_cert served;
 	/* etcd_call_stream: where a 200's body goes. */
 	http_body_fn stream_fn;
 	void *stream_ud;
@@ -110,7 +114,9 @@ static void on_timer(struct loop_timer *t, void *ud)
 	}
 	if (a->opening != NULL)
 		return;		/* delivered once the channel's callback ran */
-	if (a->call_cb != NULL)
+	if (a->served_cb != NULL)
+		a->served_cb(a->code, &a->served, a->code != WIZ_ERR_OK ? a->msg : a->v.detail, a->ud);
+	else if (a->call_cb != NULL)
 		a->call_cb(a->code, a->call_status, a->call_resp, a->call_len,
 			   a->code != WIZ_ERR_OK ? a->msg : a->v.detail, a->ud);
 	else
@@ -120,15 +126,48 @@ static void on_timer(struct loop_timer *t, void *ud)
 
 static void send_next(struct etcd_ask *a);
 
+/* The leaf the handshake saw, parsed here (never trusted for more). */
+static void keep_served(struct etcd_ask *a, struct http_conn *c)
+{
+	size_t len = 0;
+	unsigned char *der = http_conn_peer_cert(c, &len);
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d = { der, (unsigned)len };
+	size_t n = sizeof a->served.issuer;
+
+	if (der == NULL)
+		return;
+	if (gnutls_x509_crt_init(&crt) == 0 && gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0) {
+		a->served.got = true;
+		pki_crt_serial_hex(crt, a->served.serial, sizeof a->served.serial);
+		a->served.not_after = gnutls_x509_crt_get_expiration_time(crt);
+		if (gnutls_x509_crt_get_issuer_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+							 a->served.issuer, &n) != 0)
+			a->served.issuer[0] = '\0';
+	}
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	free(der);
+}
+
 static void on_http(struct http_conn *c, enum wiz_err rc, const struct http_response *r,
 		    const struct wiz_error *err, void *ud)
 {
 	struct etcd_ask *a = ud;
 	struct wiz_error perr = { 0 };
 
-	(void)c;
 	if (a->finished)
 		return;
+	if (a->served_cb != NULL) {
+		keep_served(a, c);
+		if (rc != WIZ_ERR_OK)
+			finish(a, WIZ_ERR_OK, "%s", err && err->msg[0] ? err->msg : wiz_err_name(rc));
+		else if (!a->served.got)
+			finish(a, WIZ_ERR_OK, "%s", _("no certificate was presented"));
+		else
+			finish(a, WIZ_ERR_OK, NULL);
+		return;
+	}
 	if (rc != WIZ_ERR_OK) {
 		finish(a, WIZ_ERR_OK, "%s", err && err->msg[0] ? err->msg : wiz_err_name(rc));
 		return;
@@ -254,6 +293,12 @@ static void send_next(struct etcd_ask *a)
 {
 	enum wiz_err rc;
 
+	if (a->served_cb != NULL) {
+		rc = http_conn_request(a->http, "GET", "/version", NULL, on_http, a);
+		if (rc != WIZ_ERR_OK)
+			finish(a, WIZ_ERR_OK, "%s", wiz_err_name(rc));
+		return;
+	}
 	if (a->call_cb != NULL) {
 		rc = a->stream_fn != NULL
 			     ? http_conn_request_stream(a->http, "POST", a->call_path, a->call_body, on_body, on_http, a)
@@ -363,6 +408,15 @@ struct etcd_ask *etcd_call_stream(const struct etcd_ask_opts *o, const char *pat
 	return ask_start(a, o);
 }
 
+struct etcd_ask *etcd_served(const struct etcd_ask_opts *o, etcd_served_fn cb, void *ud)
+{
+	struct etcd_ask *a = xcalloc(1, sizeof *a);
+
+	a->served_cb = cb;
+	a->ud = ud;
+	return ask_start(a, o);
+}
+
 static struct etcd_ask *ask_start(struct etcd_ask *a, const struct etcd_ask_opts *o)
 {
 	struct ssh_op *op;
@@ -408,12 +462,18 @@ enum wiz_err etcd_creds_from_store(const struct pki_store *s, struct http_tls_cr
 				   struct wiz_error *err)
 {
 	const char *first = s->c->n_members ? s->c->members[0].name : "";
-	char *ca = pki_store_path(s, NULL, PKI_PROFILE_CA, false);
+	/* A member's etcd/ca.crt: the CA, or while the CA changes the bundle
+	 * the members trust (pki-rotate.h), so both old and new answer. */
+	char *ca = pki_store_path(s, first, PKI_PROFILE_CA, false);
 	char *crt = pki_store_path(s, first, PKI_PROFILE_HEALTHCHECK, false);
 	char *key = pki_store_path(s, first, PKI_PROFILE_HEALTHCHECK, true);
 	enum wiz_err rc;
 
 	*out = NULL;
+	if (!wiz_file_exists(ca)) {
+		free(ca);
+		ca = pki_store_path(s, NULL, PKI_PROFILE_CA, false);
+	}
 	if (!wiz_file_exists(ca) || !wiz_file_exists(crt) || !wiz_file_exists(key))
 		rc = wiz_error_set(err, WIZ_ERR_NOTFOUND,
 				   _("no healthcheck-client certificate in the PKI store (%s); run 'etcdwiz certs generate -f %s', or give --cacert, --cert and --key"),

@@ -72,6 +72,21 @@ struct etcd_ask *etcd_call(const struct etcd_ask_opts *o, const char *path, cons
  * the call. Any other status comes to the callback with its body. */
 struct etcd_ask *etcd_call_stream(const struct etcd_ask_opts *o, const char *path, const char *body,
 				  http_body_fn on_data, etcd_call_fn cb, void *ud);
+/* The certificate a member serves on a port (2379 or 2380), as a TLS
+ * handshake from here sees it: what is in use, which can differ from the
+ * file on its disk. */
+struct etcd_served_cert {
+	bool got;		/* a certificate came (even one not accepted) */
+	char serial[48];	/* pki_crt_serial_hex */
+	char issuer[128];	/* the issuer's CN */
+	time_t not_after;
+};
+/* msg says why nothing came, or why the certificate was not accepted
+ * (then got is true too); code is not OK only when the session failed. */
+typedef void (*etcd_served_fn)(enum wiz_err code, const struct etcd_served_cert *sc,
+			       const char *msg, void *ud);
+struct etcd_ask *etcd_served(const struct etcd_ask_opts *o, etcd_served_fn cb, void *ud);
+
 /* The callback will not run. */
 void etcd_ask_cancel(struct etcd_ask *a);
 

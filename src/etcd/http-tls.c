@@ -694,6 +694,21 @@ static int parse_response(struct http_conn *c, const char **why)
 	return -1;
 }
 
+unsigned char *http_conn_peer_cert(const struct http_conn *c, size_t *len)
+{
+	const gnutls_datum_t *list;
+	unsigned n = 0;
+	unsigned char *der;
+
+	*len = 0;
+	if (c->tls == NULL || (list = gnutls_certificate_get_peers(c->tls, &n)) == NULL || n == 0)
+		return NULL;
+	der = xmalloc(list[0].size ? list[0].size : 1);
+	memcpy(der, list[0].data, list[0].size);
+	*len = list[0].size;
+	return der;
+}
+
 static void tls_failed(struct http_conn *c, int rc)
 {
 	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {

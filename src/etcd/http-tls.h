@@ -111,6 +111,10 @@ void http_conn_abort(struct http_conn *c, enum wiz_err code, const char *msg);
 enum http_state http_conn_state(const struct http_conn *c);
 /* The direction GnuTLS/HTTP waits for: true = writing (for POLLOUT). */
 bool http_conn_wants_write(const struct http_conn *c);
+/* The certificate the server presented (its leaf, DER), once the
+ * handshake is done: a copy the caller frees, or NULL (plain HTTP, no
+ * handshake yet). */
+unsigned char *http_conn_peer_cert(const struct http_conn *c, size_t *len);
 /* Safe inside the callback. Sends nothing (no close_notify): the stream
  * belongs to the caller. */
 void http_conn_free(struct http_conn *c);

@@ -85,7 +85,8 @@ struct engine_host {
 	void *roll_ask;
 	struct loop_timer *roll_timer;
 	struct etcd_member_view roll_view;
-	char roll_msg[256];	/* why it was not asked (session, --limit) */
+	char roll_msg[256];
+	int served_which;	/* the port served_check reads: 0 2379, 1 2380 */	/* why it was not asked (session, --limit) */
 	uint64_t roll_start, roll_deadline;
 	/* The live read's two questions to this member, and their answers. */
 	void *live_call, *live_ask;

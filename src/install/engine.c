@@ -1034,6 +1034,14 @@ static void roll_choose(struct engine *e)
 		eng_join_start(pick);
 		return;
 	}
+	if (!pick->plan.restarts_etcd) {
+		/* New certificates, or a control-plane host's apiserver: the
+		 * leadership stays where it is. */
+		eng_journal(e, "roll: %s takes its turn (%s)", pick->host->name,
+			    pick->is_member ? "new certificates, no restart" : "kube-apiserver restart");
+		eng_run_bundle(pick);
+		return;
+	}
 	eng_journal(e, "roll: restarting etcd on %s%s", pick->host->name,
 		pick->roll_view.leader ? " (the leader, last)" : "");
 	if (pick->roll_view.leader && roll_move_leader(pick))
@@ -1116,6 +1124,64 @@ static void roll_after_again(struct loop_timer *t, void *ud)
 	eng_roll_after_try(ud);
 }
 
+/* After new certificates: the member serves them (a handshake from here
+ * on 2379, then 2380), or asks again within the health bound. */
+static bool served_wanted(const struct engine_host *h)
+{
+	return h->engine->t.ops->served_cert != NULL && !h->plan.restarts_etcd &&
+	       (h->plan.served_serial[0][0] || h->plan.served_serial[1][0]);
+}
+
+static void served_check(struct engine_host *h, int which);
+
+static void served_answered(enum wiz_err code, const struct etcd_served_cert *sc, const char *msg, void *ud)
+{
+	struct engine_host *h = ud;
+	struct engine *e = h->engine;
+	int which = h->served_which;
+	const char *want = h->plan.served_serial[which];
+	int port = which ? 2380 : 2379;
+
+	h->roll_ask = NULL;
+	if (code != WIZ_ERR_OK) {
+		eng_finish_step(h, eng_result_for_error(h, code), _("reading the certificate etcd serves on port %d: %s"),
+			    port, msg && msg[0] ? msg : wiz_err_name(code));
+		return;
+	}
+	if (want[0] == '\0' || (sc->got && strcmp(sc->serial, want) == 0)) {
+		if (want[0])
+			eng_journal(e, "roll: %s serves certificate %s on port %d", h->host->name, want, port);
+		if (which == 0) {
+			served_check(h, 1);
+			return;
+		}
+		eng_journal(e, "roll: %s healthy with its new certificates after %.1f s", h->host->name,
+			    (double)(loop_now() - h->roll_start) / 1000.0);
+		eng_plan_step(h, false);	/* the proof; its end lets the next member go */
+		return;
+	}
+	if (loop_now() + ETCD_ASK_INTERVAL_MS < h->roll_deadline) {
+		if (h->roll_timer == NULL)
+			h->roll_timer = loop_timer_add(e->loop, roll_after_again, h);
+		loop_timer_arm_in(h->roll_timer, ETCD_ASK_INTERVAL_MS);
+		return;
+	}
+	eng_finish_step(h, HOST_FAILED,
+			_("etcd on %s serves %s on port %d, not its new certificate (serial %s), %.0f s after it was installed; the members not yet changed were left as they were"),
+			h->host->name, sc->got ? sc->serial : (msg && msg[0] ? msg : _("nothing")), port, want,
+			(double)(loop_now() - h->roll_start) / 1000.0);
+}
+
+static void served_check(struct engine_host *h, int which)
+{
+	struct engine *e = h->engine;
+	struct transport_ask q = eng_ask_of(e, h);
+
+	q.port = which ? 2380 : 2379;
+	h->served_which = which;
+	h->roll_ask = e->t.ops->served_cert(e->t.self, h->conn, &q, served_answered, h);
+}
+
 static void roll_after_answered(enum wiz_err code, const struct etcd_member_view *v, const char *msg, void *ud)
 {
 	struct engine_host *h = ud;
@@ -1144,6 +1210,10 @@ static void roll_after_answered(enum wiz_err code, const struct etcd_member_view
 				_("etcd on %s is healthy but did not catch up within %.0f s of its restart (raft index %" PRIu64 ", the cluster was at %" PRIu64 " before); the members not yet restarted were left as they were"),
 				h->host->name, (double)(loop_now() - h->roll_start) / 1000.0, v->raft_index,
 				e->roll_index);
+		return;
+	}
+	if (eng_view_ok(v) && on_version && served_wanted(h)) {
+		served_check(h, 0);
 		return;
 	}
 	if (eng_view_ok(v) && on_version) {
@@ -1192,6 +1262,10 @@ static void roll_after(struct engine_host *h)
 
 	if (h->joining) {
 		eng_join_after(h);
+		return;
+	}
+	if (!h->is_member) {
+		eng_plan_step(h, false);	/* its own proof (kubernetes: /version with the new files) */
 		return;
 	}
 	h->phase = PH_ROLL_AFTER;
@@ -1249,7 +1323,7 @@ void eng_plan_step(struct engine_host *h, bool first)
 		eng_finish_step(h, HOST_CHANGED, NULL);	/* would change */
 		return;
 	}
-	if ((h->plan.restarts_etcd || h->plan.joins_cluster) && h->is_member) {
+	if (((h->plan.restarts_etcd || h->plan.joins_cluster) && h->is_member) || h->plan.takes_turn) {
 		h->phase = PH_ROLL;
 		roll_next(e);
 		return;

@@ -214,7 +214,16 @@ static struct etcd_ask_opts ask_opts(struct fleet *f, size_t i, const struct tra
 		.name = q->name,
 		.creds = q->creds,
 		.timeout_ms = q->timeout_ms,
+		.port = q->port,
 	};
+}
+
+static void *t_served_cert(void *self, size_t i, const struct transport_ask *q, etcd_served_fn cb,
+			   void *ud)
+{
+	struct etcd_ask_opts o = ask_opts(self, i, q);
+
+	return etcd_served(&o, cb, ud);
 }
 
 static void *t_ask_etcd(void *self, size_t i, const struct transport_ask *q, etcd_ask_fn cb, void *ud)
@@ -273,6 +282,7 @@ static const struct transport_ops fleet_ops = {
 	.ask_etcd = t_ask_etcd,
 	.cancel_ask = t_cancel_ask,
 	.call_etcd = t_call_etcd,
+	.served_cert = t_served_cert,
 	.add_host = t_add_host,
 };
 

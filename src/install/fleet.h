@@ -26,6 +26,7 @@ struct transport_ask {
 	const char *address;		/* its client address */
 	struct http_tls_creds *creds;
 	unsigned timeout_ms;
+	int port;			/* 0: the client port, 2379 */
 };
 
 struct transport_ops {
@@ -51,6 +52,11 @@ struct transport_ops {
 	 * cancelled with cancel_ask. */
 	void *(*call_etcd)(void *self, size_t i, const struct transport_ask *q, const char *path,
 			   const char *body, etcd_call_fn cb, void *ud);
+	/* The certificate the member on host i serves on q->port, from a
+	 * TLS handshake from here (etcd_served); cancelled with cancel_ask.
+	 * NULL: the transport cannot tell (then nothing is checked). */
+	void *(*served_cert)(void *self, size_t i, const struct transport_ask *q, etcd_served_fn cb,
+			     void *ud);
 	/* A host the cluster file no longer names (a member leaving), with
 	 * the file's SSH settings: its number from now on. */
 	size_t (*add_host)(void *self, const struct cluster *c, const struct host *h);

@@ -59,6 +59,15 @@ struct plan {
 	/* The member joins the running cluster (a learner added, started,
 	 * promoted: engine.c), one at a time, even with nothing to write. */
 	bool joins_cluster;
+	/* Applied in the roll too, one host at a time after the health gate,
+	 * though nothing restarts etcd: a running member's certificates
+	 * (checked from here afterwards: served_serial) or a control-plane
+	 * host's kube-apiserver restarted for new etcd client files. */
+	bool takes_turn;
+	/* The serials the member must serve on 2379 and 2380 once the plan
+	 * is applied (pki_crt_serial_hex of its new server and peer
+	 * certificates); "" when not checked. */
+	char served_serial[2][48];
 };
 
 void plan_init(struct plan *p);

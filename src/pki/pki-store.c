@@ -14,6 +14,7 @@
 #include "base/fsutil.h"
 #include "base/i18n.h"
 #include "base/xmalloc.h"
+#include "pki/pki-rotate.h"
 
 #define DIR_MODE 0700
 #define KEY_MODE 0600
@@ -425,6 +426,66 @@ static enum wiz_err ca_write_new(const struct pki_store *s, struct slot *ca, str
 	return rc;
 }
 
+/* A member's etcd/ca.crt: the CA, then what a rotation trusts beside it. */
+static enum wiz_err write_trust(const struct pki_store *s, const char *path,
+				gnutls_x509_crt_t ca_crt, struct pki_report *r,
+				struct wiz_error *err)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	size_t extra_len = 0;
+	char *extra = pki_rotation_trust_extra(s, &extra_len);
+	char *have = NULL, *bundle = NULL;
+	size_t have_len = 0, len = 0;
+	enum wiz_err rc = ensure_parent(s, path, err);
+
+	if (rc == WIZ_ERR_OK)
+		rc = pki_crt_export(ca_crt, &d, err);
+	if (rc == WIZ_ERR_OK) {
+		len = d.size + extra_len;
+		bundle = xmalloc(len + 1);
+		memcpy(bundle, d.data, d.size);
+		if (extra_len)
+			memcpy(bundle + d.size, extra, extra_len);
+		if (wiz_read_file(path, 1u << 20, &have, &have_len, NULL) == WIZ_ERR_OK &&
+		    have_len == len && memcmp(have, bundle, len) == 0)
+			goto out;	/* already so */
+		rc = wiz_write_file_atomic(path, bundle, len, CRT_MODE, err);
+	}
+	if (rc == WIZ_ERR_OK)
+		strlist_push(&r->written, path);
+out:
+	gnutls_free(d.data);
+	free(extra);
+	free(have);
+	free(bundle);
+	return rc;
+}
+
+enum wiz_err pki_store_write_trust(const struct pki_store *s, struct pki_report *r)
+{
+	struct slot ca;
+	struct wiz_error e = { WIZ_ERR_OK, "" };
+	enum wiz_err rc = WIZ_ERR_OK;
+
+	slot_init(&ca, s, NULL, PKI_PROFILE_CA);
+	if (!ca.crt_exists || pki_crt_read(ca.crt_path, &ca.have.crt, &e) != WIZ_ERR_OK) {
+		strlist_push(&r->errors, e.msg[0] ? e.msg : ca.crt_path);
+		rc = WIZ_ERR_INVALID;
+		goto out;
+	}
+	for (size_t i = 0; i < s->c->n_members && rc == WIZ_ERR_OK; i++) {
+		char *path = pki_store_path(s, s->c->members[i].name, PKI_PROFILE_CA, false);
+
+		rc = write_trust(s, path, ca.have.crt, r, &e);
+		free(path);
+	}
+	if (rc != WIZ_ERR_OK)
+		strlist_push(&r->errors, e.msg);
+out:
+	slot_free(&ca);
+	return rc;
+}
+
 /* Key first, certificate last: a key without its certificate is the only
  * thing an interrupted run can leave, and generate replaces it. */
 static enum wiz_err slot_write(const struct pki_store *s, struct slot *sl,
@@ -434,7 +495,7 @@ static enum wiz_err slot_write(const struct pki_store *s, struct slot *sl,
 	enum wiz_err rc = WIZ_ERR_OK;
 
 	if (sl->member && sl->profile == PKI_PROFILE_CA)
-		return write_crt(s, sl->crt_path, ca_crt, r, err);
+		return write_trust(s, sl->crt_path, ca_crt, r, err);
 	if (sl->made.key)
 		rc = write_key(s, sl->key_path, sl->made.key, r, err);
 	if (rc == WIZ_ERR_OK)
@@ -735,6 +796,59 @@ enum wiz_err pki_store_renew(const struct pki_store *s, const char *target,
 	goto out;
 fail:
 	strlist_push(&r->errors, e.msg);
+out:
+	slot_free(&ca);
+	for (size_t k = 0; k < n_slots; k++)
+		slot_free(&slots[k]);
+	free(slots);
+	return rc;
+}
+
+enum wiz_err pki_store_reissue(const struct pki_store *s, time_t now, struct pki_report *r)
+{
+	const struct cluster *c = s->c;
+	size_t n_slots = c->n_members * N_MEMBER_PROFILES;
+	struct slot ca, *slots = xcalloc(n_slots ? n_slots : 1, sizeof *slots);
+	struct wiz_error e = { WIZ_ERR_OK, "" };
+	enum wiz_err rc = WIZ_ERR_OK;
+	size_t made = 0;
+
+	if (!ca_load(s, &ca, now, r) || ca.have.crt == NULL || ca.have.key == NULL) {
+		if (r->errors.n == 0)
+			report_add(&r->errors, _("%s: the CA and its key must be in the store to issue certificates"),
+				   ca.crt_path);
+		rc = WIZ_ERR_INVALID;
+		goto out;
+	}
+	for (size_t k = 0; k < n_slots && rc == WIZ_ERR_OK; k++) {
+		struct slot *sl = &slots[k];
+		struct pki_crt_info info;
+
+		slot_init(sl, s, &c->members[k / N_MEMBER_PROFILES], member_profiles[k % N_MEMBER_PROFILES]);
+		if (sl->profile == PKI_PROFILE_CA || !sl->crt_exists)
+			continue;
+		if (pki_crt_read(sl->crt_path, &sl->have.crt, &e) != WIZ_ERR_OK) {
+			rc = WIZ_ERR_INVALID;
+			break;
+		}
+		if (pki_crt_signed_by(sl->have.crt, ca.have.crt))
+			continue;	/* re-issued already (a resumed run) */
+		rc = pki_crt_info(sl->have.crt, &info, &e);
+		if (rc == WIZ_ERR_OK) {
+			rc = slot_issue(s, sl, &ca.have, info.cn, &info.sans, now, r, &e);
+			pki_crt_info_free(&info);
+		}
+		if (rc == WIZ_ERR_OK)
+			rc = slot_write(s, sl, ca.have.crt, r, &e);
+		if (rc == WIZ_ERR_OK)
+			made++;
+	}
+	if (rc != WIZ_ERR_OK)
+		strlist_push(&r->errors, e.msg);
+	else if (made)
+		report_add(&r->notes, P_("re-issued %zu certificate from the new CA, each with a new key",
+					 "re-issued %zu certificates from the new CA, each with a new key", made),
+			   made);
 out:
 	slot_free(&ca);
 	for (size_t k = 0; k < n_slots; k++)

@@ -62,6 +62,13 @@ enum wiz_err pki_store_import(const struct pki_store *s, const char *crt_path,
 			      const char *key_path, time_t now,
 			      struct pki_report *r);
 
+/* Every member's etcd/ca.crt made the trust bundle (the CA, then what a
+ * CA rotation trusts beside it: pki-rotate.h), where it differs. */
+enum wiz_err pki_store_write_trust(const struct pki_store *s, struct pki_report *r);
+/* Every leaf not signed by the store's CA re-issued by it, with a new key
+ * and the same subject and names (a CA rotation's phase 2). */
+enum wiz_err pki_store_reissue(const struct pki_store *s, time_t now, struct pki_report *r);
+
 /* Moves a member's tree out of members/ to set-aside/<member>.<why>-DATE
  * (a member removed, or replaced at a new address, whose certificates
  * must not be reused): the next generate makes it anew, nothing is

@@ -815,3 +815,82 @@ char *pki_time_format(time_t t)
 		return xasprintf("@%lld", (long long)t);
 	return xstrdup(buf);
 }
+
+/* --- serials and trust files -------------------------------------------- */
+
+void pki_crt_serial_hex(gnutls_x509_crt_t crt, char *out, size_t size)
+{
+	unsigned char buf[40];
+	size_t n = sizeof buf, i = 0, used = 0;
+
+	out[0] = '\0';
+	if (gnutls_x509_crt_get_serial(crt, buf, &n) != 0)
+		return;
+	while (i + 1 < n && buf[i] == 0)
+		i++;
+	for (; i < n && used + 3 <= size; i++)
+		used += (size_t)snprintf(out + used, size - used, used == 0 ? "%x" : "%02x", buf[i]);
+}
+
+void pki_crt_list_free(gnutls_x509_crt_t *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(l[i]);
+	gnutls_free(l);
+}
+
+enum wiz_err pki_crt_list_parse(const char *pem, size_t len, gnutls_x509_crt_t **out, size_t *n,
+				struct wiz_error *err)
+{
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)pem, (unsigned)len };
+	unsigned count = 0;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = gnutls_x509_crt_list_import2(out, &count, &d, GNUTLS_X509_FMT_PEM, 0);
+	if (ret < 0 || count == 0) {
+		if (ret >= 0)
+			pki_crt_list_free(*out, count);
+		*out = NULL;
+		return wiz_error_set(err, WIZ_ERR_INVALID, _("no PEM certificate could be read (%s)"),
+				     ret < 0 ? gnutls_strerror(ret) : _("none found"));
+	}
+	*n = count;
+	return WIZ_ERR_OK;
+}
+
+static int fingerprint_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+void pki_trust_id(const char *pem, size_t len, char out[17], size_t *n_certs)
+{
+	gnutls_x509_crt_t *l = NULL;
+	size_t n = 0;
+	unsigned char (*fp)[32];
+	unsigned char sum[32];
+
+	out[0] = '\0';
+	if (n_certs)
+		*n_certs = 0;
+	if (pem == NULL || pki_crt_list_parse(pem, len, &l, &n, NULL) != WIZ_ERR_OK)
+		return;
+	fp = xcalloc(n, sizeof *fp);
+	for (size_t i = 0; i < n; i++) {
+		size_t fl = sizeof fp[i];
+
+		if (gnutls_x509_crt_get_fingerprint(l[i], GNUTLS_DIG_SHA256, fp[i], &fl) != 0)
+			memset(fp[i], 0, sizeof fp[i]);
+	}
+	qsort(fp, n, sizeof *fp, fingerprint_cmp);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, fp, n * sizeof *fp, sum) == 0) {
+		for (size_t i = 0; i < 8; i++)
+			snprintf(out + 2 * i, 3, "%02x", sum[i]);
+		if (n_certs)
+			*n_certs = n;
+	}
+	free(fp);
+	pki_crt_list_free(l, n);
+}

@@ -140,6 +140,22 @@ enum wiz_err pki_ca_check(const struct pki_pair *ca, const char *crt_path,
 			  const char *key_path, time_t now,
 			  uint64_t min_remaining, struct wiz_error *err);
 
+/* The serial as lower-case hex without leading zeros ("" when unreadable). */
+void pki_crt_serial_hex(gnutls_x509_crt_t crt, char *out, size_t size);
+
+/* The certificates of a PEM trust file (a CA, or a bundle of CAs while the
+ * CA changes), in file order: *n of them (caller frees each with
+ * gnutls_x509_crt_deinit, then the array). WIZ_ERR_INVALID when a block
+ * does not parse or there is none. */
+enum wiz_err pki_crt_list_parse(const char *pem, size_t len, gnutls_x509_crt_t **out, size_t *n,
+				struct wiz_error *err);
+void pki_crt_list_free(gnutls_x509_crt_t *l, size_t n);
+/* What a trust file trusts, whatever the order of its certificates: the
+ * first 16 hex digits of SHA-256 over the certificates' sorted SHA-256
+ * fingerprints; *n_certs (may be NULL) counts them. "" when it does not
+ * parse. */
+void pki_trust_id(const char *pem, size_t len, char out[17], size_t *n_certs);
+
 /* "9y", "364d", "23h", "5m", "12s" like kubeadm's ShortHumanDuration;
  * "<invalid>" when negative. Caller frees. */
 char *pki_residual_format(int64_t seconds);

@@ -20,6 +20,26 @@
 static const char *const cp_files[] = { "etcd/ca.crt", "apiserver-etcd-client.crt",
 					"apiserver-etcd-client.key", NULL };
 
+#define APISERVER_POD "/etc/kubernetes/manifests/kube-apiserver.yaml"
+#define APISERVER_ASIDE "/etc/kubernetes/kube-apiserver.yaml.etcdwiz-restart"
+
+/* kube-apiserver reads its etcd CA file once and its client pair only
+ * when it connects, so new files need a restart: kubeadm's way for a
+ * static pod, the manifest taken away until kubelet stopped it, then put
+ * back, then a new process awaited (bounded). A stop in between leaves
+ * the manifest aside, which the next check finds (kubernetes_plan). */
+static const char apiserver_restart[] =
+	"m=" APISERVER_POD "; a=" APISERVER_ASIDE "\n"
+	"old=$(pgrep -x kube-apiserver | tr '\\n' ' ')\n"
+	"mv -f \"$m\" \"$a\"\n"
+	"i=0; while [ $i -lt 60 ]; do still=; for p in $old; do kill -0 \"$p\" 2>/dev/null && still=1; done\n"
+	"  [ -z \"$still\" ] && break; sleep 1; i=$((i+1)); done\n"
+	"mv -f \"$a\" \"$m\"\n"
+	"if [ -n \"$still\" ]; then echo \"kubelet did not stop kube-apiserver within 60 s of its manifest going away; its manifest is back and it runs with the old files\" >&2; exit 1; fi\n"
+	"i=0; while [ $i -lt 120 ]; do for p in $(pgrep -x kube-apiserver); do case \" $old \" in *\" $p \"*) ;; *) exit 0;; esac; done\n"
+	"  sleep 1; i=$((i+1)); done\n"
+	"echo \"kube-apiserver did not start again within 120 s of its manifest's return\" >&2; exit 1";
+
 /* kubeadm-config.yaml for the cluster; NULL and err on failure. */
 char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err);
 char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err)
@@ -58,6 +78,9 @@ static void kubernetes_reads(const struct step_env *env, struct probe_request *o
 
 	probe_read_pki(out, cp_files);
 	probe_read_file(out, KUBEADM_CONFIG, false);
+	probe_read_item(out, PROBE_SHELL, "apiserver",
+			"test -f " APISERVER_POD " && echo pod=yes\n"
+			"test -f " APISERVER_ASIDE " && echo aside=yes");
 	probe_read_item(out, PROBE_SHELL, "kubeadm",
 			"test -e /etc/kubernetes/admin.conf && echo initialized=yes\n"
 			"echo kubeadm=$(command -v kubeadm)");
@@ -83,9 +106,31 @@ static void kubernetes_plan(const struct step_env *env, struct plan *plan)
 	struct remote_file have;
 	char *yaml = kubeadm_config_render(env->cluster, &err);
 
+	const char *pod = probe_value(env->probe, "apiserver", "pod");
+	const char *aside = probe_value(env->probe, "apiserver", "aside");
+	bool runs = pod != NULL && strcmp(pod, "yes") == 0;
+	bool replaced = false;
+
+	/* A restart stopped half-way: its manifest back first. */
+	if (!runs && aside != NULL && strcmp(aside, "yes") == 0) {
+		plan_command(plan, "mv -f " APISERVER_ASIDE " " APISERVER_POD,
+			     _("put kube-apiserver's manifest back (a restart was stopped half-way)"));
+		runs = true;
+	}
 	/* The directories come with the files (plan_ensure_file). */
-	for (size_t i = 0; cp_files[i]; i++)
+	for (size_t i = 0; cp_files[i]; i++) {
+		size_t before = plan->n_actions;
+
 		plan_pki_file(env, plan, cp_files[i]);
+		if (plan->n_actions > before && plan->actions[before].old_exists)
+			replaced = true;
+	}
+	if (runs && replaced) {
+		plan_command(plan, apiserver_restart,
+			     _("restart kube-apiserver (its static pod) so that it uses the new etcd files (at most 3 min)"));
+		plan->takes_turn = true;
+		plan_note(plan, _("this restarts kube-apiserver: one control-plane host at a time, every etcd member healthy first"));
+	}
 	probe_file(env->probe, KUBEADM_CONFIG, &have);
 	if (yaml == NULL)
 		plan_finding(plan, true, "Template", "%s", err.msg);

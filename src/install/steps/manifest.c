@@ -26,6 +26,7 @@
 #include "install/steps/steps.h"
 #include "install/template.h"
 #include "install/upgrade.h"
+#include "pki/pki.h"
 
 #define MANIFEST_DIR "/etc/kubernetes/manifests"
 #define MANIFEST MANIFEST_DIR "/etcd.yaml"
@@ -219,6 +220,13 @@ static char *manifest_flag(const char *yaml, const char *name)
 char *manifest_render(const struct cluster *c, const struct host *h, const char *token,
 		      const char *existing, const char *join, struct wiz_error *err)
 {
+	return manifest_render_trusted(c, h, token, existing, join, NULL, err);
+}
+
+char *manifest_render_trusted(const struct cluster *c, const struct host *h, const char *token,
+			      const char *existing, const char *join, const char *trusted_ca,
+			      struct wiz_error *err)
+{
 	static const char *const bootstrap[] = { "initial-cluster", "initial-cluster-state",
 						 "initial-cluster-token", NULL };
 	struct template_vars v;
@@ -289,6 +297,7 @@ char *manifest_render(const struct cluster *c, const struct host *h, const char 
 		free(arg);
 	}
 	template_set(&v, "advertise_client_url", client);
+	template_set(&v, "trusted_ca", trusted_ca ? trusted_ca : "");
 	template_set(&v, "image", image);
 	template_set(&v, "probe_host", v6 ? "::1" : "127.0.0.1");
 	/* kubeadm >= 1.31 with etcd >= 3.5.11 (3.4.29 on 3.4): /livez and /readyz
@@ -456,6 +465,25 @@ static bool upgrade_decide(const struct step_env *env, struct plan *plan)
 	return true;
 }
 
+/* The trust annotation: only once a CA rotation made the member's
+ * etcd/ca.crt a bundle, and kept from then on (phase 3 goes back to one
+ * CA and must restart too); a cluster that never rotated has none, so
+ * its manifests stay as they were. */
+static const char *trusted_ca_of(const struct step_env *env, const struct remote_file *have,
+				 char id[17])
+{
+	size_t len = 0, n = 0;
+	char *pem = env->read_local ? env->read_local(env, "etcd/ca.crt", &len) : NULL;
+
+	id[0] = '\0';
+	if (pem != NULL)
+		pki_trust_id(pem, len, id, &n);
+	free(pem);
+	if (n < 2 && !(have->exists && have->content && strstr(have->content, "etcdwiz.io/trusted-ca") != NULL))
+		id[0] = '\0';
+	return id;
+}
+
 static void manifest_plan(const struct step_env *env, struct plan *plan)
 {
 	struct wiz_error err;
@@ -469,6 +497,8 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 	/* Its mode only: etcd may run as another owner. */
 	const char *data = probe_value(env->probe, "dirs", env->cluster->etcd.data_dir);
 	char *marker = xasprintf("%s\n", env->cluster->name);
+	char trusted_buf[17];
+	const char *trusted;
 
 	probe_file(env->probe, MANIFEST, &have);
 	probe_file(env->probe, OWNER_MARKER, &owner);
@@ -480,8 +510,10 @@ static void manifest_plan(const struct step_env *env, struct plan *plan)
 	 * manifest has, even before its etcd wrote data (just joined). */
 	in_cluster = membership_change(env->cluster, env->live, env->member_index, NULL);
 	keep = have.exists && (has_data || in_cluster == MEMBER_KEEP || in_cluster == MEMBER_PROMOTE);
-	yaml = manifest_render(env->cluster, env->host, env->cluster_token,
-			       keep ? have.content : NULL, keep ? NULL : join, &err);
+	trusted = trusted_ca_of(env, &have, trusted_buf);
+	yaml = manifest_render_trusted(env->cluster, env->host, env->cluster_token,
+				       keep ? have.content : NULL, keep ? NULL : join,
+				       trusted[0] ? trusted : NULL, &err);
 	if (yaml == NULL) {
 		plan_finding(plan, true, "Manifest", "%s", err.msg);
 		goto out;

@@ -26,6 +26,13 @@ bool manifest_image_version(const char *yaml, char *buf, size_t n);
  * the member's manifest when its etcd has data (bootstrap flags kept). */
 char *manifest_render(const struct cluster *c, const struct host *h, const char *token,
 		      const char *existing, const char *join, struct wiz_error *err);
+/* The same, with the etcdwiz.io/trusted-ca annotation (NULL: none): what
+ * the member's etcd/ca.crt trusts (pki_trust_id). etcd reads its CA pool
+ * only when it starts, so a new trust bundle must restart it; the changed
+ * annotation makes kubelet do that, one member at a time in the roll. */
+char *manifest_render_trusted(const struct cluster *c, const struct host *h, const char *token,
+			      const char *existing, const char *join, const char *trusted_ca,
+			      struct wiz_error *err);
 /* kubeadm-config.yaml for the control plane; NULL and err on failure. */
 char *kubeadm_config_render(const struct cluster *c, struct wiz_error *err);
 
