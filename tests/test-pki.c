@@ -16,6 +16,7 @@
 
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
+#include "pki/pki-rotate.h"
 #include "pki/pki-store.h"
 #include "pki/pki.h"
 
@@ -780,6 +781,180 @@ static void test_store_status(void **state)
 	cluster_free(&c);
 }
 
+/* A CA rotation in the store: each phase's trust bundle, the swap, the
+ * re-issue, a resumed phase 2 (the swap interrupted half-way), order-free
+ * trust ids, and the archive; phases out of order are refused. */
+static size_t certs_in(const char *rel, char id[17])
+{
+	char *pem = read_all(rel);
+	size_t n = 0;
+
+	pki_trust_id(pem, strlen(pem), id, &n);
+	free(pem);
+	return n;
+}
+
+static bool leaf_signed_by_current(const char *rel)
+{
+	char *leaf = xasprintf("%s/store4/%s", tmpdir, rel), *ca = xasprintf("%s/store4/ca/etcd/ca.crt", tmpdir);
+	gnutls_x509_crt_t l = NULL, c = NULL;
+	struct wiz_error e;
+	bool yes;
+
+	assert_int_equal(pki_crt_read(leaf, &l, &e), WIZ_ERR_OK);
+	assert_int_equal(pki_crt_read(ca, &c, &e), WIZ_ERR_OK);
+	yes = pki_crt_signed_by(l, c);
+	gnutls_x509_crt_deinit(l);
+	gnutls_x509_crt_deinit(c);
+	free(leaf);
+	free(ca);
+	return yes;
+}
+
+static void test_store_rotation(void **state)
+{
+	struct cluster c;
+	struct pki_store s;
+	struct pki_report r;
+	struct pki_rotation rot;
+	char id0[17], id1[17], id2[17], id3[17], old_serial[48], *archived = NULL;
+	char *prev, *next;
+	gnutls_x509_crt_t crt = NULL;
+	struct wiz_error e;
+	struct stat st;
+	char *path;
+
+	(void)state;
+	load(&c, "a");
+	free(c.pki.dir);
+	c.pki.dir = xasprintf("%s/store4", tmpdir);
+	pki_store_init(&s, &c);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_store_generate(&s, NOW, &r), WIZ_ERR_OK);
+	pki_report_free(&r);
+	/* rel paths of read_all are under store/: point it at store4 */
+	{
+		char *from = xasprintf("%s/store", tmpdir), *to = xasprintf("%s/store.keep", tmpdir);
+
+		assert_int_equal(rename(from, to), 0);
+		assert_int_equal(symlink(c.pki.dir, from), 0);
+		free(from);
+		free(to);
+	}
+	assert_int_equal(certs_in("members/a/etcd/ca.crt", id0), 1);
+	path = xasprintf("%s/members/b/etcd/server.crt", c.pki.dir);
+	assert_int_equal(pki_crt_read(path, &crt, &e), WIZ_ERR_OK);
+	pki_crt_serial_hex(crt, old_serial, sizeof old_serial);
+	gnutls_x509_crt_deinit(crt);
+	assert_true(old_serial[0] != '\0');
+
+	assert_int_equal(pki_rotation_read(&s, &rot, NULL), WIZ_ERR_OK);
+	assert_int_equal(rot.phase, 0);
+	assert_int_equal(pki_rotation_next_phase(&rot), 1);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_rotation_begin(&s, 2, NOW, &r), WIZ_ERR_INVALID);	/* out of order */
+	assert_non_null(strstr(r.errors.items[0], "starts with phase 1"));
+	pki_report_free(&r);
+
+	/* Phase 1: old + new trusted, the old one still signs. */
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_rotation_begin(&s, 1, NOW, &r), WIZ_ERR_OK);
+	assert_int_equal(r.errors.n, 0);
+	pki_report_free(&r);
+	assert_int_equal(certs_in("members/a/etcd/ca.crt", id1), 2);
+	assert_int_equal(certs_in("members/b/etcd/ca.crt", id2), 2);
+	assert_string_equal(id1, id2);
+	assert_string_not_equal(id0, id1);
+	assert_true(leaf_signed_by_current("members/b/etcd/server.crt"));
+	assert_int_equal(stat(c.pki.dir, &st), 0);
+	next = xasprintf("%s/ca-next/etcd/ca.key", c.pki.dir);
+	assert_int_equal(stat(next, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	free(next);
+	/* Again: the same new CA, nothing else. */
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_rotation_begin(&s, 1, NOW, &r), WIZ_ERR_OK);
+	assert_int_equal(r.written.n, 0);
+	pki_report_free(&r);
+	/* generate accepts the bundle (its first certificate is the CA). */
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_store_generate(&s, NOW, &r), WIZ_ERR_OK);
+	assert_int_equal(r.errors.n, 0);
+	pki_report_free(&r);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_rotation_begin(&s, 2, NOW, &r), WIZ_ERR_INVALID);	/* 1 not done */
+	assert_non_null(strstr(r.errors.items[0], "is not done yet"));
+	pki_report_free(&r);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_rotation_end(&s, 1, NOW, &archived, &r), WIZ_ERR_OK);
+	pki_report_free(&r);
+	assert_null(archived);
+
+	/* Phase 2, stopped between the two renames, then resumed. */
+	prev = xasprintf("%s/ca-previous", c.pki.dir);
+	path = (free(path), xasprintf("%s/ca", c.pki.dir));
+	assert_int_equal(rename(path, prev), 0);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_rotation_begin(&s, 2, NOW, &r), WIZ_ERR_OK);
+	assert_int_equal(r.errors.n, 0);
+	assert_int_equal(certs_in("members/a/etcd/ca.crt", id3), 2);
+	assert_string_equal(id1, id3);	/* new + old: the same trust as old + new */
+	assert_true(leaf_signed_by_current("members/b/etcd/server.crt"));
+	assert_true(leaf_signed_by_current("members/a/apiserver-etcd-client.crt"));
+	pki_report_free(&r);
+	path = (free(path), xasprintf("%s/members/b/etcd/server.crt", c.pki.dir));
+	assert_int_equal(pki_crt_read(path, &crt, &e), WIZ_ERR_OK);
+	{
+		char serial[48];
+
+		pki_crt_serial_hex(crt, serial, sizeof serial);
+		assert_string_not_equal(serial, old_serial);
+	}
+	gnutls_x509_crt_deinit(crt);
+	/* Re-running phase 2 re-issues nothing more. */
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_rotation_begin(&s, 2, NOW, &r), WIZ_ERR_OK);
+	assert_int_equal(r.written.n, 0);
+	pki_report_free(&r);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_store_generate(&s, NOW, &r), WIZ_ERR_OK);
+	assert_int_equal(r.errors.n, 0);
+	pki_report_free(&r);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_rotation_end(&s, 2, NOW, &archived, &r), WIZ_ERR_OK);
+	pki_report_free(&r);
+
+	/* Phase 3: the new CA alone; the old one archived. */
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_rotation_begin(&s, 3, NOW, &r), WIZ_ERR_OK);
+	pki_report_free(&r);
+	assert_int_equal(certs_in("members/b/etcd/ca.crt", id3), 1);
+	assert_string_not_equal(id3, id0);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(pki_rotation_end(&s, 3, NOW, &archived, &r), WIZ_ERR_OK);
+	pki_report_free(&r);
+	assert_non_null(archived);
+	next = xasprintf("%s/etcd/ca.key", archived);
+	assert_int_equal(stat(next, &st), 0);	/* kept, not deleted */
+	free(next);
+	assert_int_not_equal(stat(prev, &st), 0);
+	assert_int_equal(pki_rotation_read(&s, &rot, NULL), WIZ_ERR_OK);
+	assert_int_equal(rot.phase, 0);
+	{
+		char *from = xasprintf("%s/store", tmpdir), *to = xasprintf("%s/store.keep", tmpdir);
+
+		assert_int_equal(unlink(from), 0);
+		assert_int_equal(rename(to, from), 0);
+		free(from);
+		free(to);
+	}
+	free(archived);
+	free(prev);
+	free(path);
+	pki_store_free(&s);
+	cluster_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest unit[] = {
@@ -797,6 +972,7 @@ int main(void)
 		cmocka_unit_test(test_store_generate),
 		cmocka_unit_test(test_store_status),
 		cmocka_unit_test(test_store_ca_interrupted),
+		cmocka_unit_test(test_store_rotation),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

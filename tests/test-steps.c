@@ -15,6 +15,7 @@
 #include "install/step.h"
 #include "install/steps/steps.h"
 #include "install/upgrade.h"
+#include "pki/pki.h"
 
 static char *fixture_text(const char *rel)
 {
@@ -1692,6 +1693,220 @@ static void test_packages_check_dpkg_states(void **state)
 	cluster_free(&c);
 }
 
+/* ---- certificates on a running cluster ---- */
+
+struct tls_files {
+	char *server, *peer, *ca, *bundle;
+	bool use_bundle;
+};
+static struct tls_files tls;
+
+static char *pem_of(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	struct wiz_error err;
+	char *s;
+
+	assert_int_equal(pki_crt_export(crt, &d, &err), WIZ_ERR_OK);
+	s = xstrndup((const char *)d.data, d.size);
+	gnutls_free(d.data);
+	return s;
+}
+
+static char *tls_local(const struct step_env *env, const char *rel, size_t *len)
+{
+	const char *v = strcmp(rel, "etcd/server.crt") == 0 ? tls.server
+			: strcmp(rel, "etcd/peer.crt") == 0 ? tls.peer
+			: strcmp(rel, "etcd/ca.crt") == 0 ? (tls.use_bundle ? tls.bundle : tls.ca)
+			: "not a certificate\n";
+
+	(void)env;
+	*len = strlen(v);
+	return xstrdup(v);
+}
+
+static void tls_files_make(const struct host *h)
+{
+	struct pki_pair ca = { 0 }, ca2 = { 0 }, server = { 0 }, peer = { 0 };
+	struct pki_sans sans = { 0 };
+	struct pki_leaf_spec spec = { .cn = h->name, .sans = &sans, .validity = 86400 };
+	struct wiz_error err;
+	char *ca2_pem;
+
+	pki_member_sans(h, &sans);
+	assert_int_equal(pki_ca_create(PKI_ALG_ECDSA_P256, 864000, 1700000000, &ca, &err), WIZ_ERR_OK);
+	assert_int_equal(pki_ca_create(PKI_ALG_ECDSA_P256, 864000, 1700000000, &ca2, &err), WIZ_ERR_OK);
+	spec.profile = PKI_PROFILE_SERVER;
+	assert_int_equal(pki_leaf_issue(&spec, PKI_ALG_ECDSA_P256, &ca, 1700000000, &server, NULL, &err), WIZ_ERR_OK);
+	spec.profile = PKI_PROFILE_PEER;
+	assert_int_equal(pki_leaf_issue(&spec, PKI_ALG_ECDSA_P256, &ca, 1700000000, &peer, NULL, &err), WIZ_ERR_OK);
+	tls.server = pem_of(server.crt);
+	tls.peer = pem_of(peer.crt);
+	tls.ca = pem_of(ca.crt);
+	ca2_pem = pem_of(ca2.crt);
+	tls.bundle = xasprintf("%s%s", tls.ca, ca2_pem);
+	free(ca2_pem);
+	pki_pair_free(&ca);
+	pki_pair_free(&ca2);
+	pki_pair_free(&server);
+	pki_pair_free(&peer);
+	pki_sans_free(&sans);
+}
+
+static void tls_files_free(void)
+{
+	free(tls.server);
+	free(tls.peer);
+	free(tls.ca);
+	free(tls.bundle);
+	memset(&tls, 0, sizeof tls);
+}
+
+#define ZERO_SHA "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* New server and peer certificates on a member with data take turns and
+ * carry the serials to check; on a fresh member (no data) they do not;
+ * a new trust bundle puts the trust annotation in the manifest (a
+ * restart), the same bundle in another order does not change it, and a
+ * cluster that never rotated has none. */
+static void test_certificates_take_turn(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct plan plan;
+	struct wiz_error err;
+	char *yaml, *old, *again;
+	gnutls_x509_crt_t *l = NULL;
+	size_t n = 0;
+	char serial[48], id_a[17], id_b[17];
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	tls_files_make(&c.members[0]);
+	env.cluster = &c;
+	env.host = &c.members[0];
+	env.is_member = true;
+	env.cluster_token = "tok";
+	env.read_local = tls_local;
+	use_probe(&env, "@@etcd\ndata=yes\n@@dirs\n/etc/kubernetes/pki=755 root:root\n/etc/kubernetes/pki/etcd=755 root:root\n"
+		  "@@stat:/etc/kubernetes/pki/etcd/server.crt\n600 root:root\n@@sha256:/etc/kubernetes/pki/etcd/server.crt\n" ZERO_SHA "\n"
+		  "@@stat:/etc/kubernetes/pki/etcd/peer.crt\n600 root:root\n@@sha256:/etc/kubernetes/pki/etcd/peer.crt\n" ZERO_SHA "\n");
+	plan_init(&plan);
+	step_find("certificates")->plan(&env, &plan);
+	assert_true(plan.takes_turn);
+	assert_false(plan.restarts_etcd);
+	assert_int_equal(pki_crt_list_parse(tls.server, strlen(tls.server), &l, &n, &err), WIZ_ERR_OK);
+	pki_crt_serial_hex(l[0], serial, sizeof serial);
+	pki_crt_list_free(l, n);
+	assert_string_equal(plan.served_serial[0], serial);
+	assert_true(plan.served_serial[1][0] != '\0');
+	assert_string_not_equal(plan.served_serial[0], plan.served_serial[1]);
+	plan_free(&plan);
+	/* No data there: a first install, nothing to check from here. */
+	use_probe(&env, "@@etcd\n@@dirs\n@@stat:/etc/kubernetes/pki/etcd/server.crt\n600 root:root\n"
+		  "@@sha256:/etc/kubernetes/pki/etcd/server.crt\n" ZERO_SHA "\n");
+	plan_init(&plan);
+	step_find("certificates")->plan(&env, &plan);
+	assert_false(plan.takes_turn);
+	plan_free(&plan);
+
+	/* The trust annotation. */
+	old = manifest_render(&c, &c.members[0], "tok", NULL, NULL, &err);
+	assert_null(strstr(old, "etcdwiz.io/trusted-ca"));
+	use_member_probe(&env, &c, old, "600");
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_int_equal(plan.n_actions, 0);	/* one CA, never rotated: as before */
+	plan_free(&plan);
+	tls.use_bundle = true;
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_true(plan.restarts_etcd);
+	pki_trust_id(tls.bundle, strlen(tls.bundle), id_a, &n);
+	assert_int_equal(n, 2);
+	yaml = xasprintf("etcdwiz.io/trusted-ca: %s", id_a);
+	assert_non_null(strstr(plan.actions[0].content, yaml));
+	free(yaml);
+	again = xstrdup(plan.actions[0].content);
+	plan_free(&plan);
+	/* The same two CAs the other way round: the same trust, no restart. */
+	{
+		const char *second = strstr(tls.bundle + 10, "-----BEGIN");
+		char *swapped = xasprintf("%s%.*s", second, (int)(second - tls.bundle), tls.bundle);
+
+		pki_trust_id(swapped, strlen(swapped), id_b, NULL);
+		assert_string_equal(id_a, id_b);
+		free(tls.bundle);
+		tls.bundle = swapped;
+	}
+	use_member_probe(&env, &c, again, "600");
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_int_equal(plan.n_actions, 0);
+	plan_free(&plan);
+	/* Back to one CA (phase 3): the annotation is kept and changes. */
+	tls.use_bundle = false;
+	plan_init(&plan);
+	step_find("manifest")->plan(&env, &plan);
+	assert_true(plan.restarts_etcd);
+	pki_trust_id(tls.ca, strlen(tls.ca), id_b, NULL);
+	yaml = xasprintf("etcdwiz.io/trusted-ca: %s", id_b);
+	assert_non_null(strstr(plan.actions[0].content, yaml));
+	free(yaml);
+	plan_free(&plan);
+	free(again);
+	free(old);
+	tls_files_free();
+	cluster_free(&c);
+}
+
+/* A control-plane host with kube-apiserver as a static pod: new etcd
+ * client files restart it, after every file, taking turns; without the
+ * pod nothing restarts; a restart stopped half-way is finished by putting
+ * the manifest back. */
+static void test_kubernetes_apiserver_restart(void **state)
+{
+	struct cluster c;
+	struct step_env env = { 0 };
+	struct plan plan;
+	const struct action *last;
+
+	(void)state;
+	load_cluster("cluster/valid-seed.yaml", &c);
+	tls_files_make(&c.members[0]);
+	env.cluster = &c;
+	env.host = c.control_plane.n_hosts ? &c.control_plane.hosts[0] : &c.members[0];
+	env.read_local = tls_local;
+	use_probe(&env, "@@apiserver\npod=yes\n@@stat:/etc/kubernetes/pki/apiserver-etcd-client.crt\n600 root:root\n"
+		  "@@sha256:/etc/kubernetes/pki/apiserver-etcd-client.crt\n" ZERO_SHA "\n");
+	plan_init(&plan);
+	step_find("kubernetes")->plan(&env, &plan);
+	assert_true(plan.takes_turn);
+	last = &plan.actions[plan.n_actions - 1];
+	assert_int_equal(last->kind, ACTION_COMMAND);
+	assert_non_null(strstr(last->command, "kube-apiserver.yaml.etcdwiz-restart"));
+	assert_non_null(strstr(last->command, "pgrep -x kube-apiserver"));
+	plan_free(&plan);
+	/* No static pod there: files only. */
+	use_probe(&env, "@@apiserver\n@@stat:/etc/kubernetes/pki/apiserver-etcd-client.crt\n600 root:root\n"
+		  "@@sha256:/etc/kubernetes/pki/apiserver-etcd-client.crt\n" ZERO_SHA "\n");
+	plan_init(&plan);
+	step_find("kubernetes")->plan(&env, &plan);
+	assert_false(plan.takes_turn);
+	plan_free(&plan);
+	/* A restart that stopped with the manifest aside: put back first. */
+	use_probe(&env, "@@apiserver\naside=yes\n");
+	plan_init(&plan);
+	step_find("kubernetes")->plan(&env, &plan);
+	assert_int_equal(plan.actions[0].kind, ACTION_COMMAND);
+	assert_string_equal(plan.actions[0].command,
+			    "mv -f /etc/kubernetes/kube-apiserver.yaml.etcdwiz-restart /etc/kubernetes/manifests/kube-apiserver.yaml");
+	assert_false(plan.takes_turn);	/* files new there: nothing ran on old ones */
+	plan_free(&plan);
+	tls_files_free();
+	cluster_free(&c);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_packages_check_dpkg_states),
 	       cmocka_unit_test(test_reads_run_and_parse),
@@ -1701,6 +1916,8 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_packages_debian12),
 	       cmocka_unit_test(test_packages_debian13),
 	       cmocka_unit_test(test_manifest_running_member),
+	       cmocka_unit_test(test_certificates_take_turn),
+	       cmocka_unit_test(test_kubernetes_apiserver_restart),
 	       cmocka_unit_test(test_manifest_joins_running_cluster),
 	       cmocka_unit_test(test_packages_ubuntu2404),
 	       cmocka_unit_test(test_packages_rhel9),

@@ -544,9 +544,9 @@ static void host_alerts(struct health_eval *e, const struct health_member *m)
 	if (h->cert_expiry != 0 && left < HEALTH_CERT_WARN_S)
 		add_alert(e, "CertificateExpiresSoon",
 			  left < HEALTH_CERT_CRIT_S ? SEVERITY_CRITICAL : SEVERITY_WARNING, who,
-			  left <= 0 ? xasprintf(_("member %s: %s has expired; renew it with 'etcdwiz certs renew'"),
+			  left <= 0 ? xasprintf(_("member %s: %s has expired; fix it with 'etcdwiz certs rotate -f CLUSTER-FILE' (renews and installs, one member at a time)"),
 						who, h->cert_file)
-				    : xasprintf(_("member %s: %s expires in %.0f days; renew it with 'etcdwiz certs renew'"),
+				    : xasprintf(_("member %s: %s expires in %.0f days; fix it with 'etcdwiz certs rotate -f CLUSTER-FILE' (renews and installs, one member at a time)"),
 						who, h->cert_file, (double)left / 86400.0));
 	if (h->disk_total > 0 && h->disk_avail / h->disk_total < HEALTH_DISK_FREE_WARN)
 		add_alert(e, "DataDirLowSpace", SEVERITY_WARNING, who,

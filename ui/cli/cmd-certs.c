@@ -16,6 +16,7 @@
 #include "cluster/cluster.h"
 #include "pki/pki-store.h"
 #include "pki/pki.h"
+#include "ui/cli/cmd-certs.h"
 #include "ui/cli/cmd.h"
 
 const struct cmd_entry cmd_certs_entry;
@@ -27,7 +28,7 @@ struct certs_sub {
 	const char *help;	/* N_() */
 };
 
-enum { SUB_GENERATE, SUB_CHECK, SUB_RENEW, SUB_IMPORT, SUB_COUNT };
+enum { SUB_GENERATE, SUB_CHECK, SUB_RENEW, SUB_IMPORT, SUB_ROTATE, SUB_ROTATE_CA, SUB_COUNT };
 
 static const struct certs_sub subs[SUB_COUNT] = {
 	[SUB_GENERATE] = {
@@ -44,16 +45,24 @@ static const struct certs_sub subs[SUB_COUNT] = {
 		   "2 usage error.\n"),
 	},
 	[SUB_CHECK] = {
-		"check-expiration", "-f FILE",
-		N_("show when the certificates of the local store expire"),
+		"check-expiration", "-f FILE [--hosts [--warn DURATION]]",
+		N_("show when the certificates of the local store, or of the hosts, expire"),
 		N_("Prints a table like kubeadm's: CERTIFICATE, EXPIRES, RESIDUAL TIME,\n"
 		   "CERTIFICATE AUTHORITY, EXTERNALLY MANAGED, then the CA. Certificates that\n"
 		   "expire within 30 days get a warning; expired ones are marked EXPIRED.\n\n"
+		   "With --hosts, the certificates installed on every member and control-plane\n"
+		   "host instead (read over SSH, parsed here; no key is read), with a HOST\n"
+		   "column and whether each matches the local store, and the certificate each\n"
+		   "member actually serves on 2379 and 2380 (a TLS handshake from here).\n\n"
 		   "Options:\n"
-		   "  -f, --file FILE    the cluster file\n"
-		   "  -h, --help         show this help and exit\n\n"
-		   "Exit status: 0 all valid, 1 something expired, missing or unreadable,\n"
-		   "2 usage error.\n"),
+		   "  -f, --file FILE          the cluster file\n"
+		   "      --hosts              read the hosts, not the local store\n"
+		   "      --warn DURATION      with --hosts: warn (and exit 1) below this residual\n"
+		   "                           time (default 30d)\n"
+		   "  -A, --accept-new-host-keys  trust and save host keys seen for the first time\n"
+		   "  -h, --help               show this help and exit\n\n"
+		   "Exit status: 0 all valid, 1 something expired (or within --warn), missing or\n"
+		   "unreadable, 2 usage error.\n"),
 	},
 	[SUB_RENEW] = {
 		"renew", "NAME|all -f FILE",
@@ -82,6 +91,16 @@ static const struct certs_sub subs[SUB_COUNT] = {
 		   "  -h, --help           show this help and exit\n\n"
 		   "Exit status: 0 imported or already there, 1 broken input (nothing written),\n"
 		   "2 usage error.\n"),
+	},
+	[SUB_ROTATE] = {
+		"rotate", "[NAME|all] -f FILE [OPTIONS]",
+		N_("renew certificates and install them on the running cluster, one member at a time"),
+		NULL,
+	},
+	[SUB_ROTATE_CA] = {
+		"rotate-ca", "-f FILE [--phase 1|2|3] [OPTIONS]",
+		N_("a new etcd CA on the running cluster, without downtime, in three phases"),
+		NULL,
 	},
 };
 
@@ -169,23 +188,36 @@ static void print_cell(const char *s, size_t width, bool last)
 }
 
 #define N_COLS 5
+#define MAX_COLS 8
 
+void certs_print_table(char *const *cells, size_t n_rows, size_t n_cols)
+{
+	size_t width[MAX_COLS] = { 0 };
+
+	for (size_t i = 0; i < n_rows; i++)
+		for (size_t j = 0; j < n_cols && j < MAX_COLS; j++)
+			if (cells[i * n_cols + j] && text_width(cells[i * n_cols + j]) > width[j])
+				width[j] = text_width(cells[i * n_cols + j]);
+	for (size_t i = 0; i < n_rows; i++) {
+		if (cells[i * n_cols + 1] == NULL) {	/* a !MISSING! line */
+			printf("%s\n", cells[i * n_cols]);
+			continue;
+		}
+		for (size_t j = 0; j < n_cols && j < MAX_COLS; j++)
+			print_cell(cells[i * n_cols + j] ? cells[i * n_cols + j] : "", width[j], j + 1 == n_cols);
+	}
+}
+
+/* The store's table: rows of N_COLS cells, n_cols of them shown. */
 static void print_table(char *const (*rows)[N_COLS], size_t n_rows, size_t n_cols)
 {
-	size_t width[N_COLS] = { 0 };
+	char **flat = xcalloc(n_rows * n_cols + 1, sizeof *flat);
 
 	for (size_t i = 0; i < n_rows; i++)
 		for (size_t j = 0; j < n_cols; j++)
-			if (rows[i][j] && text_width(rows[i][j]) > width[j])
-				width[j] = text_width(rows[i][j]);
-	for (size_t i = 0; i < n_rows; i++) {
-		if (rows[i][1] == NULL) {	/* a !MISSING! line */
-			printf("%s\n", rows[i][0]);
-			continue;
-		}
-		for (size_t j = 0; j < n_cols; j++)
-			print_cell(rows[i][j], width[j], j + 1 == n_cols);
-	}
+			flat[i * n_cols + j] = rows[i][j];
+	certs_print_table(flat, n_rows, n_cols);
+	free(flat);
 }
 
 static int certs_check(const struct pki_store *s, const struct cluster *c,
@@ -277,9 +309,12 @@ static int certs_check(const struct pki_store *s, const struct cluster *c,
 
 static int cmd_certs_exec(int argc, char **argv)
 {
-	enum { OPT_CA_CERT = 256, OPT_CA_KEY };
+	enum { OPT_CA_CERT = 256, OPT_CA_KEY, OPT_HOSTS, OPT_WARN };
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
+		{ "hosts", no_argument, NULL, OPT_HOSTS },
+		{ "warn", required_argument, NULL, OPT_WARN },
+		{ "accept-new-host-keys", no_argument, NULL, 'A' },
 		{ "ca-cert", required_argument, NULL, OPT_CA_CERT },
 		{ "ca-key", required_argument, NULL, OPT_CA_KEY },
 		{ "help", no_argument, NULL, 'h' },
@@ -293,6 +328,8 @@ static int cmd_certs_exec(int argc, char **argv)
 	enum wiz_err rc;
 	int c, status;
 	time_t now;
+	bool hosts = false, accept_new = false, warn_set = false;
+	uint64_t warn_s = PKI_WARN_SECONDS;
 
 	if (argc < 2) {
 		cmd_print_help(&cmd_certs_entry, stderr);
@@ -310,11 +347,26 @@ static int cmd_certs_exec(int argc, char **argv)
 				       argv[1]);
 	argc--;
 	argv++;
+	if (sub == &subs[SUB_ROTATE])
+		return certs_rotate_exec(argc, argv);
+	if (sub == &subs[SUB_ROTATE_CA])
+		return certs_rotate_ca_exec(argc, argv);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:hA", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			file = optarg;
+			break;
+		case OPT_HOSTS:
+			hosts = true;
+			break;
+		case 'A':
+			accept_new = true;
+			break;
+		case OPT_WARN:
+			if (!duration_parse(optarg, &warn_s) || warn_s == 0)
+				return sub_usage_error(sub, _("--warn: '%s' is not a duration (e.g. 30d, 720h)"), optarg);
+			warn_set = true;
 			break;
 		case OPT_CA_CERT:
 			ca_cert = optarg;
@@ -337,6 +389,16 @@ static int cmd_certs_exec(int argc, char **argv)
 		return sub_usage_error(sub, "%s", _("a cluster file is needed: -f FILE"));
 	if (sub == &subs[SUB_RENEW] && target == NULL)
 		return sub_usage_error(sub, "%s", _("say what to renew: NAME or all"));
+	if ((warn_set || accept_new) && !hosts)
+		return sub_usage_error(sub, "%s", _("--warn and --accept-new-host-keys go with 'check-expiration --hosts'"));
+	if (hosts && sub != &subs[SUB_CHECK])
+		return sub_usage_error(sub, "%s", _("--hosts belongs to 'certs check-expiration'"));
+	if (hosts) {
+		gnutls_global_init();
+		status = certs_check_hosts(file, warn_s, accept_new);
+		gnutls_global_deinit();
+		return status;
+	}
 	if (sub != &subs[SUB_IMPORT] && (ca_cert || ca_key))
 		return sub_usage_error(sub, "%s", _("--ca-cert and --ca-key belong to 'certs import'"));
 	if (sub == &subs[SUB_IMPORT] && (ca_cert == NULL || ca_key == NULL))
@@ -388,15 +450,20 @@ static int cmd_certs_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_certs_entry = {
 	.name = "certs",
-	.args = "generate|check-expiration|renew NAME|all|import -f FILE",
+	.args = "generate|check-expiration|renew|import|rotate|rotate-ca -f FILE",
 	.summary = N_("make, check and renew the etcd certificates in the local store"),
-	.subcommands = "generate check-expiration renew import",
+	.subcommands = "generate check-expiration renew import rotate rotate-ca",
 	.help = N_("Commands:\n"
 		   "  generate -f FILE           make the etcd CA and member certificates that are missing\n"
 		   "  check-expiration -f FILE   show when each certificate expires\n"
 		   "  renew NAME|all -f FILE     new key and certificate, same subject and names\n"
 		   "  import -f FILE --ca-cert CRT --ca-key KEY\n"
-		   "                             use an existing etcd CA\n\n"
+		   "                             use an existing etcd CA\n"
+		   "  check-expiration --hosts -f FILE\n"
+		   "                             the certificates on the hosts, and the ones served\n"
+		   "  rotate [NAME|all] -f FILE  renew and install on the running cluster, one member\n"
+		   "                             at a time\n"
+		   "  rotate-ca -f FILE          a new etcd CA without downtime, in three phases\n\n"
 		   "The store is pki.dir, or $XDG_DATA_HOME/etcdwiz/<cluster>/pki; it holds\n"
 		   "ca/etcd/ca.{crt,key} and, per member, members/<name>/ laid out as\n"
 		   "/etc/kubernetes/pki on that member.\n\n"

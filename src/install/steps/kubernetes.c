@@ -125,12 +125,6 @@ static void kubernetes_plan(const struct step_env *env, struct plan *plan)
 		if (plan->n_actions > before && plan->actions[before].old_exists)
 			replaced = true;
 	}
-	if (runs && replaced) {
-		plan_command(plan, apiserver_restart,
-			     _("restart kube-apiserver (its static pod) so that it uses the new etcd files (at most 3 min)"));
-		plan->takes_turn = true;
-		plan_note(plan, _("this restarts kube-apiserver: one control-plane host at a time, every etcd member healthy first"));
-	}
 	probe_file(env->probe, KUBEADM_CONFIG, &have);
 	if (yaml == NULL)
 		plan_finding(plan, true, "Template", "%s", err.msg);
@@ -149,6 +143,13 @@ static void kubernetes_plan(const struct step_env *env, struct plan *plan)
 		else if (done == NULL)
 			plan_command(plan, "kubeadm init --config " KUBEADM_CONFIG " --upload-certs",
 				     _("initialise the control plane (kubeadm init)"));
+	}
+	/* Last: it reads the files above. */
+	if (runs && replaced) {
+		plan_command(plan, apiserver_restart,
+			     _("restart kube-apiserver (its static pod) so that it uses the new etcd files (at most 3 min)"));
+		plan->takes_turn = true;
+		plan_note(plan, _("this restarts kube-apiserver: one control-plane host at a time, every etcd member healthy first"));
 	}
 	/* The proof only means something once the files are in place. */
 	if (env->applying && (plan->n_actions == 0 ||
