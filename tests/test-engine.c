@@ -216,6 +216,42 @@ static const struct step s_roll = { .name = "roll", .title = "roll", .hosts = ST
 				    .reads = roll_reads, .plan = roll_plan, .reads_cluster = true };
 static const struct step *const roll_steps[] = { &s_file, &s_roll, NULL };
 
+/* New certificates on running members (as the certificates step): they
+ * take turns and must be served afterwards (the fake serves what the
+ * bundle wrote, unless told to keep the old one). */
+static char cert_want[32] = "s1";
+
+static void cert_reads(const struct step_env *env, struct probe_request *out)
+{
+	char *p = host_path(env, "etc/tls.crt");
+
+	probe_read_file(out, p, false);
+	free(p);
+}
+
+static void cert_plan(const struct step_env *env, struct plan *plan)
+{
+	char *p = host_path(env, "etc/tls.crt");
+	char *text = xasprintf("%s\n", cert_want);
+	struct remote_file have;
+	size_t before = plan->n_actions;
+
+	probe_file(env->probe, p, &have);
+	plan_ensure_file(plan, &have, p, text, strlen(text), 0644, owner, false, "install tls.crt");
+	if (plan->n_actions > before && have.exists) {
+		plan->takes_turn = true;
+		snprintf(plan->served_serial[0], sizeof plan->served_serial[0], "%s", cert_want);
+		snprintf(plan->served_serial[1], sizeof plan->served_serial[1], "%s", cert_want);
+	}
+	remote_file_free(&have);
+	free(text);
+	free(p);
+}
+
+static const struct step s_cert = { .name = "cert", .title = "cert", .hosts = STEP_MEMBERS,
+				    .reads = cert_reads, .plan = cert_plan };
+static const struct step *const cert_steps[] = { &s_file, &s_cert, NULL };
+
 /* A step that reads the cluster, as the manifest does: a member the live
  * cluster lacks writes etc/etcd.yaml with the initial cluster it joins. */
 static void join_plan(const struct step_env *env, struct plan *plan)
@@ -252,6 +288,8 @@ struct fake_reply {
 	transport_connect_fn ccb;
 	etcd_ask_fn acb;
 	etcd_call_fn ccall;
+	etcd_served_fn scb;
+	struct etcd_served_cert served;
 	int status;
 	char *body;
 	struct etcd_member_view view;
@@ -263,6 +301,9 @@ struct fake_reply {
 
 struct fake {
 	struct loop *loop;
+	/* What each member serves (cert steps); a stale one keeps it. */
+	char serving[N_HOSTS][32];
+	bool serving_stale[N_HOSTS];
 	bool down[N_HOSTS];
 	unsigned execs[N_HOSTS];
 	unsigned connects[N_HOSTS];
@@ -320,6 +361,8 @@ static void reply_fire(struct loop_timer *t, void *ud)
 		rep->cb(NULL, &rep->r, rep->ud);
 	else if (rep->acb)
 		rep->acb(rep->r.code, &rep->view, rep->r.err.msg, rep->ud);
+	else if (rep->scb)
+		rep->scb(rep->r.code, &rep->served, rep->r.err.msg, rep->ud);
 	else if (rep->ccall)
 		rep->ccall(rep->r.code, rep->status, rep->body, rep->body ? strlen(rep->body) : 0,
 			   rep->r.err.msg, rep->ud);
@@ -444,6 +487,8 @@ static struct ssh_op *fake_exec(void *self, size_t i, const char *cmd, const str
 	}
 	if (strstr(cmd, " action 1'") != NULL) {
 		snprintf(f->events + strlen(f->events), sizeof f->events - strlen(f->events), "b%zu ", i + 1);
+		if (!f->serving_stale[i])
+			snprintf(f->serving[i], sizeof f->serving[i], "%s", cert_want);
 		f->asks_at_bundle[i] = f->asks[i];
 		if (f->unhealthy_after_bundle[i]) {
 			f->unhealthy_for[i] = f->unhealthy_after_bundle[i];
@@ -690,6 +735,21 @@ static void fake_cancel_ask(void *self, void *handle)
 	f->cancels++;
 	rep->acb = NULL;	/* fires, calls nobody */
 	rep->ccall = NULL;
+	rep->scb = NULL;
+}
+
+static void *fake_served_cert(void *self, size_t i, const struct transport_ask *q, etcd_served_fn cb,
+			      void *ud)
+{
+	struct fake *f = self;
+	struct fake_reply *rep = reply_later(f, i, ud);
+
+	snprintf(f->events + strlen(f->events), sizeof f->events - strlen(f->events), "c%zu:%d ", i + 1,
+		 q->port);
+	rep->scb = cb;
+	rep->served.got = true;
+	snprintf(rep->served.serial, sizeof rep->served.serial, "%s", f->serving[i]);
+	return rep;
 }
 
 static const struct transport_ops fake_ops = {
@@ -701,6 +761,7 @@ static const struct transport_ops fake_ops = {
 	.ask_etcd = fake_ask_etcd,
 	.cancel_ask = fake_cancel_ask,
 	.call_etcd = fake_call_etcd,
+	.served_cert = fake_served_cert,
 	.add_host = fake_add_host,
 };
 
@@ -1284,6 +1345,40 @@ static void test_rolling_wrong_version(void **state)
 }
 
 
+/* New certificates on running members: one member at a time after the
+ * gate, each asked until healthy, then its served certificate read on
+ * 2379 and 2380 before the next; no leadership moves. A member that keeps
+ * serving the old one fails within the bound and the rest are left. */
+static void test_certs_take_turns(void **state)
+{
+	struct fake *f = *state;
+	struct outcome out;
+
+	make_hosts();
+	steps_in_use = cert_steps;
+	snprintf(cert_want, sizeof cert_want, "s1");
+	run_engine(f, true, &out);	/* fresh: nothing to take turns for */
+	assert_true(out.ok);
+	assert_string_equal(f->events, "b1 b2 b3 b1 b2 b3 ");
+	snprintf(cert_want, sizeof cert_want, "s2");
+	run_engine(f, true, &out);
+	assert_true(out.ok);
+	/* host1 leads: it goes last, and without a transfer (no M1). */
+	assert_string_equal(f->events, "a1 a2 a3 b2 a2 c2:2379 c2:2380 a1 a2 a3 b3 a3 c3:2379 c3:2380 a1 a2 a3 b1 a1 c1:2379 c1:2380 ");
+	/* host3 keeps serving s2 after s3 is installed. */
+	snprintf(cert_want, sizeof cert_want, "s3");
+	f->serving_stale[2] = true;
+	health_timeout_s = 1;
+	run_engine(f, true, &out);
+	health_timeout_s = 0;
+	f->serving_stale[2] = false;
+	assert_false(out.ok);
+	assert_non_null(strstr(out.msg[2], "etcd on host3 serves s2 on port 2379, not its new certificate (serial s3)"));
+	assert_non_null(strstr(out.msg[0], "nothing changed here"));
+	assert_int_equal(out.results[1][HOST_CHANGED], 1);	/* host2 went first and is done */
+	steps_in_use = test_steps;
+}
+
 static char *host_file(size_t i)
 {
 	char *p = xasprintf("%s/host%zu/etc/etcd.yaml", root, i + 1);
@@ -1698,6 +1793,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test_setup_teardown(test_rolling_one_at_a_time, setup
 	       cmocka_unit_test_setup_teardown(test_join_not_caught_up, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_join_needs_healthy_voters, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_join_cluster_changed, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_certs_take_turns, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_rolling_wrong_version, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_rolling_rolls_back, setup, teardown),
 	       cmocka_unit_test_setup_teardown(test_upgrade_read_waits_for_a_member, setup, teardown),

@@ -1196,7 +1196,9 @@ static void roll_after_answered(enum wiz_err code, const struct etcd_member_view
 		return;
 	}
 	h->roll_view = *v;
-	on_version = want == NULL || want[0] == '\0' || v->version[0] == '\0' ||
+	/* Only a restart can change the version (a turn for new certificates
+	 * leaves it as it runs). */
+	on_version = !h->plan.restarts_etcd || want == NULL || want[0] == '\0' || v->version[0] == '\0' ||
 		     strcmp(v->version, want[0] == 'v' ? want + 1 : want) == 0;
 	/* Caught up: at least the index the cluster had before the restart. */
 	if (eng_view_ok(v) && on_version && v->raft_index < e->roll_index && !h->plan.joins_cluster) {
