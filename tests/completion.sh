@@ -39,7 +39,7 @@ EOF
 tap_is "commands" "apply backup certs lab member plan restore status upgrade validate wizard" \
 	"$(complete_words etcdwiz '' | tr ' ' '\n' | grep -v '^-' | tr '\n' ' ' | sed 's/ $//')"
 tap_is "a prefix" "upgrade" "$(complete_words etcdwiz up)"
-tap_is "subcommands of certs" "check-expiration generate import renew" "$(complete_words etcdwiz certs '')"
+tap_is "subcommands of certs" "check-expiration generate import renew rotate rotate-ca" "$(complete_words etcdwiz certs '')"
 tap_is "flags of apply starting --he" "--health-timeout --help" "$(complete_words etcdwiz apply --he)"
 missing=""
 for c in $(etcdwiz __complete commands); do

@@ -14,6 +14,7 @@
 #include "base/loop.h"
 #include "base/xmalloc.h"
 #include "etcd/etcd-ask.h"
+#include "etcd/etcd-json.h"
 #include "pki/pki.h"
 
 #define PKI_DIR "/etc/kubernetes/pki"
@@ -167,15 +168,15 @@ void cert_survey_parse(const struct pki_store *store, const char *host, const ch
 
 /* ---- asking every host at once ---- */
 
+struct survey;
+
 struct survey_host {
 	struct survey *sv;
 	size_t i;
 	bool is_member;
 	const struct host *h;
 	struct cert_survey rows;
-	char *served_problem;
 	int served_port;
-	int pending;
 };
 
 struct survey {
@@ -183,11 +184,66 @@ struct survey {
 	struct survey_host *hosts;
 	size_t n;
 	int pending;
+	bool delivered;
+	struct loop_timer *bound;
+	cert_survey_fn cb;
+	void *ud;
 };
+
+/* Rows in host order to the caller; the survey itself goes once no
+ * operation is out any more (a late one still writes into it). */
+static void deliver(struct survey *sv)
+{
+	struct cert_survey *out = xcalloc(1, sizeof *out);
+
+	sv->delivered = true;
+	loop_timer_disarm(sv->bound);
+	for (size_t i = 0; i < sv->n; i++) {
+		struct survey_host *sh = &sv->hosts[i];
+
+		if (sh->rows.n == 0) {
+			struct cert_row *row = row_add(&sh->rows, sh->h->name, "-", "-");
+
+			row->problem = xstrdup(_("no answer in time"));
+		}
+		for (size_t k = 0; k < sh->rows.n; k++) {
+			out->rows = xreallocarray(out->rows, out->n + 1, sizeof *out->rows);
+			out->rows[out->n++] = sh->rows.rows[k];
+		}
+		free(sh->rows.rows);
+		memset(&sh->rows, 0, sizeof sh->rows);
+	}
+	sv->cb(out, sv->ud);
+}
+
+static void survey_release(struct survey *sv)
+{
+	if (sv->pending > 0 || !sv->delivered)
+		return;
+	for (size_t i = 0; i < sv->n; i++)
+		cert_survey_free(&sv->hosts[i].rows);
+	loop_timer_del(sv->bound);
+	free(sv->hosts);
+	free(sv);
+}
 
 static void host_end(struct survey_host *sh)
 {
-	sh->sv->pending--;
+	struct survey *sv = sh->sv;
+
+	if (--sv->pending == 0 && !sv->delivered)
+		deliver(sv);
+	survey_release(sv);
+}
+
+static void on_bound(struct loop_timer *t, void *ud)
+{
+	struct survey *sv = ud;
+
+	(void)t;
+	if (!sv->delivered)
+		deliver(sv);
+	survey_release(sv);
 }
 
 static void served_next(struct survey_host *sh);
@@ -198,6 +254,10 @@ static void on_served(enum wiz_err code, const struct etcd_served_cert *sc, cons
 	char where[300], name[32], want[48];
 	struct cert_row *r;
 
+	if (sh->sv->delivered) {
+		host_end(sh);
+		return;
+	}
 	snprintf(where, sizeof where, "%s:%d", sh->h->address, sh->served_port);
 	snprintf(name, sizeof name, "served :%d", sh->served_port);
 	r = row_add(&sh->rows, sh->h->name, name, where);
@@ -236,6 +296,10 @@ static void on_exec(struct ssh_op *op, struct ssh_result *r, void *ud)
 	const struct cert_survey_opts *o = sh->sv->o;
 
 	(void)op;
+	if (sh->sv->delivered) {
+		host_end(sh);
+		return;
+	}
 	if (r->code != WIZ_ERR_OK) {
 		struct cert_row *row = row_add(&sh->rows, sh->h->name, "-", "-");
 
@@ -275,10 +339,12 @@ static void on_connected(void *ud, enum wiz_err code, const char *msg)
 	struct ssh_exec_opts xo = { .as_root = true, .timeout_ms = SURVEY_EXEC_MS };
 	char *cmd;
 
-	if (code != WIZ_ERR_OK) {
-		struct cert_row *row = row_add(&sh->rows, sh->h->name, "-", "-");
+	if (code != WIZ_ERR_OK || sh->sv->delivered) {
+		if (!sh->sv->delivered) {
+			struct cert_row *row = row_add(&sh->rows, sh->h->name, "-", "-");
 
-		row->problem = xasprintf(_("not reachable: %s"), msg && msg[0] ? msg : wiz_err_name(code));
+			row->problem = xasprintf(_("not reachable: %s"), msg && msg[0] ? msg : wiz_err_name(code));
+		}
 		host_end(sh);
 		return;
 	}
@@ -287,20 +353,17 @@ static void on_connected(void *ud, enum wiz_err code, const char *msg)
 	free(cmd);
 }
 
-static bool survey_done(void *ud)
-{
-	return ((struct survey *)ud)->pending == 0;
-}
-
-void cert_survey_take(const struct cert_survey_opts *o, struct cert_survey *out)
+void cert_survey_start(const struct cert_survey_opts *o, cert_survey_fn cb, void *ud)
 {
 	struct survey *sv = xcalloc(1, sizeof *sv);
-	size_t n_cp = o->c->control_plane.n_hosts;
 
 	sv->o = o;
-	memset(out, 0, sizeof *out);
-	sv->n = o->c->n_members + n_cp;
+	sv->cb = cb;
+	sv->ud = ud;
+	sv->n = o->c->n_members + o->c->control_plane.n_hosts;
 	sv->hosts = xcalloc(sv->n ? sv->n : 1, sizeof *sv->hosts);
+	sv->bound = loop_timer_add(o->loop, on_bound, sv);
+	loop_timer_arm_in(sv->bound, o->timeout_ms ? o->timeout_ms : 60000);
 	for (size_t i = 0; i < sv->n; i++) {
 		struct survey_host *sh = &sv->hosts[i];
 
@@ -310,29 +373,124 @@ void cert_survey_take(const struct cert_survey_opts *o, struct cert_survey *out)
 		sh->h = sh->is_member ? &o->c->members[i] : &o->c->control_plane.hosts[i - o->c->n_members];
 		sv->pending++;
 	}
+	sv->pending++;	/* held while the connects go out (one may answer at once) */
 	for (size_t i = 0; i < sv->n; i++)
 		o->t.ops->connect(o->t.self, i, on_connected, &sv->hosts[i]);
-	loop_run_until(o->loop, survey_done, sv, loop_now() + (o->timeout_ms ? o->timeout_ms : 60000));
-	for (size_t i = 0; i < sv->n; i++) {
-		struct survey_host *sh = &sv->hosts[i];
+	if (--sv->pending == 0 && !sv->delivered)
+		deliver(sv);
+	survey_release(sv);
+}
 
-		if (sh->rows.n == 0 && sv->pending > 0) {
-			struct cert_row *row = row_add(&sh->rows, sh->h->name, "-", "-");
+struct taken {
+	struct cert_survey *out;
+	bool done;
+};
 
-			row->problem = xstrdup(_("no answer in time"));
-		}
-		for (size_t k = 0; k < sh->rows.n; k++) {
-			out->rows = xreallocarray(out->rows, out->n + 1, sizeof *out->rows);
-			out->rows[out->n++] = sh->rows.rows[k];
-		}
-		free(sh->rows.rows);
-		sh->rows.rows = NULL;
-		sh->rows.n = 0;
+static void taken(struct cert_survey *s, void *ud)
+{
+	struct taken *t = ud;
+
+	*t->out = *s;
+	free(s);
+	t->done = true;
+}
+
+static bool taken_done(void *ud)
+{
+	return ((struct taken *)ud)->done;
+}
+
+void cert_survey_take(const struct cert_survey_opts *o, struct cert_survey *out)
+{
+	struct taken t = { out, false };
+
+	memset(out, 0, sizeof *out);
+	cert_survey_start(o, taken, &t);
+	loop_run_until(o->loop, taken_done, &t, 0);
+}
+
+/* ---- the peers: every member lists every other as started ---- */
+
+struct peers {
+	const struct cert_survey_opts *o;
+	size_t pending, ok;
+	char why[512];
+	cert_peers_fn cb;
+	void *ud;
+	struct peer_one {
+		struct peers *p;
+		size_t i;
+	} *ones;
+};
+
+static void peers_end(struct peers *p)
+{
+	if (--p->pending > 0)
+		return;
+	p->cb(p->ok == p->o->c->n_members ? NULL : p->why[0] ? p->why : _("not every member answered"), p->ud);
+	free(p->ones);
+	free(p);
+}
+
+static void peers_answered(enum wiz_err code, int status, const char *body, size_t len, const char *msg,
+			   void *ud)
+{
+	struct peer_one *one = ud;
+	struct peers *p = one->p;
+	const struct cluster *c = p->o->c;
+	const char *name = c->members[one->i].name;
+	struct etcd_member_list l;
+	struct wiz_error err = { 0 };
+	size_t started = 0;
+
+	memset(&l, 0, sizeof l);
+	if (code != WIZ_ERR_OK || status != 200 ||
+	    etcd_json_parse_member_list(body, len, &l, &err) != WIZ_ERR_OK) {
+		snprintf(p->why, sizeof p->why, _("%s: cannot list the members: %s"), name,
+			 status ? err.msg : msg && msg[0] ? msg : wiz_err_name(code));
+	} else {
+		for (size_t i = 0; i < l.n_members; i++)
+			if (l.members[i].name[0] && !l.members[i].is_learner)
+				started++;
+		if (started == c->n_members && l.n_members == c->n_members)
+			p->ok++;
+		else
+			snprintf(p->why, sizeof p->why, _("%s lists %zu started voting members of %zu, not %zu"), name,
+				 started, l.n_members, c->n_members);
 	}
-	/* Should the bound pass first, the operations still out keep sv's
-	 * memory: they call back into it. */
-	if (sv->pending == 0) {
-		free(sv->hosts);
-		free(sv);
+	etcd_member_list_free(&l);
+	peers_end(p);
+}
+
+static void peers_connected(void *ud, enum wiz_err code, const char *msg)
+{
+	struct peer_one *one = ud;
+	struct peers *p = one->p;
+	const struct host *h = &p->o->c->members[one->i];
+	struct transport_ask q = { .name = h->name, .address = h->address, .creds = p->o->creds,
+				   .timeout_ms = 10000 };
+
+	if (code != WIZ_ERR_OK || p->o->t.ops->call_etcd == NULL) {
+		snprintf(p->why, sizeof p->why, _("%s: not reachable: %s"), h->name,
+			 msg && msg[0] ? msg : wiz_err_name(code));
+		peers_end(p);
+		return;
 	}
+	p->o->t.ops->call_etcd(p->o->t.self, one->i, &q, "/v3/cluster/member/list", "{}", peers_answered, one);
+}
+
+void cert_peers_check(const struct cert_survey_opts *o, cert_peers_fn cb, void *ud)
+{
+	struct peers *p = xcalloc(1, sizeof *p);
+
+	p->o = o;
+	p->cb = cb;
+	p->ud = ud;
+	p->ones = xcalloc(o->c->n_members ? o->c->n_members : 1, sizeof *p->ones);
+	p->pending = o->c->n_members + 1;
+	for (size_t i = 0; i < o->c->n_members; i++) {
+		p->ones[i] = (struct peer_one){ p, i };
+		o->t.ops->connect(o->t.self, i, peers_connected, &p->ones[i]);
+	}
+	peers_end(p);
 }

@@ -48,8 +48,20 @@ struct cert_survey_opts {
 };
 
 /* Every host at once; a host that cannot be read gets one row with its
- * problem. Runs the loop until done or the bound passes. */
+ * problem. cb runs once, from the loop, when every host answered or the
+ * bound passed; s is the caller's to free (cert_survey_free). o and what
+ * it points to must live until then. */
+typedef void (*cert_survey_fn)(struct cert_survey *s, void *ud);
+void cert_survey_start(const struct cert_survey_opts *o, cert_survey_fn cb, void *ud);
+/* The same, running the loop until it is done (the CLI). */
 void cert_survey_take(const struct cert_survey_opts *o, struct cert_survey *out);
+
+/* After a change of the cluster's certificates: every member asked for
+ * its member list, which must show every member of the file started and
+ * voting (peer connections work both ways). cb gets NULL, or why not (a
+ * sentence), once, from the loop. Uses o->t, o->c, o->creds, o->loop. */
+typedef void (*cert_peers_fn)(const char *why, void *ud);
+void cert_peers_check(const struct cert_survey_opts *o, cert_peers_fn cb, void *ud);
 void cert_survey_free(struct cert_survey *s);
 
 /* Parses "== REL\n<PEM>" sections (the survey's remote output) into rows

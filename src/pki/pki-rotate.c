@@ -36,6 +36,30 @@ static char *store_file(const struct pki_store *s, const char *rel)
 	return xasprintf("%s/%s", s->dir, rel);
 }
 
+static bool record_parse(const char *data, struct pki_rotation *out, char *state, size_t size)
+{
+	char *end;
+	long n;
+	size_t len;
+	const char *when;
+
+	if (strncmp(data, "phase ", 6) != 0)
+		return false;
+	n = strtol(data + 6, &end, 10);
+	if (end == data + 6 || *end != ' ' || n < 1 || n > PKI_ROTATION_PHASES)
+		return false;
+	out->phase = (int)n;
+	len = strcspn(end + 1, "\n");
+	if (len == 0 || len >= size)
+		return false;
+	memcpy(state, end + 1, len);
+	state[len] = '\0';
+	when = strstr(end, "\nstarted ");
+	if (when != NULL)
+		snprintf(out->started, sizeof out->started, "%.*s", (int)strcspn(when + 9, "\n"), when + 9);
+	return true;
+}
+
 enum wiz_err pki_rotation_read(const struct pki_store *s, struct pki_rotation *out,
 			       struct wiz_error *err)
 {
@@ -50,8 +74,7 @@ enum wiz_err pki_rotation_read(const struct pki_store *s, struct pki_rotation *o
 	if (rc != WIZ_ERR_OK)
 		goto out;
 	/* "phase 2 done\nstarted 2026-12-02T20:00:00Z\n" */
-	if (sscanf(data, "phase %d %15s started %31s", &out->phase, state, out->started) < 2 ||
-	    out->phase < 1 || out->phase > PKI_ROTATION_PHASES ||
+	if (!record_parse(data, out, state, sizeof state) || out->phase < 1 || out->phase > PKI_ROTATION_PHASES ||
 	    (strcmp(state, "started") != 0 && strcmp(state, "done") != 0)) {
 		memset(out, 0, sizeof *out);
 		rc = wiz_error_set(err, WIZ_ERR_INVALID,
@@ -275,4 +298,39 @@ enum wiz_err pki_rotation_end(const struct pki_store *s, int n, time_t now, char
 		*archived = NULL;
 	}
 	return rc;
+}
+
+/* ---- certs rotate: renewed leaves until every host has them ---- */
+
+enum wiz_err pki_rotate_leaves_prepare(const struct pki_store *s, const char *target, time_t now,
+				       char **resumed, struct pki_report *r)
+{
+	char *path = store_file(s, "rotate-pending");
+	char *was = NULL, *line;
+	struct wiz_error e = { WIZ_ERR_OK, "" };
+	enum wiz_err rc = WIZ_ERR_OK;
+
+	*resumed = NULL;
+	if (wiz_read_file(path, RECORD_MAX, &was, NULL, NULL) == WIZ_ERR_OK) {
+		was[strcspn(was, "\n")] = '\0';
+		*resumed = was;
+		free(path);
+		return WIZ_ERR_OK;
+	}
+	free(was);
+	rc = pki_store_renew(s, target, now, r);
+	line = xasprintf("%s\n", target);
+	if (rc == WIZ_ERR_OK && (rc = wiz_write_file_atomic(path, line, strlen(line), 0600, &e)) != WIZ_ERR_OK)
+		strlist_push(&r->errors, e.msg);
+	free(line);
+	free(path);
+	return rc;
+}
+
+void pki_rotate_leaves_done(const struct pki_store *s)
+{
+	char *path = store_file(s, "rotate-pending");
+
+	unlink(path);
+	free(path);
 }

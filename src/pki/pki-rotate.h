@@ -61,4 +61,12 @@ enum wiz_err pki_rotation_begin(const struct pki_store *s, int n, time_t now,
 enum wiz_err pki_rotation_end(const struct pki_store *s, int n, time_t now, char **archived,
 			      struct pki_report *r);
 
+/* `certs rotate`: renew target in the store, unless an earlier rotate
+ * renewed and did not install everything (*resumed then names its target,
+ * caller frees; nothing is renewed again). A record says so until
+ * pki_rotate_leaves_done. */
+enum wiz_err pki_rotate_leaves_prepare(const struct pki_store *s, const char *target, time_t now,
+				       char **resumed, struct pki_report *r);
+void pki_rotate_leaves_done(const struct pki_store *s);
+
 #endif

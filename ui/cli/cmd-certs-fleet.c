@@ -17,7 +17,6 @@
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
 #include "etcd/etcd-ask.h"
-#include "etcd/etcd-json.h"
 #include "etcd/http-tls.h"
 #include "install/cert-survey.h"
 #include "install/fleet.h"
@@ -86,7 +85,7 @@ int certs_check_hosts(const char *file, uint64_t warn_s, bool accept_new)
 	struct cluster c;
 	struct pki_store store;
 	struct conn k;
-	struct cert_survey s;
+	struct cert_survey s = { NULL, 0 };
 	struct cert_survey_opts o = { 0 };
 	struct http_tls_creds *creds = NULL;
 	struct wiz_error err = { 0 };
@@ -192,99 +191,49 @@ int certs_check_hosts(const char *file, uint64_t warn_s, bool accept_new)
 	return bad ? EXIT_FAIL : EXIT_OK;
 }
 
-/* ---- the peers after a phase: every member lists every other as started ---- */
+/* ---- the peers after a phase (cert_peers_check) ---- */
 
-struct peers {
-	size_t pending, ok;
-	char why[512];
+struct peers_wait {
+	bool done;
+	char *why;
 };
 
-struct peer_ask {
-	struct peers *p;
-	const struct cluster *c;
-	const char *name;
-};
-
-static void peers_answered(enum wiz_err code, int status, const char *body, size_t len, const char *msg,
-			   void *ud)
+static void peers_done(const char *why, void *ud)
 {
-	struct peer_ask *a = ud;
-	struct etcd_member_list l;
-	struct wiz_error err = { 0 };
-	size_t started = 0;
+	struct peers_wait *pw = ud;
 
-	a->p->pending--;
-	memset(&l, 0, sizeof l);
-	if (code != WIZ_ERR_OK || status != 200 ||
-	    etcd_json_parse_member_list(body, len, &l, &err) != WIZ_ERR_OK) {
-		snprintf(a->p->why, sizeof a->p->why, _("%s: cannot list the members: %s"), a->name,
-			 status ? err.msg : msg && msg[0] ? msg : wiz_err_name(code));
-		etcd_member_list_free(&l);
-		return;
-	}
-	for (size_t i = 0; i < l.n_members; i++)
-		if (l.members[i].name[0] && !l.members[i].is_learner)
-			started++;
-	if (started == a->c->n_members && l.n_members == a->c->n_members)
-		a->p->ok++;
-	else
-		snprintf(a->p->why, sizeof a->p->why, _("%s lists %zu started voting members of %zu, not %zu"), a->name,
-			 started, l.n_members, a->c->n_members);
-	etcd_member_list_free(&l);
-}
-
-static void peers_connected(void *ud, enum wiz_err code, const char *msg)
-{
-	(void)ud;
-	(void)code;
-	(void)msg;
+	pw->why = why ? xstrdup(why) : NULL;
+	pw->done = true;
 }
 
 static bool peers_in(void *ud)
 {
-	return ((struct peers *)ud)->pending == 0;
+	return ((struct peers_wait *)ud)->done;
 }
 
 /* NULL when every member answers and lists all as started; else why. */
 static char *peers_check(const struct cluster *c, const struct pki_store *store, bool accept_new)
 {
 	struct conn k;
-	struct peers p = { 0 };
-	struct peer_ask *asks = xcalloc(c->n_members ? c->n_members : 1, sizeof *asks);
+	struct cert_survey_opts o = { 0 };
+	struct peers_wait pw = { false, NULL };
 	struct http_tls_creds *creds = NULL;
 	struct wiz_error err = { 0 };
-	char *why = NULL;
 
-	if (etcd_creds_from_store(store, &creds, &err) != WIZ_ERR_OK) {
-		free(asks);
+	if (etcd_creds_from_store(store, &creds, &err) != WIZ_ERR_OK)
 		return xstrdup(err.msg);
-	}
 	conn_open(&k, c, accept_new);
-	for (size_t i = 0; i < c->n_members; i++)
-		fleet_connect(k.fleet, i, peers_connected, NULL);
-	for (size_t i = 0; i < c->n_members; i++) {
-		struct etcd_ask_opts ao = { 0 };
-
-		ao.loop = k.loop;
-		ao.session = fleet_session(k.fleet, i);
-		ao.address = c->members[i].address;
-		ao.name = c->members[i].name;
-		ao.creds = creds;
-		ao.timeout_ms = 10000;
-		asks[i] = (struct peer_ask){ &p, c, c->members[i].name };
-		p.pending++;
-		etcd_call(&ao, "/v3/cluster/member/list", "{}", peers_answered, &asks[i]);
-	}
-	if (loop_run_until(k.loop, peers_in, &p, loop_now() + 30000) == WIZ_ERR_OK && p.pending == 0 &&
-	    p.ok != c->n_members)
-		why = xstrdup(p.why[0] ? p.why : _("not every member answered"));
-	else if (p.pending > 0)
-		why = xstrdup(_("not every member answered within 30 s"));
+	o.loop = k.loop;
+	o.t = fleet_transport(k.fleet);
+	o.c = c;
+	o.store = store;
+	o.creds = creds;
+	cert_peers_check(&o, peers_done, &pw);
+	/* Each call is bounded (10 s), and so is every connect. */
+	loop_run_until(k.loop, peers_in, &pw, 0);
 	conn_close(&k);
-	if (p.pending == 0)
-		free(asks);
 	http_tls_creds_free(creds);
-	return why;
+	return pw.done ? pw.why : xstrdup(_("not every member answered"));
 }
 
 /* ---- rotate ---- */
@@ -311,11 +260,6 @@ static const struct cmd_entry certs_rotate_entry = {
 		   "  -h, --help                      show this help and exit\n\n"
 		   "Exit status: 0 rotated; 1 failed, stopped or not confirmed; 2 usage.\n"),
 };
-
-static char *pending_path(const struct pki_store *s)
-{
-	return xasprintf("%s/rotate-pending", s->dir);
-}
 
 static void print_report_lines(const struct pki_report *rep)
 {
@@ -355,7 +299,8 @@ int certs_rotate_exec(int argc, char **argv)
 	struct pki_store store;
 	struct pki_report rep = { 0 };
 	const char *target = "all";
-	char *pending = NULL, *was = NULL;
+	char *was = NULL;
+	enum wiz_err rc;
 	int status;
 
 	memset(&r, 0, sizeof r);
@@ -368,34 +313,21 @@ int certs_rotate_exec(int argc, char **argv)
 		goto out_run;
 	gnutls_global_init();
 	pki_store_init(&store, &r.c);
-	pending = pending_path(&store);
-	/* Renewed by an earlier run but not on every host yet: those. */
-	if (wiz_read_file(pending, 4096, &was, NULL, NULL) == WIZ_ERR_OK) {
-		was[strcspn(was, "\n")] = '\0';
+	rc = pki_rotate_leaves_prepare(&store, target, time(NULL), &was, &rep);
+	print_report_lines(&rep);
+	if (rc != WIZ_ERR_OK) {
+		status = rc == WIZ_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
+	}
+	if (was != NULL)
 		printf(_("The certificates an earlier 'certs rotate %s' renewed are not on every host yet: installing those (nothing is renewed again).\n"),
 		       was);
-	} else {
-		char *line = xasprintf("%s\n", target);
-		struct wiz_error err = { 0 };
-		enum wiz_err rc = pki_store_renew(&store, target, time(NULL), &rep);
-
-		print_report_lines(&rep);
-		if (rc == WIZ_ERR_OK && wiz_write_file_atomic(pending, line, strlen(line), 0600, &err) != WIZ_ERR_OK) {
-			fprintf(stderr, "%s: %s\n", PACKAGE, err.msg);
-			rc = WIZ_ERR_IO;
-		}
-		free(line);
-		if (rc != WIZ_ERR_OK) {
-			status = rc == WIZ_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
-			goto out;
-		}
-	}
 	strlist_push(&r.steps, "certificates");
 	strlist_push(&r.steps, "verify");
 	strlist_push(&r.steps, "kubernetes");
 	status = run_flow(&r, true);
 	if (status == EXIT_OK) {
-		unlink(pending);
+		pki_rotate_leaves_done(&store);
 		printf(_("Rotated: every host has the store's certificates, and each member serves its new ones.\n"));
 	} else {
 		printf(_("The renewed certificates stay in the local store (%s); the hosts not reached keep their old, still valid ones. Run the same command again to install them: it does not renew again.\n"),
@@ -403,7 +335,6 @@ int certs_rotate_exec(int argc, char **argv)
 	}
 out:
 	pki_report_free(&rep);
-	free(pending);
 	free(was);
 	pki_store_free(&store);
 	gnutls_global_deinit();
