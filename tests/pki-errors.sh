@@ -265,6 +265,29 @@ for sub in generate check-expiration renew import; do
 	tap_is "certs $sub --help exits 0" 0 "$rc"
 	has "certs $sub --help shows its usage" "$W/h-$sub.out" "Usage: etcdwiz certs $sub"
 done
+for sub in rotate rotate-ca; do
+	run "h-$sub" certs "$sub" --help
+	tap_is "certs $sub --help exits 0" 0 "$rc"
+	has "certs $sub --help shows its usage" "$W/h-$sub.out" "Usage: etcdwiz certs $sub"
+done
+run u6 certs rotate-ca -f "$c" --phase 4
+tap_is "rotate-ca --phase 4 exits 2" 2 "$rc"
+has "... naming the phases" "$W/u6.out" "--phase: '4' is not 1, 2 or 3"
+run u7 certs check-expiration -f "$c" --warn 3d
+tap_is "--warn without --hosts exits 2" 2 "$rc"
+run u8 certs check-expiration --hosts -f "$c" --warn soon
+tap_is "--warn soon exits 2" 2 "$rc"
+run u9 certs rotate frob -f "$c"
+tap_is "rotate of an unknown certificate exits 2" 2 "$rc"
+# A store without the CA key (externally managed): no new CA here, nothing written.
+ce=$(cluster ext three.yaml)
+run ext-gen certs generate -f "$ce"
+rm -f "$W/ext-store/ca/etcd/ca.key"
+snap "$W/ext-store" >"$W/ext-before"
+run ext-rot certs rotate-ca --yes -f "$ce"
+tap_is "rotate-ca without the CA key in the store exits 1" 1 "$rc"
+has "... saying where a new CA has to come from" "$W/ext-rot.out" "the CA key is not in the store"
+tap_is "... and writes nothing" "$(cat "$W/ext-before")" "$(snap "$W/ext-store")"
 run h certs --help
 tap_is "certs --help exits 0" 0 "$rc"
 run bad certs generate -f "$fx/bad-cluster.yaml"
