@@ -1124,6 +1124,14 @@ static void roll_after_again(struct loop_timer *t, void *ud)
 	eng_roll_after_try(ud);
 }
 
+/* The member is asked again (health, then what it serves) in a moment. */
+static void roll_ask_again(struct engine_host *h)
+{
+	if (h->roll_timer == NULL)
+		h->roll_timer = loop_timer_add(h->engine->loop, roll_after_again, h);
+	loop_timer_arm_in(h->roll_timer, ETCD_ASK_INTERVAL_MS);
+}
+
 /* After new certificates: the member serves them (a handshake from here
  * on 2379, then 2380), or asks again within the health bound. */
 static bool served_wanted(const struct engine_host *h)
@@ -1161,9 +1169,7 @@ static void served_answered(enum wiz_err code, const struct etcd_served_cert *sc
 		return;
 	}
 	if (loop_now() + ETCD_ASK_INTERVAL_MS < h->roll_deadline) {
-		if (h->roll_timer == NULL)
-			h->roll_timer = loop_timer_add(e->loop, roll_after_again, h);
-		loop_timer_arm_in(h->roll_timer, ETCD_ASK_INTERVAL_MS);
+		roll_ask_again(h);
 		return;
 	}
 	eng_finish_step(h, HOST_FAILED,
@@ -1203,9 +1209,7 @@ static void roll_after_answered(enum wiz_err code, const struct etcd_member_view
 	/* Caught up: at least the index the cluster had before the restart. */
 	if (eng_view_ok(v) && on_version && v->raft_index < e->roll_index && !h->plan.joins_cluster) {
 		if (loop_now() + ETCD_ASK_INTERVAL_MS < h->roll_deadline) {
-			if (h->roll_timer == NULL)
-				h->roll_timer = loop_timer_add(e->loop, roll_after_again, h);
-			loop_timer_arm_in(h->roll_timer, ETCD_ASK_INTERVAL_MS);
+			roll_ask_again(h);
 			return;
 		}
 		eng_finish_step(h, HOST_FAILED,
@@ -1241,9 +1245,7 @@ static void roll_after_answered(enum wiz_err code, const struct etcd_member_view
 		}
 		return;
 	}
-	if (h->roll_timer == NULL)
-		h->roll_timer = loop_timer_add(e->loop, roll_after_again, h);
-	loop_timer_arm_in(h->roll_timer, ETCD_ASK_INTERVAL_MS);
+	roll_ask_again(h);
 }
 
 void eng_roll_after_try(struct engine_host *h)

@@ -4,7 +4,6 @@
 #include "pki/pki-rotate.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,20 +15,6 @@
 #include "pki/pki.h"
 
 #define RECORD_MAX 4096
-
-static void say(struct strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void say(struct strlist *l, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	strlist_push(l, s);
-	free(s);
-}
 
 static char *store_file(const struct pki_store *s, const char *rel)
 {
@@ -225,16 +210,16 @@ enum wiz_err pki_rotation_begin(const struct pki_store *s, int n, time_t now,
 	next = pki_rotation_next_phase(&rot);
 	if (n != next) {
 		if (rot.phase == 0)
-			say(&r->errors, _("no CA rotation is under way: it starts with phase 1"));
+			pki_report_add(&r->errors, _("no CA rotation is under way: it starts with phase 1"));
 		else if (next == 0)
-			say(&r->errors, _("the CA rotation is done already"));
+			pki_report_add(&r->errors, _("the CA rotation is done already"));
 		else
-			say(&r->errors, _("phase %d comes next (phase %d %s on every host); run '%s certs rotate-ca -f %s --phase %d'"),
+			pki_report_add(&r->errors, _("phase %d comes next (phase %d %s on every host); run '%s certs rotate-ca -f %s --phase %d'"),
 				      next, rot.phase, rot.done ? _("is done") : _("is not done yet"), PACKAGE, file, next);
 		return WIZ_ERR_INVALID;
 	}
 	if (!store_has_ca_key(s) && n == 1) {
-		say(&r->errors, _("the CA key is not in the store (the certificates are externally managed): a new CA has to come from where the key is"));
+		pki_report_add(&r->errors, _("the CA key is not in the store (the certificates are externally managed): a new CA has to come from where the key is"));
 		return WIZ_ERR_INVALID;
 	}
 	if (rot.phase == 0) {

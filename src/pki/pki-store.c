@@ -27,10 +27,7 @@ static const enum pki_profile member_profiles[] = {
 };
 #define N_MEMBER_PROFILES (sizeof member_profiles / sizeof member_profiles[0])
 
-static void report_add(struct strlist *l, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void report_add(struct strlist *l, const char *fmt, ...)
+void pki_report_add(struct strlist *l, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -170,29 +167,29 @@ static void leaf_check(const struct pki_store *s, struct slot *sl,
 	if (sl->have.crt == NULL)
 		return;
 	if (!sl->key_exists)
-		report_add(&r->errors,
+		pki_report_add(&r->errors,
 			   _("%s: the private key is missing for %s; restore it, or run 'etcdwiz certs renew %s -f %s' to make a new key and certificate"),
 			   sl->key_path, sl->crt_path, sl->name, s->c->file ? s->c->file : "FILE");
 	else if (sl->have.key && !pki_key_matches(sl->have.crt, sl->have.key))
-		report_add(&r->errors,
+		pki_report_add(&r->errors,
 			   _("%s: the private key does not match the certificate %s; restore the matching key, or run 'etcdwiz certs renew %s -f %s' to make a new pair"),
 			   sl->key_path, sl->crt_path, sl->name, s->c->file ? s->c->file : "FILE");
 	if (ca->have.crt && !pki_crt_signed_by(sl->have.crt, ca->have.crt))
-		report_add(&r->errors,
+		pki_report_add(&r->errors,
 			   _("%s: not signed by the store's CA %s; remove it and run 'etcdwiz certs generate' to make it again from this CA"),
 			   sl->crt_path, ca->crt_path);
 	if (pki_crt_info(sl->have.crt, &info, &e) != WIZ_ERR_OK) {
-		report_add(&r->errors, "%s: %s", sl->crt_path, e.msg);
+		pki_report_add(&r->errors, "%s: %s", sl->crt_path, e.msg);
 		return;
 	}
 	if (strcmp(info.cn, want_cn) != 0) {
 		if (server)
-			report_add(&r->errors,
+			pki_report_add(&r->errors,
 				   _("%s: made for member '%s' but the cluster file calls this member '%s': the member was renamed since its certificates were made; rename it back in %s, or remove %s/members/%s and run 'etcdwiz certs generate'"),
 				   sl->crt_path, info.cn, m->name, s->c->file ? s->c->file : "the cluster file",
 				   s->dir, m->name);
 		else
-			report_add(&r->errors,
+			pki_report_add(&r->errors,
 				   _("%s: the subject is CN=%s, not CN=%s; remove it and run 'etcdwiz certs generate'"),
 				   sl->crt_path, info.cn, want_cn);
 	} else if (server) {
@@ -204,12 +201,12 @@ static void leaf_check(const struct pki_store *s, struct slot *sl,
 			char *want_s = pki_sans_format(&want);
 
 			if (strict_sans)
-				report_add(&r->errors,
+				pki_report_add(&r->errors,
 					   _("%s: its names (%s) no longer match member '%s' in the cluster file (%s): the member's address or extraSANs changed since the certificate was made; undo that change, or remove %s and %s and run 'etcdwiz certs generate'"),
 					   sl->crt_path, have_s, m->name, want_s,
 					   sl->crt_path, sl->key_path);
 			else
-				report_add(&r->warnings,
+				pki_report_add(&r->warnings,
 					   _("%s: renewed with its old names (%s), which differ from the cluster file (%s); remove it and run 'etcdwiz certs generate' to make it with the new ones"),
 					   sl->crt_path, have_s, want_s);
 			free(have_s);
@@ -218,7 +215,7 @@ static void leaf_check(const struct pki_store *s, struct slot *sl,
 		pki_sans_free(&want);
 	}
 	if (strict_sans && info.not_after <= now)
-		report_add(&r->warnings,
+		pki_report_add(&r->warnings,
 			   _("%s has expired; run 'etcdwiz certs renew %s -f %s'"),
 			   sl->crt_path, sl->name, s->c->file ? s->c->file : "FILE");
 	pki_crt_info_free(&info);
@@ -247,7 +244,7 @@ static void ca_settle_pending(struct slot *ca, struct pki_report *r)
 	    pki_key_read(pending, &key, &e) == WIZ_ERR_OK && pki_key_matches(crt, key)) {
 		if (wiz_rename_durable(pending, ca->key_path, &e) == WIZ_ERR_OK) {
 			ca->key_exists = true;
-			report_add(&r->notes, _("%s: the CA key a stopped run had written is in place now"),
+			pki_report_add(&r->notes, _("%s: the CA key a stopped run had written is in place now"),
 				   ca->key_path);
 		} else {
 			strlist_push(&r->errors, e.msg);
@@ -272,7 +269,7 @@ static bool ca_load(const struct pki_store *s, struct slot *ca, time_t now,
 	slot_init(ca, s, NULL, PKI_PROFILE_CA);
 	ca_settle_pending(ca, r);
 	if (!ca->crt_exists && ca->key_exists) {
-		report_add(&r->errors,
+		pki_report_add(&r->errors,
 			   _("%s: a CA key without its certificate %s; restore ca.crt, or remove ca.key to start a new CA"),
 			   ca->key_path, ca->crt_path);
 		return false;
@@ -323,14 +320,14 @@ static void check_orphans(const struct pki_store *s, struct pki_report *r)
 			pki_crt_info_free(&info);
 		}
 		if (renamed)
-			report_add(&r->errors,
+			pki_report_add(&r->errors,
 				   _("%s/members/%s: certificates of member '%s' at %s, which the cluster file now calls '%s': the member was renamed since its certificates were made; rename it back to '%s' in %s, or remove %s/members/%s and run 'etcdwiz certs generate'"),
 				   s->dir, de->d_name, de->d_name, renamed->address,
 				   renamed->name, de->d_name,
 				   s->c->file ? s->c->file : "the cluster file", s->dir,
 				   de->d_name);
 		else
-			report_add(&r->warnings,
+			pki_report_add(&r->warnings,
 				   _("%s/members/%s: not a member in the cluster file; left alone"),
 				   s->dir, de->d_name);
 		if (crt)
@@ -521,7 +518,7 @@ static enum wiz_err slot_issue(const struct pki_store *s, struct slot *sl,
 	if (rc == WIZ_ERR_OK && clamped) {
 		char *when = pki_time_format(gnutls_x509_crt_get_expiration_time(ca->crt));
 
-		report_add(&r->warnings,
+		pki_report_add(&r->warnings,
 			   _("%s: valid only until the CA expires (%s), less than pki.certValidity"),
 			   sl->crt_path, when);
 		free(when);
@@ -555,7 +552,7 @@ enum wiz_err pki_store_generate(const struct pki_store *s, time_t now,
 		struct slot *sl = &slots[k];
 
 		if (sl->crt_exists && ca.have.crt == NULL && ca.crt_exists == false) {
-			report_add(&r->errors,
+			pki_report_add(&r->errors,
 				   _("%s exists but the store has no CA (%s); import the CA that signed it with 'etcdwiz certs import', or remove %s/members to start over"),
 				   sl->crt_path, ca.crt_path, s->dir);
 			continue;
@@ -565,7 +562,7 @@ enum wiz_err pki_store_generate(const struct pki_store *s, time_t now,
 		if (sl->profile == PKI_PROFILE_CA) {
 			if (sl->have.crt && ca.have.crt &&
 			    !pki_crt_equal(sl->have.crt, ca.have.crt))
-				report_add(&r->errors,
+				pki_report_add(&r->errors,
 					   _("%s: not the store's CA certificate %s; remove it and run 'etcdwiz certs generate' to copy the CA again"),
 					   sl->crt_path, ca.crt_path);
 		} else {
@@ -577,7 +574,7 @@ enum wiz_err pki_store_generate(const struct pki_store *s, time_t now,
 			sl->wanted = true;
 			wanted++;
 			if (sl->key_exists)
-				report_add(&r->notes,
+				pki_report_add(&r->notes,
 					   _("%s: a key without its certificate (left by an interrupted run); replacing it"),
 					   sl->key_path);
 		}
@@ -588,7 +585,7 @@ enum wiz_err pki_store_generate(const struct pki_store *s, time_t now,
 		for (size_t k = n_slots; k-- > 0;)
 			if (slots[k].wanted)
 				first = slots[k].crt_path;
-		report_add(&r->errors,
+		pki_report_add(&r->errors,
 			   _("%s: the CA key is not in the store, and %zu file(s) are missing, starting with %s; import the CA with its key ('etcdwiz certs import -f %s --ca-cert CRT --ca-key KEY') or put the missing files in place"),
 			   ca.key_path, wanted, first, c->file ? c->file : "FILE");
 	}
@@ -628,7 +625,7 @@ enum wiz_err pki_store_generate(const struct pki_store *s, time_t now,
 		rc = ca_write_new(s, &ca, r, &e);
 		if (rc != WIZ_ERR_OK)
 			goto fail;
-		report_add(&r->notes, _("made the etcd CA %s (%s)"), ca.crt_path,
+		pki_report_add(&r->notes, _("made the etcd CA %s (%s)"), ca.crt_path,
 			   pki_algorithm_name(c->pki.algorithm));
 	}
 	for (size_t k = 0; k < n_slots; k++) {
@@ -640,12 +637,12 @@ enum wiz_err pki_store_generate(const struct pki_store *s, time_t now,
 		if (rc != WIZ_ERR_OK)
 			goto fail;
 		if (sl->profile == PKI_PROFILE_CA)
-			report_add(&r->notes, _("copied the CA to %s"), sl->crt_path);
+			pki_report_add(&r->notes, _("copied the CA to %s"), sl->crt_path);
 		else
-			report_add(&r->notes, _("made %s and its key (%s)"), sl->crt_path, sl->name);
+			pki_report_add(&r->notes, _("made %s and its key (%s)"), sl->crt_path, sl->name);
 	}
 	if (!new_ca && wanted == 0)
-		report_add(&r->notes,
+		pki_report_add(&r->notes,
 			   _("nothing changed: the CA and all %zu member files are in place in %s"),
 			   present, s->dir);
 	goto out;
@@ -713,13 +710,13 @@ enum wiz_err pki_store_renew(const struct pki_store *s, const char *target,
 	enum wiz_err rc = WIZ_ERR_OK;
 
 	if (strcmp(target, PKI_CA_CN) == 0) {
-		report_add(&r->errors,
+		pki_report_add(&r->errors,
 			   _("the CA is not renewed (nor by kubeadm): a new CA needs new certificates everywhere; remove %s and run 'etcdwiz certs generate' to start over"),
 			   s->dir);
 		return WIZ_ERR_INVALID;
 	}
 	if (!target_valid(c, target)) {
-		report_add(&r->errors,
+		pki_report_add(&r->errors,
 			   _("'%s' is not a certificate: give all, a member name, one of etcd-server, etcd-peer, etcd-healthcheck-client, apiserver-etcd-client, or MEMBER/CERTIFICATE"),
 			   target);
 		return WIZ_ERR_USAGE;
@@ -731,11 +728,11 @@ enum wiz_err pki_store_renew(const struct pki_store *s, const char *target,
 			slot_init(&slots[i * N_MEMBER_PROFILES + j], s,
 				  &c->members[i], member_profiles[j]);
 	if (r->errors.n == 0 && !ca.crt_exists)
-		report_add(&r->errors,
+		pki_report_add(&r->errors,
 			   _("%s: there is no CA in the store; run 'etcdwiz certs generate' first"),
 			   ca.crt_path);
 	else if (r->errors.n == 0 && !ca.key_exists)
-		report_add(&r->errors,
+		pki_report_add(&r->errors,
 			   _("%s: the CA key is not in the store, so nothing can be renewed here (the certificates are externally managed); import the CA key with 'etcdwiz certs import -f %s --ca-cert %s --ca-key KEY', or renew where the key is"),
 			   ca.key_path, c->file ? c->file : "FILE", ca.crt_path);
 	if (r->errors.n > 0) {
@@ -750,7 +747,7 @@ enum wiz_err pki_store_renew(const struct pki_store *s, const char *target,
 			continue;
 		sl->wanted = true;
 		if (!sl->crt_exists) {
-			report_add(&r->errors,
+			pki_report_add(&r->errors,
 				   _("%s is missing; run 'etcdwiz certs generate -f %s' to make it"),
 				   sl->crt_path, c->file ? c->file : "FILE");
 			continue;
@@ -790,7 +787,7 @@ enum wiz_err pki_store_renew(const struct pki_store *s, const char *target,
 		rc = slot_write(s, sl, ca.have.crt, r, &e);
 		if (rc != WIZ_ERR_OK)
 			goto fail;
-		report_add(&r->notes, _("renewed %s (%s), with a new key"),
+		pki_report_add(&r->notes, _("renewed %s (%s), with a new key"),
 			   sl->crt_path, sl->name);
 	}
 	goto out;
@@ -815,7 +812,7 @@ enum wiz_err pki_store_reissue(const struct pki_store *s, time_t now, struct pki
 
 	if (!ca_load(s, &ca, now, r) || ca.have.crt == NULL || ca.have.key == NULL) {
 		if (r->errors.n == 0)
-			report_add(&r->errors, _("%s: the CA and its key must be in the store to issue certificates"),
+			pki_report_add(&r->errors, _("%s: the CA and its key must be in the store to issue certificates"),
 				   ca.crt_path);
 		rc = WIZ_ERR_INVALID;
 		goto out;
@@ -846,7 +843,7 @@ enum wiz_err pki_store_reissue(const struct pki_store *s, time_t now, struct pki
 	if (rc != WIZ_ERR_OK)
 		strlist_push(&r->errors, e.msg);
 	else if (made)
-		report_add(&r->notes, P_("re-issued %zu certificate from the new CA, each with a new key",
+		pki_report_add(&r->notes, P_("re-issued %zu certificate from the new CA, each with a new key",
 					 "re-issued %zu certificates from the new CA, each with a new key", made),
 			   made);
 out:
@@ -881,7 +878,7 @@ enum wiz_err pki_store_import(const struct pki_store *s, const char *crt_path,
 		if (pki_crt_read(ca.crt_path, &ca.have.crt, &e) != WIZ_ERR_OK)
 			strlist_push(&r->errors, e.msg);
 		else if (!pki_crt_equal(ca.have.crt, in.crt))
-			report_add(&r->errors,
+			pki_report_add(&r->errors,
 				   _("%s: the store already has another CA; to replace it, remove %s (the certificates made with the old CA go with it) and import again"),
 				   ca.crt_path, s->dir);
 	}
@@ -896,7 +893,7 @@ enum wiz_err pki_store_import(const struct pki_store *s, const char *crt_path,
 				if (pki_crt_read(p, &leaf, &e) != WIZ_ERR_OK)
 					strlist_push(&r->errors, e.msg);
 				else if (!pki_crt_signed_by(leaf, in.crt))
-					report_add(&r->errors,
+					pki_report_add(&r->errors,
 						   _("%s was not signed by the CA in %s; import the CA that signed it, or remove %s/members to start over"),
 						   p, crt_path, s->dir);
 			}
@@ -910,7 +907,7 @@ enum wiz_err pki_store_import(const struct pki_store *s, const char *crt_path,
 		goto out;
 	}
 	if (ca.crt_exists && ca.key_exists) {
-		report_add(&r->notes, _("nothing changed: %s is already the store's CA"),
+		pki_report_add(&r->notes, _("nothing changed: %s is already the store's CA"),
 			   crt_path);
 		goto out;
 	}
@@ -921,7 +918,7 @@ enum wiz_err pki_store_import(const struct pki_store *s, const char *crt_path,
 		strlist_push(&r->errors, e.msg);
 		goto out;
 	}
-	report_add(&r->notes, _("imported the CA %s into %s"), crt_path, ca.crt_path);
+	pki_report_add(&r->notes, _("imported the CA %s into %s"), crt_path, ca.crt_path);
 out:
 	pki_pair_free(&in);
 	slot_free(&ca);

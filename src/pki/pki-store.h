@@ -36,6 +36,8 @@ struct pki_report {
 };
 
 void pki_report_free(struct pki_report *r);
+/* Adds a formatted line to one of a report's lists. */
+void pki_report_add(struct strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* pki.dir (a leading ~/ is $HOME) or $XDG_DATA_HOME/etcdwiz/<name>/pki. */
 char *pki_store_default_dir(const struct cluster *c);

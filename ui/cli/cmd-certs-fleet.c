@@ -53,22 +53,6 @@ static void conn_close(struct conn *k)
 	loop_free(k->loop);
 }
 
-static bool load(const char *file, struct cluster *c)
-{
-	struct diag_list diags;
-	size_t errors;
-
-	diag_list_init(&diags, file);
-	cluster_load(file, c, &diags);
-	errors = diag_count(&diags, DIAG_ERROR);
-	if (errors)
-		diag_print(&diags, stderr);
-	diag_list_free(&diags);
-	if (errors)
-		fprintf(stderr, _("%s certs: fix %s first ('%s validate -f %s')\n"), PACKAGE, file, PACKAGE, file);
-	return errors == 0;
-}
-
 /* ---- check-expiration --hosts ---- */
 
 static const char *match_text(const struct cert_row *r)
@@ -95,7 +79,8 @@ int certs_check_hosts(const char *file, uint64_t warn_s, bool accept_new)
 	struct strlist notes = { NULL, 0 };
 	char *warn = duration_format(warn_s);
 
-	if (!load(file, &c)) {
+	if (!certs_load_cluster(file, &c)) {
+		fprintf(stderr, _("%s certs: fix %s first ('%s validate -f %s')\n"), PACKAGE, file, PACKAGE, file);
 		cluster_free(&c);
 		free(warn);
 		return EXIT_FAIL;

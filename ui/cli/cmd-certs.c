@@ -127,7 +127,7 @@ static int sub_usage_error(const struct certs_sub *sub, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static bool load_cluster(const char *file, struct cluster *c)
+bool certs_load_cluster(const char *file, struct cluster *c)
 {
 	struct diag_list diags;
 	size_t errors;
@@ -404,7 +404,7 @@ static int cmd_certs_exec(int argc, char **argv)
 	if (sub == &subs[SUB_IMPORT] && (ca_cert == NULL || ca_key == NULL))
 		return sub_usage_error(sub, "%s", _("both --ca-cert CRT and --ca-key KEY are needed"));
 
-	if (!load_cluster(file, &cluster)) {
+	if (!certs_load_cluster(file, &cluster)) {
 		fprintf(stderr, _("%s certs %s: fix %s first ('%s validate -f %s')\n"),
 			PACKAGE, sub->name, file, PACKAGE, file);
 		cluster_free(&cluster);

@@ -12,6 +12,10 @@
  * cell is NULL prints its first cell alone. */
 void certs_print_table(char *const *cells, size_t n_rows, size_t n_cols);
 
+/* Loads file into c, printing every problem; false when it is invalid. */
+struct cluster;
+bool certs_load_cluster(const char *file, struct cluster *c);
+
 /* check-expiration --hosts: exit 1 when anything is expired, missing or
  * within warn_s seconds of expiring. */
 int certs_check_hosts(const char *file, uint64_t warn_s, bool accept_new);

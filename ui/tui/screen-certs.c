@@ -123,6 +123,14 @@ static unsigned act_hosts(void *ud, int key)
 	return WZ_HANDLED;
 }
 
+static void errors_dialog(struct wizard *w, const char *title, const struct pki_report *rep)
+{
+	struct wz_dialog *d = wz_dialog_push(w, DLG_MESSAGE, title, NULL, NULL);
+
+	for (size_t i = 0; i < rep->errors.n; i++)
+		wz_dialog_line(d, "%s", rep->errors.items[i]);
+}
+
 static unsigned act_rotate(void *ud, int key)
 {
 	struct wizard *w = ud;
@@ -133,10 +141,7 @@ static unsigned act_rotate(void *ud, int key)
 	if (wz_run_busy(&run) || S.checking_peers)
 		return WZ_HANDLED;
 	if (pki_rotate_leaves_prepare(&w->store, "all", time(NULL), &was, &rep) != WIZ_ERR_OK) {
-		struct wz_dialog *d = wz_dialog_push(w, DLG_MESSAGE, _("The certificates could not be renewed"), NULL, NULL);
-
-		for (size_t i = 0; i < rep.errors.n; i++)
-			wz_dialog_line(d, "%s", rep.errors.items[i]);
+		errors_dialog(w, _("The certificates could not be renewed"), &rep);
 		pki_report_free(&rep);
 		return WZ_HANDLED;
 	}
@@ -172,10 +177,7 @@ static unsigned act_rotate_ca(void *ud, int key)
 	if (n == 0)
 		n = 1;
 	if (pki_rotation_begin(&w->store, n, time(NULL), &rep) != WIZ_ERR_OK) {
-		struct wz_dialog *d = wz_dialog_push(w, DLG_MESSAGE, _("The new CA cannot go on"), NULL, NULL);
-
-		for (size_t i = 0; i < rep.errors.n; i++)
-			wz_dialog_line(d, "%s", rep.errors.items[i]);
+		errors_dialog(w, _("The new CA cannot go on"), &rep);
 		pki_report_free(&rep);
 		return WZ_HANDLED;
 	}
@@ -276,10 +278,7 @@ static unsigned act_generate(void *ud, int key)
 		return WZ_HANDLED;
 	memset(&rep, 0, sizeof rep);
 	if (pki_store_generate(&w->store, time(NULL), &rep) != WIZ_ERR_OK) {
-		struct wz_dialog *d = wz_dialog_push(w, DLG_MESSAGE, _("The certificates could not be made"), NULL, NULL);
-
-		for (size_t i = 0; i < rep.errors.n; i++)
-			wz_dialog_line(d, "%s", rep.errors.items[i]);
+		errors_dialog(w, _("The certificates could not be made"), &rep);
 	} else {
 		for (size_t i = 0; i < rep.notes.n; i++)
 			wz_log(w, "%s", rep.notes.items[i]);
