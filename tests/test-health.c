@@ -944,8 +944,11 @@ static void test_host_check(void **state)
 	assert_true(has_alert(&e, "DataDirLowSpace", "m1"));
 	assert_true(has_alert(&e, "KubeletNotActive", "m1"));
 	for (size_t i = 0; i < e.n_alerts; i++)
-		if (strcmp(e.alerts[i].name, "CertificateExpiresSoon") == 0)
+		if (strcmp(e.alerts[i].name, "CertificateExpiresSoon") == 0) {
 			assert_int_equal(e.alerts[i].severity, SEVERITY_CRITICAL);	/* < 7 days */
+			/* It names the command that fixes it on the hosts. */
+			assert_non_null(strstr(e.alerts[i].summary, "etcdwiz certs rotate -f"));
+		}
 	f = open_memstream(&json, &jlen);
 	assert_int_equal(health_write_json(f, &c, &e, &err), WIZ_ERR_OK);
 	fclose(f);
