@@ -193,7 +193,9 @@ chmod 755 /usr/local/bin/date' >/dev/null 2>&1
 	kill | join | rotate)
 		range=$FULL_MS
 		[ "$kind" = join ] && range=$JOIN_MS
-		[ "$kind" = rotate ] && range=$ROTATE_MS
+		# Later runs are quicker than the first (caches warm): the first
+		# three quarters of its time, so that most kills land inside.
+		[ "$kind" = rotate ] && range=$((ROTATE_MS * 3 / 4))
 		at=$((RANDOM % (range > 1000 ? range : 1000)))
 		what="SIGKILL at $at ms"
 		[ "$kind" = join ] && what="SIGKILL at $at ms of the join"
@@ -254,9 +256,16 @@ chmod 755 /usr/local/bin/date' >/dev/null 2>&1
 		echo "# round $round: $what: $h; $(grep -E '^etcd-2 [a-z]+: (unreachable|failed)' "$TAP_TMP/faulty" | head -n 1)"
 		;;
 	esac
-	"$ETCDWIZ" "${CMD[@]}" >"$TAP_TMP/again" 2>&1
-	rc=$?
-	[ "$kind" = rotate ] && { rotated_once || rc="$rc, but the rotation is not finished"; }
+	if [ "$kind" = rotate ] && [ "$frc" -eq 0 ] && rotated_once; then
+		# The kill came after the end: running it again would start a
+		# second rotation, so only the checks below run.
+		rc=0
+		what="$what (too late: it had finished)"
+	else
+		"$ETCDWIZ" "${CMD[@]}" >"$TAP_TMP/again" 2>&1
+		rc=$?
+		[ "$kind" = rotate ] && { rotated_once || rc="$rc, but the rotation is not finished"; }
+	fi
 	tap_is "round $round ($what): running it again converges" 0 "$rc"
 	[ $rc -eq 0 ] || tail -15 "$TAP_TMP/again" | sed 's/^/# /'
 	n=$(echo "$WANT" | wc -w)
