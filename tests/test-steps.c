@@ -1775,7 +1775,7 @@ static void test_certificates_take_turn(void **state)
 	struct step_env env = { 0 };
 	struct plan plan;
 	struct wiz_error err;
-	char *yaml, *old, *again;
+	char *old, *again;
 	gnutls_x509_crt_t *l = NULL;
 	size_t n = 0;
 	char serial[48], id_a[17], id_b[17];
@@ -1824,9 +1824,9 @@ static void test_certificates_take_turn(void **state)
 	assert_true(plan.restarts_etcd);
 	pki_trust_id(tls.bundle, strlen(tls.bundle), id_a, &n);
 	assert_int_equal(n, 2);
-	yaml = xasprintf("etcdwiz.io/trusted-ca: %s", id_a);
-	assert_non_null(strstr(plan.actions[0].content, yaml));
-	free(yaml);
+	/* The id is quoted when it reads as a number (yaml_scalar_style_for). */
+	assert_non_null(strstr(plan.actions[0].content, "etcdwiz.io/trusted-ca: "));
+	assert_non_null(strstr(plan.actions[0].content, id_a));
 	again = xstrdup(plan.actions[0].content);
 	plan_free(&plan);
 	/* The same two CAs the other way round: the same trust, no restart. */
@@ -1850,9 +1850,8 @@ static void test_certificates_take_turn(void **state)
 	step_find("manifest")->plan(&env, &plan);
 	assert_true(plan.restarts_etcd);
 	pki_trust_id(tls.ca, strlen(tls.ca), id_b, NULL);
-	yaml = xasprintf("etcdwiz.io/trusted-ca: %s", id_b);
-	assert_non_null(strstr(plan.actions[0].content, yaml));
-	free(yaml);
+	assert_non_null(strstr(plan.actions[0].content, "etcdwiz.io/trusted-ca: "));
+	assert_non_null(strstr(plan.actions[0].content, id_b));
 	plan_free(&plan);
 	free(again);
 	free(old);
