@@ -57,11 +57,16 @@ mend_etcd() {
 #
 # A put cut off by the member it went to stopping (etcd with client TLS
 # stops its gRPC server without draining: "transport is closing", or the
-# empty "200 ... missing HTTP content-type" of its HTTP handler) is sent
-# again once, at once, as any client of a restarting member must; the
-# retried ones are counted in w-retried. Anything else (a timeout, no
-# leader, every member refusing) is a failed write: an outage of quorum,
-# which lasts longer than the immediate retry, still fails it.
+# empty "200 ... missing HTTP content-type" of its HTTP handler), or one
+# etcd answers "etcdserver: request timed out" (its ErrTimeout: the
+# proposal was in flight when the leadership moved away from a member
+# about to restart; etcd documents it as "may or may not have been
+# applied, retry"), is sent again once, at once, as any client of a
+# restarting member must; the put is idempotent (the same key and value),
+# and the retried ones are counted in w-retried. Anything else (a client
+# timeout, no leader, every member refusing) is a failed write, and so is
+# a retry that fails: an outage of quorum, which lasts longer than the
+# immediate retry, still fails it.
 lab_writer() {
 	local max=$1 i=0 err
 	shift
@@ -72,7 +77,7 @@ lab_writer() {
 	while [ $i -lt "$max" ] && [ ! -e "$TAP_TMP/stop-writer" ]; do
 		if "$@" --command-timeout=10s put "/w/$i" "$i" >/dev/null 2>"$err"; then
 			echo "$i" >>"$TAP_TMP/w-ok"
-		elif grep -qE 'transport is closing|missing HTTP content-type' "$err" &&
+		elif grep -qE 'transport is closing|missing HTTP content-type|etcdserver: request timed out' "$err" &&
 			"$@" --command-timeout=10s put "/w/$i" "$i" >/dev/null 2>>"$err"; then
 			echo "$i" >>"$TAP_TMP/w-ok"
 			echo "$i" >>"$TAP_TMP/w-retried"
