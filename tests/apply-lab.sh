@@ -15,7 +15,7 @@ command -v etcdctl >/dev/null || tap_skip_all "etcdctl missing: apt-get install 
 . "${TOP_SRCDIR:-.}/tests/lab-lib.sh"
 export XDG_DATA_HOME="$TAP_TMP/xdg"
 
-tap_plan 40
+tap_plan 45
 tap_on_exit "'$ETCDWIZ' lab down >/dev/null 2>&1"
 
 HOSTS="198.51.100.11 198.51.100.12 198.51.100.13"
@@ -48,8 +48,43 @@ tap_check "plan changed nothing on any host (checksums of /etc and /var/lib/etcd
 tap_grep "plan shows the manifest it would write" '\+\+\+ /etc/kubernetes/manifests/etcd.yaml' "$TAP_TMP/plan"
 tap_grep "plan lists the directories it would create (etcd-1 has no /etc/kubernetes)" \
 	'create the directory /etc/kubernetes \(0755\)' "$TAP_TMP/plan"
+"$ETCDWIZ" plan --per-host -f "$CF" >"$TAP_TMP/plan-per-host" 2>&1
+tap_is "plan --per-host exits 0" 0 $?
 tap_is "the missing certificates are one note per host, not a warning per file" "0 4" \
-	"$(grep -c 'WARNING Certificates' "$TAP_TMP/plan") $(grep -c 'not in the local certificate store yet' "$TAP_TMP/plan")"
+	"$(grep -c 'WARNING Certificates' "$TAP_TMP/plan-per-host") $(grep -c 'not in the local certificate store yet' "$TAP_TMP/plan-per-host")"
+tap_grep "grouped, that note is one line naming the four hosts" \
+	'^etcd-1, etcd-2, etcd-3, cp-1 certificates: .*not in the local certificate store yet' "$TAP_TMP/plan"
+tap_is "... and each member's own manifest (its address) is listed under its name alone" 3 \
+	"$(grep -cE '^etcd-[123] manifest: write the etcd static pod manifest$' "$TAP_TMP/plan")"
+# The grouped plan says what the per-host one says: each "A, B step: line"
+# (with the detail lines under it) is one unit per host; the two runs'
+# units are the same (numbers aside: timings), and grouping made it shorter.
+plan_units() {
+	python3 - "$1" <<'PY'
+import re, sys
+units, cur = [], None
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.rstrip("\n")
+    if line.startswith("    ") and cur is not None:
+        cur.append(re.sub(r"[0-9]+", "N", line))
+        continue
+    m = re.match(r"^((?:[a-z0-9-]+, )*[a-z0-9-]+) ([a-z]+): (.*)$", line)
+    cur = None
+    if m and m.group(1) != "cluster":
+        cur = []  # the group's hosts share its detail lines
+        for host in m.group(1).split(", "):
+            units.append((host + " " + m.group(2) + ": " + re.sub(r"[0-9]+", "N", m.group(3)), cur))
+for u in sorted("\n".join([head] + detail) for head, detail in units):
+    print(u)
+    print("--")
+PY
+}
+plan_units "$TAP_TMP/plan" >"$TAP_TMP/units-grouped"
+plan_units "$TAP_TMP/plan-per-host" >"$TAP_TMP/units-per-host"
+tap_check "the grouped plan lists every host's every line (the per-host plan's units)" \
+	cmp "$TAP_TMP/units-per-host" "$TAP_TMP/units-grouped"
+tap_check "... in fewer lines ($(wc -l <"$TAP_TMP/plan") against $(wc -l <"$TAP_TMP/plan-per-host"))" \
+	test "$(wc -l <"$TAP_TMP/plan")" -lt "$(wc -l <"$TAP_TMP/plan-per-host")"
 
 # A member whose address is not on its host fails preflight, and apply
 # changes nothing.

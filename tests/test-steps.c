@@ -11,6 +11,7 @@
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
 #include "install/plan.h"
+#include "install/plan-listing.h"
 #include "install/membership.h"
 #include "install/step.h"
 #include "install/steps/steps.h"
@@ -1906,6 +1907,86 @@ static void test_kubernetes_apiserver_restart(void **state)
 	cluster_free(&c);
 }
 
+/* plan's text output: hosts whose lines are the same are listed once, a
+ * host's own lines under its name in its order, steps in their order even
+ * when a host runs ahead, the cluster's text kept in its place. */
+static void test_plan_listing(void **state)
+{
+	struct plan_listing *l = plan_listing_new();
+	struct plan p1, p2;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	const char *want =
+		"\n== Certificates (certificates)\n"
+		"etcd-1, etcd-2, etcd-3 certificates: install ca.crt\n"
+		"    /etc/kubernetes/pki/etcd/ca.crt (mode 0644, root:root): a certificate, its PEM not shown\n"
+		"etcd-1, etcd-2, etcd-3 certificates: changed\n"
+		"cluster: 3 members\n"
+		"\n== Manifest (manifest)\n"
+		"etcd-1, etcd-2 manifest: [WARNING Version]: old\n"
+		"etcd-1 manifest: write etcd.yaml\n"
+		"    /etc/kubernetes/manifests/etcd.yaml (mode 0600, root:root)\n"
+		"    --- /dev/null\n"
+		"    +++ /etc/kubernetes/manifests/etcd.yaml\n"
+		"    @@ -0,0 +1,1 @@\n"
+		"    +ip: 198.51.100.11\n"
+		"etcd-2 manifest: write etcd.yaml\n"
+		"    /etc/kubernetes/manifests/etcd.yaml (mode 0600, root:root)\n"
+		"    --- /dev/null\n"
+		"    +++ /etc/kubernetes/manifests/etcd.yaml\n"
+		"    @@ -0,0 +1,1 @@\n"
+		"    +ip: 198.51.100.12\n"
+		"etcd-1, etcd-2 manifest: changed\n"
+		"etcd-3 manifest: ok\n";
+
+	(void)state;
+	plan_init(&p1);
+	plan_file(&p1, "/etc/kubernetes/pki/etcd/ca.crt", "PEM", 3, 0644, "root:root", NULL, false, true,
+		  "install ca.crt");
+	plan_listing_step(l, "certificates", "\n== Certificates (certificates)\n");
+	plan_listing_plan(l, "etcd-1", "certificates", &p1, true);
+	plan_listing_add(l, "etcd-1", "certificates", "changed", NULL);
+	plan_listing_text(l, "cluster: 3 members\n");
+	plan_listing_step(l, "manifest", "\n== Manifest (manifest)\n");
+	/* etcd-1 runs ahead into the manifest step. */
+	plan_init(&p2);
+	plan_finding(&p2, false, "Version", "old");
+	plan_file(&p2, "/etc/kubernetes/manifests/etcd.yaml", "ip: 198.51.100.11\n", 18, 0600, "root:root", NULL,
+		  false, false, "write etcd.yaml");
+	plan_listing_plan(l, "etcd-1", "manifest", &p2, true);
+	plan_listing_add(l, "etcd-1", "manifest", "changed", NULL);
+	plan_free(&p2);
+	plan_listing_plan(l, "etcd-2", "certificates", &p1, true);
+	plan_listing_add(l, "etcd-2", "certificates", "changed", NULL);
+	plan_listing_plan(l, "etcd-3", "certificates", &p1, true);
+	plan_listing_add(l, "etcd-3", "certificates", "changed", NULL);
+	plan_init(&p2);
+	plan_finding(&p2, false, "Version", "old");
+	plan_file(&p2, "/etc/kubernetes/manifests/etcd.yaml", "ip: 198.51.100.12\n", 18, 0600, "root:root", NULL,
+		  false, false, "write etcd.yaml");
+	plan_listing_plan(l, "etcd-2", "manifest", &p2, true);
+	plan_listing_add(l, "etcd-2", "manifest", "changed", NULL);
+	plan_free(&p2);
+	plan_listing_add(l, "etcd-3", "manifest", "ok", NULL);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	plan_listing_print(l, f);
+	fclose(f);
+	assert_string_equal(want, text);
+	free(text);
+	/* Printed means forgotten: a second print is empty. */
+	text = NULL;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	plan_listing_print(l, f);
+	fclose(f);
+	assert_string_equal("", text);
+	free(text);
+	plan_free(&p1);
+	plan_listing_free(l);
+}
+
 WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_packages_check_dpkg_states),
 	       cmocka_unit_test(test_reads_run_and_parse),
@@ -1937,4 +2018,5 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_os_release),
 	       cmocka_unit_test(test_verify_reports),
 	       cmocka_unit_test(test_declared_files_block),
 	       cmocka_unit_test(test_probe_bounds),
-	       cmocka_unit_test(test_pki_store_missing))
+	       cmocka_unit_test(test_pki_store_missing),
+	       cmocka_unit_test(test_plan_listing))

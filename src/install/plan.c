@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "install/plan.h"
+#include "install/plan-listing.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -304,37 +305,23 @@ char *text_diff(const char *old, const char *new_text, const char *old_label,
 	return d.s;
 }
 
+struct print_ctx {
+	const char *host, *step;
+	FILE *out;
+};
+
+static void print_unit(const char *line, const char *detail, void *ud)
+{
+	struct print_ctx *c = ud;
+
+	fprintf(c->out, "%s %s: %s\n", c->host, c->step, line);
+	if (detail)
+		fputs(detail, c->out);
+}
+
 void plan_print(const struct plan *p, const char *host, const char *step, FILE *out)
 {
-	for (size_t i = 0; i < p->n_notes; i++)
-		fprintf(out, "%s %s: %s\n", host, step, p->notes[i]);
-	for (size_t i = 0; i < p->n_findings; i++)
-		fprintf(out, "%s %s: [%s %s]: %s\n", host, step,
-			p->findings[i].error ? "ERROR" : "WARNING", p->findings[i].name,
-			p->findings[i].msg);
-	for (size_t i = 0; i < p->n_actions; i++) {
-		const struct action *a = &p->actions[i];
+	struct print_ctx c = { host, step, out };
 
-		fprintf(out, "%s %s: %s\n", host, step, a->summary);
-		if (a->kind == ACTION_COMMAND) {
-			fprintf(out, "    $ %s\n", a->command);
-		} else if (a->secret && str_has_suffix(a->path, ".crt")) {
-			fprintf(out, _("    %s (mode %04o, %s): a certificate, its PEM not shown\n"),
-				a->path, (unsigned)a->mode, a->owner);
-		} else if (a->secret) {
-			fprintf(out, _("    %s (mode %04o, %s): secret content not shown\n"),
-				a->path, (unsigned)a->mode, a->owner);
-		} else {
-			char *old_label = a->old_exists ? xstrdup(a->path) : xstrdup("/dev/null");
-			char *diff = text_diff(a->old_content ? a->old_content : "", a->content,
-					       old_label, a->path);
-			char *line, *save = NULL;
-
-			fprintf(out, _("    %s (mode %04o, %s)\n"), a->path, (unsigned)a->mode, a->owner);
-			for (line = strtok_r(diff, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-				fprintf(out, "    %s\n", line);
-			free(diff);
-			free(old_label);
-		}
-	}
+	plan_units(p, true, print_unit, &c);
 }

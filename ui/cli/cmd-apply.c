@@ -24,6 +24,7 @@
 #include "install/engine.h"
 #include "install/fleet.h"
 #include "install/membership.h"
+#include "install/plan-listing.h"
 #include "install/upgrade.h"
 #include "pki/pki-store.h"
 #include "ssh/secret-cache.h"
@@ -40,7 +41,13 @@ static void sink_step(const struct step *s, void *ud)
 {
 	struct run *r = ud;
 
-	fprintf(r->out, "\n== %s (%s)\n", _(s->title), s->name);
+	char *heading = xasprintf("\n== %s (%s)\n", _(s->title), s->name);
+
+	if (r->listing)
+		plan_listing_step(r->listing, s->name, heading);
+	else
+		fputs(heading, r->out);
+	free(heading);
 }
 
 static void sink_planned(const struct engine_host *h, const struct step *s, const struct plan *p,
@@ -55,7 +62,10 @@ static void sink_planned(const struct engine_host *h, const struct step *s, cons
 	r->n_errors += plan_errors(p);
 	if (apply_plan_unhealthy(s, p))
 		r->n_unhealthy++;
-	if (r->verbose || r->entry == &cmd_plan_entry)
+	if (r->listing)
+		plan_listing_plan(r->listing, engine_host_name(h), s->name, p,
+				  r->verbose || r->entry == &cmd_plan_entry);
+	else if (r->verbose || r->entry == &cmd_plan_entry)
 		plan_print(p, engine_host_name(h), s->name, r->out);
 	else {
 		for (size_t i = 0; i < p->n_notes; i++)
@@ -79,15 +89,40 @@ static void sink_done(const struct engine_host *h, const struct step *s, enum ho
 		      const char *msg, void *ud)
 {
 	struct run *r = ud;
+	char *line = xasprintf("%s%s%s", _(host_result_name(res)), msg ? ": " : "", msg ? msg : "");
 
-	fprintf(r->out, "%s %s: %s%s%s\n", engine_host_name(h), s->name, _(host_result_name(res)),
-		msg ? ": " : "", msg ? msg : "");
+	if (r->listing)
+		plan_listing_add(r->listing, engine_host_name(h), s->name, line, NULL);
+	else
+		fprintf(r->out, "%s %s: %s\n", engine_host_name(h), s->name, line);
+	free(line);
 }
 
-/* `plan`'s "cluster" section, as soon as the member list is in. */
+static void cluster_section(struct run *r, const struct live_cluster *l);
+
+/* `plan`'s "cluster" section, as soon as the member list is in; kept in
+ * its place among the grouped lines. */
 static void sink_cluster(const struct live_cluster *l, void *ud)
 {
 	struct run *r = ud;
+	FILE *out = r->out, *mem;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (r->listing == NULL || (mem = open_memstream(&text, &len)) == NULL) {
+		cluster_section(r, l);
+		return;
+	}
+	r->out = mem;
+	cluster_section(r, l);
+	fclose(mem);
+	r->out = out;
+	plan_listing_text(r->listing, text);
+	free(text);
+}
+
+static void cluster_section(struct run *r, const struct live_cluster *l)
+{
 
 	if (r->list_members) {
 		member_table_print(r, l);
@@ -220,8 +255,15 @@ static int run_engine(struct run *r, bool apply, char **journal)
 	o.n_leaving_hosts = r->n_leaving;
 	o.health_timeout_s = r->health_timeout_s;
 	o.allow_downgrade = r->allow_downgrade;
+	if (!apply && !r->per_host && !r->list_members)
+		r->listing = plan_listing_new();
 	e = engine_new(r->loop, &t, &r->c, &o, &sink);
 	engine_run(e);
+	if (r->listing) {
+		plan_listing_print(r->listing, r->out);
+		plan_listing_free(r->listing);
+		r->listing = NULL;
+	}
 	if (!r->list_members) {
 		fprintf(r->out, "\n");
 		engine_print_recap(e, r->out);
@@ -252,6 +294,7 @@ const struct option run_long_opts[] = {
 	{ "health-timeout", required_argument, NULL, 'T' },
 	{ "prune-members", no_argument, NULL, 'P' },
 	{ "no-snapshot", no_argument, NULL, 'N' },
+	{ "per-host", no_argument, NULL, RUN_OPT_PER_HOST },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -272,6 +315,7 @@ bool run_option(struct run *r, int c, const char *arg, int *status, bool *stop)
 	case 'K': r->kubeadm_init = true; return true;
 	case 'P': r->prune_members = true; return true;
 	case 'N': r->no_snapshot = true; return true;
+	case RUN_OPT_PER_HOST: r->per_host = true; return true;
 	case 'T':
 		if (!duration_parse(arg, &secs) || secs == 0 || secs > 24 * 3600) {
 			*status = cmd_usage_error(r->entry, _("--health-timeout: '%s' is not a duration from 1s to 24h (e.g. 90s, 5m)"),
@@ -507,7 +551,10 @@ _Static_assert(VERIFY_DEFAULT_TIMEOUT_S == 180, "update --health-timeout's help"
 	"  -P, --prune-members             remove from etcd the members the file no longer names\n" \
 	"                                  (one at a time, refused when quorum would not hold)\n" \
 	"  -N, --no-snapshot               change the members without a snapshot first (by\n" \
-	"                                  default one is taken into the local backups)\n"
+	"                                  default one is taken into the local backups)\n" \
+	"      --per-host                  the plan host by host, each line naming one host, as\n" \
+	"                                  each host is checked (for scripts; by default hosts\n" \
+	"                                  with the same lines are listed once, step by step)\n"
 
 const struct cmd_entry cmd_plan_entry = {
 	.name = "plan",

@@ -18,12 +18,15 @@ struct ssh_ctx;
 struct fleet;
 struct check_cache;
 struct live_cluster;
+struct plan_listing;
 
 struct run {
 	const struct cmd_entry *entry;
 	const char *file;
 	bool yes, verbose, accept_new, kubeadm_init, prune_members;
 	bool no_snapshot;	/* --no-snapshot: membership changes without one */
+	bool per_host;		/* --per-host: the plan host by host, as it comes */
+	struct plan_listing *listing;	/* the plan pass's lines, grouped at its end */
 	size_t member_changes;	/* the plan's membership changes (a snapshot first) */
 	bool upgrading;		/* the plan changes a running member's etcd version (a snapshot first) */
 	bool allow_downgrade;	/* `upgrade --allow-downgrade` */
@@ -63,9 +66,10 @@ struct run {
 	void *ud;
 };
 
-/* The options both take (-f -y -l -s -i -A -v -K -T -P -N): true when c
+/* The options both take (-f -y -l -s -i -A -v -K -T -P -N --per-host): true when c
  * was one (*status set on a usage error: then stop with it). */
 #define RUN_SHORT_OPTS "f:yl:s:i:AvKT:PN"
+#define RUN_OPT_PER_HOST 1000
 bool run_option(struct run *r, int c, const char *arg, int *status, bool *stop);
 extern const struct option run_long_opts[];
 /* Loads r->file into r->c, printing every problem; false when invalid. */
