@@ -14,7 +14,7 @@ command -v jq >/dev/null || tap_skip_all "jq missing: apt-get install jq"
 . "${TOP_SRCDIR:-.}/tests/loopback-lib.sh"
 ADDR=127.0.0.5
 port_free 2379 $ADDR && port_free 2381 $ADDR || tap_skip_all "$ADDR:2379 or :2381 is in use"
-tap_plan 14
+tap_plan 15
 T=$TAP_TMP
 export XDG_DATA_HOME="$T/xdg" XDG_STATE_HOME="$T/state"
 SOCK="etcdwiz-hostile-$$"
@@ -92,8 +92,10 @@ screen >"$T/dash2.txt"
 tap_check "... and is still running 5 s later (refreshing)" tmux -L "$SOCK" has-session -t st
 differs() { ! cmp -s "$1" "$2"; }
 tap_check "... its screen changed meanwhile (the refresh's clock)" differs "$T/dash1.txt" "$T/dash2.txt"
+# The latency graph's bottom row is the line above WAL fsync's label.
 tap_check "... its history graphs span the width from the first refresh (a baseline where none is seen yet)" \
-	test "$(grep -E '^ *latency ' "$T/dash2.txt" | head -n 1 | grep -o '·' | wc -l)" -ge 100
+	test "$(awk '/WAL fsync p99/ { print prev; exit } { prev = $0 }' "$T/dash2.txt" | grep -o '·' | wc -l)" -ge 100
+tap_check "... in a framed panel titled with the member" grep -qE '^┌─ History of .*┐$' "$T/dash2.txt"
 tmux -L "$SOCK" send-keys -t st F1
 sleep 1
 screen >"$T/dash-help.txt"

@@ -12,7 +12,7 @@
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
 command -v tmux >/dev/null || tap_skip_all "tmux missing: apt-get install tmux"
-tap_plan 27
+tap_plan 31
 T=$TAP_TMP
 KEEP=${KEEP_DIR:-}
 export XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state"
@@ -96,12 +96,16 @@ box_centred() {
 	width=$((${#rest} + 2))
 	[ "$left" -eq $((($1 - width) / 2)) ]
 }
-# history_fits COLS: the dashboard's "DB size" history row ends with its
-# value (a size in B, KiB, ...) within the last 11 columns of COLS.
+# history_fits COLS: the dashboard's "DB size" history row, in its framed
+# panel, ends with its value (a size in B, KiB, ...) then the panel's right
+# border in the last column of COLS.
 history_fits() {
 	local line
-	line=$(printf '%s\n' "$S" | grep -m1 '^DB size ') || return 1
-	[[ $line == *B ]] && [ "${#line}" -gt $(($1 - 11)) ] && [ "${#line}" -le "$1" ]
+	line=$(printf '%s\n' "$S" | grep -m1 -E '^[│|] DB size ') || return 1
+	line=${line%[│|]}
+	line=${line%"${line##*[! ]}"}
+	[[ $line == *B ]] && [ "${#line}" -gt $(($1 - 12)) ] && [ "${#line}" -lt "$1" ] &&
+		printf '%s\n' "$S" | grep -m1 -E '^[│|] DB size ' | grep -qE "^.{$(($1 - 1))}[│|]\$"
 }
 no_box() { ! printf '%s\n' "$S" | grep -qF -- "┌─ $1 "; }
 has() { printf '%s\n' "$S" | grep -qF -- "$1"; }
@@ -213,7 +217,7 @@ tap_is "Connect: F4 and Yes leave the wizard (aborted: exit 1)" 0 $?
 
 # --- etcdwiz status on a real etcd (Debian's etcd-server) on 127.0.0.1 ---
 ETCD=$(command -v etcd) || {
-	for _ in $(seq 8); do tap_skip "etcd not installed (apt-get install etcd-server)"; done
+	for _ in $(seq 12); do tap_skip "etcd not installed (apt-get install etcd-server)"; done
 	exit 0
 }
 sed "s|@STORE@|$T/store|; s|@ALG@|ECDSA-P256|" "$TOP_SRCDIR/tests/fixtures/pki/single.yaml" >"$T/etcd.yaml"
@@ -258,6 +262,32 @@ idle "status after 120x40 and a key"
 keys q
 wait_until 10 has "ETCDWIZ-EXIT=" && has "ETCDWIZ-EXIT=0" && ! kill -0 "$PID" 2>/dev/null
 tap_is "status: q after the resizes quits, exit 0" 0 $?
+
+# --- the same dashboard in zh_TW at 80x24: its columns laid out by display
+# width (a CJK character takes two), nothing cut without an ellipsis ---
+LOCALEDIR="$T/locale"
+mkdir -p "$LOCALEDIR/zh_TW/LC_MESSAGES"
+msgfmt -o "$LOCALEDIR/zh_TW/LC_MESSAGES/etcdwiz.mo" "$TOP_SRCDIR/po/zh_TW.po" || echo "# msgfmt failed"
+zh() { LANGUAGE=zh_TW TEXTDOMAINDIR=$LOCALEDIR gettext -d etcdwiz "$1"; }
+CHECK="python3 $TOP_SRCDIR/tests/screen-check.py"
+start zh "env TERM=xterm-256color LC_ALL=C.UTF-8 LANGUAGE=zh_TW ETCDWIZ_LOCALEDIR='$LOCALEDIR' $SAN $STATUS"
+resize 80 24
+# (laid_out's footer check is English: "F1 Help".)
+rows_are() { [ "$(printf '%s\n' "$S" | wc -l)" -eq "$1" ]; }
+wait_until 30 all "rows_are 24 && has '$(zh HEALTHY)' && has '$(zh 'DB size')' && has '$(zh 'F1')'"
+tap_is "status in zh_TW at 80x24: the dashboard is drawn, translated" 0 $?
+printf '%s\n' "$S" >"$T/status-zh-80x24.screen"
+tap_check "... its table's titles are translated (NAME is $(zh NAME))" test "$(zh NAME)" != NAME
+tap_check "... each title over its column (display width)" $CHECK columns "$T/status-zh-80x24.screen" \
+	"$(zh NAME)" "$(zh ROLE)" "$(zh VERSION)" "$(zh 'DB SIZE')" "$(zh LATENCY)" "$(zh ERRORS)" -- '^[│|] etcd01 '
+keys F1
+wait_until 10 all "rows_are 24 && has '$(zh 'Keys of the dashboard (read-only)')'"
+printf '%s\n' "$S" >"$T/status-zh-help.screen"
+keys Escape
+tap_check "80x24 dashboards (English and zh_TW, with help): nothing cut without an ellipsis" \
+	$CHECK cut 80 "$T/status-80x24-dash.screen" "$T/status-80x24.screen" "$T/status-zh-80x24.screen" \
+	"$T/status-zh-help.screen"
+stop_prog
 
 # A sanitizer report, if any, goes to the log.
 cat "$T"/asan.* "$T"/ubsan.* 2>/dev/null | head -60 | sed 's/^/# /'

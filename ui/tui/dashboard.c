@@ -246,45 +246,51 @@ static int draw_alerts(const struct health_eval *e, int y, int x, int h, int w)
 
 	if (h <= 0)
 		return 0;
-	term_putf(y, x, w, TERM_HEADING, _("Alerts (%zu)"), e->n_alerts);
-	rows++;
 	if (e->n_alerts == 0 && rows < h) {
-		term_put(y + rows, x + 2, w - 2, TERM_DIM, _("none"));
+		term_put(y + rows, x + 1, w - 1, TERM_DIM, _("none"));
 		rows++;
 	}
 	for (size_t i = 0; i < e->n_alerts && rows < h; i++, rows++) {
 		const struct health_alert *a = &e->alerts[i];
 		enum term_role r = a->severity == SEVERITY_CRITICAL ? TERM_ERROR : TERM_WARN;
-		int used = term_putf(y + rows, x + 2, w - 2, r, "%s %s",
+		int used = term_putf(y + rows, x + 1, w - 1, r, "%s %s",
 				     term_glyph(a->severity == SEVERITY_CRITICAL ? TERM_G_FAIL
 										: TERM_G_WARN),
 				     a->name);
 
-		term_putf(y + rows, x + 3 + used, w - 3 - used, TERM_NORMAL, "%s", a->summary);
+		term_putf(y + rows, x + 2 + used, w - 2 - used, TERM_NORMAL, "%s", a->summary);
 	}
 	return rows;
 }
 
-/* A sparkline of one history series, newest at the right. */
-static void draw_graph(const struct health_member *m, int which, int y, int x, int w,
+static double series_value(const struct health_point *p, int which)
+{
+	return which == 0 ? p->latency_ms : which == 1 ? p->fsync_p99 * 1000 : p->db_size;
+}
+
+/* One history series as a graph rows high, newest at the right: the label
+ * and the last value on its top row, the bars in eighths of a cell (a
+ * one-row graph is a sparkline). */
+static void draw_graph(const struct health_member *m, int which, int y, int x, int w, int rows,
 		       const char *label, bool bytes)
 {
-	static const char *const uni[] = { "\u2581", "\u2582", "\u2583", "\u2584",
+	static const char *const uni[] = { " ", "\u2581", "\u2582", "\u2583", "\u2584",
 					   "\u2585", "\u2586", "\u2587", "\u2588" };
-	static const char ascii[] = "_.-:=+*#";
-	int lw = 16, gw = w - lw - 12, pad;
+	static const char ascii[] = " _.-:=+*#";
+	int lw = 16, gw = w - lw - 11, pad, steps = rows * 8;
 	double lo = INFINITY, hi = -INFINITY, last = NAN;
 	size_t n = m->hist_n, first = 0;
 	char val[32];
 
-	term_put(y, x, lw, TERM_DIM, label);
+	if (rows < 1)
+		return;
+	term_put(y, x + 1, lw - 1, TERM_DIM, label);
 	if (gw < 4)
 		return;
 	if (n > (size_t)gw)
 		first = n - (size_t)gw;
 	for (size_t i = first; i < n; i++) {
-		const struct health_point *p = health_member_point(m, i);
-		double v = which == 0 ? p->latency_ms : which == 1 ? p->fsync_p99 * 1000 : p->db_size;
+		double v = series_value(health_member_point(m, i), which);
 
 		if (isnan(v))
 			continue;
@@ -296,34 +302,36 @@ static void draw_graph(const struct health_member *m, int which, int y, int x, i
 	 * history not seen yet is a dim baseline at the left. */
 	pad = gw - (int)(n - first);
 	for (int i = 0; i < pad; i++)
-		term_put(y, x + lw + i, 1, TERM_DIM, term_unicode() ? "\u00b7" : ".");
+		term_put(y + rows - 1, x + lw + i, 1, TERM_DIM, term_unicode() ? "\u00b7" : ".");
 	for (size_t i = first; i < n; i++) {
-		const struct health_point *p = health_member_point(m, i);
-		double v = which == 0 ? p->latency_ms : which == 1 ? p->fsync_p99 * 1000 : p->db_size;
-		int level;
+		double v = series_value(health_member_point(m, i), which);
+		int col = x + lw + pad + (int)(i - first), level;
 
 		if (isnan(v)) {
-			term_put(y, x + lw + pad + (int)(i - first), 1, TERM_DIM, " ");
+			term_put(y + rows - 1, col, 1, TERM_DIM, " ");
 			continue;
 		}
-		level = hi > lo ? (int)((v - lo) / (hi - lo) * 7.0 + 0.5) : 0;
-		if (level < 0)
-			level = 0;
-		if (level > 7)
-			level = 7;
-		if (term_unicode())
-			term_put(y, x + lw + pad + (int)(i - first), 1, TERM_OK, uni[level]);
-		else {
-			char s[2] = { ascii[level], 0 };
+		/* The lowest value seen still shows (one eighth). */
+		level = hi > lo ? 1 + (int)((v - lo) / (hi - lo) * (steps - 1) + 0.5) : 1;
+		level = level < 1 ? 1 : level > steps ? steps : level;
+		for (int r = 0; r < rows; r++) {
+			int cell = level - (rows - 1 - r) * 8;
 
-			term_put(y, x + lw + pad + (int)(i - first), 1, TERM_OK, s);
+			cell = cell < 0 ? 0 : cell > 8 ? 8 : cell;
+			if (term_unicode())
+				term_put(y + r, col, 1, TERM_OK, uni[cell]);
+			else {
+				char c[2] = { ascii[cell], 0 };
+
+				term_put(y + r, col, 1, TERM_OK, c);
+			}
 		}
 	}
 	if (bytes)
 		fmt_bytes(last, val, sizeof val);
 	else
 		fmt_ms(last, val, sizeof val);
-	term_put(y, x + w - 11, 11, TERM_NORMAL, val);
+	term_put(y, x + w - 10, 10, TERM_NORMAL, val);
 }
 
 /* "etcd/server.crt" for "/etc/kubernetes/pki/etcd/server.crt". */
@@ -343,10 +351,8 @@ static int draw_hosts(const struct health_cluster *c, int y, int x, int h, int w
 
 	for (size_t i = 0; i < c->n_members; i++)
 		any = any || c->members[i].have_host;
-	if (h < 2 || !any)
+	if (h < 1 || !any)
 		return 0;
-	term_put(y, x, w, TERM_HEADING, _("Hosts (through SSH)"));
-	rows++;
 	for (size_t i = 0; i < c->n_members && rows < h; i++) {
 		const struct health_member *m = &c->members[i];
 		char avail[32], left[32], pod[96];
@@ -361,18 +367,43 @@ static int draw_hosts(const struct health_cluster *c, int y, int x, int h, int w
 			snprintf(left, sizeof left, "-");
 		bad = strcmp(m->host.kubelet, "active") != 0 || m->host.pod != POD_RUNNING ||
 		      m->host.pod_ready == 0 || m->host.pod_reason[0] != '\0';
-		term_putf(y + rows++, x + 2, w - 2, bad ? TERM_WARN : TERM_NORMAL,
+		term_putf(y + rows++, x + 1, w - 1, bad ? TERM_WARN : TERM_NORMAL,
 			  _("%-12s kubelet %-9s etcd %-12s %s free  certificates expire in %s"),
 			  status_member_name(c, m), m->host.kubelet[0] ? m->host.kubelet : "?",
 			  health_pod_text(&m->host, pod, sizeof pod), avail, left);
 		if (m->host.backup_timer && rows < h) {
 			char snap[96];
 
-			term_putf(y + rows++, x + 15, w - 15, m->host.backup_newest ? TERM_DIM : TERM_WARN, "%s",
+			term_putf(y + rows++, x + 14, w - 14, m->host.backup_newest ? TERM_DIM : TERM_WARN, "%s",
 				  status_backup_text(&m->host, (int64_t)now, snap, sizeof snap));
 		}
 	}
-	return rows == 1 ? 0 : rows;
+	return rows;
+}
+
+/* The rows draw_hosts would use: a line per member seen over SSH, one
+ * more for its snapshots. */
+static int hosts_rows(const struct health_cluster *c)
+{
+	int rows = 0;
+
+	for (size_t i = 0; i < c->n_members; i++)
+		if (c->members[i].have_host)
+			rows += 1 + (c->members[i].host.backup_timer ? 1 : 0);
+	return rows;
+}
+
+/* A framed panel, its title in the top border; content goes inside
+ * (y + 1, x + 1, h - 2, w - 2). */
+static void panel(int y, int x, int h, int w, const char *title)
+{
+	term_box(y, x, h, w, TERM_DIM, NULL);
+	if (title && w > 6) {
+		int used = term_put(y, x + 2, w - 4, TERM_HEADING, " ");
+
+		used += term_put(y, x + 2 + used, w - 5 - used, TERM_HEADING, title);
+		term_put(y, x + 2 + used, 1, TERM_HEADING, " ");
+	}
 }
 
 static void draw_detail(struct dashboard *d, const struct health_eval *e, int y, int x, int h,
@@ -387,12 +418,9 @@ static void draw_detail(struct dashboard *d, const struct health_eval *e, int y,
 #define LINE(...)                                                                    \
 	do {                                                                         \
 		if (r < h)                                                           \
-			term_putf(y + r, x + 2, w - 2, TERM_NORMAL, __VA_ARGS__);    \
+			term_putf(y + r, x + 1, w - 1, TERM_NORMAL, __VA_ARGS__);    \
 		r++;                                                                 \
 	} while (0)
-	if (r < h)
-		term_putf(y + r++, x, w, TERM_HEADING, _("Member %s (%s)"), status_member_name(c, m),
-			  m->endpoint);
 	LINE(_("role %s, version %s"), health_role_label(e->roles[d->selected]),
 	     m->have_version && m->version.server ? m->version.server : "-");
 	if (m->have_status) {
@@ -442,11 +470,76 @@ static void draw_detail(struct dashboard *d, const struct health_eval *e, int y,
 #undef LINE
 }
 
+/* The panels under the badge, framed, top to bottom: the members, then
+ * (or the selected member's detail) the alerts, the hosts as SSH sees
+ * them and the selected member's history; each gets the rows it needs
+ * while there are rows, the alerts first, so a short terminal loses the
+ * hosts panel before anything else. */
+static void draw_panels(struct dashboard *d, const struct health_eval *e, int y, int x, int h, int w)
+{
+	const struct health_cluster *c = d->o.cluster;
+	const struct health_member *m = c->n_members > 0 ? &c->members[d->selected] : NULL;
+	int members_h = 3 + (int)c->n_members, rest, alerts_h, hosts_h, hist_h;
+	char *title;
+
+	if (h < 3 || w < 8)
+		return;
+	if (members_h > h)
+		members_h = h;
+	panel(y, x, members_h, w, _("Members"));
+	draw_table(d, e, y + 1, x + 2, members_h - 2, w - 3);
+	y += members_h;
+	rest = h - members_h;
+	if (d->detail && m != NULL) {
+		if (rest < 3)
+			return;
+		title = xasprintf(_("Member %s (%s)"), status_member_name(c, m), m->endpoint);
+		panel(y, x, rest, w, title);
+		free(title);
+		draw_detail(d, e, y + 1, x + 1, rest - 2, w - 2);
+		return;
+	}
+	hist_h = m != NULL && rest >= 3 + 5 ? 5 : 0;
+	alerts_h = 2 + (e->n_alerts > 0 ? (int)e->n_alerts : 1);
+	if (alerts_h > rest - hist_h)
+		alerts_h = rest - hist_h;
+	if (alerts_h >= 3) {
+		title = xasprintf(_("Alerts (%zu)"), e->n_alerts);
+		panel(y, x, alerts_h, w, title);
+		free(title);
+		draw_alerts(e, y + 1, x + 1, alerts_h - 2, w - 2);
+		y += alerts_h;
+		rest -= alerts_h;
+	}
+	hosts_h = 2 + hosts_rows(c);
+	if (hosts_h > rest - hist_h)
+		hosts_h = rest - hist_h;
+	if (hosts_rows(c) > 0 && hosts_h >= 3) {
+		panel(y, x, hosts_h, w, _("Hosts (through SSH)"));
+		draw_hosts(c, y + 1, x + 1, hosts_h - 2, w - 2);
+		y += hosts_h;
+		rest -= hosts_h;
+	}
+	if (hist_h > 0) {
+		/* The history takes the rest of the screen: taller graphs. */
+		int band = (rest - 2) / 3;
+
+		if (band > 6)
+			band = 6;
+		title = xasprintf(_("History of %s"), status_member_name(c, m));
+		panel(y, x, 2 + 3 * band, w, title);
+		free(title);
+		draw_graph(m, 0, y + 1, x + 1, w - 2, band, _("latency"), false);
+		draw_graph(m, 1, y + 1 + band, x + 1, w - 2, band, _("WAL fsync p99"), false);
+		draw_graph(m, 2, y + 1 + 2 * band, x + 1, w - 2, band, _("DB size"), true);
+	}
+}
+
 void dashboard_draw(struct dashboard *d, int y, int x, int h, int w)
 {
 	const struct health_cluster *c = d->o.cluster;
 	struct health_eval e;
-	int row = y, left;
+	int row = y;
 
 	if (d->selected >= c->n_members && c->n_members > 0)
 		d->selected = c->n_members - 1;
@@ -455,10 +548,12 @@ void dashboard_draw(struct dashboard *d, int y, int x, int h, int w)
 		char **lines = NULL;
 		size_t n = term_help_lines(dashboard_tables, &lines);
 
-		term_put(row++, x, w, TERM_HEADING, _("Keys of the dashboard (read-only)"));
+		int box_h = (int)n + 2 < h ? (int)n + 2 : h;
+
+		panel(row++, x, box_h, w, _("Keys of the dashboard (read-only)"));
 		for (size_t i = 0; i < n; i++) {
-			if (row < y + h)
-				term_put(row++, x, w, TERM_NORMAL, lines[i]);
+			if (row < y + box_h - 1)
+				term_put(row++, x + 2, w - 3, TERM_NORMAL, lines[i]);
 			free(lines[i]);
 		}
 		free(lines);
@@ -470,32 +565,9 @@ void dashboard_draw(struct dashboard *d, int y, int x, int h, int w)
 				     health_badge_label(e.badge));
 
 		term_putf(row, x + used + 1, w - used - 1, TERM_NORMAL, "%s", e.reason ? e.reason : "");
-		row += 2;
+		row++;
 	}
-	row += draw_table(d, &e, row, x, y + h - row, w);
-	row++;
-	left = y + h - row;
-	if (d->detail && c->n_members > 0) {
-		draw_detail(d, &e, row, x, left, w);
-	} else {
-		int alerts_h = left - 4;
-
-		if (alerts_h < 2)
-			alerts_h = left;
-		row += draw_alerts(&e, row, x, alerts_h, w);
-		if (y + h - row - 4 >= (int)c->n_members + 2)
-			row += 1 + draw_hosts(c, row + 1, x, y + h - row - 5, w);
-		if (c->n_members > 0 && y + h - row >= 4) {
-			const struct health_member *m = &c->members[d->selected];
-
-			row = y + h - 4;
-			term_putf(row++, x, w, TERM_HEADING, _("History of %s"),
-				  status_member_name(c, m));
-			draw_graph(m, 0, row++, x, w, _("latency"), false);
-			draw_graph(m, 1, row++, x, w, _("WAL fsync p99"), false);
-			draw_graph(m, 2, row++, x, w, _("DB size"), true);
-		}
-	}
+	draw_panels(d, &e, row, x, y + h - row, w);
 	health_eval_free(&e);
 }
 
