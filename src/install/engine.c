@@ -30,6 +30,18 @@ const char *host_result_name(enum host_result r)
 	return (unsigned)r < HOST_RESULT_COUNT ? host_result_names[r] : "?";
 }
 
+const char *host_result_text(enum host_result r)
+{
+	switch (r) {
+	case HOST_OK: return N_("ok");
+	case HOST_CHANGED: return N_("changed");
+	case HOST_FAILED: return N_("failed");
+	case HOST_SKIPPED: return N_("skipped");
+	case HOST_UNREACHABLE: return N_("unreachable");
+	default: return "?";
+	}
+}
+
 void eng_journal(struct engine *e, const char *fmt, ...)
 {
 	char stamp[32];

@@ -51,6 +51,8 @@ enum host_result {
 	HOST_RESULT_COUNT
 };
 const char *host_result_name(enum host_result r);
+/* The same words for people, marked for translation: pass them to _(). */
+const char *host_result_text(enum host_result r);
 
 /* The phases of a member joining a running cluster, in their order; a
  * join that fails after the learner was added ends in JOIN_UNDONE. */

@@ -327,7 +327,7 @@ static void restored_step_done(const struct engine_host *h, const struct step *s
 
 	if (r == HOST_FAILED || r == HOST_UNREACHABLE) {
 		rs->engine_failed++;
-		say(rs, "%s %s: %s%s%s", engine_host_name(h), s->name, _(host_result_name(r)), msg ? ": " : "",
+		say(rs, "%s %s: %s%s%s", engine_host_name(h), s->name, _(host_result_text(r)), msg ? ": " : "",
 		    msg ? msg : "");
 	} else if (strcmp(s->name, "verify") == 0) {
 		say(rs, _("%s: healthy"), engine_host_name(h));

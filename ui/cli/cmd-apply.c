@@ -89,7 +89,7 @@ static void sink_done(const struct engine_host *h, const struct step *s, enum ho
 		      const char *msg, void *ud)
 {
 	struct run *r = ud;
-	char *line = xasprintf("%s%s%s", _(host_result_name(res)), msg ? ": " : "", msg ? msg : "");
+	char *line = xasprintf("%s%s%s", _(host_result_text(res)), msg ? ": " : "", msg ? msg : "");
 
 	if (r->listing)
 		plan_listing_add(r->listing, engine_host_name(h), s->name, line, NULL);
@@ -194,7 +194,7 @@ static void sink_done_quiet(const struct engine_host *h, const struct step *s, e
 	(void)ud;
 	if (res == HOST_FAILED || res == HOST_UNREACHABLE)
 		fprintf(stderr, "%s: %s %s: %s%s%s\n", PACKAGE, engine_host_name(h), s->name,
-			_(host_result_name(res)), msg ? ": " : "", msg ? msg : "");
+			_(host_result_text(res)), msg ? ": " : "", msg ? msg : "");
 }
 
 static void fleet_open(struct run *r)

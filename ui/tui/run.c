@@ -305,14 +305,19 @@ static void sink_done(const struct engine_host *h, const struct step *s, enum ho
 	rh->steps_done++;
 	rh->last = res;
 	rh->action = rh->n_actions = 0;
-	if (res == HOST_FAILED || res == HOST_UNREACHABLE) {
+	if ((res == HOST_FAILED || res == HOST_UNREACHABLE) && !rh->failed) {
 		rh->failed = true;
+		rh->failure = res;
 		free(rh->msg);
 		rh->msg = msg ? xstrdup(msg) : NULL;
 	}
 	if (r->state == RUN_APPLYING)
 		wz_recap_add(w, engine_host_name(h), res);
-	wz_log(w, "%s %s: %s%s%s", engine_host_name(h), s->name, _(host_result_name(res)),
+	/* A check changes nothing: its "changed" is what would change. */
+	wz_log(w, "%s %s: %s%s%s", engine_host_name(h), s->name,
+	       r->state == RUN_PLANNING && res == HOST_CHANGED ? _("would change")
+	       : r->state == RUN_PLANNING && res == HOST_OK   ? _("up to date")
+							      : _(host_result_text(res)),
 	       msg ? ": " : "", msg ? msg : "");
 	/* The engine may be done after this callback returns. */
 	if (r->check)
@@ -605,7 +610,7 @@ unsigned wz_run_next(struct wizard *w, struct wz_run *r)
 static const char *run_state_label(const struct wz_run *r, const struct wz_run_host *h)
 {
 	if (h->failed)
-		return _(host_result_name(h->last));
+		return _(host_result_text(h->failure));
 	switch (r->state) {
 	case RUN_PLANNING: return _("checking");
 	case RUN_APPLYING: return _("applying");

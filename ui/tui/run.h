@@ -18,6 +18,7 @@ struct wz_run_host {
 	size_t steps_done;
 	enum host_result last;
 	bool failed;
+	enum host_result failure;	/* how it failed (later steps are only skipped) */
 	char *msg;		/* failure */
 	size_t n_changes;	/* actions planned */
 	char *change_step;	/* the first step that will change */
