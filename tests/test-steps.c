@@ -1443,6 +1443,28 @@ static void test_verify_reports(void **state)
 	assert_non_null(strstr(msg, "its pod is waiting: ErrImagePull: Failed to pull image \"registry.k8s.io/etcd:3.5.21-0\""));
 	plan_free(&plan);
 
+	/* Before the first deploy (no manifest, no pod, no log) the plan says
+	 * so in a note, not as a member that does not answer. */
+	env.applying = false;
+	use_probe(&env, "@@deployed\nmanifest=no\n@@podstatus\n@@podlog\n");
+	plan_init(&plan);
+	step_find("verify")->plan(&env, &plan);
+	assert_int_equal(plan.n_findings, 0);
+	assert_int_equal(plan.n_notes, 1);
+	assert_non_null(strstr(plan.notes[0], "etcd is not deployed on"));
+	assert_non_null(strstr(plan.notes[0], "yet: apply writes its manifest, then waits up to 45s"));
+	plan_free(&plan);
+	/* With a manifest it is a member that does not answer yet (a warning). */
+	use_probe(&env, "@@deployed\nmanifest=yes\n@@podstatus\n@@podlog\n");
+	plan_init(&plan);
+	step_find("verify")->plan(&env, &plan);
+	msg = first_finding(&plan, "Health");
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "does not answer yet (cannot reach 10.107.88.16:2379"));
+	assert_int_equal(plan_errors(&plan), 0);
+	plan_free(&plan);
+	env.applying = true;
+
 	/* It answers but is unhealthy (no quorum): etcd's reason. */
 	v.answered = true;
 	snprintf(v.detail, sizeof v.detail, "RAFT NO LEADER");

@@ -35,6 +35,10 @@ static void verify_reads(const struct step_env *env, struct probe_request *out)
 	probe_read_item(out, PROBE_SHELL, "podstatus",
 			"for f in /run/kubelet-standin/status/kube-system_etcd*_etcd; do "
 			"[ -f \"$f\" ] && cat -- \"$f\"; break; done");
+	/* Is etcd deployed at all? Before the first deploy there is no
+	 * manifest, and "does not answer" would read like a fault. */
+	probe_read_item(out, PROBE_SHELL, "deployed",
+			"test -f " ETCD_MANIFEST_PATH " && echo manifest=yes || echo manifest=no");
 	probe_read_item(out, PROBE_SHELL, "podlog",
 			"f=$(ls -t /var/log/pods/kube-system_etcd*_*/etcd/*.log 2>/dev/null | head -n 1)\n"
 			"[ -n \"$f\" ] && { echo \"$f\"; tail -n " PROBE_STR(POD_LOG_LINES) " \"$f\" | cut -c1-240; }");
@@ -65,8 +69,16 @@ static void verify_plan(const struct step_env *env, struct plan *plan)
 	char *podlog = found ? xstrdup(found) : NULL;
 	char *bound = duration_format(health_timeout(env));
 	const char *log_file, *log = pod_log_summary(podlog, &log_file);
+	const char *manifest = probe_value(env->probe, "deployed", "manifest");
 	char *why;
 
+	/* Nothing deployed yet (no manifest, no pod, no log): not a fault. */
+	if (!env->applying && v != NULL && !v->answered && manifest != NULL && strcmp(manifest, "no") == 0 &&
+	    log[0] == '\0' && probe_value(env->probe, "podstatus", "state") == NULL) {
+		plan_note(plan, _("etcd is not deployed on %s yet: apply writes its manifest, then waits up to %s (--health-timeout) for it to be healthy"),
+			  env->host->name, bound);
+		goto out;
+	}
 	if (!env->applying)
 		plan_note(plan, _("apply waits up to %s (--health-timeout) for etcd on %s to be healthy"),
 			  bound, env->host->name);
