@@ -26,39 +26,42 @@
 enum row_kind { ROW_MEMBER, ROW_CP, ROW_CLUSTER };
 enum field_kind { F_TEXT, F_PORT, F_CHOICE };
 
-/* A host's fields, in Tab order (the form's left column, then its right). */
-enum { HF_NAME, HF_ADDRESS, HF_SSH_HOST, HF_USER, HF_PORT, HF_IDENTITY, HF_SUDO, HF_COUNT };
+/* A host's fields, in Tab order (the form's rows left to right, top down). */
+enum { HF_NAME, HF_ADDRESS, HF_SSH_HOST, HF_USER, HF_PORT, HF_SUDO, HF_IDENTITY, HF_COUNT };
 /* The cluster row's fields. */
-enum { CF_NAME, CF_K8S, CF_ETCD, CF_ALG, CF_ENDPOINT, CF_USER, CF_PORT, CF_IDENTITY, CF_SUDO, CF_COUNT };
+enum { CF_NAME, CF_K8S, CF_ETCD, CF_ALG, CF_ENDPOINT, CF_USER, CF_PORT, CF_SUDO, CF_IDENTITY, CF_COUNT };
 
 struct field_def {
 	const char *label;	/* N_() */
 	const char *path;	/* after "members[i]." etc., as cluster_validate names it */
-	int column;		/* in the form: 0 left, 1 right */
+	/* Its place in the form: the row, and where in the row it starts
+	 * and how wide it is, in tenths of the width (paths and host names
+	 * get whole rows). */
+	int row, at, tenths;
 	enum field_kind kind;
 	bool has_default;	/* empty input or Del gives it back to a default */
 };
 
 static const struct field_def host_fields[HF_COUNT] = {
-	{ N_("Name"), "name", 0, F_TEXT, false },
-	{ N_("Address"), "address", 0, F_TEXT, false },
-	{ N_("SSH host"), "sshHost", 0, F_TEXT, true },
-	{ N_("SSH user"), "ssh.user", 1, F_TEXT, true },
-	{ N_("Port"), "ssh.port", 1, F_PORT, true },
-	{ N_("Identity file"), "ssh.identityFile", 1, F_TEXT, true },
-	{ N_("Sudo"), "ssh.sudo", 1, F_CHOICE, true },
+	{ N_("Name"), "name", 0, 0, 5, F_TEXT, false },
+	{ N_("Address"), "address", 0, 5, 5, F_TEXT, false },
+	{ N_("SSH host"), "sshHost", 1, 0, 6, F_TEXT, true },
+	{ N_("SSH user"), "ssh.user", 1, 6, 4, F_TEXT, true },
+	{ N_("Port"), "ssh.port", 2, 0, 5, F_PORT, true },
+	{ N_("Sudo"), "ssh.sudo", 2, 5, 5, F_CHOICE, true },
+	{ N_("Identity file"), "ssh.identityFile", 3, 0, 10, F_TEXT, true },
 };
 
 static const struct field_def cluster_fields[CF_COUNT] = {
-	{ N_("Cluster name"), "name", 0, F_TEXT, false },
-	{ N_("Kubernetes version"), "kubernetesVersion", 0, F_TEXT, false },
-	{ N_("etcd version"), "etcd.version", 0, F_TEXT, false },
-	{ N_("Key algorithm"), "pki.algorithm", 0, F_CHOICE, false },
-	{ N_("API endpoint"), "controlPlane.endpoint", 0, F_TEXT, true },
-	{ N_("SSH user"), "ssh.user", 1, F_TEXT, true },
-	{ N_("Port"), "ssh.port", 1, F_PORT, true },
-	{ N_("Identity file"), "ssh.identityFile", 1, F_TEXT, true },
-	{ N_("Sudo"), "ssh.sudo", 1, F_CHOICE, false },
+	{ N_("Cluster name"), "name", 0, 0, 5, F_TEXT, false },
+	{ N_("Kubernetes version"), "kubernetesVersion", 0, 5, 5, F_TEXT, false },
+	{ N_("etcd version"), "etcd.version", 1, 0, 5, F_TEXT, false },
+	{ N_("Key algorithm"), "pki.algorithm", 1, 5, 5, F_CHOICE, false },
+	{ N_("API endpoint"), "controlPlane.endpoint", 2, 0, 7, F_TEXT, true },
+	{ N_("SSH user"), "ssh.user", 2, 7, 3, F_TEXT, true },
+	{ N_("Port"), "ssh.port", 3, 0, 5, F_PORT, true },
+	{ N_("Sudo"), "ssh.sudo", 3, 5, 5, F_CHOICE, false },
+	{ N_("Identity file"), "ssh.identityFile", 4, 0, 10, F_TEXT, true },
 };
 
 /* The table's columns and the field each shows (-1: none). */
@@ -101,6 +104,7 @@ static const struct term_action actions[] = {
 	{ 'd', TK_F(8), N_("Delete"), N_("remove the selected member or control-plane host"), act_del, true },
 	{ TK_DEL, 0, N_("Default"), N_("give the selected SSH value back to the cluster-wide default"), act_clear,
 	  false },
+	{ TK_CTRL('u'), 0, N_("Clear"), N_("while a field is edited: empty it"), NULL, false },
 	{ TK_TAB, TK_BTAB, N_("Field"), N_("next field, Shift-Tab the one before (Left and Right move too)"), NULL,
 	  false },
 	{ TK_UP, TK_DOWN, N_("Host"), N_("the row above or below; its form is shown under the table"), NULL, false },
@@ -562,12 +566,18 @@ static unsigned edit_key(struct wizard *w, int k)
 	case TK_ENTER:
 	case TK_TAB:
 		S.editing = false;
+		wz_message(w, false, NULL);	/* a refusal while editing is over */
 		commit(w);
 		if (k == TK_TAB && S.field + 1 < n)
 			S.field++;
 		return WZ_HANDLED;
 	case TK_ESC:
 		S.editing = false;
+		wz_message(w, false, NULL);
+		return WZ_HANDLED;
+	case TK_CTRL('u'):
+		S.len = 0;
+		S.buf[0] = '\0';
 		return WZ_HANDLED;
 	case TK_BS:
 		while (S.len > 0) {
@@ -833,32 +843,31 @@ static void draw_table(struct wizard *w, int y, int height)
 	}
 }
 
-/* The selected row's form: two columns of "label  value". */
+/* The selected row's form: rows of "label value" cells; cells that start
+ * at the same place share one label width, so their values line up. */
 static void draw_form(struct wizard *w, int y, int rows)
 {
-	int cols = term_cols(), n, half = (cols - 4) / 2;
+	int cols = term_cols(), n, total = cols - 4;
 	const struct field_def *defs = fields_of(w, S.row, &n);
 	bool host = kind_of(w, S.row) != ROW_CLUSTER;
 
-	for (int side = 0; side < 2; side++) {
-		int x = 2 + side * (half + 2), lw = 0, line = 0;
+	for (int f = 0; f < n; f++) {
+		const struct field_def *d = &defs[f];
+		int x = 2 + total * d->at / 10, width = total * d->tenths / 10 - (d->at + d->tenths < 10 ? 2 : 0);
+		int lw = 0;
+		const char *suffix = NULL;
 
-		for (int f = 0; f < n; f++)
-			if (defs[f].column == side && term_width(_(defs[f].label)) > lw)
-				lw = term_width(_(defs[f].label));
-		if (lw > half / 2)
-			lw = half / 2;
-		for (int f = 0; f < n && line < rows; f++) {
-			const char *suffix = NULL;
-
-			if (defs[f].column != side)
-				continue;
-			if (defs[f].has_default)
-				suffix = host && f == HF_SSH_HOST ? _("(the address)") : _("(default)");
-			term_put(y + line, x, lw, S.field == f ? TERM_HEADING : TERM_NORMAL, _(defs[f].label));
-			draw_value(w, y + line, x + lw + 1, half - lw - 1, S.row, f, suffix);
-			line++;
-		}
+		if (d->row >= rows)
+			continue;
+		for (int g = 0; g < n; g++)
+			if (defs[g].at == d->at && term_width(_(defs[g].label)) > lw)
+				lw = term_width(_(defs[g].label));
+		if (lw > width / 2)
+			lw = width / 2;
+		if (d->has_default)
+			suffix = host && f == HF_SSH_HOST ? _("(the address)") : _("(default)");
+		term_put(y + d->row, x, lw, S.field == f ? TERM_HEADING : TERM_NORMAL, _(d->label));
+		draw_value(w, y + d->row, x + lw + 1, width - lw - 1, S.row, f, suffix);
 	}
 }
 
@@ -976,14 +985,9 @@ static void draw(struct wizard *w, int top, int rows)
 	draw_heading(w, y++);
 	defs = fields_of(w, S.row, &n);
 	form_rows = 0;
-	for (int side = 0; side < 2; side++) {
-		int c = 0;
-
-		for (int f = 0; f < n; f++)
-			c += defs[f].column == side;
-		if (c > form_rows)
-			form_rows = c;
-	}
+	for (int f = 0; f < n; f++)
+		if (defs[f].row + 1 > form_rows)
+			form_rows = defs[f].row + 1;
 	if (form_rows > FORM_ROWS)
 		form_rows = FORM_ROWS;
 	draw_form(w, y, form_rows);
