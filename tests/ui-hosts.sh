@@ -10,7 +10,7 @@
 # that reaches the edge ends in an ellipsis.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
-tap_plan 33
+tap_plan 34
 export XDG_DATA_HOME="$TAP_TMP/data" XDG_STATE_HOME="$TAP_TMP/state"
 export ETCDWIZ_UI_DUMP_DIR="$TAP_TMP/dumps" ETCDWIZ_UI_IDLE_TIMEOUT=30
 mkdir -p "$ETCDWIZ_UI_DUMP_DIR"
@@ -241,6 +241,28 @@ tap_grep "a first control-plane host says the file gets a controlPlane section" 
 	'gets a controlPlane section' "$D/addcp-new.txt"
 tap_check "the saved file with it passes etcdwiz validate" "$ETCDWIZ" validate -f "$F"
 tap_grep "... and has the host under controlPlane" '^  - name: cp-1$' "$F"
+
+# zh_TW: the headings are wide characters; the columns are laid out by
+# display width, so each value starts under its heading.
+run zh LANGUAGE=zh_TW <<'KEYS'
+<F3>
+:dump zh
+<F4>
+y
+KEYS
+cols=$(python3 - "$D/zh.txt" <<'PY'
+import sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+head = lines[2]
+row = next(l for l in lines if "etcd01" in l)
+print(width(head[:head.index("\u4f4d\u5740")]), width(row[:row.index("198.51.100.11")]),
+      max(width(l) for l in lines))
+PY
+)
+tap_is "zh_TW: the address starts under its wide heading; no line wider than 80" "yes yes" \
+	"$(awk '{ print ($1 == $2 ? "yes" : "no"), ($3 <= 80 ? "yes" : "no") }' <<<"$cols")"
 
 [ -n "${KEEP_DUMPS:-}" ] && cp -r "$D" "$KEEP_DUMPS"
 tap_finish
