@@ -10,7 +10,7 @@
 # that reaches the edge ends in an ellipsis.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
-tap_plan 34
+tap_plan 36
 export XDG_DATA_HOME="$TAP_TMP/data" XDG_STATE_HOME="$TAP_TMP/state"
 export ETCDWIZ_UI_DUMP_DIR="$TAP_TMP/dumps" ETCDWIZ_UI_IDLE_TIMEOUT=30
 mkdir -p "$ETCDWIZ_UI_DUMP_DIR"
@@ -241,6 +241,21 @@ tap_grep "a first control-plane host says the file gets a controlPlane section" 
 	'gets a controlPlane section' "$D/addcp-new.txt"
 tap_check "the saved file with it passes etcdwiz validate" "$ETCDWIZ" validate -f "$F"
 tap_grep "... and has the host under controlPlane" '^  - name: cp-1$' "$F"
+
+run delcp <<'KEYS'
+<F3>
+<Down>
+<Down>
+<Down>
+d
+:dump delcp
+<F3>
+<F4>
+y
+KEYS
+tap_grep "d on the last control-plane host says the section goes" 'no controlPlane section now' "$D/delcp.txt"
+tap_is "... and the saved file has none, and is valid" "0 0" \
+	"$(grep -c '^controlPlane:' "$F") $("$ETCDWIZ" validate -f "$F" >/dev/null; echo $?)"
 
 # zh_TW: the headings are wide characters; the columns are laid out by
 # display width, so each value starts under its heading.

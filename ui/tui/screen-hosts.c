@@ -486,7 +486,7 @@ static unsigned act_add_cp(void *ud, int key)
 	c->control_plane.n_hosts++;
 	if (!c->control_plane.present)
 		wz_message(w, false, "%s",
-			   _("Added a control-plane host: the cluster file gets a controlPlane section (its API endpoint is on the cluster row)."));
+			   _("The cluster file gets a controlPlane section (API endpoint: the cluster row)."));
 	c->control_plane.present = true;
 	S.row = c->n_members + n;
 	S.field = HF_ADDRESS;
@@ -515,7 +515,7 @@ static unsigned act_del(void *ud, int key)
 		i = S.row - c->n_members;
 		break;
 	default:
-		wz_message(w, true, "%s", _("The cluster row stays; d removes the selected member or control-plane host."));
+		wz_message(w, true, "%s", _("d removes a member or a control-plane host, not the cluster row."));
 		return WZ_HANDLED;
 	}
 	name = xstrdup(hosts[i].name ? hosts[i].name : "");
@@ -528,7 +528,7 @@ static unsigned act_del(void *ud, int key)
 		/* No control-plane host is no controlPlane section; the
 		 * endpoint is kept in memory for a host added again. */
 		c->control_plane.present = false;
-		wz_message(w, false, _("Removed %s; with no control-plane host left the file has no controlPlane section."),
+		wz_message(w, false, _("Removed %s, the last control-plane host: no controlPlane section now."),
 			   name);
 	} else {
 		wz_message(w, false, _("Removed %s (F3 saves the cluster file)."), name);
