@@ -10,7 +10,7 @@
 # that reaches the edge ends in an ellipsis.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
-tap_plan 36
+tap_plan 38
 export XDG_DATA_HOME="$TAP_TMP/data" XDG_STATE_HOME="$TAP_TMP/state"
 export ETCDWIZ_UI_DUMP_DIR="$TAP_TMP/dumps" ETCDWIZ_UI_IDLE_TIMEOUT=30
 mkdir -p "$ETCDWIZ_UI_DUMP_DIR"
@@ -63,6 +63,9 @@ cp "$TAP_TMP/start.yaml" "$F"
 run edit <<'KEYS'
 <F3>
 :dump start
+<F1>
+:dump help
+<Esc>
 <Right>
 <Right>
 <Enter>
@@ -163,6 +166,8 @@ tap_grep "... and a row for the cluster-wide SSH defaults" '^  cluster +edit +ad
 tap_grep "the form of the selected host: an inherited user says (default)" 'SSH user +admin \(default\)' "$D/start.txt"
 tap_grep "... an unset sshHost is the address" 'SSH host +198\.51\.100\.11 \(the address\)' "$D/start.txt"
 tap_grep "the key bar has the control-plane key" 'c Add CP' "$D/start.txt"
+tap_grep "help (F1) lists the control-plane key" 'c, F6 +Add CP: +add a control-plane host' "$D/help.txt"
+tap_grep "... and Del, back to the default" 'Del +Default: +give the selected SSH value back' "$D/help.txt"
 tap_grep "edit mode: the field in brackets with a cursor" 'SSH user +\[ops█\]' "$D/editing.txt"
 tap_grep "... and a line naming the field and the host" \
 	'Editing SSH user of etcd01: Enter keeps it, Esc cancels\.' "$D/editing.txt"

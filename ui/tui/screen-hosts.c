@@ -97,7 +97,9 @@ static unsigned act_del(void *ud, int key);
 static unsigned act_clear(void *ud, int key);
 
 static const struct term_action actions[] = {
-	{ TK_ENTER, 0, N_("Edit"), N_("edit the selected field (Enter keeps it, Esc cancels)"), act_edit, true },
+	{ TK_ENTER, 0, N_("Edit"),
+	  N_("edit the selected field (Enter keeps it, Esc cancels; left empty, an SSH value is the default), or change a choice (sudo, key algorithm)"),
+	  act_edit, true },
 	{ 'a', TK_F(5), N_("Add"), N_("add a member"), act_add, true },
 	{ 'c', TK_F(6), N_("Add CP"), N_("add a control-plane host (the file gets a controlPlane section)"),
 	  act_add_cp, true },
