@@ -397,6 +397,86 @@ static void test_validate_port_range(void **state)
 	cluster_free(&c);
 }
 
+/* Every per-host value the wizard's Hosts screen edits (sshHost, the ssh
+ * overrides, sudo both ways) on members and control-plane hosts, and the
+ * cluster-wide ssh block, survive save and load; unset ones stay unset. */
+static void test_roundtrip_host_overrides(void **state)
+{
+	struct cluster c, back;
+	struct diag_list d;
+	struct wiz_error err;
+	char *yaml;
+
+	(void)state;
+	load_fixture("cluster/valid-seed.yaml", &c, &d);
+	diag_list_free(&d);
+	c.members[0].ssh_host = xstrdup("etcd01.example.internal");
+	c.members[0].ssh.user = xstrdup("ops");
+	c.members[0].ssh.port = 2200;
+	c.members[0].ssh.identity_file = xstrdup("/keys/etcd01");
+	c.members[0].ssh.sudo = 0;
+	c.members[1].ssh.sudo = 1;
+	c.control_plane.hosts = xreallocarray(c.control_plane.hosts, 2, sizeof *c.control_plane.hosts);
+	memset(&c.control_plane.hosts[1], 0, sizeof c.control_plane.hosts[1]);
+	c.control_plane.hosts[1].name = xstrdup("cp02");
+	c.control_plane.hosts[1].address = xstrdup("10.107.88.21");
+	c.control_plane.hosts[1].ssh_host = xstrdup("10.0.0.21");
+	c.control_plane.hosts[1].ssh.user = xstrdup("kube");
+	c.control_plane.hosts[1].ssh.port = 2022;
+	c.control_plane.hosts[1].ssh.sudo = 0;
+	c.control_plane.n_hosts = 2;
+	c.ssh.sudo = 0;
+	c.ssh.port = 2201;
+	free(c.ssh.identity_file);
+	c.ssh.identity_file = NULL;
+
+	assert_roundtrip(&c);
+	assert_int_equal(cluster_emit(&c, &yaml, NULL, &err), WIZ_ERR_OK);
+	diag_list_init(&d, "overrides");
+	assert_int_equal(cluster_load_string("overrides", yaml, strlen(yaml), &back, &d), WIZ_ERR_OK);
+	assert_string_equal(back.members[0].ssh_host, "etcd01.example.internal");
+	assert_string_equal(back.members[0].ssh.user, "ops");
+	assert_int_equal(back.members[0].ssh.port, 2200);
+	assert_string_equal(back.members[0].ssh.identity_file, "/keys/etcd01");
+	assert_int_equal(back.members[0].ssh.sudo, 0);
+	assert_int_equal(back.members[1].ssh.sudo, 1);
+	assert_null(back.members[1].ssh_host);
+	assert_null(back.members[1].ssh.user);
+	assert_int_equal(back.members[1].ssh.port, 0);
+	assert_null(back.members[1].ssh.identity_file);
+	assert_int_equal(back.members[2].ssh.sudo, -1);
+	assert_true(back.control_plane.present);
+	assert_int_equal(back.control_plane.n_hosts, 2);
+	assert_string_equal(back.control_plane.hosts[1].name, "cp02");
+	assert_string_equal(back.control_plane.hosts[1].ssh_host, "10.0.0.21");
+	assert_string_equal(back.control_plane.hosts[1].ssh.user, "kube");
+	assert_int_equal(back.control_plane.hosts[1].ssh.port, 2022);
+	assert_int_equal(back.control_plane.hosts[1].ssh.sudo, 0);
+	assert_int_equal(back.control_plane.hosts[0].ssh.sudo, -1);
+	assert_int_equal(back.ssh.sudo, 0);
+	assert_int_equal(back.ssh.port, 2201);
+	assert_null(back.ssh.identity_file);
+	assert_int_equal(diag_count(&d, DIAG_ERROR), 0);
+	free(yaml);
+	cluster_free(&back);
+	diag_list_free(&d);
+
+	/* The cluster-wide port is checked as a host's is (the form fills
+	 * the model directly). */
+	c.ssh.port = 70000;
+	diag_list_init(&d, "form");
+	cluster_validate(&c, &d);
+	{
+		bool found = false;
+
+		for (size_t i = 0; i < d.n; i++)
+			found |= d.items[i].path && strcmp(d.items[i].path, "ssh.port") == 0;
+		assert_true(found);
+	}
+	diag_list_free(&d);
+	cluster_free(&c);
+}
+
 /* The session file: a flat mapping written 0600, read back; a damaged
  * one reads as empty. */
 static void test_kvfile_roundtrip(void **state)
@@ -567,6 +647,7 @@ WIZ_UNIT_TESTS(cmocka_unit_test(test_load_seed_example),
 	       cmocka_unit_test(test_defaults),
 	       cmocka_unit_test(test_roundtrip_seed),
 	       cmocka_unit_test(test_roundtrip_tricky_values),
+	       cmocka_unit_test(test_roundtrip_host_overrides),
 	       cmocka_unit_test(test_save_atomic_mode),
 	       cmocka_unit_test(test_error_syntax),
 	       cmocka_unit_test(test_error_unknown_keys),

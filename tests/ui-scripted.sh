@@ -80,6 +80,7 @@ text:"Bad_Name"
 <Right>
 <Right>
 <Right>
+<Right>
 <Enter>
 <BS>
 <BS>
@@ -90,12 +91,12 @@ text:"x7"
 :dump hosts-100x30
 KEYS
 tap_is "hosts script exits 0" 0 "$rc"
-tap_is "a new cluster's three empty addresses are marked in place" 3 "$(grep -cE '^  etcd-[123] +!' "$D/hosts.txt")"
+tap_is "a new cluster's three empty addresses are marked in place" 3 "$(grep -cE 'member +etcd-[123] +!' "$D/hosts.txt")"
 tap_grep "the reason is shown with the field's path" 'members\[0\]\.address: "" is not an IPv4 or IPv6 address' "$D/hosts.txt"
 tap_grep "Next is refused while fields are invalid, with the count" 'Next is not possible yet: 3 fields are invalid' "$D/hosts-refused.txt"
-tap_is "a valid address clears its mark" 2 "$(grep -cE '^  etcd-[123] +!' "$D/hosts-one.txt")"
+tap_is "a valid address clears its mark" 2 "$(grep -cE 'member +etcd-[123] +!' "$D/hosts-one.txt")"
 tap_grep "an invalid name is marked with its reason" 'not a valid host name' "$D/hosts-badname.txt"
-tap_grep "the port field takes digits only" '^ +!?Bad_Name +! +root +7 ' "$D/hosts-port.txt"
+tap_grep "the port field takes digits only" 'member +!Bad_Name +! +root +7 ' "$D/hosts-port.txt"
 tap_grep "3/5/7 guidance is shown" 'Use 3, 5 or 7 members' "$D/hosts.txt"
 tap_is "after :resize 100x30 the dump has 30 rows and uses the width" "30 yes" \
 	"$(size "$D/hosts-100x30.txt" | awk '{ print $1, ($2 > 80 ? "yes" : "no") }')"

@@ -137,6 +137,14 @@ static void check_ssh(const struct ssh_settings *s, const char *path,
 		ERR(p, _("%s: \"%s\" is not a valid user name"), p, s->user);
 		free(p);
 	}
+	/* 0 is "not set" (a host's: the cluster's ssh.port; the cluster's:
+	 * 22); the loader takes only 1-65535, but the wizard's forms fill the
+	 * model directly. */
+	if (s->port < 0 || s->port > 65535) {
+		p = xasprintf("%s.port", path);
+		ERR(p, _("%s: %d is not a TCP port (1-65535)"), p, s->port);
+		free(p);
+	}
 	if (s->identity_file != NULL && s->identity_file[0] == '\0') {
 		p = xasprintf("%s.identityFile", path);
 		ERR(p, _("%s is empty; remove it to use ssh-agent and ~/.ssh keys"), p);
@@ -175,14 +183,6 @@ static void check_host(const struct host *h, const char *path, bool member,
 		names[*n_names].name = h->name;
 		names[*n_names].path = path;
 		(*n_names)++;
-		free(p);
-	}
-
-	/* 0 is "not set" (the cluster's ssh.port, then 22); the loader takes
-	 * only 1-65535, but the wizard's forms fill the model directly. */
-	if (h->ssh.port < 0 || h->ssh.port > 65535) {
-		p = xasprintf("%s.ssh.port", path);
-		ERR(p, _("%s: %d is not a TCP port (1-65535)"), p, h->ssh.port);
 		free(p);
 	}
 
