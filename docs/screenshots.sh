@@ -11,16 +11,16 @@
 # Runs as root (the lab). Takes the lab tests' lock, refuses when a lab is
 # up already (it would be changed), and always takes its lab down again.
 # Every wait is bounded. Needs tmux, python3-pil, fonts-dejavu-core,
-# fonts-noto-cjk (zh_TW) and optipng (optional); installs the missing ones
+# fonts-noto-cjk (zh_TW), optipng and gettext; installs the missing ones
 # with apt-get.
 #
 # Environment: ETCDWIZ (the binary; default ./etcdwiz), TOP_SRCDIR,
 # TOP_BUILDDIR (default .), SHOTS_DIR (default $TOP_SRCDIR/docs/screenshots),
 # SHOTS_KEEP=DIR (keep the ANSI captures there too).
 set -u
-TOP_SRCDIR=${TOP_SRCDIR:-.}
-TOP_BUILDDIR=${TOP_BUILDDIR:-.}
-ETCDWIZ=${ETCDWIZ:-$TOP_BUILDDIR/etcdwiz}
+TOP_SRCDIR=$(cd "${TOP_SRCDIR:-.}" && pwd) || exit 1
+TOP_BUILDDIR=$(cd "${TOP_BUILDDIR:-.}" && pwd) || exit 1
+ETCDWIZ=$(realpath -e "${ETCDWIZ:-$TOP_BUILDDIR/etcdwiz}" 2>/dev/null) || { echo "screenshots: no binary (make first)" >&2; exit 1; }
 OUT=${SHOTS_DIR:-$TOP_SRCDIR/docs/screenshots}
 PY=/usr/bin/python3 # Debian's, with python3-pil
 LAB=/var/lib/etcdwiz-lab
@@ -98,13 +98,13 @@ wait_screen() {
 }
 # start SIZE ENV... -- ARGS...: the binary in a new tmux of SIZE (COLSxROWS).
 start() {
-	local size=$1 envs=() try
+	local size=$1 envs=() _
 	shift
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
 	stop_tmux
 	# (A server still going away can refuse the first new session.)
-	for try in 1 2 3; do
+	for _ in 1 2 3; do
 		tmux -L "$SOCK" -f /dev/null new-session -d -s wiz -x "${size%x*}" -y "${size#*x}" \
 			"env TERM=tmux-256color LC_ALL=C.UTF-8 LANGUAGE= ${envs[*]} XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' ETCDWIZ_LAB_PATH='$ETCDWIZ_LAB_PATH' '$ETCDWIZ' $*; echo ETCDWIZ-EXIT=\$?; sleep 600" &&
 			return 0
