@@ -318,7 +318,7 @@ static void leave(struct wizard *w)
 
 static void cells(int y, int cols, enum term_role role, const char *const text[5])
 {
-	static const int at[] = { 1, 16, 28, 42, 58 };
+	static const int at[] = { 1, 16, 28, 42, 60 };	/* two spaces after the widest title */
 
 	for (int i = 0; i < 5; i++) {
 		int width = i < 4 ? at[i + 1] - at[i] - 1 : cols - at[i] - 1;
