@@ -1444,16 +1444,37 @@ static void test_verify_reports(void **state)
 	plan_free(&plan);
 
 	/* Before the first deploy (no manifest, no pod, no log) the plan says
-	 * so in a note, not as a member that does not answer. */
+	 * so, not that a member does not answer; still a warning (not healthy
+	 * yet), not an error. */
 	env.applying = false;
 	use_probe(&env, "@@deployed\nmanifest=no\n@@podstatus\n@@podlog\n");
 	plan_init(&plan);
 	step_find("verify")->plan(&env, &plan);
-	assert_int_equal(plan.n_findings, 0);
-	assert_int_equal(plan.n_notes, 1);
-	assert_non_null(strstr(plan.notes[0], "etcd is not deployed on"));
-	assert_non_null(strstr(plan.notes[0], "yet: apply writes its manifest, then waits up to 45s"));
+	assert_int_equal(plan_errors(&plan), 0);
+	msg = first_finding(&plan, "Health");
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "is not deployed on"));
+	assert_non_null(strstr(msg, "yet (no /etc/kubernetes/manifests/etcd.yaml): the manifest step writes it; apply then waits up to 45s"));
+	assert_null(strstr(msg, "does not answer"));
 	plan_free(&plan);
+	/* A member etcd lists whose manifest was moved away is not "not
+	 * deployed": it is a member that does not answer. */
+	{
+		struct live_cluster live = { .known = true, .running = true };
+		struct live_member lm = { 0 };
+
+		lm.name = (char *)env.host->name;
+		live.members = &lm;
+		live.n = 1;
+		env.live = &live;
+		plan_init(&plan);
+		step_find("verify")->plan(&env, &plan);
+		msg = first_finding(&plan, "Health");
+		assert_non_null(msg);
+		assert_non_null(strstr(msg, "does not answer yet"));
+		plan_free(&plan);
+		env.live = NULL;
+	}
 	/* With a manifest it is a member that does not answer yet (a warning). */
 	use_probe(&env, "@@deployed\nmanifest=yes\n@@podstatus\n@@podlog\n");
 	plan_init(&plan);
@@ -2006,6 +2027,39 @@ static void test_plan_listing(void **state)
 	assert_string_equal("", text);
 	free(text);
 	plan_free(&p1);
+	plan_listing_free(l);
+
+	/* A failed host's later steps come in (skipped) before their heading:
+	 * they go under it; groups name their hosts in the file's order. */
+	l = plan_listing_new();
+	plan_listing_order(l, "etcd-1");
+	plan_listing_order(l, "etcd-2");
+	plan_listing_step(l, "preflight", "== preflight\n");
+	plan_listing_add(l, "etcd-2", "preflight", "unreachable: no route", NULL);
+	plan_listing_add(l, "etcd-2", "swap", "skipped", NULL);
+	plan_listing_add(l, "etcd-2", "manifest", "skipped", NULL);
+	plan_listing_add(l, "etcd-1", "preflight", "ok", NULL);
+	plan_listing_step(l, "swap", "== swap\n");
+	plan_listing_add(l, "etcd-1", "swap", "ok", NULL);
+	plan_listing_step(l, "manifest", "== manifest\n");
+	plan_listing_add(l, "etcd-2", "manifest", "the same line", NULL);
+	plan_listing_add(l, "etcd-1", "manifest", "the same line", NULL);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	plan_listing_print(l, f);
+	fclose(f);
+	assert_string_equal("== preflight\n"
+			    "etcd-2 preflight: unreachable: no route\n"
+			    "etcd-1 preflight: ok\n"
+			    "== swap\n"
+			    "etcd-2 swap: skipped\n"
+			    "etcd-1 swap: ok\n"
+			    "== manifest\n"
+			    "etcd-2 manifest: skipped\n"
+			    "etcd-1, etcd-2 manifest: the same line\n",
+			    text);
+	free(text);
 	plan_listing_free(l);
 }
 

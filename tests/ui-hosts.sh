@@ -10,7 +10,7 @@
 # that reaches the edge ends in an ellipsis.
 . "${TOP_SRCDIR:-.}/tests/tap.sh"
 
-tap_plan 38
+tap_plan 39
 export XDG_DATA_HOME="$TAP_TMP/data" XDG_STATE_HOME="$TAP_TMP/state"
 export ETCDWIZ_UI_DUMP_DIR="$TAP_TMP/dumps" ETCDWIZ_UI_IDLE_TIMEOUT=30
 mkdir -p "$ETCDWIZ_UI_DUMP_DIR"
@@ -283,6 +283,17 @@ PY
 )
 tap_is "zh_TW: the address starts under its wide heading; no line wider than 80" "yes yes" \
 	"$(awk '{ print ($1 == $2 ? "yes" : "no"), ($3 <= 80 ? "yes" : "no") }' <<<"$cols")"
+
+# A terminal too short for the form: the table and a word on why, the
+# footer left whole (the form does not draw over it).
+run small ETCDWIZ_UI_SIZE=80x14 <<'KEYS'
+<F3>
+:dump small
+<F4>
+y
+KEYS
+tap_check "80x14: the form says it needs a taller terminal, the footer is whole" \
+	sh -c "grep -qF 'The form needs a taller terminal.' '$D/small.txt' && tail -n 1 '$D/small.txt' | grep -q '^F1 Help  F2 Back  F3 Next'"
 
 [ -n "${KEEP_DUMPS:-}" ] && cp -r "$D" "$KEEP_DUMPS"
 tap_finish

@@ -33,6 +33,8 @@ struct plan_listing {
 	size_t n;
 	struct host_pos *pos;
 	size_t n_pos;
+	char **order;		/* the hosts in the cluster file's order */
+	size_t n_order;
 };
 
 struct plan_listing *plan_listing_new(void)
@@ -69,7 +71,37 @@ void plan_listing_free(struct plan_listing *l)
 	if (l == NULL)
 		return;
 	units_clear(l);
+	for (size_t i = 0; i < l->n_order; i++)
+		free(l->order[i]);
+	free(l->order);
 	free(l);
+}
+
+void plan_listing_order(struct plan_listing *l, const char *host)
+{
+	l->order = xreallocarray(l->order, l->n_order + 1, sizeof *l->order);
+	l->order[l->n_order++] = xstrdup(host);
+}
+
+static size_t rank(const struct plan_listing *l, const char *host)
+{
+	for (size_t i = 0; i < l->n_order; i++)
+		if (strcmp(l->order[i], host) == 0)
+			return i;
+	return l->n_order;
+}
+
+/* A group's hosts in the file's order (they arrive in any order). */
+static void sort_hosts(const struct plan_listing *l, struct unit *u)
+{
+	for (size_t i = 1; i < u->n_hosts; i++) {
+		char *h = u->hosts[i];
+		size_t k = i;
+
+		for (; k > 0 && rank(l, u->hosts[k - 1]) > rank(l, h); k--)
+			u->hosts[k] = u->hosts[k - 1];
+		u->hosts[k] = h;
+	}
 }
 
 static bool same(const char *a, const char *b)
@@ -102,7 +134,15 @@ static size_t end_of_step(const struct plan_listing *l, const char *step)
 
 void plan_listing_step(struct plan_listing *l, const char *step, const char *heading)
 {
-	struct unit *u = insert(l, l->n);
+	size_t at = l->n;
+	struct unit *u;
+
+	/* A failed host's later steps are reported skipped before they are
+	 * announced: the heading goes over them. */
+	for (size_t i = 0; i < l->n && at == l->n; i++)
+		if (same(l->units[i].step, step))
+			at = i;
+	u = insert(l, at);
 
 	u->kind = UNIT_HEADING;
 	u->step = xstrdup(step);
@@ -237,12 +277,13 @@ void plan_listing_plan(struct plan_listing *l, const char *host, const char *ste
 void plan_listing_print(struct plan_listing *l, FILE *out)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		const struct unit *u = &l->units[i];
+		struct unit *u = &l->units[i];
 
 		if (u->kind != UNIT_LINE) {
 			fputs(u->line, out);
 			continue;
 		}
+		sort_hosts(l, u);
 		for (size_t k = 0; k < u->n_hosts; k++)
 			fprintf(out, "%s%s", k ? ", " : "", u->hosts[k]);
 		fprintf(out, " %s: %s\n", u->step, u->line);

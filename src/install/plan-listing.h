@@ -17,7 +17,11 @@ struct plan_listing;
 struct plan_listing *plan_listing_new(void);
 void plan_listing_free(struct plan_listing *l);
 
-/* A step's heading, once, as the first host gets to it. */
+/* The hosts in the cluster file's order, for each group's names (called
+ * once per host before the first add; a host not given goes last). */
+void plan_listing_order(struct plan_listing *l, const char *host);
+/* A step's heading, once, as the first host gets to it (over any of its
+ * lines already there: a failed host's skipped steps). */
 void plan_listing_step(struct plan_listing *l, const char *step, const char *heading);
 /* One unit of a host's output for a step: a line, then detail lines that
  * belong to it (each starting with spaces; NULL: none). Units read the same

@@ -89,7 +89,9 @@ static void sink_done(const struct engine_host *h, const struct step *s, enum ho
 		      const char *msg, void *ud)
 {
 	struct run *r = ud;
-	char *line = xasprintf("%s%s%s", _(host_result_text(res)), msg ? ": " : "", msg ? msg : "");
+	/* The grouped plan changes nothing: its "changed" is what would. */
+	char *line = xasprintf("%s%s%s", r->listing && res == HOST_CHANGED ? _("would change") : _(host_result_text(res)),
+			       msg ? ": " : "", msg ? msg : "");
 
 	if (r->listing)
 		plan_listing_add(r->listing, engine_host_name(h), s->name, line, NULL);
@@ -255,9 +257,12 @@ static int run_engine(struct run *r, bool apply, char **journal)
 	o.n_leaving_hosts = r->n_leaving;
 	o.health_timeout_s = r->health_timeout_s;
 	o.allow_downgrade = r->allow_downgrade;
-	if (!apply && !r->per_host && !r->list_members)
-		r->listing = plan_listing_new();
 	e = engine_new(r->loop, &t, &r->c, &o, &sink);
+	if (!apply && !r->per_host && !r->list_members) {
+		r->listing = plan_listing_new();
+		for (size_t i = 0; i < engine_host_count(e); i++)
+			plan_listing_order(r->listing, engine_host_name(engine_host_at(e, i)));
+	}
 	engine_run(e);
 	if (r->listing) {
 		plan_listing_print(r->listing, r->out);

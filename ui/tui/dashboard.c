@@ -284,7 +284,7 @@ static void draw_graph(const struct health_member *m, int which, int y, int x, i
 
 	if (rows < 1)
 		return;
-	term_put(y, x + 1, lw - 1, TERM_DIM, label);
+	term_put(y, x + 1, lw - 1 < w - 1 ? lw - 1 : w - 1, TERM_DIM, label);
 	if (gw < 4)
 		return;
 	if (n > (size_t)gw)

@@ -316,7 +316,7 @@ static void sink_done(const struct engine_host *h, const struct step *s, enum ho
 	/* A check changes nothing: its "changed" is what would change. */
 	wz_log(w, "%s %s: %s%s%s", engine_host_name(h), s->name,
 	       r->state == RUN_PLANNING && res == HOST_CHANGED ? _("would change")
-	       : r->state == RUN_PLANNING && res == HOST_OK   ? _("up to date")
+	       : r->state == RUN_PLANNING && res == HOST_OK   ? _("nothing to change")
 							      : _(host_result_text(res)),
 	       msg ? ": " : "", msg ? msg : "");
 	/* The engine may be done after this callback returns. */

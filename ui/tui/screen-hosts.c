@@ -386,7 +386,19 @@ static unsigned act_edit(void *ud, int key)
 		cycle(w);
 		return WZ_HANDLED;
 	}
+	/* The endpoint is saved only with a controlPlane section. */
+	if (kind_of(w, S.row) == ROW_CLUSTER && S.field == CF_ENDPOINT && !w->c.control_plane.present) {
+		wz_message(w, true, "%s", _("The API endpoint belongs to the control plane: c adds a control-plane host first."));
+		return WZ_HANDLED;
+	}
 	t = own_value(w, S.row, S.field);
+	/* A value longer than the field's buffer is not cut and saved. */
+	if (strlen(t) >= sizeof S.buf) {
+		wz_message(w, true, _("%s is too long to edit here (%zu bytes); change it in the cluster file."),
+			   _(defs[S.field].label), strlen(t));
+		free(t);
+		return WZ_HANDLED;
+	}
 	snprintf(S.buf, sizeof S.buf, "%s", t);
 	S.len = strlen(S.buf);
 	free(t);
@@ -524,8 +536,8 @@ static unsigned act_del(void *ud, int key)
 	cluster_host_free(&hosts[i]);
 	memmove(&hosts[i], &hosts[i + 1], (*n - i - 1) * sizeof *hosts);
 	(*n)--;
-	if (kind_of(w, S.row) == ROW_CLUSTER && S.row > 0 && kind_of(w, S.row - 1) != ROW_CLUSTER)
-		S.row--;	/* stay on a host of the same list when there is one */
+	if (i == *n && i > 0)
+		S.row--;	/* it was the last of its list: the one before it */
 	if (hosts == c->control_plane.hosts && *n == 0) {
 		/* No control-plane host is no controlPlane section; the
 		 * endpoint is kept in memory for a host added again. */
@@ -982,9 +994,9 @@ static void draw(struct wizard *w, int top, int rows)
 		S.top = total - (size_t)height;
 	draw_table(w, y, height);
 	y += 1 + height;
-	draw_guidance(w, y++, height);
-	y++;
-	draw_heading(w, y++);
+	if (y < bottom)
+		draw_guidance(w, y, height);
+	y += 2;
 	defs = fields_of(w, S.row, &n);
 	form_rows = 0;
 	for (int f = 0; f < n; f++)
@@ -992,6 +1004,13 @@ static void draw(struct wizard *w, int top, int rows)
 			form_rows = defs[f].row + 1;
 	if (form_rows > FORM_ROWS)
 		form_rows = FORM_ROWS;
+	/* The heading, the form and the edit line, or a word on why not. */
+	if (y + 1 + form_rows + 2 > bottom) {
+		if (y - 1 < bottom)
+			term_put(y - 1, 2, cols - 4, TERM_WARN, _("The form needs a taller terminal."));
+		return;
+	}
+	draw_heading(w, y++);
 	draw_form(w, y, form_rows);
 	y += form_rows;
 	y += draw_edit_line(w, y, &shown);

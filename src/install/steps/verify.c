@@ -15,6 +15,7 @@
 #include "base/i18n.h"
 #include "base/xmalloc.h"
 #include "cluster/cluster.h"
+#include "install/membership.h"
 #include "install/step.h"
 #include "install/steps/steps.h"
 
@@ -72,11 +73,17 @@ static void verify_plan(const struct step_env *env, struct plan *plan)
 	const char *manifest = probe_value(env->probe, "deployed", "manifest");
 	char *why;
 
-	/* Nothing deployed yet (no manifest, no pod, no log): not a fault. */
+	/* Nothing deployed yet (no manifest, no pod, no log, not a member
+	 * etcd lists): say so, not that a member does not answer. Still a
+	 * warning: the cluster is not healthy until it is deployed. A member
+	 * etcd lists whose manifest was moved away is a member that does not
+	 * answer (below). */
 	if (!env->applying && v != NULL && !v->answered && manifest != NULL && strcmp(manifest, "no") == 0 &&
-	    log[0] == '\0' && probe_value(env->probe, "podstatus", "state") == NULL) {
-		plan_note(plan, _("etcd is not deployed on %s yet: apply writes its manifest, then waits up to %s (--health-timeout) for it to be healthy"),
-			  env->host->name, bound);
+	    log[0] == '\0' && probe_value(env->probe, "podstatus", "state") == NULL &&
+	    !(env->live != NULL && env->live->running && live_find_name(env->live, env->host->name) != NULL)) {
+		plan_finding(plan, false, "Health",
+			     _("etcd is not deployed on %s yet (no %s): the manifest step writes it; apply then waits up to %s (--health-timeout) for it to be healthy"),
+			     env->host->name, ETCD_MANIFEST_PATH, bound);
 		goto out;
 	}
 	if (!env->applying)
